@@ -1,0 +1,60 @@
+/**
+ * Typed runtime errors. Callers branch on the class (`instanceof`) or on `code`, never on the
+ * message: the pod worker maps ImageNotPresent to ImagePullBackOff, ContainerStart to
+ * `StartError`/`CreateContainerError`, NotFound to "container gone".
+ */
+
+export type RuntimeErrorCode = 'ImageNotPresent' | 'ContainerNotFound' | 'SandboxNotFound' | 'InvalidContainerSpec' | 'ContainerStart';
+
+export abstract class RuntimeError extends Error {
+  abstract readonly code: RuntimeErrorCode;
+}
+
+/** createContainer/createSandbox with an image the runtime does not hold (no registry to pull from). */
+export class ImageNotPresentError extends RuntimeError {
+  readonly code = 'ImageNotPresent' as const;
+  constructor(readonly image: string) {
+    super(`image not present: ${image}`);
+    this.name = 'ImageNotPresentError';
+  }
+}
+
+export class ContainerNotFoundError extends RuntimeError {
+  readonly code = 'ContainerNotFound' as const;
+  constructor(readonly containerId: string) {
+    super(`container not found: ${containerId}`);
+    this.name = 'ContainerNotFoundError';
+  }
+}
+
+export class SandboxNotFoundError extends RuntimeError {
+  readonly code = 'SandboxNotFound' as const;
+  constructor(readonly sandboxId: string) {
+    super(`sandbox not found: ${sandboxId}`);
+    this.name = 'SandboxNotFoundError';
+  }
+}
+
+/** A spec the runtime cannot honour, e.g. a volumeMount naming no volume. */
+export class InvalidContainerSpecError extends RuntimeError {
+  readonly code = 'InvalidContainerSpec' as const;
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`invalid container spec: ${field}: ${detail}`);
+    this.name = 'InvalidContainerSpecError';
+  }
+}
+
+/** The container exists but its command could not be started (not found, not executable). */
+export class ContainerStartError extends RuntimeError {
+  readonly code = 'ContainerStart' as const;
+  constructor(
+    readonly containerId: string,
+    detail: string,
+  ) {
+    super(`container ${containerId} failed to start: ${detail}`);
+    this.name = 'ContainerStartError';
+  }
+}

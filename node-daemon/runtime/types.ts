@@ -1,0 +1,185 @@
+/**
+ * The ContainerRuntime contract: the narrow, pod-level API the node daemon drives (as the
+ * kubelet drives CRI): a pod is a sandbox (network namespace, hostname) plus containers joined
+ * to it. Three implementations: `docker` (real containers), `process` (host processes, no
+ * isolation), `hollow` (pretends, for scale tests). All pass one conformance suite
+ * (conformance.ts).
+ */
+import type { Readable } from 'node:stream';
+
+/** Which implementation a runtime is. */
+export type RuntimeName = 'docker' | 'process' | 'hollow';
+
+/** The pod a sandbox belongs to. */
+export interface PodRef {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** Defaults to `name`. */
+  hostname?: string;
+}
+
+export interface SandboxOptions {
+  /**
+   * Docker network the sandbox joins (`bridge` by default, `none` for no network, or the node's
+   * own bridge network). Ignored by runtimes without network namespaces.
+   */
+  network?: string;
+}
+
+export interface Sandbox {
+  sandboxId: string;
+  /** The pod's IP, when the sandbox has one (Docker on a bridge network). */
+  ip?: string;
+}
+
+export interface VolumeMount {
+  /** Name of a volume passed to createContainer. */
+  name: string;
+  /** Absolute path inside the container. */
+  mountPath: string;
+  readOnly?: boolean;
+}
+
+/** A volume the daemon prepared on the host (an emptyDir is a directory it owns). */
+export interface HostVolume {
+  name: string;
+  hostPath: string;
+}
+
+/** Resources as Kubernetes states them; a runtime applies what it can. */
+export interface ContainerResources {
+  /** limits.memory: a hard limit; exceeding it gets the container OOM-killed. */
+  memoryLimitBytes?: number;
+  /** requests.cpu in millicores: relative weight (Docker CpuShares). */
+  cpuRequestMillis?: number;
+  /** limits.cpu in millicores: hard ceiling (Docker CpuQuota over CpuPeriod). */
+  cpuLimitMillis?: number;
+}
+
+/** One container of a pod, with Kubernetes semantics for command/args. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Replaces the image's ENTRYPOINT (and then its CMD is not used). */
+  command?: string[];
+  /** Replaces the image's CMD. */
+  args?: string[];
+  env?: Record<string, string>;
+  workingDir?: string;
+  resources?: ContainerResources;
+  volumeMounts?: VolumeMount[];
+}
+
+export type ContainerState = 'created' | 'running' | 'exited';
+
+/** What inspect reports: the source of a pod's containerStatuses. */
+export interface ContainerStatus {
+  state: ContainerState;
+  /** Set once exited. 137 = killed by SIGKILL (including the OOM killer). */
+  exitCode?: number;
+  oomKilled: boolean;
+  startedAt?: Date;
+  finishedAt?: Date;
+  /** Kubernetes reason for an exited container: `Completed`, `Error`, `OOMKilled`, or a runtime's own. */
+  reason?: string;
+}
+
+/** A container or sandbox lifecycle fact, pushed as it happens. */
+export interface RuntimeEvent {
+  type: 'started' | 'exited' | 'oom';
+  /** Whether this concerns a pod's sandbox or one of its containers. */
+  role: 'sandbox' | 'container';
+  containerId: string;
+  podUid: string;
+  /** The container's spec name (absent for sandboxes). */
+  containerName?: string;
+  /** For `exited`. */
+  exitCode?: number;
+  time: Date;
+}
+
+export type RuntimeEventListener = (event: RuntimeEvent) => void;
+
+export interface LogOptions {
+  /** Keep the stream open and append new output until the container exits. */
+  follow: boolean;
+  /** Only the last N lines. */
+  tailLines?: number;
+  /** Prefix each line with an RFC 3339 timestamp and a space (as `kubectl logs --timestamps`). */
+  timestamps?: boolean;
+  /** Only lines written in the last N seconds. */
+  sinceSeconds?: number;
+}
+
+export interface PodContainer {
+  name: string;
+  id: string;
+  state: ContainerState;
+}
+
+/** A pod as the runtime holds it: what a restarted daemon re-adopts or cleans up. */
+export interface RuntimePod {
+  podUid: string;
+  namespace: string;
+  name: string;
+  /** Undefined when the sandbox is gone but containers remain: remove those one by one. */
+  sandboxId: string | undefined;
+  containers: PodContainer[];
+}
+
+export interface ContainerStats {
+  /** CPU use in nanocores (1e9 = one full core), averaged since the previous sample. */
+  cpuNanoCores: number;
+  /** Working set in bytes. */
+  memoryBytes: number;
+}
+
+/**
+ * The runtime contract. Ids are opaque strings. Every method that names a missing container or
+ * sandbox throws ContainerNotFoundError / SandboxNotFoundError, except the removals, which are
+ * idempotent. A runtime only sees the pods of its own node (two daemons may share one engine).
+ */
+export interface ContainerRuntime {
+  readonly name: RuntimeName;
+
+  /** 'present' or 'absent' (no registry: absent means the caller reports ImagePullBackOff). Never throws for a missing image. */
+  ensureImage(image: string): Promise<'present' | 'absent'>;
+
+  /** Create and start the pod's sandbox. */
+  createSandbox(pod: PodRef, opts?: SandboxOptions): Promise<Sandbox>;
+
+  /**
+   * Create (not start) a container in a sandbox. `volumes` are the pod's host volumes; the spec's
+   * volumeMounts refer to them by name. Throws ImageNotPresentError, InvalidContainerSpecError.
+   */
+  createContainer(sandboxId: string, spec: ContainerSpec, volumes: HostVolume[]): Promise<string>;
+
+  /** Start a created container. Throws ContainerStartError when the command cannot run. */
+  startContainer(id: string): Promise<void>;
+
+  /** SIGTERM, then SIGKILL after `graceSeconds`. Resolves once the container has exited; a no-op if it already has. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+
+  /** Remove a container (killing it if it runs). Idempotent. */
+  removeContainer(id: string): Promise<void>;
+
+  /** Remove the sandbox and all its containers. Idempotent. */
+  removeSandbox(sandboxId: string): Promise<void>;
+
+  inspectContainer(id: string): Promise<ContainerStatus>;
+
+  /** Subscribe to container/sandbox events; returns the unsubscribe function. */
+  onEvent(listener: RuntimeEventListener): () => void;
+
+  /** A container's stdout and stderr, interleaved, as text bytes. Ends at the end of the log, or (follow) when the container exits. */
+  logs(id: string, opts: LogOptions): Promise<Readable>;
+
+  /** Every pod this runtime (this node) holds, from the runtime itself, not from memory. */
+  listPods(): Promise<RuntimePod[]>;
+
+  stats(id: string): Promise<ContainerStats>;
+
+  /** Release the runtime's own resources (event streams, file handles). What happens to running containers is runtime-specific (see README). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,97 @@
+/**
+ * The pod machine's vocabulary: what it is told (input, events) and what it asks for (effects).
+ * Facts from the runtime are past tense (`container.exited`), commands imperative (`pod.delete`).
+ * Every external event carries `at` (epoch ms, stamped by the effect layer from its clock) so the
+ * machine stays pure: it never reads the time itself.
+ */
+import type { PodStatus } from 'kubernetes-types/core/v1.js';
+
+/** Kubernetes restart policies. */
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+/** Kubernetes pod phases. */
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+
+/** What a pod machine is created with: the pod's identity and the parts of its spec it enforces. */
+export interface PodMachineInput {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** Set when the pod is already bound; otherwise the machine waits for `pod.scheduled`. */
+  nodeName?: string;
+  /** When the pod was bound (epoch ms), for the PodScheduled condition. */
+  scheduledAt?: number;
+  restartPolicy: RestartPolicy;
+  terminationGracePeriodSeconds: number;
+  containers: ReadonlyArray<{ name: string; image: string }>;
+}
+
+/** Events the pod machine accepts. */
+export type PodMachineEvent =
+  /** The scheduler bound the pod to a node. */
+  | { type: 'pod.scheduled'; nodeName: string; at: number }
+  /** The sandbox (network namespace holder) exists. */
+  | { type: 'sandbox.created'; at: number; podIP?: string }
+  | { type: 'sandbox.failed'; at: number; message: string }
+  | { type: 'image.pulled'; name: string; at: number; message?: string }
+  /** The image is missing and cannot be pulled. */
+  | { type: 'image.pullFailed'; name: string; at: number; message: string }
+  | { type: 'container.created'; name: string; at: number; containerID?: string }
+  | { type: 'container.started'; name: string; at: number; containerID?: string }
+  | {
+      type: 'container.exited';
+      name: string;
+      at: number;
+      exitCode: number;
+      oomKilled?: boolean;
+      message?: string;
+    }
+  /** Raised by the machine itself, delayed by the back-off, through the actor's clock. */
+  | { type: 'container.backoffElapsed'; name: string }
+  /** A volume or the disk under the pod failed: the pod fails as a whole. */
+  | { type: 'volume.failed'; at: number; message: string }
+  /** The node controller decided the pod's node is lost (unreachable past its grace). */
+  | { type: 'node.lost'; at: number; message?: string }
+  /** Delete the pod gracefully: SIGTERM, SIGKILL after the grace period, then remove it. */
+  | { type: 'pod.delete'; at: number; gracePeriodSeconds?: number };
+
+/** Event types the runtime may report (everything except the machine's own timer event). */
+export type PodFactEvent = Exclude<PodMachineEvent, { type: 'container.backoffElapsed' }>;
+
+/** A Kubernetes Event to record against the pod (`involvedObject` = the pod). */
+export interface PodEventRecord {
+  type: 'Normal' | 'Warning';
+  /** Kubernetes reason, e.g. `Started`, `BackOff`, `OOMKilled`. */
+  reason: string;
+  message: string;
+  /** Set when the event concerns one container (`involvedObject.fieldPath: spec.containers{name}`). */
+  container?: string;
+}
+
+/** Signals `stopContainer` sends. */
+export type StopSignal = 'SIGTERM' | 'SIGKILL';
+
+/**
+ * Named effects (xstate actions) and their params. They are no-ops in the machine;
+ * the effect layer supplies them with `podMachine.provide({ actions })`.
+ */
+export interface PodEffectParams {
+  /** Create the sandbox; answer with `sandbox.created` or `sandbox.failed`. */
+  createSandbox: undefined;
+  /** Pull the image if needed, create and start the container; answer with `image.*`, `container.*`. */
+  startContainer: { name: string };
+  /** Signal the container; its end is reported as `container.exited`. */
+  stopContainer: { name: string; signal: StopSignal };
+  /** Remove the sandbox and every container of the pod (also ones whose start was still in flight). */
+  removePod: undefined;
+  recordEvent: PodEventRecord;
+  /** Write this status to the store (sent after every transition). */
+  reportStatus: { status: PodStatus };
+}
+
+/** One requested effect, as the pure lifecycle rules return it. */
+export type PodEffect = {
+  [K in keyof PodEffectParams]: PodEffectParams[K] extends undefined
+    ? { type: K }
+    : { type: K; params: PodEffectParams[K] };
+}[keyof PodEffectParams];

@@ -1,0 +1,446 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { createEffectRecorder } from '../testing/effect-recorder.ts';
+import type { PodEffectParams, PodEventRecord, PodFactEvent, PodMachineInput, RestartPolicy } from './events.ts';
+import { podMachine } from './machine.ts';
+import { podStatus } from './status.ts';
+
+const EFFECTS = ['createSandbox', 'startContainer', 'stopContainer', 'removePod', 'recordEvent', 'reportStatus'] as const;
+const T0 = Date.UTC(2024, 0, 1);
+const S = 1000;
+const MIN = 60 * S;
+
+type Fact<T extends PodFactEvent['type']> = Omit<Extract<PodFactEvent, { type: T }>, 'at'>;
+
+/** A pod actor with recorded effects and a simulated clock; facts are stamped with the clock's time. */
+function startPod(restartPolicy: RestartPolicy, containers = ['app'], overrides: Partial<PodMachineInput> = {}) {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const effects = createEffectRecorder(EFFECTS);
+  const input: PodMachineInput = {
+    namespace: 'default',
+    name: 'web',
+    uid: 'uid-1',
+    nodeName: 'node-1',
+    scheduledAt: T0,
+    restartPolicy,
+    terminationGracePeriodSeconds: 30,
+    containers: containers.map((name) => ({ name, image: 'busybox:latest' })),
+    ...overrides,
+  };
+  const actor = createActor(podMachine.provide({ actions: effects.actions }), { input, clock });
+  actor.start();
+  const send = <T extends PodFactEvent['type']>(fact: Fact<T> & { type: T }) =>
+    actor.send({ ...fact, at: clock.now() } as PodFactEvent);
+  const pod = {
+    actor,
+    clock,
+    effects,
+    send,
+    context: () => actor.getSnapshot().context,
+    phase: () => actor.getSnapshot().context.phase,
+    container: (name: string) => {
+      const c = actor.getSnapshot().context.containers.find((x) => x.name === name);
+      if (!c) throw new Error(`no container ${name}`);
+      return c;
+    },
+    events: () => effects.paramsOf('recordEvent') as PodEventRecord[],
+    reasons: () => pod.events().map((e) => e.reason),
+    starts: (name: string) =>
+      (effects.paramsOf('startContainer') as PodEffectParams['startContainer'][]).filter((p) => p.name === name).length,
+    stops: () => effects.paramsOf('stopContainer') as PodEffectParams['stopContainer'][],
+    /** The runtime pulls, creates and starts the container. */
+    runContainer: (name: string) => {
+      send({ type: 'image.pulled', name });
+      send({ type: 'container.created', name, containerID: `docker://${name}` });
+      send({ type: 'container.started', name, containerID: `docker://${name}` });
+    },
+    exit: (name: string, exitCode: number, oomKilled = false) => send({ type: 'container.exited', name, exitCode, oomKilled }),
+    /** Sandbox up and every container running. */
+    runAll: () => {
+      send({ type: 'sandbox.created', podIP: '10.42.0.7' });
+      for (const name of containers) pod.runContainer(name);
+    },
+  };
+  return pod;
+}
+
+type Pod = ReturnType<typeof startPod>;
+
+describe('pod machine: startup', () => {
+  it('creates the sandbox, starts every container and reaches Running once all have started', () => {
+    const pod = startPod('Always', ['a', 'b']);
+    expect(pod.effects.calls.map((c) => c.effect)).toEqual(['createSandbox']);
+    pod.send({ type: 'sandbox.created', podIP: '10.42.0.7' });
+    expect(pod.starts('a')).toBe(1);
+    expect(pod.starts('b')).toBe(1);
+    pod.runContainer('a');
+    expect(pod.phase()).toBe('Pending');
+    pod.runContainer('b');
+    expect(pod.phase()).toBe('Running');
+    expect(pod.actor.getSnapshot().value).toBe('running');
+    expect(pod.reasons()).toEqual(['SandboxCreated', 'Pulled', 'Created', 'Started', 'Pulled', 'Created', 'Started']);
+  });
+
+  it('waits for pod.scheduled when not bound yet and records Scheduled', () => {
+    const pod = startPod('Always', ['app'], { nodeName: undefined, scheduledAt: undefined });
+    expect(pod.actor.getSnapshot().value).toEqual({ pending: 'scheduling' });
+    expect(pod.effects.calls).toEqual([]);
+    pod.send({ type: 'pod.scheduled', nodeName: 'node-2' });
+    expect(pod.actor.getSnapshot().value).toEqual({ pending: 'creatingSandbox' });
+    expect(pod.events()[0]).toMatchObject({ type: 'Normal', reason: 'Scheduled', message: 'Successfully assigned default/web to node-2' });
+    expect(pod.effects.paramsOf('createSandbox')).toHaveLength(1);
+  });
+
+  it('retries a failed sandbox after the back-off', () => {
+    const pod = startPod('Always');
+    pod.send({ type: 'sandbox.failed', message: 'network down' });
+    expect(pod.reasons()).toEqual(['FailedCreatePodSandBox']);
+    pod.clock.increment(10 * S - 1);
+    expect(pod.effects.paramsOf('createSandbox')).toHaveLength(1);
+    pod.clock.increment(1);
+    expect(pod.effects.paramsOf('createSandbox')).toHaveLength(2);
+    expect(pod.reasons()).toEqual(['FailedCreatePodSandBox', 'SandboxChanged']);
+  });
+});
+
+/**
+ * DESIGN.md §4, every row and every policy. `act` drives the pod from all-running; the row says
+ * the phase that follows and which containers must be started again after the first back-off.
+ */
+interface RestartRow {
+  situation: string;
+  containers: string[];
+  act: (pod: Pod) => void;
+  expected: Record<RestartPolicy, { phase: string; restarted: string[]; event?: string }>;
+}
+
+const RESTART_TABLE: RestartRow[] = [
+  {
+    situation: '1 container exits 0',
+    containers: ['app'],
+    act: (pod) => pod.exit('app', 0),
+    expected: {
+      Always: { phase: 'Running', restarted: ['app'], event: 'Completed' },
+      OnFailure: { phase: 'Succeeded', restarted: [], event: 'Completed' },
+      Never: { phase: 'Succeeded', restarted: [], event: 'Completed' },
+    },
+  },
+  {
+    situation: '1 container exits non-zero',
+    containers: ['app'],
+    act: (pod) => pod.exit('app', 1),
+    expected: {
+      Always: { phase: 'Running', restarted: ['app'], event: 'Error' },
+      OnFailure: { phase: 'Running', restarted: ['app'], event: 'Error' },
+      Never: { phase: 'Failed', restarted: [], event: 'Error' },
+    },
+  },
+  {
+    situation: '2 containers, 1 exits non-zero',
+    containers: ['a', 'b'],
+    act: (pod) => pod.exit('a', 2),
+    expected: {
+      Always: { phase: 'Running', restarted: ['a'] },
+      OnFailure: { phase: 'Running', restarted: ['a'] },
+      Never: { phase: 'Running', restarted: [] },
+    },
+  },
+  {
+    situation: '…then the 2nd exits non-zero too',
+    containers: ['a', 'b'],
+    act: (pod) => {
+      pod.exit('a', 2);
+      pod.exit('b', 3);
+    },
+    expected: {
+      Always: { phase: 'Running', restarted: ['a', 'b'] },
+      OnFailure: { phase: 'Running', restarted: ['a', 'b'] },
+      Never: { phase: 'Failed', restarted: [] },
+    },
+  },
+  {
+    situation: 'container OOM-killed',
+    containers: ['app'],
+    act: (pod) => pod.exit('app', 137, true),
+    expected: {
+      Always: { phase: 'Running', restarted: ['app'], event: 'OOMKilled' },
+      OnFailure: { phase: 'Running', restarted: ['app'], event: 'OOMKilled' },
+      Never: { phase: 'Failed', restarted: [], event: 'OOMKilled' },
+    },
+  },
+  {
+    situation: 'a volume/disk fails',
+    containers: ['a', 'b'],
+    act: (pod) => pod.send({ type: 'volume.failed', message: 'disk /dev/sdb gone' }),
+    expected: {
+      Always: { phase: 'Failed', restarted: [], event: 'FailedMount' },
+      OnFailure: { phase: 'Failed', restarted: [], event: 'FailedMount' },
+      Never: { phase: 'Failed', restarted: [], event: 'FailedMount' },
+    },
+  },
+  {
+    situation: 'node unreachable past its grace',
+    containers: ['app'],
+    act: (pod) => pod.send({ type: 'node.lost' }),
+    expected: {
+      Always: { phase: 'Failed', restarted: [], event: 'NodeLost' },
+      OnFailure: { phase: 'Failed', restarted: [], event: 'NodeLost' },
+      Never: { phase: 'Failed', restarted: [], event: 'NodeLost' },
+    },
+  },
+];
+
+const POLICIES: RestartPolicy[] = ['Always', 'OnFailure', 'Never'];
+
+describe('pod machine: restart table (DESIGN.md §4)', () => {
+  const cases = RESTART_TABLE.flatMap((row) => POLICIES.map((policy) => ({ row, policy, expected: row.expected[policy] })));
+  it.each(cases)('$row.situation, $policy → $expected.phase', ({ row, policy, expected }) => {
+    const pod = startPod(policy, row.containers);
+    pod.runAll();
+    pod.effects.clear();
+    row.act(pod);
+    expect(pod.phase()).toBe(expected.phase);
+    expect(podStatus(pod.context()).phase).toBe(expected.phase);
+    if (expected.event) expect(pod.reasons()).toContain(expected.event);
+    for (const name of expected.restarted) {
+      expect(pod.container(name).state).toMatchObject({ kind: 'waiting', reason: 'CrashLoopBackOff' });
+    }
+    // Past the longest back-off: exactly the expected containers were asked to start again.
+    pod.clock.increment(10 * MIN);
+    for (const name of row.containers) {
+      expect(pod.starts(name), name).toBe(expected.restarted.includes(name) ? 1 : 0);
+    }
+    for (const name of expected.restarted) {
+      pod.runContainer(name);
+      expect(pod.container(name).restartCount).toBe(1);
+      expect(pod.container(name).lastState?.kind).toBe('terminated');
+    }
+    expect(pod.phase()).toBe(expected.phase);
+  });
+
+  it('kills every running container when a volume fails, and keeps Failed while they exit', () => {
+    const pod = startPod('Always', ['a', 'b']);
+    pod.runAll();
+    pod.exit('a', 1); // a is backing off: its restart must be cancelled
+    pod.effects.clear();
+    pod.send({ type: 'volume.failed', message: 'disk gone' });
+    expect(pod.stops()).toEqual([{ name: 'b', signal: 'SIGKILL' }]);
+    pod.exit('b', 137);
+    pod.clock.increment(10 * MIN);
+    expect(pod.starts('a')).toBe(0);
+    expect(pod.phase()).toBe('Failed');
+    expect(pod.container('b').state).toMatchObject({ kind: 'terminated', exitCode: 137 });
+  });
+
+  it('marks a pod on a lost node Failed with reason NodeLost', () => {
+    const pod = startPod('Always');
+    pod.runAll();
+    pod.send({ type: 'node.lost' });
+    const status = podStatus(pod.context());
+    expect(status).toMatchObject({ phase: 'Failed', reason: 'NodeLost' });
+    expect(pod.events().at(-1)).toMatchObject({ type: 'Warning', reason: 'NodeLost' });
+  });
+});
+
+describe('pod machine: CrashLoopBackOff', () => {
+  it('backs off 10, 20, 40, 80, 160, 300, 300 s, and resets after 10 min running', () => {
+    const pod = startPod('Always');
+    pod.runAll();
+    const observed: number[] = [];
+    for (let crash = 0; crash < 7; crash++) {
+      pod.exit('app', 1);
+      const before = pod.starts('app');
+      let waited = 0;
+      // Step second by second until the restart is asked for: the delay to the millisecond.
+      while (pod.starts('app') === before) {
+        pod.clock.increment(S);
+        waited += S;
+        expect(waited).toBeLessThanOrEqual(300 * S);
+      }
+      observed.push(waited / S);
+      pod.runContainer('app');
+    }
+    expect(observed).toEqual([10, 20, 40, 80, 160, 300, 300]);
+    expect(pod.container('app').restartCount).toBe(7);
+
+    pod.clock.increment(10 * MIN);
+    pod.exit('app', 1);
+    expect(pod.container('app').state).toMatchObject({ reason: 'CrashLoopBackOff', message: expect.stringContaining('back-off 10s') });
+    const before = pod.starts('app');
+    pod.clock.increment(10 * S - 1);
+    expect(pod.starts('app')).toBe(before);
+    pod.clock.increment(1);
+    expect(pod.starts('app')).toBe(before + 1);
+  });
+
+  it('records Completed/Error then BackOff for each crash and keeps the pod Running', () => {
+    const pod = startPod('Always');
+    pod.runAll();
+    pod.effects.clear();
+    pod.exit('app', 1);
+    expect(pod.events()).toEqual([
+      { type: 'Warning', reason: 'Error', message: 'Container app exited with code 1', container: 'app' },
+      { type: 'Warning', reason: 'BackOff', message: 'Back-off 10s restarting failed container app', container: 'app' },
+    ]);
+    expect(pod.phase()).toBe('Running');
+  });
+});
+
+describe('pod machine: ImagePullBackOff', () => {
+  it('keeps the pod Pending, backs off the pull 10, 20 s and never counts a restart', () => {
+    const pod = startPod('Always');
+    pod.send({ type: 'sandbox.created' });
+    pod.send({ type: 'image.pullFailed', name: 'app', message: 'manifest for nope:latest not found' });
+    expect(pod.container('app').state).toMatchObject({ kind: 'waiting', reason: 'ImagePullBackOff' });
+    expect(pod.reasons()).toEqual(['SandboxCreated', 'Failed', 'BackOff']);
+    pod.clock.increment(10 * S);
+    expect(pod.starts('app')).toBe(2);
+    expect(pod.container('app').state).toMatchObject({ kind: 'waiting', reason: 'ErrImagePull' });
+    expect(pod.reasons().at(-1)).toBe('Pulling');
+    pod.send({ type: 'image.pullFailed', name: 'app', message: 'still not found' });
+    pod.clock.increment(20 * S - 1);
+    expect(pod.starts('app')).toBe(2);
+    pod.clock.increment(1);
+    expect(pod.starts('app')).toBe(3);
+    expect(pod.phase()).toBe('Pending');
+    expect(pod.container('app')).toMatchObject({ restartCount: 0, startedOnce: false });
+    expect(pod.container('app').lastState).toBeUndefined();
+    expect(podStatus(pod.context()).containerStatuses?.[0]?.state?.waiting?.reason).toBe('ErrImagePull');
+  });
+});
+
+describe('pod machine: graceful termination', () => {
+  it('sends SIGTERM, SIGKILL at the grace period, then ends terminated with the computed phase', () => {
+    const pod = startPod('Always', ['a', 'b']);
+    pod.runAll();
+    pod.effects.clear();
+    pod.send({ type: 'pod.delete', gracePeriodSeconds: 30 });
+    expect(pod.stops()).toEqual([
+      { name: 'a', signal: 'SIGTERM' },
+      { name: 'b', signal: 'SIGTERM' },
+    ]);
+    expect(pod.reasons()).toEqual(['Killing', 'Killing']);
+    pod.exit('a', 143);
+    expect(pod.actor.getSnapshot().value).toEqual({ terminating: 'graceful' });
+    pod.clock.increment(30 * S - 1);
+    expect(pod.stops()).toHaveLength(2);
+    pod.clock.increment(1);
+    expect(pod.stops().at(-1)).toEqual({ name: 'b', signal: 'SIGKILL' });
+    expect(pod.reasons().at(-1)).toBe('ExceededGracePeriod');
+    pod.exit('b', 137);
+    const snapshot = pod.actor.getSnapshot();
+    expect(snapshot.status).toBe('done');
+    expect(snapshot.value).toBe('terminated');
+    expect(snapshot.output?.phase).toBe('Failed');
+    expect(pod.effects.paramsOf('removePod')).toHaveLength(1);
+    // No restarts during termination, even with Always.
+    pod.clock.increment(10 * MIN);
+    expect(pod.starts('a')).toBe(0);
+  });
+
+  it('cancels a pending restart and ends Succeeded when every container exits 0', () => {
+    const pod = startPod('Always', ['a', 'b']);
+    pod.runAll();
+    pod.exit('a', 0); // backing off
+    pod.send({ type: 'pod.delete' });
+    expect(pod.stops()).toEqual([{ name: 'b', signal: 'SIGTERM' }]);
+    pod.clock.increment(10 * S);
+    expect(pod.starts('a')).toBe(1);
+    pod.exit('b', 0);
+    expect(pod.actor.getSnapshot().output?.phase).toBe('Succeeded');
+  });
+
+  it('kills at once with grace 0', () => {
+    const pod = startPod('Always');
+    pod.runAll();
+    pod.send({ type: 'pod.delete', gracePeriodSeconds: 0 });
+    expect(pod.stops()).toEqual([{ name: 'app', signal: 'SIGKILL' }]);
+    expect(pod.actor.getSnapshot().value).toEqual({ terminating: 'killing' });
+    pod.exit('app', 137);
+    expect(pod.actor.getSnapshot().value).toBe('terminated');
+  });
+
+  it('removes a finished pod without changing its phase', () => {
+    const pod = startPod('Never');
+    pod.runAll();
+    pod.exit('app', 0);
+    expect(pod.actor.getSnapshot().value).toBe('succeeded');
+    pod.send({ type: 'pod.delete' });
+    expect(pod.actor.getSnapshot().value).toBe('terminated');
+    expect(pod.actor.getSnapshot().output?.phase).toBe('Succeeded');
+    expect(pod.effects.paramsOf('removePod')).toHaveLength(1);
+  });
+
+  it('kills a container whose start was in flight when the pod was deleted', () => {
+    const pod = startPod('Always', ['a', 'b']);
+    pod.send({ type: 'sandbox.created' });
+    pod.runContainer('a');
+    pod.send({ type: 'pod.delete' });
+    pod.send({ type: 'container.started', name: 'b' });
+    expect(pod.stops()).toEqual([
+      { name: 'a', signal: 'SIGTERM' },
+      { name: 'b', signal: 'SIGTERM' },
+    ]);
+    pod.exit('a', 143);
+    pod.exit('b', 143);
+    expect(pod.actor.getSnapshot().output?.phase).toBe('Failed');
+  });
+});
+
+describe('podStatus', () => {
+  it('renders the Kubernetes PodStatus shape', () => {
+    const pod = startPod('Always', ['a', 'b']);
+    pod.runAll();
+    pod.clock.increment(5 * S);
+    pod.exit('a', 1);
+    const status = podStatus(pod.context());
+    const t0 = '2024-01-01T00:00:00Z';
+    expect(status).toEqual({
+      phase: 'Running',
+      startTime: t0,
+      podIP: '10.42.0.7',
+      podIPs: [{ ip: '10.42.0.7' }],
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: t0 },
+        { type: 'Initialized', status: 'True', lastTransitionTime: t0 },
+        { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [a]', lastTransitionTime: '2024-01-01T00:00:05Z' },
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [a]', lastTransitionTime: '2024-01-01T00:00:05Z' },
+      ],
+      containerStatuses: [
+        {
+          name: 'a',
+          image: 'busybox:latest',
+          imageID: '',
+          containerID: 'docker://a',
+          ready: false,
+          started: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=a pod=web_default(uid-1)' } },
+          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: t0, finishedAt: '2024-01-01T00:00:05Z' } },
+        },
+        {
+          name: 'b',
+          image: 'busybox:latest',
+          imageID: '',
+          containerID: 'docker://b',
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: t0 } },
+          lastState: {},
+        },
+      ],
+    });
+  });
+
+  it('is reported after every transition', () => {
+    const pod = startPod('Never');
+    pod.runAll();
+    pod.exit('app', 0);
+    const reported = pod.effects.paramsOf('reportStatus') as PodEffectParams['reportStatus'][];
+    expect(reported).toHaveLength(5);
+    expect(reported.at(-1)?.status).toEqual(podStatus(pod.context()));
+    expect(reported.at(-1)?.status.phase).toBe('Succeeded');
+  });
+});

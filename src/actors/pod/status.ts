@@ -1,0 +1,90 @@
+/** The pod machine's context rendered as a Kubernetes PodStatus, for the store. */
+import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { ContainerRecord, ContainerStateRecord, PodContext } from './context.ts';
+import { isTerminalPhase } from './lifecycle.ts';
+
+/** Kubernetes `Time`: RFC 3339 with second precision. */
+export function toKubernetesTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function optionalTime(epochMs: number | undefined): { lastTransitionTime?: string } {
+  return epochMs === undefined ? {} : { lastTransitionTime: toKubernetesTime(epochMs) };
+}
+
+function containerState(state: ContainerStateRecord): ContainerState {
+  switch (state.kind) {
+    case 'waiting':
+      return { waiting: { reason: state.reason, ...(state.message === undefined ? {} : { message: state.message }) } };
+    case 'running':
+      return { running: { startedAt: toKubernetesTime(state.startedAt) } };
+    case 'terminated':
+      return {
+        terminated: {
+          exitCode: state.exitCode,
+          reason: state.reason,
+          finishedAt: toKubernetesTime(state.finishedAt),
+          ...(state.startedAt === undefined ? {} : { startedAt: toKubernetesTime(state.startedAt) }),
+          ...(state.message === undefined ? {} : { message: state.message }),
+        },
+      };
+  }
+}
+
+function containerStatus(c: ContainerRecord): ContainerStatus {
+  return {
+    name: c.name,
+    image: c.image,
+    imageID: '',
+    ready: c.ready,
+    restartCount: c.restartCount,
+    started: c.state.kind === 'running',
+    state: containerState(c.state),
+    lastState: c.lastState ? containerState(c.lastState) : {},
+    ...(c.containerID === undefined ? {} : { containerID: c.containerID }),
+  };
+}
+
+function readinessConditions(context: PodContext): PodCondition[] {
+  const unready = context.containers.filter((c) => !c.ready).map((c) => c.name);
+  const since = optionalTime(context.readyTransitionAt ?? context.startTime);
+  if (unready.length === 0) {
+    return [
+      { type: 'ContainersReady', status: 'True', ...since },
+      { type: 'Ready', status: 'True', ...since },
+    ];
+  }
+  const reason = isTerminalPhase(context.phase) ? 'PodCompleted' : 'ContainersNotReady';
+  const message = `containers with unready status: [${unready.join(' ')}]`;
+  return [
+    { type: 'ContainersReady', status: 'False', reason, message, ...since },
+    { type: 'Ready', status: 'False', reason, message, ...since },
+  ];
+}
+
+/**
+ * The Kubernetes `PodStatus` for this context: phase, conditions (PodScheduled, Initialized,
+ * ContainersReady, Ready), container statuses, start time, reason and message.
+ * `podIP` is set once the sandbox reported one; `hostIP` is the effect layer's to add.
+ */
+export function podStatus(context: PodContext): PodStatus {
+  // PodScheduled is False only when the scheduler says so; that condition is the scheduler's to write.
+  const conditions: PodCondition[] = [
+    ...(context.nodeName === undefined
+      ? []
+      : [{ type: 'PodScheduled', status: 'True', ...optionalTime(context.scheduledAt) }]),
+    context.startTime === undefined
+      ? { type: 'Initialized', status: 'False', reason: 'PodInitializing' }
+      : { type: 'Initialized', status: 'True', ...optionalTime(context.startTime) },
+    ...readinessConditions(context),
+  ];
+  return {
+    phase: context.phase,
+    conditions,
+    containerStatuses: context.containers.map(containerStatus),
+    ...(context.startTime === undefined ? {} : { startTime: toKubernetesTime(context.startTime) }),
+    ...(context.podIP === undefined ? {} : { podIP: context.podIP, podIPs: [{ ip: context.podIP }] }),
+    ...(context.reason === undefined ? {} : { reason: context.reason }),
+    ...(context.message === undefined ? {} : { message: context.message }),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Aggregated discovery (apidiscovery.k8s.io v2 and v2beta1, the same shape): one document for
+ * /api and one for /apis carrying every resource, so kubectl needs 2 requests instead of one
+ * per group/version.
+ */
+import { groupVersions, type GroupVersion, type ResourceInfo } from '../../api/kinds.ts';
+import type { AggregatedDiscoveryVersion } from '../http/negotiate.ts';
+import { SUBRESOURCE_VERBS, scaleKind } from './subresources.ts';
+
+function resourceDiscovery(info: ResourceInfo): Record<string, unknown> {
+  const entry: Record<string, unknown> = {
+    resource: info.resource,
+    responseKind: { group: info.group, version: info.version, kind: info.kind },
+    scope: info.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: info.singular,
+    verbs: info.verbs,
+  };
+  if (info.shortNames.length) entry.shortNames = info.shortNames;
+  if (info.categories.length) entry.categories = info.categories;
+  if (info.subresources.length) {
+    entry.subresources = info.subresources.map((sub) => ({
+      subresource: sub,
+      responseKind: sub === 'scale' ? scaleKind : { group: info.group, version: info.version, kind: info.kind },
+      verbs: SUBRESOURCE_VERBS,
+    }));
+  }
+  return entry;
+}
+
+/** The APIGroupDiscoveryList for the core group (`core: true`, /api) or for all named groups (/apis). */
+export function aggregatedDiscovery(core: boolean, version: AggregatedDiscoveryVersion): unknown {
+  const byGroup = new Map<string, GroupVersion[]>();
+  for (const gv of groupVersions()) {
+    if ((gv.group === '') !== core) continue;
+    const list = byGroup.get(gv.group) ?? [];
+    list.push(gv);
+    byGroup.set(gv.group, list);
+  }
+  const items = [...byGroup].map(([group, gvs]) => ({
+    metadata: group === '' ? {} : { name: group },
+    versions: gvs.map((gv) => ({ version: gv.version, resources: gv.resources.map(resourceDiscovery), freshness: 'Current' })),
+  }));
+  return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
+}

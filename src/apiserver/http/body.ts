@@ -1,0 +1,63 @@
+/**
+ * Reading request bodies: a size limit (as Kubernetes' 3 MiB), and decoding of JSON or YAML
+ * object bodies. Patch bodies are decoded by the patch handler, which knows their media types.
+ */
+import type { IncomingMessage } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { ApiError } from '../../api/status.ts';
+
+/** Largest request body accepted, as Kubernetes' default. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Media types object bodies may use. */
+export const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml'] as const;
+
+/** Reads the whole body; 413 past the limit. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limit) throw new ApiError(413, 'BadRequest', `request entity too large: limit is ${limit}`);
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The media type of a Content-Type header without parameters, lower case. */
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** Decodes an object body (JSON or YAML); 415 for other media types, 400 for malformed ones. */
+export function decodeObjectBody(contentType: string | undefined, body: Buffer): Record<string, unknown> {
+  const mediaType = mediaTypeOf(contentType) || 'application/json';
+  let value: unknown;
+  const text = body.toString('utf8');
+  if (mediaType === 'application/json') {
+    value = decodeJson(text);
+  } else if (mediaType === 'application/yaml' || mediaType === 'application/x-yaml') {
+    try {
+      value = parseYaml(text);
+    } catch (err) {
+      throw ApiError.badRequest(`error decoding YAML: ${(err as Error).message}`);
+    }
+  } else {
+    throw ApiError.unsupportedMediaType(OBJECT_MEDIA_TYPES);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw ApiError.badRequest('the body of the request must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** JSON.parse with Kubernetes-like error wording. */
+export function decodeJson(text: string): unknown {
+  if (text.trim() === '') throw ApiError.badRequest('the body of the request was empty');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw ApiError.badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+}

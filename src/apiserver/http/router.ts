@@ -1,0 +1,98 @@
+/**
+ * Maps a request path to what it addresses: a health or metrics endpoint, a discovery document,
+ * OpenAPI, or a resource (collection, object or subresource, possibly under the legacy `/watch/`
+ * prefix). Unknown paths are a 404 Status.
+ */
+import { findResource, groupVersions, type ResourceInfo } from '../../api/kinds.ts';
+import { ApiError } from '../../api/status.ts';
+
+/** A resource URL, decoded. */
+export interface ResourceRoute {
+  type: 'resource';
+  info: ResourceInfo;
+  /** Namespace from the path; absent for cluster-scoped kinds and all-namespace collections. */
+  namespace?: string;
+  name?: string;
+  subresource?: 'status' | 'scale';
+  /** The path used the legacy `/watch/` prefix. */
+  watchPrefix: boolean;
+}
+
+export type Route =
+  | { type: 'health'; check: 'healthz' | 'livez' | 'readyz' }
+  | { type: 'metrics' }
+  | { type: 'version' }
+  | { type: 'openapi'; version: 'v3'; path?: string }
+  | { type: 'apiVersions' }
+  | { type: 'apiGroupList' }
+  | { type: 'apiGroup'; group: string }
+  | { type: 'apiResourceList'; group: string; version: string }
+  | ResourceRoute;
+
+/** The 404 Kubernetes answers for a path it does not serve. */
+export function pathNotFound(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+const HEALTH = new Set(['healthz', 'livez', 'readyz']);
+
+/** Decodes a URL path (without query) into a Route; throws a 404 ApiError for unknown paths. */
+export function route(pathname: string): Route {
+  const segs = pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+  const [head, ...rest] = segs;
+  if (head === undefined) throw pathNotFound();
+  if (HEALTH.has(head)) return { type: 'health', check: head as 'healthz' | 'livez' | 'readyz' };
+  if (head === 'metrics' && rest.length === 0) return { type: 'metrics' };
+  if (head === 'version' && rest.length === 0) return { type: 'version' };
+  if (head === 'openapi' && rest[0] === 'v3') {
+    return rest.length === 1 ? { type: 'openapi', version: 'v3' } : { type: 'openapi', version: 'v3', path: rest.slice(1).join('/') };
+  }
+  if (head === 'api') {
+    if (rest.length === 0) return { type: 'apiVersions' };
+    const [version, ...tail] = rest;
+    return groupVersionRoute('', version, tail);
+  }
+  if (head === 'apis') {
+    if (rest.length === 0) return { type: 'apiGroupList' };
+    const [group, version, ...tail] = rest;
+    if (group === '') throw pathNotFound();
+    if (version === undefined) {
+      if (!groupVersions().some((gv) => gv.group === group)) throw pathNotFound();
+      return { type: 'apiGroup', group };
+    }
+    return groupVersionRoute(group, version, tail);
+  }
+  throw pathNotFound();
+}
+
+function groupVersionRoute(group: string, version: string, segs: string[]): Route {
+  if (!groupVersions().some((gv) => gv.group === group && gv.version === version)) throw pathNotFound();
+  let rest = segs;
+  const watchPrefix = rest[0] === 'watch';
+  if (watchPrefix) rest = rest.slice(1);
+  if (rest.length === 0) {
+    if (watchPrefix) throw pathNotFound();
+    return { type: 'apiResourceList', group, version };
+  }
+
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const nested = findResource(group, version, rest[2]);
+    if (nested?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+  }
+  const [resource, name, subresource, ...extra] = rest;
+  const info = findResource(group, version, resource);
+  if (!info || extra.length > 0) throw pathNotFound();
+  // A namespaced kind is addressed by name only inside its namespace; a cluster-scoped one never is.
+  if (info.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
+  if (subresource !== undefined && !(info.subresources as string[]).includes(subresource)) throw pathNotFound();
+  if (watchPrefix && subresource !== undefined) throw pathNotFound();
+  const out: ResourceRoute = { type: 'resource', info, watchPrefix };
+  if (namespace !== undefined) out.namespace = namespace;
+  if (name !== undefined) out.name = name;
+  if (subresource !== undefined) out.subresource = subresource as 'status' | 'scale';
+  return out;
+}

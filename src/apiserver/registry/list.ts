@@ -1,0 +1,86 @@
+/**
+ * list: the objects under a collection's prefix that match the selectors, in key order, paged by
+ * `limit` + `continue`. Pages fill up to `limit` matching items (reading further store pages when
+ * selectors filter some out). Every page reports the revision of the first one as the list's
+ * resourceVersion, so a watch from there misses nothing; later pages show the objects as they
+ * are when read (the store cannot read an old revision), a documented difference from
+ * Kubernetes' snapshot pages.
+ */
+import { apiVersionOf, type ResourceInfo } from '../../api/kinds.ts';
+import { prefixFor } from '../../api/metadata.ts';
+import type { KubeObject } from '../../api/object.ts';
+import { ApiError } from '../../api/status.ts';
+import { decodeObject, parseResourceVersion } from './codec.ts';
+import type { RegistryContext } from './context.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { compileSelection, type ObjectPredicate } from './selection.ts';
+import type { KubeList, ListOptions } from './types.ts';
+
+/** Store page size while filling a page of matching items. */
+const STORE_PAGE = 500;
+
+export async function listObjects(ctx: RegistryContext, info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList> {
+  const prefix = prefixFor(info, namespace);
+  const match = compileSelection(info, opts.labelSelector, opts.fieldSelector);
+  await checkNotTooNew(ctx, opts.resourceVersion);
+  const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+  const token = opts.continue ? decodeContinue(opts.continue, prefix) : undefined;
+  const page = limit
+    ? await readPage(ctx, prefix, match, limit, token?.start)
+    : { ...(await readAll(ctx, prefix, match)), lastKey: undefined, more: false };
+  const revision = token?.rv ?? page.revision;
+  const list: KubeList = {
+    apiVersion: apiVersionOf(info),
+    kind: info.listKind,
+    metadata: { resourceVersion: String(revision) },
+    items: page.items,
+  };
+  if (page.more && page.lastKey !== undefined) list.metadata.continue = encodeContinue({ rv: revision, start: page.lastKey });
+  return list;
+}
+
+/** Every matching object under `prefix`, with the revision read at. */
+export async function readAll(ctx: RegistryContext, prefix: string, match: ObjectPredicate): Promise<{ items: KubeObject[]; revision: number }> {
+  const result = await ctx.store.list(prefix);
+  return { items: result.items.map(decodeObject).filter(match), revision: result.revision };
+}
+
+interface Page {
+  items: KubeObject[];
+  revision: number;
+  /** Key of the last item returned (where the next page starts after). */
+  lastKey: string | undefined;
+  more: boolean;
+}
+
+async function readPage(ctx: RegistryContext, prefix: string, match: ObjectPredicate, limit: number, startAfter: string | undefined): Promise<Page> {
+  const items: KubeObject[] = [];
+  let revision: number | undefined;
+  let lastKey: string | undefined;
+  let cursor = startAfter;
+  for (;;) {
+    const result = await ctx.store.list(prefix, { limit: Math.max(limit, STORE_PAGE), startAfter: cursor });
+    revision ??= result.revision;
+    for (let i = 0; i < result.items.length; i++) {
+      const kv = result.items[i];
+      const obj = decodeObject(kv);
+      if (!match(obj)) continue;
+      items.push(obj);
+      lastKey = kv.key;
+      if (items.length === limit) return { items, revision, lastKey, more: i < result.items.length - 1 || result.more };
+    }
+    if (!result.more || result.items.length === 0) return { items, revision, lastKey, more: false };
+    cursor = result.items[result.items.length - 1].key;
+  }
+}
+
+/**
+ * A resourceVersion newer than the store's is one this server has not seen yet: Kubernetes
+ * answers 504 "Too large resource version" so the client retries.
+ */
+async function checkNotTooNew(ctx: RegistryContext, resourceVersion: string | undefined): Promise<void> {
+  if (!resourceVersion || resourceVersion === '0') return;
+  const wanted = parseResourceVersion(resourceVersion);
+  const current = await ctx.store.currentRevision();
+  if (wanted > current) throw ApiError.timeout(`Too large resource version: ${wanted}, current: ${current}`, 1);
+}

@@ -1,0 +1,177 @@
+/**
+ * The object-level API: what the HTTP handlers call, and what in-process controllers use
+ * directly. Methods take and return plain objects and throw `ApiError` with the Status
+ * Kubernetes would answer. Semantics per operation live in the files named below.
+ */
+import pino, { type Logger } from 'pino';
+import type { ResourceInfo } from '../../api/kinds.ts';
+import type { KubeObject } from '../../api/object.ts';
+import type { PatchType } from '../../api/patch/index.ts';
+import { ApiError } from '../../api/status.ts';
+import type { Store } from '../../store/types.ts';
+import type { RegistryContext } from './context.ts';
+import { createObject } from './create.ts';
+import { deleteObject } from './delete.ts';
+import { listObjects } from './list.ts';
+import { NAMESPACES } from './namespace-guard.ts';
+import { NamespaceTerminator } from './namespace-terminator.ts';
+import { patchedObject, patchObject } from './patch.ts';
+import { readCurrent } from './read.ts';
+import { hasScale, toScale, withScaleReplicas } from './scale.ts';
+import type { DeleteOptions, KubeList, ListOptions, RegistryWatch, Scale, WatchOptions, WatchSink, WriteOptions } from './types.ts';
+import { checkName, checkNamespace, withTypeMeta } from './body-checks.ts';
+import { guaranteedUpdate } from './update.ts';
+import { watchObjects } from './watch.ts';
+
+export interface RegistryOptions {
+  store: Store;
+  /** Clock for timestamps (default: the system clock). */
+  now?: () => Date;
+  logger?: Logger;
+}
+
+export interface PatchOptions extends WriteOptions {
+  /** Patch the status subresource (only status changes) instead of the object. */
+  subresource?: 'status';
+}
+
+export class Registry {
+  private readonly ctx: RegistryContext;
+  private readonly terminator: NamespaceTerminator;
+
+  constructor(opts: RegistryOptions) {
+    this.ctx = { store: opts.store, now: opts.now ?? (() => new Date()), log: opts.logger ?? pino({ level: 'silent' }) };
+    this.terminator = new NamespaceTerminator(this.ctx, (info, ns, name, o) => this.delete(info, ns, name, o));
+  }
+
+  /** Creates the namespaces that must always exist and resumes interrupted namespace deletions. */
+  async start(namespaces: readonly string[] = []): Promise<void> {
+    for (const name of namespaces) {
+      try {
+        await this.create(NAMESPACES, undefined, { metadata: { name } });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+    await this.terminator.resumeAll();
+  }
+
+  /** Stops background work (namespace terminations). The store is not closed. */
+  close(): void {
+    this.terminator.close();
+  }
+
+  /** See create.ts. */
+  create(info: ResourceInfo, namespace: string | undefined, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return createObject(this.ctx, info, namespace, obj, opts);
+  }
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return (await readCurrent(this.ctx, info, namespace, name)).object;
+  }
+
+  /** See list.ts. `namespace` undefined lists across all namespaces. */
+  list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList> {
+    return listObjects(this.ctx, info, namespace, opts);
+  }
+
+  /** PUT: replaces the object (status kept for kinds with a status subresource). See update.ts. */
+  update(info: ResourceInfo, namespace: string | undefined, name: string, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const body = this.checkedBody(info, namespace, name, obj);
+    return guaranteedUpdate(this.ctx, info, namespace, name, { target: 'main', opts, build: () => body });
+  }
+
+  /** PUT on /status: changes the status only. */
+  updateStatus(info: ResourceInfo, namespace: string | undefined, name: string, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    this.requireSubresource(info, 'status');
+    const body = this.checkedBody(info, namespace, name, obj);
+    return guaranteedUpdate(this.ctx, info, namespace, name, { target: 'status', opts, build: () => body });
+  }
+
+  /** See patch.ts. */
+  patch(info: ResourceInfo, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, opts: PatchOptions = {}): Promise<KubeObject> {
+    if (opts.subresource) this.requireSubresource(info, opts.subresource);
+    return patchObject(this.ctx, info, namespace, name, patchType, patch, opts.subresource ?? 'main', opts);
+  }
+
+  /** See delete.ts. Returns the object as deleted, or as marked for deletion when it stays. */
+  delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+    return deleteObject(this.ctx, info, namespace, name, opts, (ns) => this.terminator.terminate(ns));
+  }
+
+  /** Deletes every object the selectors match; returns them as a list. */
+  async deleteCollection(info: ResourceInfo, namespace: string | undefined, listOpts: ListOptions, opts: DeleteOptions = {}): Promise<KubeList> {
+    if (!info.verbs.includes('deletecollection')) throw ApiError.methodNotAllowed(info, 'deletecollection');
+    const list = await this.list(info, namespace, { labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
+    const deleted: KubeObject[] = [];
+    for (const item of list.items) {
+      try {
+        deleted.push(await this.delete(info, item.metadata?.namespace, item.metadata?.name ?? '', opts));
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    return { ...list, items: deleted };
+  }
+
+  /** See watch.ts. Events reach `sink` synchronously and in order until close() or an ERROR event. */
+  watch(info: ResourceInfo, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): Promise<RegistryWatch> {
+    return watchObjects(this.ctx, info, namespace, opts, sink);
+  }
+
+  /** GET /scale. */
+  async getScale(info: ResourceInfo, namespace: string | undefined, name: string): Promise<Scale> {
+    this.requireSubresource(info, 'scale');
+    return toScale(await this.get(info, namespace, name));
+  }
+
+  /** PUT /scale: sets spec.replicas (CAS when the Scale carries a resourceVersion). */
+  async updateScale(info: ResourceInfo, namespace: string | undefined, name: string, scale: KubeObject, opts: WriteOptions = {}): Promise<Scale> {
+    this.requireSubresource(info, 'scale');
+    const wantedRv = scale.metadata?.resourceVersion;
+    const updated = await guaranteedUpdate(this.ctx, info, namespace, name, {
+      target: 'main',
+      opts,
+      build: (current) => withWantedRv(withScaleReplicas(current, scale), wantedRv),
+    });
+    return toScale(updated);
+  }
+
+  /** PATCH /scale (`kubectl scale` sends a merge patch here): the patch applies to the Scale. */
+  async patchScale(info: ResourceInfo, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<Scale> {
+    this.requireSubresource(info, 'scale');
+    const updated = await guaranteedUpdate(this.ctx, info, namespace, name, {
+      target: 'main',
+      opts,
+      build: (current) => {
+        const scale = patchedObject(SCALE_INFO, patchType, toScale(current), patch);
+        return withWantedRv(withScaleReplicas(current, scale), scale.metadata?.resourceVersion);
+      },
+    });
+    return toScale(updated);
+  }
+
+  private checkedBody(info: ResourceInfo, namespace: string | undefined, name: string, obj: KubeObject): KubeObject {
+    const body = withTypeMeta(info, obj);
+    checkNamespace(info, body, namespace);
+    checkName(body, name);
+    return body;
+  }
+
+  private requireSubresource(info: ResourceInfo, sub: 'status' | 'scale'): void {
+    if (sub === 'scale' ? !hasScale(info) : !info.subresources.includes('status')) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+  }
+}
+
+/** Scale patches use autoscaling/v1 Scale's schema. */
+const SCALE_INFO: ResourceInfo = {
+  group: 'autoscaling', version: 'v1', kind: 'Scale', listKind: 'ScaleList', resource: 'scale', singular: 'scale',
+  namespaced: true, shortNames: [], categories: [], subresources: [], verbs: [],
+};
+
+function withWantedRv(obj: KubeObject, rv: string | undefined): KubeObject {
+  if (rv) obj.metadata = { ...obj.metadata, resourceVersion: rv };
+  return obj;
+}

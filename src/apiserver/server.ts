@@ -1,0 +1,145 @@
+/**
+ * The Kubernetes API server over HTTPS. One request flows: route the path -> health endpoints
+ * answer unauthenticated -> bearer-token authentication (401 Status otherwise) -> discovery,
+ * OpenAPI, /metrics or a resource handler -> metrics and one debug log line per request.
+ * See README.md for the whole flow and the watch buffering rules.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { ApiError } from '../api/status.ts';
+import type { Store } from '../store/types.ts';
+import { tokenAuthenticator, type TokenAuthenticator } from './http/auth.ts';
+import { writeError } from './http/respond.ts';
+import { route, type Route } from './http/router.ts';
+import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from './http/watch-stream.ts';
+import { serveDiscovery } from './handlers/discovery.ts';
+import { serveHealth, serveMetrics } from './handlers/health.ts';
+import { serveOpenApi } from './handlers/openapi.ts';
+import { requestVerb, serveResource } from './handlers/resource.ts';
+import type { WatchDeps } from './handlers/watch.ts';
+import { instrumentStore } from './instrumented-store.ts';
+import { ApiMetrics } from './metrics.ts';
+import { loadOrCreatePki } from './pki.ts';
+import { Registry } from './registry/registry.ts';
+
+/** Namespaces every cluster has, created at start. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+
+export interface ApiServerOptions {
+  store: Store;
+  /** Data directory: the PKI lives in `dataDir/pki`. */
+  dataDir: string;
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+  /** Extra bearer tokens (node daemons, service accounts); the admin token always works. */
+  tokens?: TokenAuthenticator;
+  /** Extra DNS names / IPs for the serving certificate. */
+  sans?: string[];
+  logger?: Logger;
+  /** Clock for object timestamps (tests). */
+  now?: () => Date;
+  /** Per-watch buffer bounds (see README.md). */
+  watchLimits?: WatchStreamLimits;
+}
+
+export interface ApiServer {
+  /** `https://host:port`. */
+  url: string;
+  port: number;
+  caCertPem: string;
+  adminToken: string;
+  /** The object-level API this server serves; in-process controllers use it directly. */
+  registry: Registry;
+  metrics: ApiMetrics;
+  /** Stops listening, ends open watches and connections. The store stays open (the caller owns it). */
+  close(): Promise<void>;
+}
+
+/** Starts the API server; resolves once it listens and the system namespaces exist. */
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.logger ?? pino({ name: 'apiserver' });
+  const pki = await loadOrCreatePki(opts.dataDir, { sans: [host, ...(opts.sans ?? [])] });
+  const metrics = new ApiMetrics();
+  const store = instrumentStore(opts.store, metrics);
+  const registry = new Registry({ store, now: opts.now, logger: log });
+  await registry.start(SYSTEM_NAMESPACES);
+
+  const authenticate = tokenAuthenticator(pki.adminToken, opts.tokens);
+  const streams = new Set<WatchStream>();
+  const watchDeps: WatchDeps = { registry, metrics, log, limits: opts.watchLimits ?? DEFAULT_WATCH_LIMITS, streams };
+  let serverAddress = `${host}:${opts.port}`;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'https://apiserver');
+    let verb = req.method ?? 'UNKNOWN';
+    let resource = '';
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
+      if (verb !== 'WATCH') metrics.requestDuration.observe({ verb, resource }, seconds);
+      log.debug({ verb, path: url.pathname, query: url.search, code: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    try {
+      const r: Route = route(url.pathname);
+      if (r.type === 'health') return await serveHealth(res, r.check, store);
+      if (!(await authenticate(req))) throw ApiError.unauthorized();
+      if (r.type === 'resource') {
+        verb = requestVerb(req, r, url.searchParams);
+        resource = r.subresource ? `${r.info.resource}/${r.subresource}` : r.info.resource;
+        return await serveResource(req, res, url, r, watchDeps);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      if (r.type === 'metrics') return await serveMetrics(res, metrics);
+      if (r.type === 'openapi') return serveOpenApi(req, res, url);
+      return serveDiscovery(req, res, r, serverAddress);
+    } catch (err) {
+      const apiErr = writeError(res, err);
+      if (apiErr.code >= 500) log.error({ err, path: url.pathname }, 'request failed');
+    }
+  };
+
+  const server: Server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => void handle(req, res));
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  serverAddress = `${host}:${port}`;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url }, 'API server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    caCertPem: pki.caCertPem,
+    adminToken: pki.adminToken,
+    registry,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        registry.close();
+        for (const stream of [...streams]) stream.end('server-closing');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await closed;
+        log.info({ url }, 'API server stopped');
+      })();
+      return closing;
+    },
+  };
+}

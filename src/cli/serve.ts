@@ -1,0 +1,80 @@
+/**
+ * What `kactus up` and `kactus master` share: open the store, start the API server, write the
+ * admin kubeconfig, print the lines tests and users wait for, and close cleanly on SIGINT/SIGTERM.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startApiServer } from '../apiserver/server.ts';
+import { openStore } from '../store/open.ts';
+import { adminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
+
+export interface ServeOptions {
+  dataDir: string;
+  storeUri: string;
+  host: string;
+  /** 0 = let the OS pick a free port. */
+  port: number;
+}
+
+/** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
+const logger = pino({ name: 'kactus', level: process.env.KACTUS_LOG_LEVEL ?? 'info' }, pino.destination(2));
+
+/** A running API server with its store; `close()` stops both (idempotent). */
+export interface Serving {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts serving and writes `DATA_DIR/kubeconfig`. Prints
+ * `kactus: API server listening on URL` and `kactus: kubeconfig written to PATH`.
+ */
+export async function serve(opts: ServeOptions, log: (line: string) => void): Promise<Serving> {
+  await mkdir(opts.dataDir, { recursive: true });
+  const store = await openStore(opts.storeUri);
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    server = await startApiServer({ store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
+  await writeKubeconfig(kubeconfigPath, adminKubeconfig(server.url, server.caCertPem, server.adminToken));
+  log(`kactus: store ${opts.storeUri}`);
+  log(`kactus: API server listening on ${server.url}`);
+  log(`kactus: kubeconfig written to ${kubeconfigPath}`);
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    kubeconfigPath,
+    close: () =>
+      (closing ??= (async () => {
+        await server.close();
+        await store.close();
+      })()),
+  };
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM after closing `serving`; a second signal exits at once
+ * (a close that hangs must not trap the user).
+ */
+export function closeOnSignal(serving: Serving, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+      log(`kactus: ${signal} received, shutting down`);
+      serving.close().then(() => {
+        log('kactus: stopped');
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
+}

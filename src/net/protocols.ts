@@ -1,0 +1,20 @@
+/**
+ * Protocol ids, limits and timeouts of the kactus mesh. One place, so both ends agree.
+ * Ids follow `/kactus/<name>/<semver>` (DESIGN.md §5).
+ */
+export const PROTOCOL_JOIN = '/kactus/join/1.0.0';
+export const PROTOCOL_ACTOR = '/kactus/actor/1.0.0';
+export const PROTOCOL_HEARTBEAT = '/kactus/heartbeat/1.0.0';
+export const PROTOCOL_LOGS = '/kactus/logs/1.0.0';
+
+/** Envelope format version carried in every frame's `v`. */
+export const ENVELOPE_VERSION = 1;
+
+/** Largest frame either side accepts; a larger length prefix closes the stream. */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** A join must complete within this time or the stream is aborted. */
+export const JOIN_TIMEOUT_MS = 10_000;
+
+/** Inbound streams allowed per protocol and connection (libp2p's default is 32). */
+export const MAX_INBOUND_STREAMS = 64;

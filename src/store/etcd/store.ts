@@ -1,0 +1,252 @@
+/**
+ * The Store contract on a real etcd cluster. Every conditional write is one plain etcd
+ * transaction (`if compares then ops else range`) – no STM, whose default isolation misreports
+ * conflicts with etcd3 1.1 – so a write is one raft round trip and its answer is exact.
+ * A key's `modRevision` is etcd's mod_revision; the store revision is etcd's header revision.
+ */
+import {
+  CompareResult,
+  CompareTarget,
+  GRPCOutOfRangeError,
+  type Etcd3,
+  type ICompare,
+  type IKeyValue,
+  type IRequestOp,
+  type ITxnResponse,
+} from 'etcd3';
+import { ConflictError, KeyExistsError, NotFoundError, StoreClosedError } from '../errors.ts';
+import type {
+  KeyValue,
+  ListOptions,
+  ListResult,
+  PutOptions,
+  Store,
+  TxnCompare,
+  TxnOp,
+  TxnResult,
+  Watch,
+  WatchHandler,
+  WatchOptions,
+} from '../types.ts';
+import { int, keyBytes, prefixEnd, rangeStart, toKeyValue } from './codec.ts';
+import { toStoreError } from './errors.ts';
+import { grantLease, keepAliveOnce, revokeLease } from './lease.ts';
+import { EtcdWatch, type EtcdWatchTimings } from './watch.ts';
+
+/** A single key no kactus object uses, read to learn the current revision cheaply. */
+const REVISION_PROBE_KEY = Buffer.from([0]);
+
+function modEquals(key: string, revision: number): ICompare {
+  return { key: keyBytes(key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: revision };
+}
+
+function keyExists(key: string): ICompare {
+  return { key: keyBytes(key), target: CompareTarget.Version, result: CompareResult.Greater, version: 0 };
+}
+
+function putOp(key: string, value: string, lease: number | undefined): IRequestOp {
+  return { request_put: { key: keyBytes(key), value: keyBytes(value), lease: lease ?? 0, prev_kv: true } };
+}
+
+function deleteOp(key: string): IRequestOp {
+  return { request_delete_range: { key: keyBytes(key), prev_kv: true } };
+}
+
+function readOp(key: string): IRequestOp {
+  return { request_range: { key: keyBytes(key) } };
+}
+
+/** The KeyValue a put at `revision` produced, given the value it replaced (if any). */
+function written(key: string, value: string, revision: number, lease: number | undefined, prev?: IKeyValue): KeyValue {
+  return {
+    key,
+    value,
+    createRevision: prev ? int(prev.create_revision) : revision,
+    modRevision: revision,
+    version: prev ? int(prev.version) + 1 : 1,
+    ...(lease ? { lease } : {}),
+  };
+}
+
+/** The KeyValue a delete at `revision` removed: its last value stamped with the delete's revision. */
+function deleted(prev: IKeyValue, revision: number): KeyValue {
+  return { ...toKeyValue(prev), modRevision: revision };
+}
+
+/** The failure branch of a CAS reads the key back: absent -> NotFound, else Conflict. */
+function casFailure(key: string, expectedRevision: number, res: ITxnResponse): Error {
+  const current = res.responses[0]?.response_range.kvs[0];
+  return current ? new ConflictError(key, expectedRevision, toKeyValue(current)) : new NotFoundError(key);
+}
+
+export interface EtcdStoreTimings {
+  /** Deadline of each unary etcd call. */
+  requestTimeoutMs: number;
+  watch: EtcdWatchTimings;
+}
+
+/** The header revision of an etcd response, if it carries one. */
+function headerRevision(res: unknown): number | undefined {
+  if (typeof res !== 'object' || res === null || !('header' in res)) return undefined;
+  const header = res.header;
+  if (typeof header !== 'object' || header === null || !('revision' in header)) return undefined;
+  return int(String(header.revision));
+}
+
+export class EtcdStore implements Store {
+  private closed = false;
+  /**
+   * The newest revision any response to this store has carried. A watch without fromRevision
+   * starts after it: nothing the caller could have seen through this store is replayed, and
+   * nothing written after the call (necessarily at a higher revision) is missed, although the
+   * etcd watch stream only exists some milliseconds later.
+   */
+  private seenRevision = 0;
+  private readonly watches = new Set<EtcdWatch>();
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly timings: EtcdStoreTimings,
+  ) {}
+
+  /** Run one etcd call, translating its errors to StoreErrors. */
+  private async call<T>(fn: () => Promise<T>, lease?: number): Promise<T> {
+    if (this.closed) throw new StoreClosedError();
+    let res: T;
+    try {
+      res = await fn();
+    } catch (err) {
+      throw toStoreError(err, lease);
+    }
+    this.seenRevision = Math.max(this.seenRevision, headerRevision(res) ?? 0);
+    return res;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const res = await this.call(() => this.client.kv.range({ key: keyBytes(key) }));
+    const kv = res.kvs[0];
+    return kv ? toKeyValue(kv) : undefined;
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    const { startAfter, limit = 0 } = opts;
+    // Keys sort by bytes in etcd, so compare bytes: a continuation before the prefix starts at it.
+    const resume = startAfter !== undefined && Buffer.compare(keyBytes(startAfter), keyBytes(prefix)) >= 0;
+    const key = resume ? keyBytes(`${startAfter}\0`) : rangeStart(prefix);
+    const res = await this.call(() => this.client.kv.range({ key, range_end: prefixEnd(prefix), limit }));
+    return { items: res.kvs.map(toKeyValue), revision: int(res.header.revision), more: res.more };
+  }
+
+  async count(prefix: string): Promise<number> {
+    const res = await this.call(() =>
+      this.client.kv.range({ key: rangeStart(prefix), range_end: prefixEnd(prefix), count_only: true }),
+    );
+    return int(res.count);
+  }
+
+  async create(key: string, value: string, opts: PutOptions = {}): Promise<KeyValue> {
+    const absent: ICompare = {
+      key: keyBytes(key),
+      target: CompareTarget.Create,
+      result: CompareResult.Equal,
+      create_revision: 0,
+    };
+    const res = await this.call(
+      () => this.client.kv.txn({ compare: [absent], success: [putOp(key, value, opts.lease)], failure: [] }),
+      opts.lease,
+    );
+    if (!res.succeeded) throw new KeyExistsError(key);
+    return written(key, value, int(res.header.revision), opts.lease);
+  }
+
+  async update(key: string, value: string, expectedRevision: number, opts: PutOptions = {}): Promise<KeyValue> {
+    const res = await this.call(
+      () =>
+        this.client.kv.txn({
+          // keyExists: with expectedRevision 0 an absent key would otherwise match and be created.
+          compare: [keyExists(key), modEquals(key, expectedRevision)],
+          success: [putOp(key, value, opts.lease)],
+          failure: [readOp(key)],
+        }),
+      opts.lease,
+    );
+    if (!res.succeeded) throw casFailure(key, expectedRevision, res);
+    const prev = res.responses[0]?.response_put.prev_kv;
+    return written(key, value, int(res.header.revision), opts.lease, prev);
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    const compare = [keyExists(key), ...(expectedRevision === undefined ? [] : [modEquals(key, expectedRevision)])];
+    const res = await this.call(() =>
+      this.client.kv.txn({ compare, success: [deleteOp(key)], failure: [readOp(key)] }),
+    );
+    if (!res.succeeded) throw casFailure(key, expectedRevision ?? 0, res);
+    const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
+    if (!prev) throw new NotFoundError(key);
+    return deleted(prev, int(res.header.revision));
+  }
+
+  async txn(compares: TxnCompare[], ops: TxnOp[]): Promise<TxnResult> {
+    const compare = compares.map((c) => modEquals(c.key, c.modRevision));
+    const success = ops.map((op) => (op.type === 'put' ? putOp(op.key, op.value, op.lease) : deleteOp(op.key)));
+    const leases = ops.flatMap((op) => (op.type === 'put' && op.lease ? [op.lease] : []));
+    const res = await this.call(() => this.client.kv.txn({ compare, success, failure: [] }), leases[0]);
+    const revision = int(res.header.revision);
+    if (!res.succeeded) return { succeeded: false, revision, results: [] };
+    const results = ops.map((op, i) => {
+      const response = res.responses[i];
+      if (op.type === 'put') return written(op.key, op.value, revision, op.lease, response?.response_put.prev_kv);
+      const prev = response?.response_delete_range.prev_kvs[0];
+      return prev ? deleted(prev, revision) : undefined;
+    });
+    return { succeeded: true, revision, results };
+  }
+
+  watch(prefix: string, opts: WatchOptions, handler: WatchHandler): Watch {
+    if (this.closed) {
+      queueMicrotask(() => handler.onError(new StoreClosedError()));
+      return { close: () => undefined };
+    }
+    const range = opts.exact ? { key: keyBytes(prefix) } : { key: rangeStart(prefix), rangeEnd: prefixEnd(prefix) };
+    const from = opts.fromRevision ?? this.seenRevision;
+    const watch = new EtcdWatch(this.client, range, from, handler, this.timings.watch, (w) =>
+      this.watches.delete(w),
+    );
+    this.watches.add(watch);
+    return watch;
+  }
+
+  grantLease(ttlSeconds: number): Promise<number> {
+    return this.call(() => grantLease(this.client, ttlSeconds));
+  }
+
+  keepAlive(lease: number): Promise<void> {
+    return this.call(() => keepAliveOnce(this.client, lease, this.timings.requestTimeoutMs), lease);
+  }
+
+  revokeLease(lease: number): Promise<void> {
+    return this.call(() => revokeLease(this.client, lease), lease);
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.call(() => this.client.kv.range({ key: REVISION_PROBE_KEY, count_only: true }));
+    return int(res.header.revision);
+  }
+
+  async compact(revision: number): Promise<void> {
+    try {
+      // physical: return only once the history is gone, so old watches fail from now on.
+      await this.call(() => this.client.kv.compact({ revision, physical: true }));
+    } catch (err) {
+      // OutOfRange: already compacted past `revision` (a no-op), or a future revision (an error).
+      if (!(err instanceof GRPCOutOfRangeError) || revision > (await this.currentRevision())) throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watch of [...this.watches]) watch.fail(new StoreClosedError());
+    this.client.close();
+  }
+}

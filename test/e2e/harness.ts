@@ -1,0 +1,138 @@
+/**
+ * End-to-end harness: runs `bin/kactus.js` and `kubectl` as real child processes, waits on
+ * their output with deadlines (never sleeps), and kills only the processes it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root and the kactus entry point. */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const kactusBin = fileURLToPath(new URL('../../bin/kactus.js', import.meta.url));
+
+/** The environment for children: no KUBECONFIG leaking in from the developer's shell. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.KUBECONFIG;
+  return env;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (killed after `timeoutMs`), feeding `input` on stdin. */
+export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A long-running child whose combined output can be awaited line by line. */
+export class Background {
+  private output = '';
+  private readonly waiters = new Set<() => void>();
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    const onData = (c: string): void => {
+      this.output += c;
+      for (const w of this.waiters) w();
+    };
+    child.stdout?.setEncoding('utf8').on('data', onData);
+    child.stderr?.setEncoding('utf8').on('data', onData);
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code) => {
+        resolve(code);
+        for (const w of this.waiters) w();
+      }),
+    );
+  }
+
+  /** Everything printed so far (stdout and stderr). */
+  get text(): string {
+    return this.output;
+  }
+
+  /** Resolves with the first match of `pattern` in the output; rejects at the deadline or on exit. */
+  waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const m = this.output.match(pattern);
+        if (m) finish(() => resolve(m));
+        else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          finish(() => reject(new Error(`process exited before printing ${pattern}:\n${this.output}`)));
+        }
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.output}`))), timeoutMs);
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        settle();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Sends a signal to this child (by its PID) and waits for it to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Starts a command in the background. */
+export function background(cmd: string, args: string[]): Background {
+  return new Background(spawn(cmd, args, { cwd: repoRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** A running `kactus up` or `kactus master` and what it printed. */
+export interface KactusServer {
+  proc: Background;
+  url: string;
+  port: number;
+  kubeconfig: string;
+}
+
+/** Starts `kactus ARGS...` (up or master) and waits for its URL, kubeconfig and ready lines. */
+export async function startKactusServer(args: string[], timeoutMs = 30_000): Promise<KactusServer> {
+  const proc = background(process.execPath, [kactusBin, ...args]);
+  try {
+    const [, url, portText] = await proc.waitFor(/kactus: API server listening on (https:\/\/127\.0\.0\.1:(\d+))/, timeoutMs);
+    const [, kubeconfig] = await proc.waitFor(/kactus: kubeconfig written to (\S+)/, timeoutMs);
+    await proc.waitFor(/kactus: ready/, timeoutMs);
+    return { proc, url: url!, port: Number(portText), kubeconfig: kubeconfig! };
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw err;
+  }
+}
+
+/** `kactus up --data-dir DIR --port PORT`. */
+export function startKactusUp(dataDir: string, port = 0): Promise<KactusServer> {
+  return startKactusServer(['up', '--data-dir', dataDir, '--port', String(port)]);
+}
+
+/** `kactus master --data-dir DIR --store URI --port 0 --name NAME`. */
+export function startKactusMaster(dataDir: string, store: string, name: string): Promise<KactusServer> {
+  return startKactusServer(['master', '--data-dir', dataDir, '--store', store, '--port', '0', '--name', name]);
+}
