@@ -3,7 +3,7 @@ import { allResources, apiVersionOf, findKind, findResource, groupVersions, qual
 
 describe('resource registry', () => {
   it.each([
-    ['', 'v1', 'pods', 'Pod', ['po'], ['all'], ['status'], true],
+    ['', 'v1', 'pods', 'Pod', ['po'], ['all'], ['status', 'binding'], true],
     ['', 'v1', 'namespaces', 'Namespace', ['ns'], [], ['status'], false],
     ['', 'v1', 'nodes', 'Node', ['no'], [], ['status'], false],
     ['', 'v1', 'secrets', 'Secret', [], [], [], true],

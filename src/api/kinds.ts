@@ -4,6 +4,9 @@
  * advertises for the same resources.
  */
 
+/** Subresources kactus serves: status and scale views, and pods' binding (POST only). */
+export type Subresource = 'status' | 'scale' | 'binding';
+
 /** One served resource (one group/version/resource). */
 export interface ResourceInfo {
   /** API group; '' for the core group. */
@@ -17,7 +20,7 @@ export interface ResourceInfo {
   namespaced: boolean;
   shortNames: string[];
   categories: string[];
-  subresources: ('status' | 'scale')[];
+  subresources: Subresource[];
   verbs: string[];
 }
 
@@ -34,14 +37,14 @@ interface Entry {
   namespaced: boolean;
   shortNames?: string[];
   all?: boolean;
-  subresources?: ('status' | 'scale')[];
+  subresources?: Subresource[];
   verbs?: string[];
 }
 
 const ENTRIES: Entry[] = [
   { group: '', version: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false, shortNames: ['ns'], subresources: ['status'], verbs: NAMESPACE_VERBS },
   { group: '', version: 'v1', kind: 'Node', resource: 'nodes', namespaced: false, shortNames: ['no'], subresources: ['status'] },
-  { group: '', version: 'v1', kind: 'Pod', resource: 'pods', namespaced: true, shortNames: ['po'], all: true, subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'Pod', resource: 'pods', namespaced: true, shortNames: ['po'], all: true, subresources: ['status', 'binding'] },
   { group: '', version: 'v1', kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'] },
   { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'] },
   { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true },

@@ -17,6 +17,7 @@ import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from '
 import { serveDiscovery } from './handlers/discovery.ts';
 import { serveHealth, serveMetrics } from './handlers/health.ts';
 import { serveOpenApi } from './handlers/openapi.ts';
+import { servePodLogs, type LogSource } from './handlers/pod-logs.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
 import type { WatchDeps } from './handlers/watch.ts';
 import { instrumentStore } from './instrumented-store.ts';
@@ -44,6 +45,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Per-watch buffer bounds (see README.md). */
   watchLimits?: WatchStreamLimits;
+  /** Where `pods/{name}/log` reads container logs (the node gateway); without one that path is a 503. */
+  logs?: LogSource;
 }
 
 export interface ApiServer {
@@ -93,6 +96,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         verb = requestVerb(req, r, url.searchParams);
         resource = r.subresource ? `${r.info.resource}/${r.subresource}` : r.info.resource;
         return await serveResource(req, res, url, r, watchDeps);
+      }
+      if (r.type === 'podLog') {
+        resource = 'pods/log';
+        return await servePodLogs(req, res, url.searchParams, r.namespace, r.name, { registry, logs: opts.logs });
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       if (r.type === 'metrics') return await serveMetrics(res, metrics);

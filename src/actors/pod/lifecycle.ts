@@ -284,20 +284,20 @@ function onBackoffElapsed(context: PodContext, e: EventOf<'container.backoffElap
 }
 
 /** Kills what runs, stops everything else: the pod failed as a whole and will not restart. */
-function failPod(context: PodContext, at: number, reason: string | undefined, message: string, recorded: PodEffect): Outcome {
+function failPod(context: PodContext, at: number, message: string, recorded: PodEffect): Outcome {
   const idle = stopIdleContainers(context);
   const effects: PodEffect[] = [recorded];
   for (const c of idle.context.containers) {
     if (c.step === 'running') effects.push({ type: 'stopContainer', params: { name: c.name, signal: 'SIGKILL' } });
   }
-  const next: PodContext = { ...idle.context, phase: 'Failed', reason, message };
+  const next: PodContext = { ...idle.context, phase: 'Failed', message };
   return outcome(context, next, at, effects, idle.timers);
 }
 
 function onVolumeFailed(context: PodContext, e: EventOf<'volume.failed'>): Outcome | undefined {
   if (isTerminalPhase(context.phase) || context.deletion) return undefined;
   const message = `Volume failed: ${e.message}`;
-  return failPod(context, e.at, undefined, message, event('Warning', 'FailedMount', `${message}; killing all containers`));
+  return failPod(context, e.at, message, event('Warning', 'FailedMount', `${message}; killing all containers`));
 }
 
 function onNodeLost(context: PodContext, e: EventOf<'node.lost'>): Outcome | undefined {

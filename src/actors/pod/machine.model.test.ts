@@ -128,7 +128,6 @@ function explore(policy: RestartPolicy, containers: string[]) {
     stopWhen: (state) => retries(state) > RETRY_BOUND,
     limit: TRAVERSAL_LIMIT,
   });
-  if (process.env.KACTUS_MODEL_STATS) console.log(policy, containers.length, Object.keys(adjacency).length, 'states');
   return adjacencyMapToArray(adjacency);
 }
 

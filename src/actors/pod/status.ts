@@ -1,12 +1,8 @@
 /** The pod machine's context rendered as a Kubernetes PodStatus, for the store. */
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { ContainerRecord, ContainerStateRecord, PodContext } from './context.ts';
+import { toKubernetesTime } from '../kubernetes-time.ts';
 import { isTerminalPhase } from './lifecycle.ts';
-
-/** Kubernetes `Time`: RFC 3339 with second precision. */
-export function toKubernetesTime(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function optionalTime(epochMs: number | undefined): { lastTransitionTime?: string } {
   return epochMs === undefined ? {} : { lastTransitionTime: toKubernetesTime(epochMs) };

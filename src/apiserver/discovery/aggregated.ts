@@ -5,7 +5,7 @@
  */
 import { groupVersions, type GroupVersion, type ResourceInfo } from '../../api/kinds.ts';
 import type { AggregatedDiscoveryVersion } from '../http/negotiate.ts';
-import { SUBRESOURCE_VERBS, scaleKind } from './subresources.ts';
+import { subresourceFacts } from './subresources.ts';
 
 function resourceDiscovery(info: ResourceInfo): Record<string, unknown> {
   const entry: Record<string, unknown> = {
@@ -18,11 +18,10 @@ function resourceDiscovery(info: ResourceInfo): Record<string, unknown> {
   if (info.shortNames.length) entry.shortNames = info.shortNames;
   if (info.categories.length) entry.categories = info.categories;
   if (info.subresources.length) {
-    entry.subresources = info.subresources.map((sub) => ({
-      subresource: sub,
-      responseKind: sub === 'scale' ? scaleKind : { group: info.group, version: info.version, kind: info.kind },
-      verbs: SUBRESOURCE_VERBS,
-    }));
+    entry.subresources = info.subresources.map((sub) => {
+      const facts = subresourceFacts(info, sub);
+      return { subresource: sub, responseKind: facts.kind, verbs: facts.verbs };
+    });
   }
   return entry;
 }

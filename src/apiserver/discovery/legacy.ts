@@ -4,7 +4,7 @@
  * every served kind appears without being listed here.
  */
 import { groupVersions, type GroupVersion, type ResourceInfo } from '../../api/kinds.ts';
-import { SUBRESOURCE_VERBS, scaleKind } from './subresources.ts';
+import { subresourceFacts } from './subresources.ts';
 
 interface GroupVersionForDiscovery {
   groupVersion: string;
@@ -63,9 +63,11 @@ function resourceEntries(info: ResourceInfo): unknown[] {
   if (info.categories.length) main.categories = info.categories;
   const subs = info.subresources.map((sub) => {
     const entry: Record<string, unknown> = { name: `${info.resource}/${sub}`, singularName: '', namespaced: info.namespaced };
-    if (sub === 'scale') Object.assign(entry, scaleKind);
-    else entry.kind = info.kind;
-    entry.verbs = SUBRESOURCE_VERBS;
+    const facts = subresourceFacts(info, sub);
+    // The legacy list names group/version only when they differ from the parent's.
+    if (facts.kind.group !== info.group || facts.kind.version !== info.version) Object.assign(entry, facts.kind);
+    else entry.kind = facts.kind.kind;
+    entry.verbs = facts.verbs;
     return entry;
   });
   return [main, ...subs];

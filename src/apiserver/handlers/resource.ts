@@ -41,6 +41,7 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
   const { info, namespace, name, subresource } = route;
   const q = url.searchParams;
   const method = req.method ?? 'GET';
+  if (subresource === 'binding') return serveBinding(req, res, url, route, deps);
   const verbOf = VERB_FOR_METHOD[method];
   const named = name !== undefined;
   // POST goes to collections, PUT and PATCH to objects.
@@ -102,6 +103,16 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
       return replyObject(200, await registry.delete(info, namespace, name, opts));
     }
   }
+}
+
+/** POST pods/<name>/binding: 201 with a Success Status, as Kubernetes answers. */
+async function serveBinding(req: IncomingMessage, res: ServerResponse, url: URL, route: ResourceRoute, deps: WatchDeps): Promise<void> {
+  const { info, namespace, name } = route;
+  const method = req.method ?? 'GET';
+  if (method !== 'POST' || name === undefined || namespace === undefined) throw ApiError.methodNotAllowed(info, method.toLowerCase());
+  const body = decodeObjectBody(req.headers['content-type'], await readBody(req));
+  await deps.registry.bindPod(namespace, name, body, writeOptions(url.searchParams));
+  writeJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
 function render(view: ObjectView, info: ResourceInfo, obj: KubeObject, q: URLSearchParams): unknown {

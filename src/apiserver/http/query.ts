@@ -6,7 +6,8 @@ import { ApiError } from '../../api/status.ts';
 import { isRecord } from '../../api/object.ts';
 import type { DeleteOptions, FieldValidation, ListOptions, PropagationPolicy, WatchOptions, WriteOptions } from '../registry/types.ts';
 
-function bool(q: URLSearchParams, name: string): boolean | undefined {
+/** A boolean parameter (`true`, `1` or empty for true; `false`, `0`); 400 for anything else. */
+export function bool(q: URLSearchParams, name: string): boolean | undefined {
   const v = q.get(name);
   if (v === null) return undefined;
   if (v === 'true' || v === '1' || v === '') return true;
@@ -14,7 +15,8 @@ function bool(q: URLSearchParams, name: string): boolean | undefined {
   throw ApiError.badRequest(`invalid value for ${name}: ${JSON.stringify(v)}: must be a boolean`);
 }
 
-function int(q: URLSearchParams, name: string): number | undefined {
+/** An integer parameter; 400 for anything else. */
+export function int(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw ApiError.badRequest(`invalid value for ${name}: ${JSON.stringify(v)}: must be an integer`);

@@ -1,9 +1,9 @@
 /**
  * Maps a request path to what it addresses: a health or metrics endpoint, a discovery document,
- * OpenAPI, or a resource (collection, object or subresource, possibly under the legacy `/watch/`
- * prefix). Unknown paths are a 404 Status.
+ * OpenAPI, a resource (collection, object or subresource, possibly under the legacy `/watch/`
+ * prefix), or a pod's log. Unknown paths are a 404 Status.
  */
-import { findResource, groupVersions, type ResourceInfo } from '../../api/kinds.ts';
+import { findResource, groupVersions, type ResourceInfo, type Subresource } from '../../api/kinds.ts';
 import { ApiError } from '../../api/status.ts';
 
 /** A resource URL, decoded. */
@@ -13,9 +13,16 @@ export interface ResourceRoute {
   /** Namespace from the path; absent for cluster-scoped kinds and all-namespace collections. */
   namespace?: string;
   name?: string;
-  subresource?: 'status' | 'scale';
+  subresource?: Subresource;
   /** The path used the legacy `/watch/` prefix. */
   watchPrefix: boolean;
+}
+
+/** `GET /api/v1/namespaces/{ns}/pods/{name}/log` (handlers/pod-logs.ts). */
+export interface PodLogRoute {
+  type: 'podLog';
+  namespace: string;
+  name: string;
 }
 
 export type Route =
@@ -27,7 +34,8 @@ export type Route =
   | { type: 'apiGroupList' }
   | { type: 'apiGroup'; group: string }
   | { type: 'apiResourceList'; group: string; version: string }
-  | ResourceRoute;
+  | ResourceRoute
+  | PodLogRoute;
 
 /** The 404 Kubernetes answers for a path it does not serve. */
 export function pathNotFound(): ApiError {
@@ -88,11 +96,14 @@ function groupVersionRoute(group: string, version: string, segs: string[]): Rout
   if (!info || extra.length > 0) throw pathNotFound();
   // A namespaced kind is addressed by name only inside its namespace; a cluster-scoped one never is.
   if (info.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
+  if (info.group === '' && info.resource === 'pods' && subresource === 'log' && namespace !== undefined && name !== undefined && !watchPrefix) {
+    return { type: 'podLog', namespace, name };
+  }
   if (subresource !== undefined && !(info.subresources as string[]).includes(subresource)) throw pathNotFound();
   if (watchPrefix && subresource !== undefined) throw pathNotFound();
   const out: ResourceRoute = { type: 'resource', info, watchPrefix };
   if (namespace !== undefined) out.namespace = namespace;
   if (name !== undefined) out.name = name;
-  if (subresource !== undefined) out.subresource = subresource as 'status' | 'scale';
+  if (subresource !== undefined) out.subresource = subresource as Subresource;
   return out;
 }

@@ -10,6 +10,7 @@ import type { PatchType } from '../../api/patch/index.ts';
 import { ApiError } from '../../api/status.ts';
 import type { Store } from '../../store/types.ts';
 import type { RegistryContext } from './context.ts';
+import { bindPod } from './binding.ts';
 import { createObject } from './create.ts';
 import { deleteObject } from './delete.ts';
 import { listObjects } from './list.ts';
@@ -117,6 +118,11 @@ export class Registry {
   /** See watch.ts. Events reach `sink` synchronously and in order until close() or an ERROR event. */
   watch(info: ResourceInfo, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): Promise<RegistryWatch> {
     return watchObjects(this.ctx, info, namespace, opts, sink);
+  }
+
+  /** POST pods/<name>/binding: assigns the pod to `binding.target.name` once (see binding.ts). Returns the bound pod. */
+  bindPod(namespace: string, podName: string, binding: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return bindPod(this.ctx, namespace, podName, binding, opts);
   }
 
   /** GET /scale. */

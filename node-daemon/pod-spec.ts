@@ -1,0 +1,161 @@
+/**
+ * Reading a stored Pod (as `pod.assign` carries it) into what the node needs: the pod machine's
+ * input, the runtime's container specs and the pod's host volumes. Pure: no I/O, so the mapping
+ * is tested on its own.
+ */
+import { join } from 'node:path';
+import { isRecord, optionalRecord, recordList, type JsonObject } from '../src/api/object.ts';
+import { parseQuantity } from '../src/api/quantity.ts';
+import type { PodMachineInput, RestartPolicy } from '../src/actors/pod/events.ts';
+import type { ContainerResources, ContainerSpec, PodRef, VolumeMount } from './runtime/types.ts';
+
+/** A pod volume as the node prepares it. */
+export type PodVolume =
+  /** A directory the daemon owns under `DIR/pods/<uid>/volumes/<name>`. */
+  | { kind: 'emptyDir'; name: string; hostPath: string }
+  /** A host directory named by the pod (`hostPath.path`). */
+  | { kind: 'hostPath'; name: string; hostPath: string }
+  /** A source this node cannot provide yet (configMap, secret, PVC…): mounting it fails. */
+  | { kind: 'unsupported'; name: string; source: string };
+
+/** Everything the node reads from one Pod object. */
+export interface NodePod {
+  ref: PodRef;
+  input: PodMachineInput;
+  /** Runtime specs by container name, in spec order. */
+  specs: ReadonlyMap<string, ContainerSpec>;
+  volumes: PodVolume[];
+  /** Set when the pod is being deleted. */
+  deletion?: { graceSeconds: number };
+  /** The phase the store holds: a pod already Succeeded/Failed is not run again. */
+  storedPhase?: string;
+}
+
+const RESTART_POLICIES: readonly RestartPolicy[] = ['Always', 'OnFailure', 'Never'];
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** Literal `env[].value`s; `valueFrom` needs the API and is not resolved on the node yet. */
+function envOf(container: JsonObject): Record<string, string> | undefined {
+  const env: Record<string, string> = {};
+  for (const e of recordList(container, 'env')) {
+    const name = str(e.name);
+    if (name !== undefined) env[name] = str(e.value) ?? '';
+  }
+  return Object.keys(env).length > 0 ? env : undefined;
+}
+
+function millis(quantity: unknown): number | undefined {
+  const cores = parseQuantity(quantity);
+  return cores === undefined ? undefined : Math.round(cores * 1000);
+}
+
+function resourcesOf(container: JsonObject): ContainerResources | undefined {
+  const resources = optionalRecord(container, 'resources');
+  const limits = optionalRecord(resources, 'limits');
+  const requests = optionalRecord(resources, 'requests');
+  const memory = parseQuantity(limits?.memory);
+  const out: ContainerResources = {};
+  if (memory !== undefined) out.memoryLimitBytes = Math.round(memory);
+  const cpuRequest = millis(requests?.cpu);
+  if (cpuRequest !== undefined) out.cpuRequestMillis = cpuRequest;
+  const cpuLimit = millis(limits?.cpu);
+  if (cpuLimit !== undefined) out.cpuLimitMillis = cpuLimit;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function mountsOf(container: JsonObject): VolumeMount[] | undefined {
+  const mounts = recordList(container, 'volumeMounts').flatMap((m): VolumeMount[] => {
+    const name = str(m.name);
+    const mountPath = str(m.mountPath);
+    if (name === undefined || mountPath === undefined) return [];
+    return [m.readOnly === true ? { name, mountPath, readOnly: true } : { name, mountPath }];
+  });
+  return mounts.length > 0 ? mounts : undefined;
+}
+
+/** A Kubernetes container as the runtime's ContainerSpec. */
+export function containerSpecOf(container: JsonObject): ContainerSpec {
+  const spec: ContainerSpec = { name: str(container.name) ?? '', image: str(container.image) ?? '' };
+  const command = strings(container.command);
+  if (command) spec.command = command;
+  const args = strings(container.args);
+  if (args) spec.args = args;
+  const env = envOf(container);
+  if (env) spec.env = env;
+  const workingDir = str(container.workingDir);
+  if (workingDir) spec.workingDir = workingDir;
+  const resources = resourcesOf(container);
+  if (resources) spec.resources = resources;
+  const volumeMounts = mountsOf(container);
+  if (volumeMounts) spec.volumeMounts = volumeMounts;
+  return spec;
+}
+
+/** Where a pod's files live on the node: `DIR/pods/<uid>`. */
+export function podDir(dataDir: string, uid: string): string {
+  return join(dataDir, 'pods', uid);
+}
+
+function volumesOf(spec: JsonObject, dir: string): PodVolume[] {
+  return recordList(spec, 'volumes').flatMap((v): PodVolume[] => {
+    const name = str(v.name);
+    if (name === undefined) return [];
+    if (isRecord(v.emptyDir)) return [{ kind: 'emptyDir', name, hostPath: join(dir, 'volumes', name) }];
+    const hostPath = str(optionalRecord(v, 'hostPath')?.path);
+    if (hostPath !== undefined) return [{ kind: 'hostPath', name, hostPath }];
+    const source = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
+    return [{ kind: 'unsupported', name, source }];
+  });
+}
+
+/** When the scheduler bound the pod (its PodScheduled condition), in epoch ms. */
+function scheduledAt(status: JsonObject | undefined): number | undefined {
+  const condition = recordList(status, 'conditions').find((c) => c.type === 'PodScheduled' && c.status === 'True');
+  const time = Date.parse(str(condition?.lastTransitionTime) ?? '');
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/** Read a stored Pod for the node whose data dir is `dataDir`. */
+export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
+  const metadata = optionalRecord(pod, 'metadata') ?? {};
+  const spec = optionalRecord(pod, 'spec') ?? {};
+  const status = optionalRecord(pod, 'status');
+  const ref: PodRef = {
+    uid: str(metadata.uid) ?? '',
+    namespace: str(metadata.namespace) ?? 'default',
+    name: str(metadata.name) ?? '',
+  };
+  const hostname = str(spec.hostname);
+  if (hostname) ref.hostname = hostname;
+  const specs = new Map(recordList(spec, 'containers').map((c) => [str(c.name) ?? '', containerSpecOf(c)] as const));
+  const policy = str(spec.restartPolicy);
+  const grace = num(spec.terminationGracePeriodSeconds) ?? 30;
+  const input: PodMachineInput = {
+    namespace: ref.namespace,
+    name: ref.name,
+    uid: ref.uid,
+    nodeName: str(spec.nodeName),
+    scheduledAt: scheduledAt(status),
+    restartPolicy: RESTART_POLICIES.find((p) => p === policy) ?? 'Always',
+    terminationGracePeriodSeconds: grace,
+    containers: [...specs.values()].map((s) => ({ name: s.name, image: s.image })),
+  };
+  const out: NodePod = { ref, input, specs, volumes: volumesOf(spec, podDir(dataDir, ref.uid)) };
+  if (str(metadata.deletionTimestamp) !== undefined) {
+    out.deletion = { graceSeconds: num(metadata.deletionGracePeriodSeconds) ?? grace };
+  }
+  const phase = str(status?.phase);
+  if (phase) out.storedPhase = phase;
+  return out;
+}

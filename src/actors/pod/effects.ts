@@ -1,0 +1,343 @@
+/**
+ * The pod machine's effects on a real node: its named actions (`createSandbox`, `startContainer`,
+ * `stopContainer`, `removePod`, `recordEvent`, `reportStatus`) become ContainerRuntime calls,
+ * and what the runtime answers or reports (`started`, `exited`) goes back into the machine as
+ * facts stamped with the runtime's own times.
+ *
+ * Ordering: runtime calls that answer the machine (sandbox, container start, exit reports,
+ * removal) run one at a time per pod, in request order, so an exit is never reported before the
+ * start it ends. Stops run beside that queue: a grace period must not hold up other containers.
+ *
+ * Re-adoption: a pod found in the runtime after a daemon restart is not created again. Its
+ * sandbox answers `createSandbox`, and each container that still exists answers its first
+ * `startContainer` by replaying `container.created`, `container.started` (and `container.exited`
+ * if it has exited) into the machine, with the Events of that replay suppressed (they were
+ * recorded the first time). An exited container is then handled by the restart policy.
+ */
+import { createActor, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
+import type { PodStatus } from 'kubernetes-types/core/v1.js';
+import type {
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerStatus,
+  HostVolume,
+  PodRef,
+  RuntimeEvent,
+  RuntimePod,
+} from '../../../node-daemon/runtime/types.ts';
+import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError } from '../../../node-daemon/runtime/errors.ts';
+import { podMachine, type PodMachine } from './machine.ts';
+import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from './events.ts';
+import { podStatus } from './status.ts';
+
+/** Exit code reported for a container that could not be created or started (as the kubelet's StartError). */
+export const START_FAILED_EXIT_CODE = 128;
+/** Exit code assumed for a container that vanished without an exit record (killed). */
+const VANISHED_EXIT_CODE = 137;
+
+/** What the effects need from the node daemon. */
+export interface PodEffectsDeps {
+  runtime: ContainerRuntime;
+  pod: PodRef;
+  /** Runtime specs by container name. */
+  specs: ReadonlyMap<string, ContainerSpec>;
+  /** The pod's host volumes (emptyDir directories, hostPaths), passed to every container. */
+  volumes: HostVolume[];
+  /** Create the volumes' directories; a throw fails the pod (`volume.failed`, FailedMount). */
+  prepareVolumes(): Promise<void>;
+  /** Delete the pod's files once its containers are gone. */
+  removeVolumes(): Promise<void>;
+  /** What the runtime still holds of this pod from before a daemon restart. */
+  adopted?: RuntimePod;
+  /** The node's IP, added to the status as `hostIP`. */
+  hostIP?: string;
+  /** Every Kubernetes Event the machine records. */
+  onEvent(record: PodEventRecord): void;
+  /** Every status the machine reports (after each transition). */
+  onStatus(status: PodStatus): void;
+  /** The pod's sandbox, containers and files are gone (after `removePod`). */
+  onRemoved(): void;
+  /** Runtime failures with no machine event to carry them. */
+  onError(err: unknown): void;
+  now?: () => number;
+}
+
+/** The timer source an actor runs on (xstate's `Clock`). */
+export type ActorClock = NonNullable<ActorOptions<PodMachine>['clock']>;
+
+export interface PodActorOptions {
+  /** The actor's clock (xstate `Clock`); tests pass a SimulatedClock. */
+  clock?: ActorClock;
+  /** xstate inspection (the InspectionBus's `inspectorFor`). */
+  inspect?: (event: InspectionEvent) => void;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One pod's machine, wired to a runtime. */
+export class PodRuntimeActor {
+  readonly actor: Actor<PodMachine>;
+  private readonly now: () => number;
+  private queue: Promise<void> = Promise.resolve();
+  private sandboxId: string | undefined;
+  /** The live container of each spec name, and the one it replaced (kept for `logs --previous`). */
+  private readonly current = new Map<string, string>();
+  private readonly previous = new Map<string, string>();
+  /** Containers from before a restart, adopted on their first start. */
+  private readonly adoptable = new Map<string, string>();
+  /** Events of an adoption replay are not recorded again. */
+  private replaying = false;
+  private stopped = false;
+  private removed = false;
+  /** The grace SIGTERM is given, from the latest delete. */
+  private graceSeconds: number;
+
+  constructor(
+    input: PodMachineInput,
+    private readonly deps: PodEffectsDeps,
+    options: PodActorOptions = {},
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.graceSeconds = input.terminationGracePeriodSeconds;
+    for (const c of deps.adopted?.containers ?? []) {
+      if (deps.specs.has(c.name) && !this.adoptable.has(c.name)) this.adoptable.set(c.name, c.id);
+    }
+    const machine = podMachine.provide({
+      actions: {
+        createSandbox: () => this.enqueue(() => this.createSandbox()),
+        startContainer: (_, params) => this.enqueue(() => this.startContainer(params.name)),
+        stopContainer: (_, params) => void this.stopContainer(params.name, params.signal),
+        removePod: () => this.enqueue(() => this.removeAll(true)),
+        recordEvent: (_, params) => {
+          if (!this.replaying) this.deps.onEvent(params);
+        },
+        reportStatus: (_, params) => this.deps.onStatus(this.withHost(params.status)),
+      },
+    });
+    this.actor = createActor(machine, {
+      input,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+  }
+
+  start(): this {
+    this.actor.start();
+    return this;
+  }
+
+  /** The pod's current status (for resending after a reconnect). */
+  status(): PodStatus {
+    return this.withHost(podStatus(this.actor.getSnapshot().context));
+  }
+
+  /** Whether the pod finished and its resources are gone. */
+  get isRemoved(): boolean {
+    return this.removed;
+  }
+
+  /** Graceful delete: SIGTERM, SIGKILL after `graceSeconds`, then removal. Repeats are ignored. */
+  delete(graceSeconds: number): void {
+    this.graceSeconds = graceSeconds;
+    this.send({ type: 'pod.delete', at: this.now(), gracePeriodSeconds: graceSeconds });
+  }
+
+  /** A runtime event about this pod (the daemon dispatches by pod uid). */
+  handleRuntimeEvent(event: RuntimeEvent): void {
+    if (event.role !== 'container' || event.type !== 'exited') return;
+    this.enqueue(() => this.reportExit(event.containerId, event.exitCode, event.time.getTime()));
+  }
+
+  /** Stop the machine and remove everything the pod has on the node, without a graceful stop (pods.sync). */
+  teardown(): Promise<void> {
+    this.stop();
+    return this.enqueue(() => this.removeAll(false));
+  }
+
+  /** Stop the machine and leave the containers as they are (a daemon restart re-adopts them). */
+  stop(): void {
+    this.stopped = true;
+    this.actor.stop();
+  }
+
+  private withHost(status: PodStatus): PodStatus {
+    const hostIP = this.deps.hostIP;
+    return hostIP === undefined ? status : { ...status, hostIP, hostIPs: [{ ip: hostIP }] };
+  }
+
+  private send(event: PodFactEvent): void {
+    if (!this.stopped) this.actor.send(event);
+  }
+
+  private replay(events: PodFactEvent[]): void {
+    this.replaying = true;
+    try {
+      for (const e of events) this.send(e);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(task).catch((err: unknown) => this.deps.onError(err));
+    return this.queue;
+  }
+
+  private containerID(id: string): string {
+    return `${this.deps.runtime.name}://${id}`;
+  }
+
+  private async createSandbox(): Promise<void> {
+    if (this.removed) return;
+    const adopted = this.deps.adopted;
+    if (adopted?.sandboxId !== undefined && this.sandboxId === undefined) {
+      this.sandboxId = adopted.sandboxId;
+      this.replay([{ type: 'sandbox.created', at: this.now() }]);
+      return;
+    }
+    try {
+      await this.deps.prepareVolumes();
+    } catch (err) {
+      this.send({ type: 'volume.failed', at: this.now(), message: message(err) });
+      return;
+    }
+    try {
+      // Containers left without their sandbox cannot join a new one: remove them first.
+      for (const id of this.adoptable.values()) await this.deps.runtime.removeContainer(id);
+      this.adoptable.clear();
+      const sandbox = await this.deps.runtime.createSandbox(this.deps.pod);
+      this.sandboxId = sandbox.sandboxId;
+      this.send({ type: 'sandbox.created', at: this.now(), ...(sandbox.ip === undefined ? {} : { podIP: sandbox.ip }) });
+    } catch (err) {
+      this.send({ type: 'sandbox.failed', at: this.now(), message: message(err) });
+    }
+  }
+
+  private async startContainer(name: string): Promise<void> {
+    const spec = this.deps.specs.get(name);
+    if (this.removed || spec === undefined || this.sandboxId === undefined) return;
+    const adoptedId = this.adoptable.get(name);
+    if (adoptedId !== undefined) {
+      this.adoptable.delete(name);
+      if (await this.adopt(name, adoptedId)) return;
+    }
+    const { runtime } = this.deps;
+    if ((await runtime.ensureImage(spec.image)) === 'absent') {
+      this.send({ type: 'image.pullFailed', name, at: this.now(), message: `image "${spec.image}" is not present on the node and no registry is reachable` });
+      return;
+    }
+    this.send({ type: 'image.pulled', name, at: this.now(), message: `Container image "${spec.image}" already present on machine` });
+    await this.retire(name);
+    let id: string;
+    try {
+      id = await runtime.createContainer(this.sandboxId, spec, this.deps.volumes);
+    } catch (err) {
+      if (err instanceof ImageNotPresentError) {
+        this.send({ type: 'image.pullFailed', name, at: this.now(), message: message(err) });
+      } else {
+        this.send({ type: 'container.exited', name, at: this.now(), exitCode: START_FAILED_EXIT_CODE, message: `CreateContainerError: ${message(err)}` });
+      }
+      return;
+    }
+    if (this.removed) {
+      await runtime.removeContainer(id);
+      return;
+    }
+    this.current.set(name, id);
+    this.send({ type: 'container.created', name, at: this.now(), containerID: this.containerID(id) });
+    try {
+      await runtime.startContainer(id);
+    } catch (err) {
+      if (!(err instanceof ContainerStartError)) throw err;
+      this.send({ type: 'container.exited', name, at: this.now(), exitCode: START_FAILED_EXIT_CODE, message: `StartError: ${message(err)}` });
+      return;
+    }
+    const status = await this.inspect(id);
+    this.send({ type: 'container.started', name, at: status?.startedAt?.getTime() ?? this.now(), containerID: this.containerID(id) });
+    // The exit of a container that already finished arrives as a runtime event, queued after this.
+  }
+
+  /** Replay an adopted container into the machine; false when it is unusable (then it is replaced). */
+  private async adopt(name: string, id: string): Promise<boolean> {
+    const status = await this.inspect(id);
+    if (status === undefined || status.state === 'created') {
+      await this.deps.runtime.removeContainer(id);
+      return false;
+    }
+    this.current.set(name, id);
+    const containerID = this.containerID(id);
+    const startedAt = status.startedAt?.getTime() ?? this.now();
+    const facts: PodFactEvent[] = [
+      { type: 'container.created', name, at: startedAt, containerID },
+      { type: 'container.started', name, at: startedAt, containerID },
+    ];
+    if (status.state === 'exited') facts.push(this.exitFact(name, status, undefined, this.now()));
+    this.replay(facts);
+    return true;
+  }
+
+  /** The previous-but-one container of `name` is removed; the current one becomes the previous. */
+  private async retire(name: string): Promise<void> {
+    const older = this.previous.get(name);
+    if (older !== undefined) await this.deps.runtime.removeContainer(older);
+    const last = this.current.get(name);
+    if (last !== undefined) this.previous.set(name, last);
+    else this.previous.delete(name);
+    this.current.delete(name);
+  }
+
+  private exitFact(name: string, status: ContainerStatus | undefined, exitCode: number | undefined, at: number): PodFactEvent {
+    return {
+      type: 'container.exited',
+      name,
+      at: status?.finishedAt?.getTime() ?? at,
+      exitCode: status?.exitCode ?? exitCode ?? VANISHED_EXIT_CODE,
+      oomKilled: status?.oomKilled ?? false,
+    };
+  }
+
+  /** Report the exit of container `id` if it is still the live one of its name. */
+  private async reportExit(id: string, exitCode: number | undefined, at: number): Promise<void> {
+    const name = [...this.current].find(([, live]) => live === id)?.[0];
+    if (name === undefined || this.removed) return;
+    const status = await this.inspect(id);
+    if (status !== undefined && status.state !== 'exited') return;
+    this.send(this.exitFact(name, status, exitCode, at));
+  }
+
+  private async stopContainer(name: string, signal: StopSignal): Promise<void> {
+    const id = this.current.get(name);
+    // No id yet: its start is in flight, and the machine stops it once the start is reported.
+    if (id === undefined) return;
+    try {
+      await this.deps.runtime.stopContainer(id, signal === 'SIGKILL' ? 0 : this.graceSeconds);
+    } catch (err) {
+      if (!(err instanceof ContainerNotFoundError)) this.deps.onError(err);
+    }
+    // The runtime's exit event normally reports it; this covers a missed or vanished one.
+    await this.enqueue(() => this.reportExit(id, undefined, this.now()));
+  }
+
+  private async inspect(id: string): Promise<ContainerStatus | undefined> {
+    try {
+      return await this.deps.runtime.inspectContainer(id);
+    } catch (err) {
+      if (err instanceof ContainerNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  private async removeAll(notify: boolean): Promise<void> {
+    if (this.removed) return;
+    this.removed = true;
+    const { runtime } = this.deps;
+    const ids = [...this.current.values(), ...this.previous.values(), ...this.adoptable.values(), ...(this.deps.adopted?.containers.map((c) => c.id) ?? [])];
+    for (const id of new Set(ids)) await runtime.removeContainer(id);
+    if (this.sandboxId !== undefined) await runtime.removeSandbox(this.sandboxId);
+    else if (this.deps.adopted?.sandboxId !== undefined) await runtime.removeSandbox(this.deps.adopted.sandboxId);
+    await this.deps.removeVolumes();
+    if (notify) this.deps.onRemoved();
+  }
+}

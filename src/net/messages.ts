@@ -1,0 +1,147 @@
+/**
+ * The message vocabulary between a master and its node daemons, one place for both ends.
+ * Envelope `type`s follow STYLE.md: past tense for facts (`pod.status.reported`), imperative for
+ * commands (`pod.assign`). Every body is checked with its guard on receipt; a body that fails its
+ * guard is a FrameError for that stream.
+ *
+ * Actor channel (`/kactus/actor/1.0.0`), opened by the node after it joined:
+ *   master → node  pod.assign        the latest version of a pod bound to this node
+ *   master → node  pods.sync         every pod uid that should exist on the node (after open and
+ *                                    on resync); the node tears down pods not listed
+ *   node → master  pod.status        a pod's PodStatus, written by the master to `pods/status`
+ *   node → master  pod.terminated    a pod finished graceful termination: the master completes
+ *                                    the delete (grace 0)
+ *   node → master  event.recorded    a Kubernetes Event about an object on this node
+ * Heartbeat channel (`/kactus/heartbeat/1.0.0`), node → master: node.heartbeat.
+ * Logs (`/kactus/logs/1.0.0`), master → node, one stream per request: logs.request, then the
+ *   node answers logs.chunk* followed by logs.end or logs.error.
+ */
+import { FrameError } from './errors.ts';
+
+type Json = Record<string, unknown>;
+
+function isObj(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isStr(v: unknown): v is string {
+  return typeof v === 'string';
+}
+function isOptStr(v: unknown): boolean {
+  return v === undefined || typeof v === 'string';
+}
+function isOptNum(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** Identity of a pod on the wire. */
+export interface PodKey {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+function isPodKey(v: unknown): v is PodKey {
+  return isObj(v) && isStr(v.namespace) && isStr(v.name) && isStr(v.uid);
+}
+
+export interface PodAssign {
+  /** The whole Pod object as stored (spec.nodeName = the receiving node). */
+  pod: Json;
+}
+export interface PodsSync {
+  uids: string[];
+}
+export interface PodStatusReport extends PodKey {
+  status: Json;
+}
+export type PodTerminated = PodKey;
+export interface EventRecorded {
+  involvedObject: { kind: string; namespace?: string; name: string; uid: string; apiVersion?: string; fieldPath?: string };
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** RFC 3339 time the node saw it. */
+  time: string;
+  /** Reporting component, e.g. `kubelet`. */
+  source: string;
+}
+export interface NodeHeartbeat {
+  nodeName: string;
+  ready: boolean;
+  /** Kubernetes quantities: cpu, memory, pods. */
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
+  /** Runtime name and version, OS, kernel, for Node.status.nodeInfo. */
+  nodeInfo: Record<string, string>;
+  addresses: { type: string; address: string }[];
+  time: string;
+  /** Why not ready, when ready is false. */
+  message?: string;
+}
+export interface LogsRequest extends PodKey {
+  container: string;
+  follow?: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  sinceSeconds?: number;
+  previous?: boolean;
+  limitBytes?: number;
+}
+export interface LogsChunk {
+  data: Uint8Array;
+}
+export interface LogsError {
+  /** HTTP-like code: 404 no such pod/container, 400 bad request, 500 runtime failure. */
+  code: number;
+  message: string;
+}
+
+export const guards = {
+  'pod.assign': (b: unknown): b is PodAssign => isObj(b) && isObj(b.pod) && isObj(b.pod.metadata),
+  'pods.sync': (b: unknown): b is PodsSync => isObj(b) && Array.isArray(b.uids) && b.uids.every(isStr),
+  'pod.status': (b: unknown): b is PodStatusReport => isPodKey(b) && isObj((b as unknown as Json).status),
+  'pod.terminated': (b: unknown): b is PodTerminated => isPodKey(b),
+  'event.recorded': (b: unknown): b is EventRecorded =>
+    isObj(b) &&
+    isObj(b.involvedObject) &&
+    isStr(b.involvedObject.kind) &&
+    isStr(b.involvedObject.name) &&
+    isStr(b.involvedObject.uid) &&
+    (b.type === 'Normal' || b.type === 'Warning') &&
+    isStr(b.reason) &&
+    isStr(b.message) &&
+    isStr(b.time) &&
+    isStr(b.source),
+  'node.heartbeat': (b: unknown): b is NodeHeartbeat =>
+    isObj(b) &&
+    isStr(b.nodeName) &&
+    typeof b.ready === 'boolean' &&
+    isObj(b.capacity) &&
+    isObj(b.allocatable) &&
+    isObj(b.nodeInfo) &&
+    Array.isArray(b.addresses) &&
+    isStr(b.time) &&
+    isOptStr(b.message),
+  'logs.request': (b: unknown): b is LogsRequest =>
+    isPodKey(b) &&
+    isStr((b as unknown as Json).container) &&
+    isOptNum((b as unknown as Json).tailLines) &&
+    isOptNum((b as unknown as Json).sinceSeconds) &&
+    isOptNum((b as unknown as Json).limitBytes),
+  'logs.chunk': (b: unknown): b is LogsChunk => isObj(b) && b.data instanceof Uint8Array,
+  'logs.end': (b: unknown): b is Record<string, never> => isObj(b) || b === undefined || b === null,
+  'logs.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
+} as const;
+
+export type MessageType = keyof typeof guards;
+export type MessageBody<T extends MessageType> = (typeof guards)[T] extends (b: unknown) => b is infer B ? B : never;
+
+/** Check `body` against the guard of `type`; a FrameError names what is wrong. */
+export function checkMessage<T extends MessageType>(type: T, body: unknown): MessageBody<T> {
+  const guard = guards[type] as (b: unknown) => boolean;
+  if (!guard(body)) throw new FrameError(`malformed ${type} body`);
+  return body as MessageBody<T>;
+}
+
+export function isMessageType(type: string): type is MessageType {
+  return Object.hasOwn(guards, type);
+}
