@@ -69,6 +69,24 @@ export class KubeClient {
   }
 
   /**
+   * Sends a GET and resolves with the response once a 2xx status arrived, its body unread (a
+   * log being followed); any other status throws ApiStatusError. Destroy the response to stop.
+   */
+  stream(path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = this.open('GET', path, opts, (res) => {
+        if ((res.statusCode ?? 0) < 300) return resolve(res);
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => reject(statusError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', (err) => reject(new ConnectionError(this.conn.server, err)));
+      });
+      req.on('error', (err) => reject(new ConnectionError(this.conn.server, err)));
+      req.end();
+    });
+  }
+
+  /**
    * Starts a watch (`?watch=true` is added) and calls `onEvent` for every event line. `done`
    * resolves when the stream ends and rejects with ApiStatusError when the server refuses it.
    */

@@ -7,7 +7,10 @@ import { applyCommand } from './commands/apply.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { describeCommand } from './commands/describe.ts';
 import { getCommand } from './commands/get.ts';
+import { logsCommand } from './commands/logs.ts';
 import { masterCommand } from './commands/master.ts';
+import { nodeCommand } from './commands/node.ts';
+import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
 import { versionCommand } from './commands/version.ts';
 import { formatError } from './errors.ts';
@@ -20,7 +23,18 @@ export function buildProgram(): Command {
     .option('--context <name>', 'kubeconfig context to use')
     .option('-n, --namespace <namespace>', 'namespace to act in')
     .showHelpAfterError();
-  for (const cmd of [upCommand(), masterCommand(), applyCommand(), getCommand(), describeCommand(), deleteCommand(), versionCommand()]) {
+  for (const cmd of [
+    upCommand(),
+    masterCommand(),
+    nodeCommand(),
+    tokenCommand(),
+    applyCommand(),
+    getCommand(),
+    describeCommand(),
+    logsCommand(),
+    deleteCommand(),
+    versionCommand(),
+  ]) {
     program.addCommand(cmd);
   }
   return program;

@@ -1,11 +1,13 @@
 /**
- * What `kactus up` and `kactus master` share: open the store, start the API server, write the
- * admin kubeconfig, print the lines tests and users wait for, and close cleanly on SIGINT/SIGTERM.
+ * What `kactus up` and `kactus master` share: open the store, start a master (API server, mesh
+ * gateway for node daemons, leader election, scheduler and node controller on the leader), write
+ * the admin kubeconfig, print the lines tests and users wait for, and close cleanly on
+ * SIGINT/SIGTERM.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startApiServer } from '../apiserver/server.ts';
+import { startMaster, type Master } from '../master/master.ts';
 import { openStore } from '../store/open.ts';
 import { adminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 
@@ -15,6 +17,10 @@ export interface ServeOptions {
   host: string;
   /** 0 = let the OS pick a free port. */
   port: number;
+  /** This master's identity (the leader Lease's holderIdentity). */
+  name?: string;
+  nodeMonitorGracePeriodSeconds?: number;
+  podEvictionTimeoutSeconds?: number;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -25,6 +31,9 @@ export interface Serving {
   url: string;
   port: number;
   kubeconfigPath: string;
+  master: Master;
+  /** Run before the master closes (node daemons started beside it). */
+  onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -35,26 +44,41 @@ export interface Serving {
 export async function serve(opts: ServeOptions, log: (line: string) => void): Promise<Serving> {
   await mkdir(opts.dataDir, { recursive: true });
   const store = await openStore(opts.storeUri);
-  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let master: Master;
   try {
-    server = await startApiServer({ store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger });
+    master = await startMaster({
+      store,
+      dataDir: opts.dataDir,
+      host: opts.host,
+      port: opts.port,
+      name: opts.name,
+      nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds,
+      podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
+      logger,
+    });
   } catch (err) {
     await store.close();
     throw err;
   }
+  const server = master.api;
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, adminKubeconfig(server.url, server.caCertPem, server.adminToken));
   log(`kactus: store ${opts.storeUri}`);
   log(`kactus: API server listening on ${server.url}`);
   log(`kactus: kubeconfig written to ${kubeconfigPath}`);
+  log(`kactus: mesh listening on ${master.meshAddrs.join(',')}`);
   let closing: Promise<void> | undefined;
+  const beforeClose: (() => Promise<void>)[] = [];
   return {
     url: server.url,
     port: server.port,
     kubeconfigPath,
+    master,
+    onClose: (fn) => void beforeClose.push(fn),
     close: () =>
       (closing ??= (async () => {
-        await server.close();
+        for (const fn of beforeClose.splice(0).reverse()) await fn();
+        await master.close();
         await store.close();
       })()),
   };

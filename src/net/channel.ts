@@ -7,7 +7,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { FramedStream } from './framed.ts';
-import { FrameError, PeerNotAdmittedError, StreamEndedError } from './errors.ts';
+import { PeerNotAdmittedError, StreamEndedError } from './errors.ts';
 import { MAX_INBOUND_STREAMS } from './protocols.ts';
 import type { Envelope } from './codec.ts';
 import type { MeshHost } from './host.ts';
@@ -54,8 +54,9 @@ export class Channel {
         await this.framed.close();
         return undefined;
       }
-      // FrameError has already aborted the stream; anything else (a handler throwing) ends it too.
-      if (!(err instanceof FrameError)) this.framed.abort(err as Error);
+      // A bad frame, a body failing its guard in the handler, or a handler throwing: this stream
+      // ends (abort is idempotent, so a stream FramedStream already aborted is fine).
+      this.framed.abort(err as Error);
       return err as Error;
     }
   }

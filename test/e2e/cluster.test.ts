@@ -1,14 +1,21 @@
 /**
- * The whole thing from a user's seat: `kactus up` as a real process, driven by the real kubectl
- * and by the kactus CLI; then `kill -9` and a restart from the same data dir, where everything
- * acknowledged must still be there and the old kubeconfig (CA, token) must still work.
+ * The whole thing from a user's seat: `kactus up` as a real process (store, master and a node
+ * daemon running pods as real Docker containers), driven by the real kubectl and by the kactus
+ * CLI; then `kill -9` and a restart from the same data dir, where everything acknowledged must
+ * still be there, the old kubeconfig (CA, token) must still work and the running pod's containers
+ * must be adopted, not duplicated.
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { background, kactusBin, run, startKactusUp, type KactusServer, type RunResult } from './harness.ts';
+import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
+import { background, eventually, kactusBin, kubectlFor, ok, run, startKactusUp, uniqueName, type KactusServer, type RunResult } from './harness.ts';
+import { nodeContainers, removeNodeContainers, type PodContainer } from './node-containers.ts';
+
+/** Prints a line to its log, then waits; exits at once on SIGTERM so graceful deletion is quick. */
+const COMMAND = `["sh", "-c", "trap 'exit 0' TERM; echo started; sleep 3600 & wait"]`;
 
 const APP = `apiVersion: v1
 kind: ConfigMap
@@ -27,7 +34,7 @@ spec:
   containers:
   - name: web
     image: busybox
-    command: ["sh", "-c", "sleep 3600"]
+    command: ${COMMAND}
     ports:
     - containerPort: 8080
 `;
@@ -40,6 +47,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    command: ${COMMAND}
 `;
 
 const NO_IMAGE = `apiVersion: v1
@@ -63,39 +71,61 @@ spec:
     - containerPort: abc
 `;
 
+/** Pods start in about a second here; the deadline allows for a loaded machine. */
+const POD_DEADLINE_MS = 30_000;
+
+const docker = dockerClient();
+const enabled = dockerRequired() || (await isDockerUp(docker));
+const nodeName = uniqueName('e2e-');
 let dir: string;
 let up: KactusServer | undefined;
 let savedKubeconfig: string;
-
-/** The real kubectl against our cluster, with its own discovery cache. */
-function kubectl(args: string[], input?: string, kubeconfig = join(dir, 'kubeconfig')): Promise<RunResult> {
-  return run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kubectl-cache'), ...args], { input });
-}
+let kubectl: (args: string[], input?: string) => Promise<RunResult>;
 
 /** Our own CLI against the cluster. */
 function kactus(args: string[], input?: string): Promise<RunResult> {
   return run(process.execPath, [kactusBin, '--kubeconfig', join(dir, 'kubeconfig'), ...args], { input });
 }
 
-/** The stdout of a command that must succeed (its stderr is the failure message otherwise). */
-function ok(r: RunResult): string {
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
+/** Waits until the pod's phase is Running. */
+function podRunning(name: string): Promise<string> {
+  return eventually(`pod ${name} Running`, async () => (await kubectl(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).stdout, (p) => p === 'Running', POD_DEADLINE_MS);
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kactus-e2e-'));
-  await writeFile(join(dir, 'app.yaml'), APP);
-  up = await startKactusUp(join(dir, 'data'));
-  // The test drives everything through the kubeconfig `up` wrote; keep it where kubectl() looks.
-  await copyFile(up.kubeconfig, join(dir, 'kubeconfig'));
-  savedKubeconfig = await readFile(up.kubeconfig, 'utf8');
-}, 60_000);
+/** Waits until Docker holds the pod's sandbox and its one container, both running, and returns them sorted by role. */
+function podContainersRunning(name: string): Promise<PodContainer[]> {
+  return eventually(
+    `containers of pod ${name} running`,
+    async () => (await nodeContainers(docker, nodeName, name)).sort((a, b) => a.role.localeCompare(b.role)),
+    (cs) => cs.length === 2 && cs.every((c) => c.state === 'running'),
+    POD_DEADLINE_MS,
+  );
+}
 
-afterAll(async () => {
-  await up?.proc.kill('SIGKILL');
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+/** Waits until Docker holds no container of the pod (in this test's node scope). */
+function podContainersGone(name: string): Promise<PodContainer[]> {
+  return eventually(`containers of pod ${name} removed`, () => nodeContainers(docker, nodeName, name), (cs) => cs.length === 0, POD_DEADLINE_MS);
+}
+
+if (enabled) {
+  beforeAll(async () => {
+    await ensureBusyboxImage(docker);
+    dir = await mkdtemp(join(tmpdir(), 'kactus-e2e-'));
+    kubectl = kubectlFor(join(dir, 'kubeconfig'), dir);
+    await writeFile(join(dir, 'app.yaml'), APP);
+    up = await startKactusUp(join(dir, 'data'), { args: ['--node-name', nodeName] });
+    // The test drives everything through the kubeconfig `up` wrote; keep it where kubectl() looks.
+    await copyFile(up.kubeconfig, join(dir, 'kubeconfig'));
+    savedKubeconfig = await readFile(up.kubeconfig, 'utf8');
+  }, 60_000);
+
+  afterAll(async () => {
+    await up?.proc.kill('SIGKILL');
+    // The daemon leaves containers running when killed: remove this run's, whatever happened.
+    await removeNodeContainers(docker, nodeName);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+}
 
 describe('kactus up', () => {
   it('prints its URL, writes a kubeconfig with the CA and token, and says which runtime it found', async () => {

@@ -3,7 +3,11 @@
  * their output with deadlines (never sleeps), and kills only the processes it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /** The repository root and the kactus entry point. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -127,12 +131,47 @@ export async function startKactusServer(args: string[], timeoutMs = 30_000): Pro
   }
 }
 
-/** `kactus up --data-dir DIR --port PORT`. */
-export function startKactusUp(dataDir: string, port = 0): Promise<KactusServer> {
-  return startKactusServer(['up', '--data-dir', dataDir, '--port', String(port)]);
+/** `kactus up --data-dir DIR --port PORT ARGS...` (ARGS: `--node-name`, grace periods, ...). */
+export function startKactusUp(dataDir: string, opts: { port?: number; args?: string[] } = {}): Promise<KactusServer> {
+  return startKactusServer(['up', '--data-dir', dataDir, '--port', String(opts.port ?? 0), ...(opts.args ?? [])]);
 }
 
 /** `kactus master --data-dir DIR --store URI --port 0 --name NAME`. */
 export function startKactusMaster(dataDir: string, store: string, name: string): Promise<KactusServer> {
   return startKactusServer(['master', '--data-dir', dataDir, '--store', store, '--port', '0', '--name', name]);
+}
+
+/** The stdout of a command that must succeed (its stderr is the failure message otherwise). */
+export function ok(r: RunResult): string {
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+/** A kubectl bound to one kubeconfig, with its own discovery cache under `cacheRoot`. */
+export type Kubectl = (args: string[], input?: string) => Promise<RunResult>;
+
+/** The real kubectl against a cluster: `--kubeconfig` and a private `--cache-dir` (discovery is cached 10 min). */
+export function kubectlFor(kubeconfig: string, cacheRoot: string): Kubectl {
+  return (args, input) => run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(cacheRoot, 'kubectl-cache'), ...args], { input });
+}
+
+/** A name no other test run uses: `prefix` plus six random lowercase letters and digits (DNS-1123 safe). */
+export function uniqueName(prefix: string): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return prefix + Array.from(randomBytes(6), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * Polls `probe` until `accept` holds for its value, and returns that value; fails at the deadline
+ * with the last value seen. Polling a predicate, not sleeping for a guessed time.
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (accept(last)) return last;
+    if (Date.now() >= deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+    await delay(250);
+  }
 }

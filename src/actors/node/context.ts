@@ -11,6 +11,8 @@ export interface NodeContext {
   daemonReady?: boolean;
   daemonMessage?: string;
   lastHeartbeatAt?: number;
+  /** When the actor started watching the node; the first grace runs from here. */
+  registeredAt?: number;
   /** When the Ready and Reachable conditions last changed status. */
   readyTransitionAt?: number;
   reachableTransitionAt?: number;
@@ -26,6 +28,7 @@ export function initialNodeContext(input: NodeMachineInput): NodeContext {
     name: input.name,
     notReadyGraceMs: input.notReadyGraceMs,
     podFailGraceMs: input.podFailGraceMs,
+    registeredAt: input.registeredAt,
     capacity: {},
     allocatable: {},
   };
@@ -46,7 +49,9 @@ export interface NodeOutcome {
 /** Stamps condition transition times and records the Ready change, if any. */
 function settle(before: NodeContext, after: NodeContext, at: number, why: string): NodeOutcome {
   const ready = readyStatus(after);
-  const readyChanged = ready !== readyStatus(before);
+  // A node that never posted status and is now given up on changes Ready's reason
+  // (NodeStatusNeverUpdated → NodeStatusUnknown): a transition, with its time and Event.
+  const readyChanged = ready !== readyStatus(before) || (before.reachable === undefined && after.reachable === false);
   const next: NodeContext = {
     ...after,
     readyTransitionAt: readyChanged ? at : after.readyTransitionAt,
@@ -73,7 +78,7 @@ export function onHeartbeat(context: NodeContext, e: Extract<NodeMachineEvent, {
 
 /** The moment the grace without heartbeats ran out (deterministic: no clock read). */
 function graceEndedAt(context: NodeContext, graceMs: number): number {
-  return (context.lastHeartbeatAt ?? 0) + graceMs;
+  return (context.lastHeartbeatAt ?? context.registeredAt ?? 0) + graceMs;
 }
 
 /** No heartbeat within the grace: Ready becomes Unknown. */

@@ -10,6 +10,11 @@ export interface NodeMachineInput {
   notReadyGraceMs: number;
   /** Unreachable for this much longer: the node's pods are failed (pod-eviction-timeout; a flag). */
   podFailGraceMs: number;
+  /**
+   * When the actor started watching this node (epoch ms): a node that never sends a heartbeat
+   * goes NotReady one grace after this, as Kubernetes marks never-updated nodes Unknown.
+   */
+  registeredAt?: number;
 }
 
 /** Events the node machine accepts; `at` is epoch ms stamped by the sender's clock. */

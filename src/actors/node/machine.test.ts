@@ -17,7 +17,7 @@ function startNode() {
   const clock = new SimulatedClock();
   clock.set(T0);
   const effects = createEffectRecorder(['recordEvent', 'failPods', 'deletePods'] as const);
-  const actor = createActor(nodeMachine.provide({ actions: effects.actions }), { input: INPUT, clock });
+  const actor = createActor(nodeMachine.provide({ actions: effects.actions }), { input: { ...INPUT, registeredAt: T0 }, clock });
   actor.start();
   return {
     actor,
@@ -47,6 +47,18 @@ describe('node machine', () => {
     });
     expect(nodeStatus(node.actor.getSnapshot().context)).toMatchObject({ capacity: CAPACITY, allocatable: ALLOCATABLE });
     expect(node.reasons()).toEqual(['NodeReady']);
+  });
+
+  it('marks a node that never sent a heartbeat NotReady after the grace, then fails its pods', () => {
+    const node = startNode();
+    node.clock.increment(40 * S - 1);
+    expect(node.actor.getSnapshot().value).toBe('pending');
+    node.clock.increment(1);
+    expect(node.actor.getSnapshot().value).toEqual({ running: 'unreachable' });
+    expect(node.ready()).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown', lastTransitionTime: '2024-01-01T00:00:40Z' });
+    node.clock.increment(300 * S);
+    expect(node.actor.getSnapshot().value).toEqual({ running: 'lost' });
+    expect(node.effects.paramsOf('failPods')).toEqual([{ nodeName: 'node-1' }]);
   });
 
   it('reports Ready False when the daemon says its runtime is down', () => {

@@ -75,7 +75,12 @@ export const nodeMachine = withRules.createMachine({
   context: ({ input }) => initialNodeContext(input),
   initial: 'pending',
   states: {
-    pending: { on: ACCEPTED },
+    // No heartbeat ever (a node added through the API, or whose daemon died before a new leader
+    // started watching it): NotReady after the same grace, then its pods fail.
+    pending: {
+      on: ACCEPTED,
+      after: { notReadyGrace: { target: 'running.unreachable', actions: 'markUnreachable' } },
+    },
     running: {
       initial: 'reachable',
       on: ACCEPTED,

@@ -94,6 +94,11 @@ export class PodRuntimeActor {
   /** The grace SIGTERM is given, from the latest delete. */
   private graceSeconds: number;
 
+  /** The runtime id of container `name`: the live one, or with `previous` the one it replaced. */
+  containerId(name: string, previous = false): string | undefined {
+    return (previous ? this.previous : this.current).get(name);
+  }
+
   constructor(
     input: PodMachineInput,
     private readonly deps: PodEffectsDeps,
@@ -168,7 +173,7 @@ export class PodRuntimeActor {
   }
 
   private send(event: PodFactEvent): void {
-    if (!this.stopped) this.actor.send(event);
+    if (!this.stopped && this.actor.getSnapshot().status === 'active') this.actor.send(event);
   }
 
   private replay(events: PodFactEvent[]): void {

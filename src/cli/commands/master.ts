@@ -1,6 +1,8 @@
 /**
- * `kactus master`: an API server over any store (`embedded://DIR` or `etcd://h1:2379,...`).
- * Several masters may share one etcd store; leader election is not part of this version.
+ * `kactus master`: API server, mesh gateway for node daemons, and (on the elected leader) the
+ * scheduler and node controller, over any store (`embedded://DIR` or `etcd://h1:2379,...`).
+ * Several masters share one etcd store; the leader holds the Lease
+ * `kube-system/kactus-controller-manager` with holderIdentity = --name.
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -13,6 +15,8 @@ interface MasterOptions {
   host: string;
   store: string;
   name: string;
+  nodeMonitorGracePeriod: number;
+  podEvictionTimeout: number;
 }
 
 export function masterCommand(): Command {
@@ -23,13 +27,26 @@ export function masterCommand(): Command {
     .option('--port <port>', 'HTTPS port of the API server (0 = pick a free one)', integer, 6443)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--name <name>', 'this master\'s identity', hostname())
+    .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
+    .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
     .action(async (opts: MasterOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the API server.
       const { closeOnSignal, serve } = await import('../serve.ts');
       const log = (line: string): void => void process.stdout.write(line + '\n');
       const dataDir = resolve(opts.dataDir);
-      const serving = await serve({ dataDir, storeUri: opts.store, host: opts.host, port: opts.port }, log);
-      log(`kactus: master ${opts.name} serving (leader election is not part of this version)`);
+      const serving = await serve(
+        {
+          dataDir,
+          storeUri: opts.store,
+          host: opts.host,
+          port: opts.port,
+          name: opts.name,
+          nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
+          podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+        },
+        log,
+      );
+      log(`kactus: master ${opts.name} serving; join nodes with: kactus token create`);
       log(`kactus: ready; run: export KUBECONFIG=${serving.kubeconfigPath}`);
       await closeOnSignal(serving, log);
     });

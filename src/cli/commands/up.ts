@@ -1,45 +1,96 @@
 /**
- * `kactus up`: the one-machine cluster. Serves the API over the embedded store in the data dir
- * and writes the admin kubeconfig there; restarting from the same dir keeps all state.
+ * `kactus up`: the one-machine cluster. One process runs the embedded store, a master (API
+ * server, scheduler, node controller, mesh gateway) and a node daemon that joins that master over
+ * libp2p on loopback, exactly as a node on another machine would; `--nodes N` adds N simulated
+ * (hollow) nodes. Restarting from the same data dir keeps all state and re-adopts running
+ * containers.
  */
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { integer } from '../flags.ts';
+
+type RuntimeFlag = 'docker' | 'process' | 'hollow';
 
 interface UpOptions {
   dataDir: string;
   port: number;
   host: string;
   nodes: number;
-  runtime?: 'docker' | 'process' | 'hollow';
+  runtime?: RuntimeFlag;
+  nodeName: string;
+  nodeMonitorGracePeriod: number;
+  podEvictionTimeout: number;
 }
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('Run a one-machine cluster (embedded store + API server) from a data dir')
+    .description('Run a one-machine cluster (embedded store, master and a node daemon) from a data dir')
     .option('--data-dir <dir>', 'where state, PKI and the kubeconfig live', join(homedir(), '.kactus'))
     .option('--port <port>', 'HTTPS port of the API server (0 = pick a free one)', integer, 6443)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--nodes <n>', 'simulated nodes to add', integer, 0)
+    .option('--node-name <name>', 'name of the local node', hostname().toLowerCase())
+    .option('--nodes <n>', 'simulated (hollow) nodes to add', integer, 0)
     .addOption(new Option('--runtime <runtime>', 'container runtime of the local node').choices(['docker', 'process', 'hollow']))
+    .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
+    .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
     .action(async (opts: UpOptions) => {
-      // Loaded here, not at the top: client verbs must not pay for loading the API server.
+      // Loaded here, not at the top: client verbs must not pay for loading the server side.
       const { closeOnSignal, serve } = await import('../serve.ts');
+      const { startNodeDaemon } = await import('../../../node-daemon/daemon.ts');
       const log = (line: string): void => void process.stdout.write(line + '\n');
       const dataDir = resolve(opts.dataDir);
-      const serving = await serve({ dataDir, storeUri: `embedded://${join(dataDir, 'store')}`, host: opts.host, port: opts.port }, log);
-      log(await runtimeLine(opts.runtime));
-      log(`kactus: no node daemon is started in this version${opts.nodes > 0 ? ` (--nodes ${opts.nodes} adds none yet)` : ''}; pods stay Pending`);
+      const serving = await serve(
+        {
+          dataDir,
+          storeUri: `embedded://${join(dataDir, 'store')}`,
+          host: opts.host,
+          port: opts.port,
+          nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
+          podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+        },
+        log,
+      );
+      try {
+        const runtime = await chooseRuntime(opts.runtime, log);
+        const { token } = await serving.master.createJoinToken(3600);
+        const node = await startNodeDaemon({
+          dataDir: join(dataDir, 'node'),
+          join: serving.master.meshAddrs,
+          token,
+          runtime,
+          name: opts.nodeName,
+          log,
+        });
+        // Containers outlive the daemon, as with a kubelet: a restart re-adopts them.
+        serving.onClose(() => node.close({ keepContainers: true }));
+        log(`kactus: node ${node.nodeName} joined; runtime ${runtime}`);
+        if (opts.nodes > 0) {
+          const { startHollowNodes } = await import('../../../node-daemon/hollow-nodes.ts');
+          const hollow = await startHollowNodes(opts.nodes, { dataDir: join(dataDir, 'hollow'), join: serving.master.meshAddrs, token, log });
+          serving.onClose(() => hollow.close());
+          log(`kactus: ${opts.nodes} hollow node(s) joined`);
+        }
+      } catch (err) {
+        await serving.close();
+        throw err;
+      }
       log(`kactus: ready; run: export KUBECONFIG=${serving.kubeconfigPath}`);
       await closeOnSignal(serving, log);
     });
 }
 
-/** Which runtime a node daemon would use: the flag, else docker when its socket answers a ping, else process. */
-async function runtimeLine(flag: UpOptions['runtime']): Promise<string> {
-  if (flag) return `kactus: container runtime: ${flag} (from --runtime)`;
-  if (await dockerAnswers()) return `kactus: container runtime: docker (${DOCKER_SOCKET} answered /_ping)`;
-  return `kactus: container runtime: process (${DOCKER_SOCKET} did not answer /_ping)`;
+/** The flag, else docker when its socket answers a ping, else process; says which and why. */
+async function chooseRuntime(flag: RuntimeFlag | undefined, log: (line: string) => void): Promise<RuntimeFlag> {
+  if (flag) {
+    log(`kactus: container runtime: ${flag} (from --runtime)`);
+    return flag;
+  }
+  if (await dockerAnswers()) {
+    log(`kactus: container runtime: docker (${DOCKER_SOCKET} answered /_ping)`);
+    return 'docker';
+  }
+  log(`kactus: container runtime: process (${DOCKER_SOCKET} did not answer /_ping); containers run as host processes without isolation`);
+  return 'process';
 }

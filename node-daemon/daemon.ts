@@ -1,0 +1,197 @@
+/**
+ * The node daemon (`kactus node`): joins a master over the mesh with a token, runs one pod actor
+ * per pod the master assigns, reports pod statuses and Events, and heartbeats the node's status.
+ *
+ * Flow: mesh host (identity in the data dir) → runtime → pods the runtime still holds from a
+ * previous daemon (adopted when re-assigned, removed when the first `pods.sync` does not list
+ * them) → join → actor + heartbeat channels (MasterLink reconnects them) → heartbeat timer.
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { LogsError, serveLogs } from '../src/net/logs.ts';
+import { checkMessage, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
+import { createMeshHost, type MeshHost } from '../src/net/host.ts';
+import type { Envelope } from '../src/net/codec.ts';
+import { checkMasterAddresses, MasterLink } from './master-link.ts';
+import { HOLLOW_CAPACITY, hostCapacity, nodeAddresses, nodeInfo, runtimeAnswers } from './node-info.ts';
+import { Outbox } from './outbox.ts';
+import { PodWorkers } from './pod-workers.ts';
+import { openRuntime } from './runtime/open.ts';
+import { ContainerNotFoundError } from './runtime/errors.ts';
+import type { ContainerRuntime, RuntimeName } from './runtime/types.ts';
+
+/** Default heartbeat period. */
+export const HEARTBEAT_INTERVAL_MS = 2000;
+/** The address pods and the node are reached at: everything stays on loopback. */
+export const NODE_IP = '127.0.0.1';
+
+export interface NodeDaemonOptions {
+  dataDir: string;
+  /** Master multiaddrs (ending in /p2p/<peer id>); the first that answers is joined. */
+  join: string[];
+  token: string;
+  /** A runtime instance (the daemon then does not close it) or which one to open. */
+  runtime: ContainerRuntime | RuntimeName;
+  /** Node name; default: the host name. */
+  name?: string;
+  /** Mesh listen addresses; default loopback with a picked port. `[]` listens nowhere (dial only). */
+  listen?: string[];
+  heartbeatIntervalMs?: number;
+  /** Capacity to report; default: the host's (hollow: 4 CPUs, 16Gi, 110 pods). */
+  capacity?: Record<string, string>;
+  /** `containerRuntimeVersion` to report; default: asked of the engine (docker) or `<runtime>://unknown`. */
+  runtimeVersion?: string;
+  /** One line per noteworthy failure (reconnects, runtime errors). */
+  log?: (line: string) => void;
+}
+
+export interface NodeDaemon {
+  readonly nodeName: string;
+  readonly peerId: string;
+  readonly mesh: MeshHost;
+  readonly runtime: ContainerRuntime;
+  /** Stop. `keepContainers` leaves pods running for the next daemon on this data dir to adopt. */
+  close(opts?: { keepContainers?: boolean }): Promise<void>;
+}
+
+/**
+ * What the runtime labels this daemon's containers with (`io.kactus.node`): the node name plus
+ * the tail of the data dir's peer id. Two daemons with the same node name on one engine (a test
+ * cluster beside a user's, both named after the host) never adopt or remove each other's
+ * containers; the same data dir always finds its own again.
+ */
+export function runtimeScope(nodeName: string, peerId: string): string {
+  return `${nodeName}-${peerId.slice(-8)}`;
+}
+
+async function openNamedRuntime(name: RuntimeName, node: string, dataDir: string, onError: (err: unknown) => void): Promise<{ runtime: ContainerRuntime; version: string }> {
+  if (name !== 'docker') return { runtime: await openRuntime({ runtime: name, node, dataDir, onError }), version: `${name}://unknown` };
+  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  const runtime = await openRuntime({ runtime: 'docker', node, dataDir, docker, onError });
+  const version = await docker.version().then(
+    (v) => `docker://${v.Version}`,
+    () => 'docker://unknown',
+  );
+  return { runtime, version };
+}
+
+export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaemon> {
+  const dataDir = resolve(opts.dataDir);
+  const nodeName = opts.name ?? hostname().toLowerCase();
+  checkMasterAddresses(opts.join);
+  const log = opts.log ?? (() => {});
+  const onError = (err: unknown): void => log(`kactus: node ${nodeName}: ${err instanceof Error ? err.message : String(err)}`);
+  await mkdir(dataDir, { recursive: true });
+
+  const mesh = await createMeshHost({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}) });
+  const owned = typeof opts.runtime === 'string' ? await openNamedRuntime(opts.runtime, runtimeScope(nodeName, mesh.peerId.toString()), dataDir, onError).catch(async (err: unknown) => {
+    await mesh.stop();
+    throw err;
+  }) : undefined;
+  const runtime = owned?.runtime ?? (opts.runtime as ContainerRuntime);
+  const capacity = opts.capacity ?? (runtime.name === 'hollow' ? { ...HOLLOW_CAPACITY } : hostCapacity());
+  const info = nodeInfo(opts.runtimeVersion ?? owned?.version ?? `${runtime.name}://unknown`);
+  const addresses = nodeAddresses(nodeName, NODE_IP);
+  const intervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+
+  const link: MasterLink = new MasterLink({
+    host: mesh,
+    masters: opts.join,
+    joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String) }),
+    onActorMessage: (env) => onActorMessage(env),
+    onConnected: () => {
+      outbox.connected();
+      void beat();
+    },
+    onError,
+  });
+  const outbox = new Outbox((type, body) => link.sendActor(type, body), onError);
+  const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: NODE_IP, outbox, onError });
+
+  function onActorMessage(env: Envelope): void {
+    // A malformed body throws FrameError: that channel ends and is reopened; the daemon lives on.
+    if (env.type === 'pod.assign') workers.assign(checkMessage('pod.assign', env.body).pod);
+    else if (env.type === 'pods.sync') void workers.sync(checkMessage('pods.sync', env.body).uids).catch(onError);
+    else log(`kactus: node ${nodeName}: ignoring unknown message ${env.type}`);
+  }
+
+  let beating = false;
+  async function beat(): Promise<void> {
+    if (beating || !link.isConnected) return;
+    beating = true;
+    try {
+      const ready = await runtimeAnswers(runtime, intervalMs);
+      const body: NodeHeartbeat = {
+        nodeName,
+        ready,
+        capacity,
+        allocatable: capacity,
+        nodeInfo: info,
+        addresses,
+        time: new Date().toISOString(),
+        ...(ready ? {} : { message: `container runtime ${runtime.name} is not answering` }),
+      };
+      await link.sendHeartbeat(body);
+    } catch {
+      // A broken heartbeat channel: the link reconnects and the next beat goes out then.
+    } finally {
+      beating = false;
+    }
+  }
+
+  const stopServingLogs = await serveLogs(mesh, {
+    isAdmitted: (peer) => link.masterPeers.has(peer.toString()),
+    open: (req) => openContainerLog(runtime, workers, req),
+  });
+
+  try {
+    await workers.loadLeftovers();
+    await link.start();
+  } catch (err) {
+    await stopServingLogs();
+    await link.close();
+    await workers.close(true);
+    if (owned) await owned.runtime.close();
+    await mesh.stop();
+    throw err;
+  }
+  const timer = setInterval(() => void beat(), intervalMs);
+
+  return {
+    nodeName,
+    peerId: mesh.peerId.toString(),
+    mesh,
+    runtime,
+    async close(closeOpts = {}) {
+      clearInterval(timer);
+      await stopServingLogs();
+      await link.close();
+      await workers.close(closeOpts.keepContainers === true);
+      if (owned) await owned.runtime.close();
+      await mesh.stop();
+    },
+  };
+}
+
+/** A container's log for the master: 404 when the pod or container is not on this node. */
+async function openContainerLog(runtime: ContainerRuntime, workers: PodWorkers, req: LogsRequest): Promise<Readable> {
+  const id = workers.containerId(req.uid, req.container, req.previous === true);
+  if (!id) {
+    const what = req.previous ? `previous terminated container "${req.container}"` : `container "${req.container}"`;
+    throw new LogsError(404, `${what} in pod "${req.name}" not found on this node`);
+  }
+  try {
+    return await runtime.logs(id, {
+      follow: req.follow === true,
+      tailLines: req.tailLines,
+      timestamps: req.timestamps === true,
+      sinceSeconds: req.sinceSeconds,
+    });
+  } catch (err) {
+    if (err instanceof ContainerNotFoundError) throw new LogsError(404, `container "${req.container}" in pod "${req.name}" is gone`);
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { readNodePod } from './pod-spec.ts';
+
+const pod = {
+  metadata: { name: 'web', namespace: 'shop', uid: 'u1', deletionTimestamp: '2024-01-01T00:00:00Z', deletionGracePeriodSeconds: 5 },
+  spec: {
+    nodeName: 'n1',
+    restartPolicy: 'OnFailure',
+    terminationGracePeriodSeconds: 20,
+    hostname: 'web-0',
+    containers: [
+      {
+        name: 'app',
+        image: 'busybox',
+        command: ['sh', '-c'],
+        args: ['echo $A'],
+        env: [{ name: 'A', value: '1' }, { name: 'B', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+        workingDir: '/w',
+        resources: { limits: { memory: '16Mi', cpu: '500m' }, requests: { cpu: '250m' } },
+        volumeMounts: [{ name: 'cache', mountPath: '/cache' }, { name: 'host', mountPath: '/h', readOnly: true }],
+      },
+    ],
+    volumes: [{ name: 'cache', emptyDir: {} }, { name: 'host', hostPath: { path: '/srv' } }, { name: 'cfg', configMap: { name: 'c' } }],
+  },
+  status: { phase: 'Running', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: '2024-01-01T00:00:00Z' }] },
+};
+
+describe('readNodePod', () => {
+  it('maps a stored Pod to machine input, runtime specs and host volumes', () => {
+    const p = readNodePod(pod, '/data');
+    expect(p.ref).toEqual({ uid: 'u1', namespace: 'shop', name: 'web', hostname: 'web-0' });
+    expect(p.input).toMatchObject({ nodeName: 'n1', restartPolicy: 'OnFailure', terminationGracePeriodSeconds: 20, scheduledAt: Date.UTC(2024, 0, 1) });
+    expect(p.specs.get('app')).toEqual({
+      name: 'app',
+      image: 'busybox',
+      command: ['sh', '-c'],
+      args: ['echo $A'],
+      env: { A: '1', B: '' },
+      workingDir: '/w',
+      resources: { memoryLimitBytes: 16 * 2 ** 20, cpuLimitMillis: 500, cpuRequestMillis: 250 },
+      volumeMounts: [{ name: 'cache', mountPath: '/cache' }, { name: 'host', mountPath: '/h', readOnly: true }],
+    });
+    expect(p.volumes).toEqual([
+      { kind: 'emptyDir', name: 'cache', hostPath: '/data/pods/u1/volumes/cache' },
+      { kind: 'hostPath', name: 'host', hostPath: '/srv' },
+      { kind: 'unsupported', name: 'cfg', source: 'configMap' },
+    ]);
+    expect(p.deletion).toEqual({ graceSeconds: 5 });
+    expect(p.storedPhase).toBe('Running');
+  });
+
+  it('defaults restart policy and grace as the API does', () => {
+    const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, '/d');
+    expect(p.input).toMatchObject({ namespace: 'default', restartPolicy: 'Always', terminationGracePeriodSeconds: 30 });
+    expect(p.deletion).toBeUndefined();
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * A small master for node-daemon tests: a real libp2p host serving the real join and channel
+ * protocols, that records what nodes send and lets the test send `pod.assign` / `pods.sync`
+ * (or raw garbage) down the actor channel. A real peer on the real protocol, not a mock.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Stream } from '@libp2p/interface';
+import { Channel } from '../src/net/channel.ts';
+import { JoinRefusedError, PeerNotAdmittedError } from '../src/net/errors.ts';
+import { serveJoin } from '../src/net/join.ts';
+import { createMeshHost, type MeshHost } from '../src/net/host.ts';
+import { checkMessage, isMessageType, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../src/net/messages.ts';
+import { MAX_INBOUND_STREAMS, PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../src/net/protocols.ts';
+
+export const TEST_TOKEN = 'abcdef.0123456789abcdef';
+
+export class TestMaster {
+  readonly statuses: PodStatusReport[] = [];
+  readonly terminated: PodTerminated[] = [];
+  readonly events: EventRecorded[] = [];
+  readonly heartbeats: NodeHeartbeat[] = [];
+  readonly joins: string[] = [];
+  /** Every actor channel ever opened (the latest is the live one). */
+  readonly actorChannels: { channel: Channel; stream: Stream }[] = [];
+  private readonly admitted = new Set<string>();
+
+  private constructor(
+    readonly host: MeshHost,
+    private readonly dir: string,
+    readonly token: string,
+  ) {}
+
+  static async start(token = TEST_TOKEN): Promise<TestMaster> {
+    const dir = await mkdtemp(join(tmpdir(), 'kactus-test-master-'));
+    const host = await createMeshHost({ dataDir: dir });
+    const master = new TestMaster(host, dir, token);
+    await serveJoin(host, {
+      admit: async (peer, request) => {
+        if (request.token !== token) throw new JoinRefusedError('bad token');
+        master.admitted.add(peer.toString());
+        master.joins.push(request.nodeName);
+        return { nodeName: request.nodeName };
+      },
+    });
+    for (const protocol of [PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT]) {
+      await host.handle(
+        protocol,
+        (stream, connection) => {
+          if (!master.admitted.has(connection.remotePeer.toString())) {
+            stream.abort(new PeerNotAdmittedError(connection.remotePeer.toString()));
+            return;
+          }
+          const channel = new Channel(stream, connection.remotePeer, (env) => master.record(env.type, env.body));
+          if (protocol === PROTOCOL_ACTOR) master.actorChannels.push({ channel, stream });
+        },
+        { maxInboundStreams: MAX_INBOUND_STREAMS },
+      );
+    }
+    return master;
+  }
+
+  /** The address nodes join. */
+  get addr(): string {
+    return this.host.getMultiaddrs()[0]!.toString();
+  }
+
+  /** Forget every admitted peer (as a master that lost its state): their channels are refused. */
+  forgetPeers(): void {
+    this.admitted.clear();
+  }
+
+  /** Whether the peer has an actor channel open (the latest one is its). */
+  hasChannelFrom(peerId: string): boolean {
+    return this.actorChannel?.peer.toString() === peerId;
+  }
+
+  get actorChannel(): Channel | undefined {
+    return this.actorChannels.at(-1)?.channel;
+  }
+
+  assign(pod: object): Promise<void> {
+    return this.live().send('pod.assign', { pod });
+  }
+
+  sync(uids: string[]): Promise<void> {
+    return this.live().send('pods.sync', { uids });
+  }
+
+  /** Write raw bytes on the live actor stream (a garbage frame). */
+  sendRaw(bytes: Uint8Array): void {
+    this.actorChannels.at(-1)!.stream.send(bytes);
+  }
+
+  /** The latest status reported for a pod. */
+  statusOf(uid: string): Record<string, unknown> | undefined {
+    return this.statuses.filter((s) => s.uid === uid).at(-1)?.status;
+  }
+
+  reasonsOf(uid: string): string[] {
+    return this.events.filter((e) => e.involvedObject.uid === uid).map((e) => e.reason);
+  }
+
+  async stop(): Promise<void> {
+    await this.host.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private live(): Channel {
+    const channel = this.actorChannel;
+    if (!channel) throw new Error('no node has opened an actor channel');
+    return channel;
+  }
+
+  private record(type: string, body: unknown): void {
+    if (!isMessageType(type)) return;
+    switch (type) {
+      case 'pod.status':
+        this.statuses.push(checkMessage(type, body));
+        break;
+      case 'pod.terminated':
+        this.terminated.push(checkMessage(type, body));
+        break;
+      case 'event.recorded':
+        this.events.push(checkMessage(type, body));
+        break;
+      case 'node.heartbeat':
+        this.heartbeats.push(checkMessage(type, body));
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** Wait until `predicate` holds (polled on timers), or fail naming `what` after `ms`. */
+export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

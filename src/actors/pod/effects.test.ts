@@ -1,0 +1,126 @@
+/**
+ * The pod effects over the hollow runtime (a ContainerRuntime that passes the shared conformance
+ * suite) with a simulated clock for the back-off: starting, exits, restarts after the back-off,
+ * and adoption of a pod a previous daemon left in the runtime. The same effects run on real
+ * Docker in node-daemon/daemon.docker.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import type { PodStatus } from 'kubernetes-types/core/v1.js';
+import { HollowEngine, HollowRuntime } from '../../../node-daemon/runtime/hollow.ts';
+import type { ContainerSpec, RuntimePod } from '../../../node-daemon/runtime/types.ts';
+import { PodRuntimeActor } from './effects.ts';
+import type { PodEventRecord, RestartPolicy } from './events.ts';
+
+const POD = { uid: 'uid-1', namespace: 'default', name: 'web' };
+
+async function until(what: string, predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function podActor(runtime: HollowRuntime, restartPolicy: RestartPolicy, script: string, adopted?: RuntimePod) {
+  const clock = new SimulatedClock();
+  clock.set(Date.now());
+  const spec: ContainerSpec = { name: 'app', image: 'busybox:latest', command: ['sh', '-c', script] };
+  const events: PodEventRecord[] = [];
+  const statuses: PodStatus[] = [];
+  const errors: unknown[] = [];
+  let removed = false;
+  const actor = new PodRuntimeActor(
+    { ...POD, nodeName: 'n1', restartPolicy, terminationGracePeriodSeconds: 30, containers: [{ name: 'app', image: spec.image }] },
+    {
+      runtime,
+      pod: POD,
+      specs: new Map([['app', spec]]),
+      volumes: [],
+      prepareVolumes: async () => {},
+      removeVolumes: async () => {},
+      ...(adopted ? { adopted } : {}),
+      hostIP: '127.0.0.1',
+      onEvent: (e) => events.push(e),
+      onStatus: (s) => statuses.push(s),
+      onRemoved: () => void (removed = true),
+      onError: (err) => errors.push(err),
+      now: () => clock.now(),
+    },
+    { clock },
+  );
+  runtime.onEvent((e) => actor.handleRuntimeEvent(e));
+  actor.start();
+  const app = () => actor.status().containerStatuses?.find((c) => c.name === 'app');
+  return { actor, clock, events, statuses, errors, app, phase: () => actor.status().phase, removed: () => removed };
+}
+
+describe('pod effects on a runtime', () => {
+  it('starts the pod and reports Running with the runtime container id and host IP', async () => {
+    const pod = podActor(new HollowRuntime(), 'Always', 'sleep 3600');
+    await until('Running', () => pod.phase() === 'Running');
+    expect(pod.app()?.containerID).toMatch(/^hollow:\/\/hollow-container-/);
+    expect(pod.actor.status().hostIP).toBe('127.0.0.1');
+    expect(pod.events.map((e) => e.reason)).toEqual(['SandboxCreated', 'Pulled', 'Created', 'Started']);
+    expect(pod.errors).toEqual([]);
+  });
+
+  it('restarts an exited container after the back-off, through the actor clock', async () => {
+    const runtime = new HollowRuntime();
+    const pod = podActor(runtime, 'OnFailure', 'exit 3');
+    await until('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
+    expect(pod.app()?.lastState?.terminated?.exitCode).toBe(3);
+    pod.clock.increment(10_000);
+    await until('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
+    // The replaced container is kept (for logs --previous); nothing older.
+    expect(runtime.engine.containers.size).toBeLessThanOrEqual(2);
+  });
+
+  it('removes sandbox and containers on delete and then reports removal', async () => {
+    const runtime = new HollowRuntime();
+    const pod = podActor(runtime, 'Always', 'sleep 3600');
+    await until('Running', () => pod.phase() === 'Running');
+    pod.actor.delete(0);
+    await until('removed', () => pod.removed());
+    expect(runtime.engine.containers.size).toBe(0);
+    expect(runtime.engine.sandboxes.size).toBe(0);
+  });
+
+  describe('adoption after a daemon restart', () => {
+    async function leftover(script: string): Promise<{ engine: HollowEngine; adopted: RuntimePod; id: string }> {
+      const engine = new HollowEngine();
+      const before = podActor(new HollowRuntime({ engine }), 'Never', script);
+      await until('the first run settled', () => before.app()?.state?.running !== undefined || before.app()?.state?.terminated !== undefined);
+      before.actor.stop();
+      const [adopted] = await new HollowRuntime({ engine }).listPods();
+      return { engine, adopted: adopted!, id: adopted!.containers[0]!.id };
+    }
+
+    it('a running container stays running: no new container, no repeated Events', async () => {
+      const { engine, adopted, id } = await leftover('sleep 3600');
+      const pod = podActor(new HollowRuntime({ engine }), 'Always', 'sleep 3600', adopted);
+      await until('Running', () => pod.phase() === 'Running');
+      expect(pod.app()?.containerID).toBe(`hollow://${id}`);
+      expect(engine.containers.size).toBe(1);
+      expect(engine.sandboxes.size).toBe(1);
+      expect(pod.events).toEqual([]);
+    });
+
+    it('an exited container is judged by the restart policy (Never: Failed)', async () => {
+      const { engine, adopted } = await leftover('exit 2');
+      const pod = podActor(new HollowRuntime({ engine }), 'Never', 'exit 2', adopted);
+      await until('Failed', () => pod.phase() === 'Failed');
+      expect(pod.app()?.state?.terminated?.exitCode).toBe(2);
+      expect(engine.containers.size).toBe(1);
+    });
+
+    it('an exited container is judged by the restart policy (Always: restarted after the back-off)', async () => {
+      const { engine, adopted } = await leftover('exit 2');
+      const pod = podActor(new HollowRuntime({ engine }), 'Always', 'exit 2', adopted);
+      await until('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
+      pod.clock.increment(10_000);
+      await until('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
+      expect(pod.phase()).toBe('Running');
+    });
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * `kactus node`: the node daemon. Joins a master with a token and runs the pods it is assigned
+ * until SIGINT/SIGTERM. On a signal the daemon leaves its containers running, as the kubelet
+ * does: the next daemon on the same data dir re-adopts them.
+ */
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+
+interface NodeOptions {
+  dataDir: string;
+  join: string[];
+  token: string;
+  runtime: 'docker' | 'process' | 'hollow';
+  name: string;
+}
+
+const RUNTIMES = ['docker', 'process', 'hollow'] as const;
+
+function runtimeName(value: string): NodeOptions['runtime'] {
+  const found = RUNTIMES.find((r) => r === value);
+  if (!found) throw new InvalidArgumentError(`"${value}" is not one of ${RUNTIMES.join(', ')}`);
+  return found;
+}
+
+function multiaddrList(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new InvalidArgumentError('at least one master multiaddr is needed');
+  return list;
+}
+
+export function nodeCommand(): Command {
+  return new Command('node')
+    .description('Run a node daemon: join a master and run the pods it assigns')
+    .requiredOption('--data-dir <dir>', 'where the node keeps its identity and pod volumes')
+    .requiredOption('--join <multiaddrs>', 'master multiaddr(s), comma-separated, each ending in /p2p/<peer id>', multiaddrList)
+    .requiredOption('--token <token>', 'join token (kactus token create)')
+    .option('--runtime <runtime>', 'container runtime: docker, process or hollow', runtimeName, 'docker')
+    .option('--name <name>', 'node name', hostname().toLowerCase())
+    .action(async (opts: NodeOptions) => {
+      // Loaded here, not at the top: client verbs must not pay for loading libp2p and dockerode.
+      const { startNodeDaemon } = await import('../../../node-daemon/daemon.ts');
+      const log = (line: string): void => void process.stdout.write(line + '\n');
+      const daemon = await startNodeDaemon({ dataDir: opts.dataDir, join: opts.join, token: opts.token, runtime: opts.runtime, name: opts.name, log });
+      log(`kactus: node ${daemon.nodeName} joined; peer ${daemon.peerId}`);
+      await new Promise<void>((resolve, reject) => {
+        const onSignal = (signal: NodeJS.Signals): void => {
+          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+          // A second signal while shutting down exits at once.
+          process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+          log(`kactus: ${signal} received, stopping node ${daemon.nodeName}`);
+          daemon.close({ keepContainers: true }).then(() => {
+            log('kactus: stopped');
+            resolve();
+          }, reject);
+        };
+        process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+      });
+    });
+}

@@ -1,0 +1,253 @@
+/**
+ * The node gateway: the master's end of the mesh protocols a joined node daemon opens
+ * (`/kactus/actor/1.0.0`, `/kactus/heartbeat/1.0.0`; the vocabulary is src/net/messages.ts).
+ * Every master runs one, leader or not, so a node may connect to any master.
+ *
+ * Down (master → node), per node's actor channel:
+ * - `pod.assign {pod}` for every pod bound to the node when the channel opens and on every change
+ *   of such a pod (also when it gets a deletionTimestamp: the node then terminates it gracefully);
+ * - `pods.sync {uids}` after the opening assigns, when one of its pods leaves the store, and every
+ *   `syncIntervalMs` (30 s): the node tears down pods not listed.
+ * Up (node → master), written through the Registry:
+ * - `pod.status` → pods/status (CAS, retried on conflict; dropped when the uid or node differs);
+ * - `pod.terminated` → delete with grace 0 and a uid precondition;
+ * - `event.recorded` → a core/v1 Event (aggregated, source kubelet on that node);
+ * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes.
+ *
+ * Messages from one node are handled in order, one at a time: a slow store slows that node's
+ * stream (backpressure through yamux), never the others. Sends to one node are queued in order.
+ */
+import type { PeerId } from '@libp2p/interface';
+import pino, { type Logger } from 'pino';
+import { findKind, type ResourceInfo } from '../api/kinds.ts';
+import type { KubeObject } from '../api/object.ts';
+import { ApiError } from '../api/status.ts';
+import type { Registry } from '../apiserver/registry/registry.ts';
+import { serveChannel, type Channel, type MessageHandler } from '../net/channel.ts';
+import type { Envelope } from '../net/codec.ts';
+import { FrameError } from '../net/errors.ts';
+import type { MeshHost } from '../net/host.ts';
+import { checkMessage, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../net/messages.ts';
+import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
+import type { Store } from '../store/types.ts';
+import type { EventSink } from './event-recorder.ts';
+import { NodeDirectory, type NodePeer } from './node-directory.ts';
+import { renewNodeLease, writeNodeStatus } from './node-heartbeat.ts';
+import { nodeNameOf, PodsByNode } from './pods-by-node.ts';
+import { isNotFound, retryOnConflict } from './retry-on-conflict.ts';
+
+const PODS = findKind('v1', 'Pod') as ResourceInfo;
+const NODES = findKind('v1', 'Node') as ResourceInfo;
+
+/** Kubelet-like full resync of the pod list to each node. */
+const DEFAULT_SYNC_INTERVAL_MS = 30_000;
+
+export interface NodeGatewayOptions {
+  store: Store;
+  registry: Registry;
+  mesh: MeshHost;
+  events: EventSink;
+  syncIntervalMs?: number;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+/** One node's open actor channel and its ordered send queue. */
+interface NodeSession {
+  channel: Channel;
+  sending: Promise<void>;
+}
+
+export class NodeGateway {
+  readonly mesh: MeshHost;
+  private readonly directory: NodeDirectory;
+  private readonly pods: PodsByNode;
+  private readonly sessions = new Map<string, NodeSession>();
+  /** Node name resolved during admission, handed to onChannel (same stream handler, in order). */
+  private readonly admittedAs = new Map<string, string>();
+  private readonly heartbeatQueues = new Map<string, Promise<void>>();
+  private readonly unhandle: (() => Promise<void>)[] = [];
+  private syncTimer: NodeJS.Timeout | undefined;
+  private readonly now: () => Date;
+  private readonly log: Logger;
+
+  private constructor(private readonly opts: NodeGatewayOptions) {
+    this.mesh = opts.mesh;
+    this.now = opts.now ?? (() => new Date());
+    this.log = opts.logger ?? pino({ level: 'silent' });
+    this.directory = new NodeDirectory(opts.store, opts.registry);
+    this.pods = new PodsByNode(opts.store, {
+      onPod: (nodeName, pod) => this.send(nodeName, 'pod.assign', { pod }),
+      onPodGone: (nodeName) => this.sendSync(nodeName),
+    });
+  }
+
+  /** Starts the informers, then serves the actor and heartbeat protocols. */
+  static async start(opts: NodeGatewayOptions): Promise<NodeGateway> {
+    const gateway = new NodeGateway(opts);
+    await Promise.all([gateway.directory.start(), gateway.pods.start()]);
+    const isAdmitted = (peer: PeerId): Promise<boolean> => gateway.admit(peer);
+    const onRejected = (peer: PeerId): void => gateway.log.warn({ peer: peer.toString() }, 'stream from a peer that was never admitted');
+    gateway.unhandle.push(await serveChannel(opts.mesh, PROTOCOL_ACTOR, { isAdmitted, onRejected, onChannel: (ch) => gateway.openActor(ch) }));
+    gateway.unhandle.push(await serveChannel(opts.mesh, PROTOCOL_HEARTBEAT, { isAdmitted, onRejected, onChannel: (ch) => gateway.openHeartbeat(ch) }));
+    gateway.syncTimer = setInterval(() => {
+      for (const nodeName of gateway.sessions.keys()) gateway.sendSync(nodeName);
+    }, opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);
+    return gateway;
+  }
+
+  /** How to dial node `nodeName`'s daemon (for logs); undefined when it never joined. */
+  nodePeer(nodeName: string): NodePeer | undefined {
+    return this.directory.peer(nodeName);
+  }
+
+  /** Nodes with an open actor channel to this master. */
+  connectedNodes(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  async close(): Promise<void> {
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    for (const un of this.unhandle.splice(0)) await un().catch(() => undefined);
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(sessions.map((s) => s.channel.close().catch(() => undefined)));
+    this.directory.stop();
+    this.pods.stop();
+  }
+
+  private async admit(peer: PeerId): Promise<boolean> {
+    const nodeName = await this.directory.nodeFor(peer.toString());
+    if (nodeName === undefined) return false;
+    this.admittedAs.set(peer.toString(), nodeName);
+    return true;
+  }
+
+  private nodeNameFor(channel: Channel): string {
+    const nodeName = this.admittedAs.get(channel.peer.toString());
+    // admit() ran first for this very stream, so the name is there.
+    if (nodeName === undefined) throw new Error(`no admitted node for peer ${channel.peer.toString()}`);
+    return nodeName;
+  }
+
+  private openActor(channel: Channel): MessageHandler {
+    const nodeName = this.nodeNameFor(channel);
+    const previous = this.sessions.get(nodeName);
+    if (previous) void previous.channel.close().catch(() => undefined);
+    const session: NodeSession = { channel, sending: Promise.resolve() };
+    this.sessions.set(nodeName, session);
+    this.log.info({ node: nodeName }, 'node actor channel open');
+    void channel.closed.then(() => {
+      if (this.sessions.get(nodeName) === session) this.sessions.delete(nodeName);
+      this.log.info({ node: nodeName }, 'node actor channel closed');
+    });
+    for (const pod of this.pods.podsOn(nodeName)) this.send(nodeName, 'pod.assign', { pod });
+    this.sendSync(nodeName);
+    return (env) => this.onActorMessage(nodeName, env);
+  }
+
+  private openHeartbeat(channel: Channel): MessageHandler {
+    const nodeName = this.nodeNameFor(channel);
+    return async (env) => {
+      if (env.type !== 'node.heartbeat') return this.ignore(nodeName, env);
+      const hb = checkMessage('node.heartbeat', env.body);
+      if (hb.nodeName !== nodeName) {
+        this.log.warn({ node: nodeName, claimed: hb.nodeName }, 'heartbeat for another node ignored');
+        return;
+      }
+      await this.onHeartbeat(nodeName, hb);
+    };
+  }
+
+  private async onActorMessage(nodeName: string, env: Envelope): Promise<void> {
+    try {
+      switch (env.type) {
+        case 'pod.status':
+          return await this.writePodStatus(nodeName, checkMessage('pod.status', env.body));
+        case 'pod.terminated':
+          return await this.completeDeletion(nodeName, checkMessage('pod.terminated', env.body));
+        case 'event.recorded':
+          return await this.recordEvent(nodeName, checkMessage('event.recorded', env.body));
+        default:
+          return this.ignore(nodeName, env);
+      }
+    } catch (err) {
+      if (err instanceof FrameError) throw err; // ends this node's channel (see Channel)
+      // A failed write is not the node's fault: log it; the node's next report or resync repairs it.
+      this.log.warn({ err, node: nodeName, type: env.type }, 'node message not applied');
+    }
+  }
+
+  private ignore(nodeName: string, env: Envelope): void {
+    this.log.debug({ node: nodeName, type: env.type }, 'message ignored');
+  }
+
+  /** The pod's status from the node, unless the pod was replaced or moved meanwhile. */
+  private async writePodStatus(nodeName: string, report: PodStatusReport): Promise<void> {
+    try {
+      await retryOnConflict(async () => {
+        const pod = await this.opts.registry.get(PODS, report.namespace, report.name);
+        if (pod.metadata?.uid !== report.uid || nodeNameOf(pod) !== nodeName) return;
+        await this.opts.registry.updateStatus(PODS, report.namespace, report.name, { ...pod, status: report.status });
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** The node finished graceful termination: remove the pod (grace 0, only this uid). */
+  private async completeDeletion(nodeName: string, pod: PodTerminated): Promise<void> {
+    try {
+      const current = await this.opts.registry.get(PODS, pod.namespace, pod.name);
+      if (current.metadata?.uid !== pod.uid || nodeNameOf(current) !== nodeName) return;
+      await this.opts.registry.delete(PODS, pod.namespace, pod.name, { gracePeriodSeconds: 0, preconditions: { uid: pod.uid } });
+    } catch (err) {
+      // Gone already, or a precondition failed because a new pod took the name: nothing to do.
+      if (isNotFound(err) || (err instanceof ApiError && err.reason === 'Conflict')) return;
+      throw err;
+    }
+  }
+
+  private async recordEvent(nodeName: string, ev: EventRecorded): Promise<void> {
+    const time = new Date(ev.time);
+    await this.opts.events.record(ev.involvedObject, ev.type, ev.reason, ev.message, {
+      source: { component: ev.source, host: nodeName },
+      time: Number.isNaN(time.getTime()) ? this.now() : time,
+    });
+  }
+
+  /** Heartbeats of one node are applied in order; a failed one is logged (the next repairs it). */
+  private onHeartbeat(nodeName: string, hb: NodeHeartbeat): Promise<void> {
+    const previous = this.heartbeatQueues.get(nodeName) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        const now = this.now();
+        const node = this.directory.node(nodeName) ?? (await this.opts.registry.get(NODES, undefined, nodeName));
+        await renewNodeLease(this.opts.registry, node, now);
+        await writeNodeStatus(this.opts.registry, nodeName, hb, now);
+      } catch (err) {
+        this.log.warn({ err, node: nodeName }, 'heartbeat not applied');
+      }
+    });
+    this.heartbeatQueues.set(nodeName, next);
+    void next.then(() => {
+      if (this.heartbeatQueues.get(nodeName) === next) this.heartbeatQueues.delete(nodeName);
+    });
+    return next;
+  }
+
+  private sendSync(nodeName: string): void {
+    const uids = this.pods.podsOn(nodeName).map((p: KubeObject) => p.metadata?.uid ?? '');
+    this.send(nodeName, 'pods.sync', { uids });
+  }
+
+  /** Queues a message to a connected node; dropped when it is not connected (resync covers it). */
+  private send(nodeName: string, type: string, body: unknown): void {
+    const session = this.sessions.get(nodeName);
+    if (!session) return;
+    session.sending = session.sending.then(() =>
+      session.channel.send(type, body).catch((err: unknown) => this.log.debug({ err, node: nodeName, type }, 'send failed; the channel is closing')),
+    );
+  }
+}
+

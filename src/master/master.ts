@@ -1,0 +1,162 @@
+/**
+ * A master process (`kactus master`, and the master half of `kactus up`): the API server, the
+ * libp2p mesh host with the join protocol and the node gateway, and leader election. Every
+ * master serves the API and the gateway; only the leader — holder of the Lease
+ * `kube-system/kactus-controller-manager` — runs the scheduler and the node controller.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { NodeController } from '../actors/node/controller.ts';
+import { InspectionBus } from '../actors/inspection.ts';
+import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { createMeshHost, type MeshHost } from '../net/host.ts';
+import { serveJoin } from '../net/join.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import type { Store } from '../store/types.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { NodeGateway } from './gateway.ts';
+import { ClusterJoinAuthority, createJoinToken, type JoinTokenResult } from './join-authority.ts';
+import { publishMeshAddresses } from './mesh-directory.ts';
+import { meshLogSource } from './pod-logs.ts';
+import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-listen.ts';
+import { LeaderElector } from './leader-election.ts';
+
+/** The controller-manager Lease every master competes for (DESIGN.md §7). */
+export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
+
+export interface MasterOptions {
+  store: Store;
+  /** PKI, kubeconfig material and the mesh peer key (`DIR/mesh/peer-key`) live here. */
+  dataDir: string;
+  /** API server address (default 127.0.0.1). */
+  host?: string;
+  /** API server port; 0 picks one. */
+  port: number;
+  /** Holder identity in the leader Lease; default the host name. */
+  name?: string;
+  /** Mesh listen multiaddrs; default `/ip4/127.0.0.1/tcp/0`. */
+  meshListen?: string[];
+  /** No heartbeat for this long: Node Ready Unknown (Kubernetes' node-monitor-grace-period: 40). */
+  nodeMonitorGracePeriodSeconds?: number;
+  /** Unreachable this much longer: its pods Failed (Kubernetes' pod-eviction-timeout: 300). */
+  podEvictionTimeoutSeconds?: number;
+  /** Leader Lease duration (Kubernetes: 15). */
+  leaseDurationSeconds?: number;
+  /** Time between leader Lease tries (client-go: 2 s). Tests shorten it. */
+  leaseRetryPeriodMs?: number;
+  /** Period of the full `pods.sync` to each node (default 30 s). Tests shorten it. */
+  podSyncIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface Master {
+  api: ApiServer;
+  mesh: MeshHost;
+  /** This master's mesh addresses, each ending in /p2p/<peer id>: what `--join` takes. */
+  meshAddrs: string[];
+  gateway: NodeGateway;
+  isLeader(): boolean;
+  /** `kactus token create`: a bootstrap token and the join line naming this master's mesh addresses. */
+  createJoinToken(ttlSeconds?: number): Promise<JoinTokenResult>;
+  /** Stops everything this master started (releasing the leader Lease); the store stays open. */
+  close(): Promise<void>;
+}
+
+export async function startMaster(opts: MasterOptions): Promise<Master> {
+  const name = opts.name ?? hostname();
+  const log = opts.logger ?? pino({ level: 'silent' });
+  // The mesh comes first: the API server's log source reads pods' logs from nodes over it.
+  const meshDir = join(opts.dataDir, 'mesh');
+  const mesh = await startMesh(meshDir, opts.meshListen, log);
+  const gatewayRef: { current?: NodeGateway } = {};
+  const logs = meshLogSource(mesh, (nodeName) => gatewayRef.current?.nodePeer(nodeName));
+  let api: ApiServer;
+  try {
+    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs });
+  } catch (err) {
+    await mesh.stop();
+    throw err;
+  }
+  const { registry } = api;
+  const events = new EventRecorder({ registry, source: { component: 'kactus-master', host: name }, logger: log });
+  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => api.close()];
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events })));
+    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
+    gatewayRef.current = gateway;
+    closers.push(() => gateway.close());
+
+    const bus = new InspectionBus();
+    let running: { scheduler: Scheduler; nodes: NodeController } | undefined;
+    const startControllers = (): void => {
+      const scheduler = new Scheduler({ store: opts.store, registry, events, logger: log });
+      const nodes = new NodeController({
+        store: opts.store,
+        registry,
+        events,
+        bus,
+        notReadyGraceMs: (opts.nodeMonitorGracePeriodSeconds ?? 40) * 1000,
+        podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
+        logger: log,
+      });
+      running = { scheduler, nodes };
+      void Promise.all([scheduler.start(), nodes.start()]).catch((err: unknown) => log.error({ err }, 'controllers failed to start'));
+    };
+    const stopControllers = async (): Promise<void> => {
+      const r = running;
+      running = undefined;
+      r?.nodes.stop();
+      await r?.scheduler.stop();
+    };
+    const elector = new LeaderElector({
+      registry,
+      ...LEADER_LEASE,
+      identity: name,
+      leaseDurationSeconds: opts.leaseDurationSeconds ?? 15,
+      retryPeriodMs: opts.leaseRetryPeriodMs,
+      onStartedLeading: startControllers,
+      onStoppedLeading: () => void stopControllers(),
+      logger: log,
+    });
+    elector.start();
+    closers.push(async () => {
+      await elector.stop();
+      await stopControllers();
+    });
+
+    const meshAddrs = mesh.getMultiaddrs().map(String);
+    await publishMeshAddresses(registry, name, meshAddrs);
+    return {
+      api,
+      mesh,
+      meshAddrs,
+      gateway,
+      isLeader: () => elector.isLeader(),
+      createJoinToken: (ttlSeconds) => createJoinToken({ registry, meshAddrs, ttlSeconds }),
+      close: () => close(),
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** The mesh host on the given addresses, else the saved ones (falling back to a new port if taken). */
+async function startMesh(meshDir: string, listen: string[] | undefined, log: Logger): Promise<MeshHost> {
+  if (listen) return createMeshHost({ dataDir: meshDir, listen });
+  const saved = await savedMeshListen(meshDir);
+  let mesh: MeshHost;
+  try {
+    mesh = await createMeshHost({ dataDir: meshDir, listen: saved ?? DEFAULT_MESH_LISTEN });
+  } catch (err) {
+    if (!saved) throw err;
+    log.warn({ err, saved }, 'saved mesh address unavailable; listening on a new port (nodes must re-join)');
+    mesh = await createMeshHost({ dataDir: meshDir, listen: DEFAULT_MESH_LISTEN });
+  }
+  await saveMeshListen(meshDir, mesh.getMultiaddrs().map(String));
+  return mesh;
+}

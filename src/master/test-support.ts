@@ -1,0 +1,44 @@
+/** Shared test fixtures for the master and scheduler tests: a temp dir, a real embedded store and Registry, a deadline wait. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from '../apiserver/registry/registry.ts';
+import { SYSTEM_NAMESPACES } from '../apiserver/server.ts';
+import { openEmbeddedStore } from '../store/embedded/index.ts';
+import type { Store } from '../store/types.ts';
+
+export interface TestCluster {
+  dir: string;
+  store: Store;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** A Registry over a real embedded store in a temp dir, with the system namespaces. */
+export async function testCluster(): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'kactus-master-'));
+  const store = await openEmbeddedStore(join(dir, 'store'));
+  const registry = new Registry({ store });
+  await registry.start(SYSTEM_NAMESPACES);
+  return {
+    dir,
+    store,
+    registry,
+    async close() {
+      registry.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves with `fn`'s first value that is neither undefined nor false; fails after the deadline. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,13 @@
+/** NodeAffinity (first cut: `spec.nodeSelector` only): every selector label must be on the node. */
+import { isRecord } from '../../api/object.ts';
+import type { FilterPlugin } from '../types.ts';
+
+export const nodeAffinity: FilterPlugin = {
+  name: 'NodeAffinity',
+  filter(pod, node) {
+    const selector = isRecord(pod.pod.spec) && isRecord(pod.pod.spec.nodeSelector) ? pod.pod.spec.nodeSelector : {};
+    const labels = node.node.metadata?.labels ?? {};
+    const fits = Object.entries(selector).every(([k, v]) => labels[k] === v);
+    return fits ? undefined : { reasons: ["node(s) didn't match Pod's node affinity/selector"] };
+  },
+};

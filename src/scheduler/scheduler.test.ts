@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findKind, type ResourceInfo } from '../api/kinds.ts';
+import { isRecord, recordList, type KubeObject } from '../api/object.ts';
+import { ApiError } from '../api/status.ts';
+import { EventRecorder } from '../master/event-recorder.ts';
+import { testCluster, waitFor, type TestCluster } from '../master/test-support.ts';
+import { Scheduler } from './scheduler.ts';
+import { node, pod } from './test-fixtures.ts';
+
+const PODS = findKind('v1', 'Pod') as ResourceInfo;
+const NODES = findKind('v1', 'Node') as ResourceInfo;
+const EVENTS = findKind('v1', 'Event') as ResourceInfo;
+
+const nodeNameOf = (p: KubeObject): unknown => (isRecord(p.spec) ? p.spec.nodeName : undefined);
+const condition = (p: KubeObject, type: string) => recordList(isRecord(p.status) ? p.status : undefined, 'conditions').find((c) => c.type === type);
+
+describe('scheduler on the embedded store', () => {
+  let c: TestCluster;
+  let scheduler: Scheduler;
+
+  beforeEach(async () => {
+    c = await testCluster();
+    const events = new EventRecorder({ registry: c.registry, source: { component: 'default-scheduler' } });
+    scheduler = new Scheduler({ store: c.store, registry: c.registry, events, queue: { initialBackoffMs: 20, maxBackoffMs: 100 } });
+  });
+  afterEach(async () => {
+    await scheduler.stop();
+    await c.close();
+  });
+
+  const create = (info: ResourceInfo, obj: KubeObject) => {
+    const { uid: _uid, ...metadata } = obj.metadata ?? {};
+    return c.registry.create(info, metadata.namespace, { ...obj, metadata });
+  };
+  const eventsFor = async (name: string) =>
+    (await c.registry.list(EVENTS, 'default')).items.filter((e) => isRecord(e.involvedObject) && e.involvedObject.name === name);
+
+  it('binds a pending pod to the least allocated node that fits and records Scheduled', async () => {
+    await create(NODES, node({ name: 'busy' }));
+    await create(NODES, node({ name: 'idle' }));
+    await create(NODES, node({ name: 'down', ready: 'Unknown' }));
+    await create(PODS, pod({ name: 'hog', cpu: '3', nodeName: 'busy' }));
+    await create(PODS, pod({ name: 'web', cpu: '1' }));
+    await scheduler.start();
+
+    const bound = await waitFor('web bound', async () => {
+      const p = await c.registry.get(PODS, 'default', 'web');
+      return nodeNameOf(p) ? p : undefined;
+    });
+    expect(nodeNameOf(bound)).toBe('idle');
+    expect(condition(bound, 'PodScheduled')).toMatchObject({ status: 'True' });
+    const events = await waitFor('Scheduled event', async () => ((await eventsFor('web')).length ? eventsFor('web') : undefined));
+    expect(events[0]).toMatchObject({
+      type: 'Normal',
+      reason: 'Scheduled',
+      message: 'Successfully assigned default/web to idle',
+      source: { component: 'default-scheduler' },
+      involvedObject: { kind: 'Pod', name: 'web', namespace: 'default' },
+      count: 1,
+    });
+  });
+
+  it('reports FailedScheduling as kube-scheduler words it, then binds when a node that fits joins', async () => {
+    await create(NODES, node({ name: 'a', cpu: '2' }));
+    await create(NODES, node({ name: 'b', cpu: '2' }));
+    await create(NODES, node({ name: 'c', ready: 'False' }));
+    await create(PODS, pod({ name: 'big', cpu: '3' }));
+    await scheduler.start();
+
+    const message = '0/3 nodes are available: 1 node(s) were not ready, 2 Insufficient cpu.';
+    const failed = await waitFor('PodScheduled False', async () => {
+      const p = await c.registry.get(PODS, 'default', 'big');
+      return condition(p, 'PodScheduled')?.status === 'False' ? p : undefined;
+    });
+    expect(condition(failed, 'PodScheduled')).toMatchObject({ reason: 'Unschedulable', message });
+    const [event] = await eventsFor('big');
+    expect(event).toMatchObject({ type: 'Warning', reason: 'FailedScheduling', message });
+
+    await create(NODES, node({ name: 'large', cpu: '8' }));
+    const bound = await waitFor('big bound', async () => {
+      const p = await c.registry.get(PODS, 'default', 'big');
+      return nodeNameOf(p) ? p : undefined;
+    });
+    expect(nodeNameOf(bound)).toBe('large');
+  });
+
+  it('counts pods it has just bound before the watch shows them (no overcommit)', async () => {
+    await create(NODES, node({ name: 'only', cpu: '1' }));
+    await create(PODS, pod({ name: 'p1', cpu: '600m' }));
+    await create(PODS, pod({ name: 'p2', cpu: '600m' }));
+    await scheduler.start();
+    await waitFor('one bound, one unschedulable', async () => {
+      const pods = (await c.registry.list(PODS, 'default')).items;
+      const bound = pods.filter((p) => nodeNameOf(p) === 'only');
+      const failed = pods.filter((p) => condition(p, 'PodScheduled')?.status === 'False');
+      return bound.length === 1 && failed.length === 1;
+    });
+  });
+});
+
+describe('pods/binding', () => {
+  let c: TestCluster;
+  beforeEach(async () => (c = await testCluster()));
+  afterEach(() => c.close());
+
+  it('binds once; a second binding and a binding of a deleting pod are 409 Conflict', async () => {
+    const { uid: _u, ...metadata } = pod({ name: 'p' }).metadata ?? {};
+    await c.registry.create(PODS, 'default', { ...pod({ name: 'p' }), metadata });
+    const binding = (target: string) => ({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { kind: 'Node', name: target } });
+    const bound = await c.registry.bindPod('default', 'p', binding('n1'));
+    expect(nodeNameOf(bound)).toBe('n1');
+    const again = await c.registry.bindPod('default', 'p', binding('n2')).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ApiError);
+    expect((again as ApiError).code).toBe(409);
+    expect((again as ApiError).message).toBe('Operation cannot be fulfilled on pods "p": pod p is already assigned to node "n1"');
+    expect(nodeNameOf(await c.registry.get(PODS, 'default', 'p'))).toBe('n1');
+  });
+
+  it('refuses a Binding without a target name (422) and with another name (400)', async () => {
+    const { uid: _u, ...metadata } = pod({ name: 'q' }).metadata ?? {};
+    await c.registry.create(PODS, 'default', { ...pod({ name: 'q' }), metadata });
+    const noTarget = await c.registry.bindPod('default', 'q', { kind: 'Binding', metadata: { name: 'q' }, target: {} }).catch((e: unknown) => e);
+    expect((noTarget as ApiError).code).toBe(422);
+    const otherName = await c.registry.bindPod('default', 'q', { kind: 'Binding', metadata: { name: 'x' }, target: { name: 'n' } }).catch((e: unknown) => e);
+    expect((otherName as ApiError).code).toBe(400);
+  });
+});

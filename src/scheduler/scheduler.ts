@@ -1,0 +1,196 @@
+/**
+ * The scheduler (first cut of kube-scheduler): informers on Nodes and Pods feed a cache and a
+ * queue of pending pods; one loop pops a pod, runs the framework (filters, then scores), binds it
+ * through the `pods/binding` subresource of the Registry, and records `Scheduled` — or, when no
+ * node fits, records `FailedScheduling`, sets `PodScheduled=False` (reason Unschedulable) and
+ * parks the pod until nodes or pods change.
+ *
+ * Pending = no spec.nodeName, not being deleted, not finished, and `spec.schedulerName` is this
+ * scheduler's (default `default-scheduler`). Pod updates that touch only status do not requeue
+ * (as kube-scheduler), so writing PodScheduled does not loop.
+ */
+import pino, { type Logger } from 'pino';
+import { findKind, type ResourceInfo } from '../api/kinds.ts';
+import { rfc3339Seconds } from '../api/metadata.ts';
+import { isRecord, jsonEqual, recordList, type KubeObject } from '../api/object.ts';
+import { ApiError } from '../api/status.ts';
+import type { Registry } from '../apiserver/registry/registry.ts';
+import { objectInformer } from '../master/informers.ts';
+import type { EventSink } from '../master/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../master/retry-on-conflict.ts';
+import type { Informer } from '../store/informer.ts';
+import type { Store } from '../store/types.ts';
+import { boundNode, SchedulerCache } from './cache.ts';
+import { DEFAULT_FRAMEWORK, schedulePod, type Framework } from './framework.ts';
+import { SchedulingQueue, type SchedulingQueueOptions } from './queue.ts';
+import { podRequests } from './resources.ts';
+
+const PODS = findKind('v1', 'Pod') as ResourceInfo;
+const NODES = findKind('v1', 'Node') as ResourceInfo;
+
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+export interface SchedulerOptions {
+  store: Store;
+  registry: Registry;
+  events: EventSink;
+  schedulerName?: string;
+  framework?: Framework;
+  queue?: SchedulingQueueOptions;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+function isPendingFor(pod: KubeObject, schedulerName: string): boolean {
+  const spec = isRecord(pod.spec) ? pod.spec : {};
+  const phase = isRecord(pod.status) ? pod.status.phase : undefined;
+  return (
+    boundNode(pod) === undefined &&
+    !pod.metadata?.deletionTimestamp &&
+    phase !== 'Succeeded' &&
+    phase !== 'Failed' &&
+    (spec.schedulerName ?? DEFAULT_SCHEDULER_NAME) === schedulerName
+  );
+}
+
+/** Whether anything but status (and the resourceVersion) changed. */
+function specOrMetaChanged(oldPod: KubeObject, newPod: KubeObject): boolean {
+  const strip = (p: KubeObject): unknown => ({ ...p, status: undefined, metadata: { ...p.metadata, resourceVersion: undefined, managedFields: undefined } });
+  return !jsonEqual(strip(oldPod), strip(newPod));
+}
+
+export class Scheduler {
+  private readonly cache = new SchedulerCache();
+  private readonly queue: SchedulingQueue;
+  private readonly nodes: Informer<KubeObject>;
+  private readonly pods: Informer<KubeObject>;
+  private readonly schedulerName: string;
+  private readonly now: () => Date;
+  private readonly log: Logger;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.schedulerName = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+    this.now = opts.now ?? (() => new Date());
+    this.log = opts.logger ?? pino({ level: 'silent' });
+    this.queue = new SchedulingQueue(opts.queue);
+    this.nodes = objectInformer(opts.store, NODES, {
+      onAdd: (node) => this.onNodeChanged(node),
+      onUpdate: (_old, node) => this.onNodeChanged(node),
+      onDelete: (node) => this.cache.removeNode(node),
+    });
+    this.pods = objectInformer(opts.store, PODS, {
+      onAdd: (pod, key) => this.onPod(key, pod, true),
+      onUpdate: (old, pod, key) => this.onPod(key, pod, specOrMetaChanged(old, pod)),
+      onDelete: (pod, key) => {
+        this.cache.removePod(pod);
+        this.queue.delete(key);
+        if (boundNode(pod)) this.queue.moveAllToActiveOrBackoff();
+      },
+    });
+  }
+
+  /** Fills the cache, then starts the scheduling loop. */
+  async start(): Promise<void> {
+    await this.nodes.start();
+    await this.pods.start();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.queue.close();
+    this.nodes.stop();
+    this.pods.stop();
+    await this.loop;
+  }
+
+  private onNodeChanged(node: KubeObject): void {
+    this.cache.setNode(node);
+    this.queue.moveAllToActiveOrBackoff();
+  }
+
+  private onPod(key: string, pod: KubeObject, changed: boolean): void {
+    const wasPlaced = boundNode(pod) !== undefined;
+    this.cache.setPod(pod);
+    if (!isPendingFor(pod, this.schedulerName)) {
+      this.queue.delete(key);
+      // A bound pod that finished frees its room.
+      const phase = isRecord(pod.status) ? pod.status.phase : undefined;
+      if (wasPlaced && (phase === 'Succeeded' || phase === 'Failed')) this.queue.moveAllToActiveOrBackoff();
+      return;
+    }
+    if (changed) this.queue.add(key);
+  }
+
+  private async run(): Promise<void> {
+    for (let key = await this.queue.pop(); key !== undefined; key = await this.queue.pop()) {
+      try {
+        await this.scheduleOne(key);
+      } catch (err) {
+        this.log.error({ err, pod: key }, 'scheduling attempt failed');
+        this.queue.retryLater(key);
+      }
+    }
+  }
+
+  private async scheduleOne(key: string): Promise<void> {
+    const pod = this.pods.get(key);
+    if (!pod || !isPendingFor(pod, this.schedulerName)) return this.queue.delete(key);
+    const podInfo = { pod, requests: podRequests(pod), nonZeroRequests: podRequests(pod, true) };
+    const result = schedulePod(podInfo, this.cache.nodeInfos(), this.opts.framework ?? DEFAULT_FRAMEWORK);
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const ref = { kind: 'Pod', apiVersion: 'v1', namespace, name, uid: pod.metadata?.uid };
+    const source = { component: this.schedulerName };
+    if ('unschedulable' in result) {
+      this.queue.markUnschedulable(key);
+      await this.opts.events.record(ref, 'Warning', 'FailedScheduling', result.unschedulable, { source });
+      await this.markUnschedulable(pod, result.unschedulable);
+      return;
+    }
+    this.cache.assume(pod, result.nodeName);
+    try {
+      await this.opts.registry.bindPod(namespace, name, {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace, uid: pod.metadata?.uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: result.nodeName },
+      });
+    } catch (err) {
+      this.cache.removePod(pod);
+      // Bound elsewhere, being deleted, or gone: nothing left to schedule.
+      if (isNotFound(err) || (err instanceof ApiError && err.reason === 'Conflict')) return this.queue.delete(key);
+      throw err;
+    }
+    this.queue.done(key);
+    await this.opts.events.record(ref, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${result.nodeName}`, { source });
+  }
+
+  /** PodScheduled=False, reason Unschedulable, with the fit error (written only when it changes). */
+  private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    try {
+      await retryOnConflict(async () => {
+        const current = await this.opts.registry.get(PODS, namespace, name);
+        if (current.metadata?.uid !== pod.metadata?.uid || boundNode(current)) return;
+        const status = isRecord(current.status) ? current.status : {};
+        const conditions = recordList(status, 'conditions');
+        const old = conditions.find((c) => c.type === 'PodScheduled');
+        if (old?.status === 'False' && old.reason === 'Unschedulable' && old.message === message) return;
+        const condition = {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message,
+          lastProbeTime: null,
+          lastTransitionTime: old?.status === 'False' && typeof old.lastTransitionTime === 'string' ? old.lastTransitionTime : rfc3339Seconds(this.now()),
+        };
+        const next = [...conditions.filter((c) => c.type !== 'PodScheduled'), condition];
+        await this.opts.registry.updateStatus(PODS, namespace, name, { ...current, status: { ...status, conditions: next } });
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

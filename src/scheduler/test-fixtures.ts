@@ -1,0 +1,73 @@
+/** Fixtures for scheduler tests: nodes and pods as the API stores them. */
+import type { KubeObject } from '../api/object.ts';
+import { podRequests, allocatableOf, zero, add } from './resources.ts';
+import type { NodeInfo, PodInfo } from './types.ts';
+
+export interface NodeFixture {
+  name: string;
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  ready?: 'True' | 'False' | 'Unknown';
+  unschedulable?: boolean;
+  taints?: { key: string; value?: string; effect: string }[];
+  labels?: Record<string, string>;
+}
+
+export function node(f: NodeFixture): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: f.name, labels: { 'kubernetes.io/hostname': f.name, ...f.labels } },
+    spec: { ...(f.unschedulable ? { unschedulable: true } : {}), ...(f.taints ? { taints: f.taints } : {}) },
+    status: {
+      capacity: { cpu: f.cpu ?? '4', memory: f.memory ?? '8Gi', pods: f.pods ?? '110' },
+      allocatable: { cpu: f.cpu ?? '4', memory: f.memory ?? '8Gi', pods: f.pods ?? '110' },
+      conditions: [{ type: 'Ready', status: f.ready ?? 'True', reason: 'KubeletReady' }],
+    },
+  };
+}
+
+export interface PodFixture {
+  name: string;
+  namespace?: string;
+  cpu?: string;
+  memory?: string;
+  nodeName?: string;
+  tolerations?: Record<string, unknown>[];
+  nodeSelector?: Record<string, string>;
+  phase?: string;
+}
+
+export function pod(f: PodFixture): KubeObject {
+  const requests: Record<string, string> = {};
+  if (f.cpu) requests.cpu = f.cpu;
+  if (f.memory) requests.memory = f.memory;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: f.name, namespace: f.namespace ?? 'default', uid: `uid-${f.name}` },
+    spec: {
+      containers: [{ name: 'c', image: 'busybox', resources: Object.keys(requests).length ? { requests } : {} }],
+      ...(f.nodeName ? { nodeName: f.nodeName } : {}),
+      ...(f.tolerations ? { tolerations: f.tolerations } : {}),
+      ...(f.nodeSelector ? { nodeSelector: f.nodeSelector } : {}),
+    },
+    status: { phase: f.phase ?? 'Pending' },
+  };
+}
+
+export function podInfo(p: KubeObject): PodInfo {
+  return { pod: p, requests: podRequests(p), nonZeroRequests: podRequests(p, true) };
+}
+
+/** A NodeInfo for `n` with `placed` pods already on it. */
+export function nodeInfo(n: KubeObject, placed: KubeObject[] = []): NodeInfo {
+  let requested = zero();
+  let nonZeroRequested = zero();
+  for (const p of placed) {
+    requested = add(requested, podRequests(p));
+    nonZeroRequested = add(nonZeroRequested, podRequests(p, true));
+  }
+  return { name: n.metadata?.name ?? '', node: n, allocatable: allocatableOf(n), requested, nonZeroRequested, podCount: placed.length };
+}

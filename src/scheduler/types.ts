@@ -1,0 +1,43 @@
+/**
+ * The scheduler framework's small interfaces (after kube-scheduler's): a plugin has a Name and
+ * implements Filter (may this pod run on this node?) or Score (how good is this node, 0–100).
+ */
+import type { KubeObject } from '../api/object.ts';
+import type { Resources } from './resources.ts';
+
+/** A node as the scheduler sees it: the object plus what is already placed on it. */
+export interface NodeInfo {
+  name: string;
+  node: KubeObject;
+  allocatable: Resources;
+  /** Sum of the requests of the pods placed on the node (not Succeeded or Failed). */
+  requested: Resources;
+  /** The same with Kubernetes' non-zero defaults for pods that request nothing (for scoring). */
+  nonZeroRequested: Resources;
+  /** Number of pods placed on the node. */
+  podCount: number;
+}
+
+/** What a pod asks for, computed once per scheduling attempt. */
+export interface PodInfo {
+  pod: KubeObject;
+  requests: Resources;
+  nonZeroRequests: Resources;
+}
+
+/** A failed filter: the reasons as kube-scheduler words them (`Insufficient cpu`). */
+export interface FilterFailure {
+  reasons: string[];
+}
+
+export interface FilterPlugin {
+  readonly name: string;
+  /** undefined: the node fits; otherwise why not. */
+  filter(pod: PodInfo, node: NodeInfo): FilterFailure | undefined;
+}
+
+export interface ScorePlugin {
+  readonly name: string;
+  /** 0 (worst) to 100 (best). */
+  score(pod: PodInfo, node: NodeInfo): number;
+}
