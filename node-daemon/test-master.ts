@@ -134,11 +134,5 @@ export class TestMaster {
   }
 }
 
-/** Wait until `predicate` holds (polled on timers), or fail naming `what` after `ms`. */
-export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until a condition holds (test/support/wait.ts). */
+export { waitFor } from '../test/support/wait.ts';

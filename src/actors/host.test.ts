@@ -8,6 +8,7 @@ import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/types.ts';
 import { ActorHost } from './host.ts';
 import { InspectionBus, stateValueToString, type TransitionRecord } from './inspection.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 interface Obj {
   name: string;
@@ -29,13 +30,6 @@ const lamp = setup({
   },
 });
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('ActorHost', () => {
   let dir: string;
@@ -81,9 +75,9 @@ describe('ActorHost', () => {
     expect(host.get('/lamps/a')!.getSnapshot().value).toBe('on');
     const cur = await store.get('/lamps/a');
     await store.update('/lamps/a', JSON.stringify({ name: 'a', uid: 'u1', on: false }), cur!.modRevision);
-    await until(() => host.get('/lamps/a')!.getSnapshot().value === 'off');
+    await waitFor('the condition', () => host.get('/lamps/a')!.getSnapshot().value === 'off');
     await store.delete('/lamps/a');
-    await until(() => host.size === 0);
+    await waitFor('the condition', () => host.size === 0);
     expect(seen.map((r) => `${r.kind}/${r.name}:${r.from}->${r.to} (${r.event})`)).toEqual([
       'Lamp/a:->off (xstate.init)',
       'Lamp/a:off->on (object.updated)',
@@ -97,11 +91,11 @@ describe('ActorHost', () => {
     const { informer, host } = makeHost(new InspectionBus());
     await informer.start();
     await store.create('/lamps/a', JSON.stringify({ name: 'a', uid: 'u1', on: true }));
-    await until(() => host.size === 1);
+    await waitFor('the condition', () => host.size === 1);
     const first = host.get('/lamps/a');
     const cur = await store.get('/lamps/a');
     await store.update('/lamps/a', JSON.stringify({ name: 'a', uid: 'u2', on: true }), cur!.modRevision);
-    await until(() => host.get('/lamps/a') !== first);
+    await waitFor('the condition', () => host.get('/lamps/a') !== first);
     expect(first!.getSnapshot().status).toBe('done');
     expect(host.size).toBe(1);
     informer.stop();

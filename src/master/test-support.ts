@@ -32,13 +32,5 @@ export async function testCluster(): Promise<TestCluster> {
   };
 }
 
-/** Resolves with `fn`'s first value that is neither undefined nor false; fails after the deadline. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until a condition holds (test/support/wait.ts). */
+export { waitFor } from '../../test/support/wait.ts';

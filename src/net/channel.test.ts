@@ -6,15 +6,8 @@ import { createMeshHost, type MeshHost } from './host.ts';
 import { openChannel, serveChannel, type Channel } from './channel.ts';
 import type { Envelope } from './codec.ts';
 import { PROTOCOL_ACTOR } from './protocols.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
-/** Resolves when `pred` holds, polling the given array-backed state; fails after the deadline. */
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 describe('actor channels', () => {
   let dir: string;
@@ -57,7 +50,7 @@ describe('actor channels', () => {
     });
     await ch.send('pod.status', { name: 'p', phase: 'Running' });
     await ch.send('ping.request', { n: 1 });
-    await until(() => atNode.length === 1);
+    await waitFor('the condition', () => atNode.length === 1);
     expect(atMaster.map((e) => e.type)).toEqual(['pod.status', 'ping.request']);
     expect(atNode[0]).toEqual({ v: 1, type: 'ping.reply', body: { n: 1 } });
     expect(ch.peer.equals(master.peerId)).toBe(true);
@@ -77,12 +70,12 @@ describe('actor channels', () => {
     const good = await openChannel(admittedNode, addr(), PROTOCOL_ACTOR, () => {});
     const bad = await admittedNode.dialProtocol(master.getMultiaddrs()[0]!, PROTOCOL_ACTOR);
     bad.send(Uint8Array.from([3, 0x93, 0x01, 0x02])); // a msgpack array, not an envelope map
-    await until(() => masterChannels.length >= 3);
+    await waitFor('the condition', () => masterChannels.length >= 3);
     const badEnd = await masterChannels[masterChannels.length - 1]!.closed;
     expect(badEnd?.name).toBe('FrameError');
     const before = atMaster.length;
     await good.send('pod.status', { still: 'alive' });
-    await until(() => atMaster.length === before + 1);
+    await waitFor('the condition', () => atMaster.length === before + 1);
     await good.close();
   });
 });

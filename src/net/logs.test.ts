@@ -6,15 +6,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { createMeshHost, type MeshHost } from './host.ts';
 import { fetchLogs, LOGS_CHUNK_BYTES, LogsError, serveLogs } from './logs.ts';
 import type { LogsRequest } from './messages.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
-/** Resolves when `pred` holds; fails after the deadline. */
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const request = (container: string, extra: Partial<LogsRequest> = {}): LogsRequest => ({ namespace: 'default', name: 'p', uid: 'u1', container, ...extra });
 
@@ -71,7 +64,7 @@ describe('logs over libp2p', () => {
     source.write('second line\n');
     expect(Buffer.from((await it.next()).value as Uint8Array).toString()).toBe('second line\n');
     await it.return?.();
-    await until(() => source.destroyed);
+    await waitFor('the condition', () => source.destroyed);
   });
 
   it('follow: aborting the signal while waiting for output stops the source', async () => {
@@ -81,7 +74,7 @@ describe('logs over libp2p', () => {
     const pending = log[Symbol.asyncIterator]().next();
     abort.abort();
     await expect(pending).rejects.toThrow();
-    await until(() => source.destroyed);
+    await waitFor('the condition', () => source.destroyed);
   });
 
   it('the container exiting ends a followed log', async () => {

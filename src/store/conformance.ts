@@ -20,6 +20,7 @@ import {
   StoreError,
 } from './errors.ts';
 import type { Store, Watch, WatchEvent, WatchOptions } from './types.ts';
+import { waitFor as sharedWaitFor } from '../../test/support/wait.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -27,12 +28,8 @@ export interface OpenedStore {
 }
 
 /** Poll `predicate` until it holds or `timeoutMs` passes (then fail with `what`). */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  return sharedWaitFor(what, async () => (await predicate()) || undefined, timeoutMs).then(() => undefined);
 }
 
 /** Everything a watch delivered, for assertions. */

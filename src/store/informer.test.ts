@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import { openEmbeddedStore } from './embedded/index.ts';
 import { Informer } from './informer.ts';
 import type { Store } from './types.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('Informer', () => {
   let dir: string;
@@ -45,7 +39,7 @@ describe('Informer', () => {
     await store.update('/p/b', '3', b.modRevision);
     await store.delete('/p/a');
     await store.create('/q/ignored', 'x');
-    await until(() => log.length === 4);
+    await waitFor('the condition', () => log.length === 4);
     expect(log).toEqual(['add /p/a=1', 'add /p/b=2', 'update /p/b 2->3', 'delete /p/a=1']);
     expect(inf.list()).toEqual(['3']);
     inf.stop();
@@ -86,11 +80,11 @@ describe('Informer', () => {
     await store.delete('/p/b');
     await store.create('/p/c', '1');
     failWatch!(new Error('compacted'));
-    await until(() => log.length === 3);
+    await waitFor('the condition', () => log.length === 3);
     expect(log.sort()).toEqual(['add /p/c=1', 'delete /p/b=1', 'update /p/a 1->2']);
     // And the new watch is live:
     await store.create('/p/d', '1');
-    await until(() => log.length === 4);
+    await waitFor('the condition', () => log.length === 4);
     inf.stop();
   });
 });

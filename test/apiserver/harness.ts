@@ -38,16 +38,8 @@ export interface RequestOptions {
   token?: string | null;
 }
 
-/** Waits for `predicate` to hold, polling every 20 ms, failing after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until a condition holds (test/support/wait.ts). */
+export { waitFor } from '../support/wait.ts';
 
 export class ApiClient {
   constructor(

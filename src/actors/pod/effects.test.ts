@@ -11,16 +11,10 @@ import { HollowEngine, HollowRuntime } from '../../../node-daemon/runtime/hollow
 import type { ContainerSpec, RuntimePod } from '../../../node-daemon/runtime/types.ts';
 import { PodRuntimeActor } from './effects.ts';
 import type { PodEventRecord, RestartPolicy } from './events.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 
 const POD = { uid: 'uid-1', namespace: 'default', name: 'web' };
 
-async function until(what: string, predicate: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function podActor(runtime: HollowRuntime, restartPolicy: RestartPolicy, script: string, adopted?: RuntimePod) {
   const clock = new SimulatedClock();
@@ -58,7 +52,7 @@ function podActor(runtime: HollowRuntime, restartPolicy: RestartPolicy, script: 
 describe('pod effects on a runtime', () => {
   it('starts the pod and reports Running with the runtime container id and host IP', async () => {
     const pod = podActor(new HollowRuntime(), 'Always', 'sleep 3600');
-    await until('Running', () => pod.phase() === 'Running');
+    await waitFor('Running', () => pod.phase() === 'Running');
     expect(pod.app()?.containerID).toMatch(/^hollow:\/\/hollow-container-/);
     expect(pod.actor.status().hostIP).toBe('127.0.0.1');
     expect(pod.events.map((e) => e.reason)).toEqual(['SandboxCreated', 'Pulled', 'Created', 'Started']);
@@ -68,10 +62,10 @@ describe('pod effects on a runtime', () => {
   it('restarts an exited container after the back-off, through the actor clock', async () => {
     const runtime = new HollowRuntime();
     const pod = podActor(runtime, 'OnFailure', 'exit 3');
-    await until('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
+    await waitFor('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
     expect(pod.app()?.lastState?.terminated?.exitCode).toBe(3);
     pod.clock.increment(10_000);
-    await until('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
+    await waitFor('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
     // The replaced container is kept (for logs --previous); nothing older.
     expect(runtime.engine.containers.size).toBeLessThanOrEqual(2);
   });
@@ -79,9 +73,9 @@ describe('pod effects on a runtime', () => {
   it('removes sandbox and containers on delete and then reports removal', async () => {
     const runtime = new HollowRuntime();
     const pod = podActor(runtime, 'Always', 'sleep 3600');
-    await until('Running', () => pod.phase() === 'Running');
+    await waitFor('Running', () => pod.phase() === 'Running');
     pod.actor.delete(0);
-    await until('removed', () => pod.removed());
+    await waitFor('removed', () => pod.removed());
     expect(runtime.engine.containers.size).toBe(0);
     expect(runtime.engine.sandboxes.size).toBe(0);
   });
@@ -90,7 +84,7 @@ describe('pod effects on a runtime', () => {
     async function leftover(script: string): Promise<{ engine: HollowEngine; adopted: RuntimePod; id: string }> {
       const engine = new HollowEngine();
       const before = podActor(new HollowRuntime({ engine }), 'Never', script);
-      await until('the first run settled', () => before.app()?.state?.running !== undefined || before.app()?.state?.terminated !== undefined);
+      await waitFor('the first run settled', () => before.app()?.state?.running !== undefined || before.app()?.state?.terminated !== undefined);
       before.actor.stop();
       const [adopted] = await new HollowRuntime({ engine }).listPods();
       return { engine, adopted: adopted!, id: adopted!.containers[0]!.id };
@@ -99,7 +93,7 @@ describe('pod effects on a runtime', () => {
     it('a running container stays running: no new container, no repeated Events', async () => {
       const { engine, adopted, id } = await leftover('sleep 3600');
       const pod = podActor(new HollowRuntime({ engine }), 'Always', 'sleep 3600', adopted);
-      await until('Running', () => pod.phase() === 'Running');
+      await waitFor('Running', () => pod.phase() === 'Running');
       expect(pod.app()?.containerID).toBe(`hollow://${id}`);
       expect(engine.containers.size).toBe(1);
       expect(engine.sandboxes.size).toBe(1);
@@ -109,7 +103,7 @@ describe('pod effects on a runtime', () => {
     it('an exited container is judged by the restart policy (Never: Failed)', async () => {
       const { engine, adopted } = await leftover('exit 2');
       const pod = podActor(new HollowRuntime({ engine }), 'Never', 'exit 2', adopted);
-      await until('Failed', () => pod.phase() === 'Failed');
+      await waitFor('Failed', () => pod.phase() === 'Failed');
       expect(pod.app()?.state?.terminated?.exitCode).toBe(2);
       expect(engine.containers.size).toBe(1);
     });
@@ -117,9 +111,9 @@ describe('pod effects on a runtime', () => {
     it('an exited container is judged by the restart policy (Always: restarted after the back-off)', async () => {
       const { engine, adopted } = await leftover('exit 2');
       const pod = podActor(new HollowRuntime({ engine }), 'Always', 'exit 2', adopted);
-      await until('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
+      await waitFor('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
       pod.clock.increment(10_000);
-      await until('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
+      await waitFor('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
       expect(pod.phase()).toBe('Running');
     });
   });

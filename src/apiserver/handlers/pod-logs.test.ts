@@ -7,6 +7,7 @@ import type { KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
 import { startTestCluster, type TestCluster } from '../../../test/apiserver/harness.ts';
 import { checkLogAvailable, logContainer, logSourceError, podLogOptions, type LogSource, type PodLogOptions } from './pod-logs.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 
 const PODS = findResource('', 'v1', 'pods')!;
 
@@ -100,13 +101,6 @@ class TestLog {
   }
 }
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('GET pods/{name}/log', () => {
   let c: TestCluster;
@@ -195,7 +189,7 @@ describe('GET pods/{name}/log', () => {
   it('streams a finished log as text/plain with the options passed through', async () => {
     await runningPod(c, 'done', ['c']);
     const pending = open(c, `${LOG}/done/log?tailLines=2&timestamps=true`);
-    await until(() => logs.has('done/c'));
+    await waitFor('the condition', () => logs.has('done/c'));
     const log = logs.get('done/c')!;
     log.write('one\n');
     log.write('two\n');
@@ -218,18 +212,18 @@ describe('GET pods/{name}/log', () => {
     log.write('second\n');
     expect(String((await it.next()).value)).toBe('second\n');
     destroy();
-    await until(() => log.released);
+    await waitFor('the condition', () => log.released);
   });
 
   it('limitBytes cuts the log and stops reading', async () => {
     await runningPod(c, 'limited', ['c']);
     const pending = open(c, `${LOG}/limited/log?follow=true&limitBytes=5`);
-    await until(() => logs.has('limited/c'));
+    await waitFor('the condition', () => logs.has('limited/c'));
     const log = logs.get('limited/c')!;
     log.write('abc\n');
     log.write('defgh\n');
     const { res } = await pending;
     expect(await text(res)).toBe('abc\nd');
-    await until(() => log.released);
+    await waitFor('the condition', () => log.released);
   });
 });

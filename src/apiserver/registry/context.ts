@@ -1,9 +1,15 @@
 /** What every registry operation needs: the store, a clock and a logger. */
 import type { Logger } from 'pino';
+import type { KubeObject } from '../../api/object.ts';
 import type { Store } from '../../store/types.ts';
 
 export interface RegistryContext {
   store: Store;
+  /**
+   * Cached Namespace by name, when a namespace informer runs (Registry.start); undefined for a
+   * miss, which callers answer with a live read (as Kubernetes' NamespaceLifecycle admission).
+   */
+  cachedNamespace?(name: string): KubeObject | undefined;
   /** Wall clock for creationTimestamp / deletionTimestamp (injectable for tests). */
   now(): Date;
   log: Logger;

@@ -18,9 +18,15 @@ function requireResource(group: string, version: string, resource: string): Reso
 }
 
 export async function assertNamespaceAcceptsContent(ctx: RegistryContext, info: ResourceInfo, namespace: string, name: string): Promise<void> {
-  const kv = await ctx.store.get(objectKey(NAMESPACES, undefined, namespace));
-  if (!kv) throw ApiError.notFound(NAMESPACES, namespace);
-  if (decodeObject(kv).metadata?.deletionTimestamp) {
+  // The informer's copy when it has one (no store round trip on the create path); a live read
+  // otherwise, so a namespace created a moment ago is never refused.
+  let ns = ctx.cachedNamespace?.(namespace);
+  if (!ns) {
+    const kv = await ctx.store.get(objectKey(NAMESPACES, undefined, namespace));
+    if (!kv) throw ApiError.notFound(NAMESPACES, namespace);
+    ns = decodeObject(kv);
+  }
+  if (ns.metadata?.deletionTimestamp) {
     throw ApiError.forbidden(info, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
   }
 }

@@ -8,7 +8,10 @@ import type { ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
 import type { PatchType } from '../../api/patch/index.ts';
 import { ApiError } from '../../api/status.ts';
+import { prefixFor } from '../../api/metadata.ts';
+import { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
+import { decodeObject } from './codec.ts';
 import type { RegistryContext } from './context.ts';
 import { bindPod } from './binding.ts';
 import { createObject } from './create.ts';
@@ -39,9 +42,16 @@ export interface PatchOptions extends WriteOptions {
 export class Registry {
   private readonly ctx: RegistryContext;
   private readonly terminator: NamespaceTerminator;
+  private readonly namespaces: Informer<KubeObject>;
 
   constructor(opts: RegistryOptions) {
-    this.ctx = { store: opts.store, now: opts.now ?? (() => new Date()), log: opts.logger ?? pino({ level: 'silent' }) };
+    this.namespaces = new Informer({ store: opts.store, prefix: prefixFor(NAMESPACES), decode: decodeObject });
+    this.ctx = {
+      store: opts.store,
+      now: opts.now ?? (() => new Date()),
+      log: opts.logger ?? pino({ level: 'silent' }),
+      cachedNamespace: (name) => this.namespaces.get(`${prefixFor(NAMESPACES)}${name}`),
+    };
     this.terminator = new NamespaceTerminator(this.ctx, (info, ns, name, o) => this.delete(info, ns, name, o));
   }
 
@@ -54,11 +64,13 @@ export class Registry {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }
     }
+    await this.namespaces.start();
     await this.terminator.resumeAll();
   }
 
   /** Stops background work (namespace terminations). The store is not closed. */
   close(): void {
+    this.namespaces.stop();
     this.terminator.close();
   }
 
