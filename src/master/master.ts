@@ -14,6 +14,7 @@ import { createMeshHost, type MeshHost } from '../net/host.ts';
 import { serveJoin } from '../net/join.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { Store } from '../store/types.ts';
+import { CONTROLLERS, type Controller } from './controllers.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { NodeGateway } from './gateway.ts';
 import { ClusterJoinAuthority, createJoinToken, type JoinTokenResult } from './join-authority.ts';
@@ -91,7 +92,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     closers.push(() => gateway.close());
 
     const bus = new InspectionBus();
-    let running: { scheduler: Scheduler; nodes: NodeController } | undefined;
+    let running: { scheduler: Scheduler; nodes: NodeController; workloads: { name: string; controller: Controller }[] } | undefined;
     const startControllers = (): void => {
       const scheduler = new Scheduler({ store: opts.store, registry, events, logger: log });
       const nodes = new NodeController({
@@ -103,12 +104,17 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
         logger: log,
       });
-      running = { scheduler, nodes };
-      void Promise.all([scheduler.start(), nodes.start()]).catch((err: unknown) => log.error({ err }, 'controllers failed to start'));
+      const deps = { store: opts.store, registry, events, bus, logger: log, now: () => new Date() };
+      const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
+      running = { scheduler, nodes, workloads };
+      void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>
+        log.error({ err }, 'controllers failed to start'),
+      );
     };
     const stopControllers = async (): Promise<void> => {
       const r = running;
       running = undefined;
+      for (const w of r?.workloads ?? []) await w.controller.stop();
       r?.nodes.stop();
       await r?.scheduler.stop();
     };

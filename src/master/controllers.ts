@@ -1,0 +1,32 @@
+/**
+ * The workload controllers the elected leader runs beside the scheduler and the node controller.
+ * Each kind's controller lives in its own folder under src/actors/ and exports a factory; this
+ * list is the one place they are registered.
+ */
+import type { Logger } from 'pino';
+import type { InspectionBus } from '../actors/inspection.ts';
+import type { Registry } from '../apiserver/registry/registry.ts';
+import type { Store } from '../store/types.ts';
+import type { EventSink } from './event-recorder.ts';
+
+/** What a controller gets: the store to watch, the Registry to write through, events, logs. */
+export interface ControllerDeps {
+  store: Store;
+  registry: Registry;
+  events: EventSink;
+  /** Every actor's transitions go here (logs, the event stream, the visualizer). */
+  bus: InspectionBus;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** A leader-only loop: started when this master becomes leader, stopped when it stops leading. */
+export interface Controller {
+  start(): Promise<void>;
+  stop(): Promise<void> | void;
+}
+
+export type ControllerFactory = (deps: ControllerDeps) => Controller;
+
+/** Registered controllers by name, started in this order. */
+export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [];
