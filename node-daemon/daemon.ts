@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { LogsError, serveLogs } from '../src/net/logs.ts';
+import { HEARTBEAT_INTERVAL_MS } from '../src/net/protocols.ts';
 import { checkMessage, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
 import type { Envelope } from '../src/net/codec.ts';
@@ -23,8 +24,6 @@ import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError } from './runtime/errors.ts';
 import type { ContainerRuntime, RuntimeName } from './runtime/types.ts';
 
-/** Default heartbeat period. */
-export const HEARTBEAT_INTERVAL_MS = 2000;
 /** The address pods and the node are reached at: everything stays on loopback. */
 export const NODE_IP = '127.0.0.1';
 

@@ -105,6 +105,16 @@ function initialStatus(info: ResourceInfo, obj: KubeObject): JsonObject | undefi
     case 'v1/PersistentVolumeClaim':
     case 'v1/PersistentVolume':
       return { phase: 'Pending' };
+    // Status types whose schema requires counters start at zero, as Kubernetes stores them
+    // (an empty status would fail their own validation).
+    case 'v1/ReplicationController':
+    case 'apps/v1/ReplicaSet':
+    case 'apps/v1/StatefulSet':
+      return { replicas: 0 };
+    case 'apps/v1/DaemonSet':
+      return { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
+    case 'autoscaling/v2/HorizontalPodAutoscaler':
+      return { currentReplicas: 0, desiredReplicas: 0 };
     default:
       return info.subresources.includes('status') ? {} : KEEP;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from './manifests.ts';
-import { containedIn, LAST_APPLIED_ANNOTATION, lastAppliedOf, threeWayMergePatch, withLastApplied } from './apply-patch.ts';
+import { containedIn, goJson, LAST_APPLIED_ANNOTATION, lastAppliedOf, threeWayMergePatch, withLastApplied } from './apply-patch.ts';
 
 const manifest: Manifest = {
   apiVersion: 'v1',
@@ -19,6 +19,14 @@ describe('withLastApplied', () => {
     expect(lastAppliedOf(out)).toEqual({ ...manifest, metadata: { ...manifest.metadata, annotations: {} } });
     expect(withLastApplied(out)).toEqual(out);
     expect(manifest.metadata).not.toHaveProperty('annotations');
+  });
+});
+
+describe('goJson', () => {
+  it('escapes what Go\'s encoding/json escapes, as kubectl writes the annotation', () => {
+    const json = JSON.stringify({ cmd: 'sleep 1 & wait', html: '<b>', sep: '\u2028\u2029' });
+    expect(goJson(json)).toBe('{"cmd":"sleep 1 \\u0026 wait","html":"\\u003cb\\u003e","sep":"\\u2028\\u2029"}');
+    expect(JSON.parse(goJson(json))).toEqual(JSON.parse(json));
   });
 });
 

@@ -19,12 +19,21 @@ type JsonObject = Record<string, unknown>;
  * `annotations: {}` kept, trailing newline), so kubectl and kactus each see the other's apply as
  * their own.
  */
+/**
+ * Go's encoding/json escapes `&`, `<`, `>`, U+2028 and U+2029 (HTML-safe output), and kubectl
+ * writes the annotation with it; JSON.stringify does not. Escaping the same way keeps the
+ * annotation byte-identical to kubectl's.
+ */
+export function goJson(json: string): string {
+  return json.replace(/[&<>\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function withLastApplied(manifest: Manifest): Manifest {
   const copy = structuredClone(manifest);
   const annotations = { ...copy.metadata.annotations };
   delete annotations[LAST_APPLIED_ANNOTATION];
   copy.metadata.annotations = annotations;
-  const recorded = JSON.stringify(sortKeys(copy)) + '\n';
+  const recorded = goJson(JSON.stringify(sortKeys(copy))) + '\n';
   copy.metadata.annotations = { ...annotations, [LAST_APPLIED_ANNOTATION]: recorded };
   return copy;
 }

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startMaster, type Master } from '../master/master.ts';
+import { HEARTBEAT_INTERVAL_MS, MIN_HEARTBEATS_PER_GRACE } from '../net/protocols.ts';
 import { openStore } from '../store/open.ts';
 import { adminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 
@@ -67,6 +68,13 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
   log(`kactus: API server listening on ${server.url}`);
   log(`kactus: kubeconfig written to ${kubeconfigPath}`);
   log(`kactus: mesh listening on ${master.meshAddrs.join(',')}`);
+  const grace = opts.nodeMonitorGracePeriodSeconds;
+  if (grace !== undefined && grace * 1000 < MIN_HEARTBEATS_PER_GRACE * HEARTBEAT_INTERVAL_MS) {
+    log(
+      `kactus: warning: --node-monitor-grace-period ${grace}s spans fewer than ${MIN_HEARTBEATS_PER_GRACE} heartbeats ` +
+        `(one every ${HEARTBEAT_INTERVAL_MS / 1000}s): live nodes will flap NotReady`,
+    );
+  }
   let closing: Promise<void> | undefined;
   const beforeClose: (() => Promise<void>)[] = [];
   return {

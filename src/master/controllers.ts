@@ -4,6 +4,8 @@
  * list is the one place they are registered.
  */
 import type { Logger } from 'pino';
+import { garbageCollectorFactory } from '../actors/gc/collector.ts';
+import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import type { InspectionBus } from '../actors/inspection.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
 import type { Store } from '../store/types.ts';
@@ -29,4 +31,8 @@ export interface Controller {
 export type ControllerFactory = (deps: ControllerDeps) => Controller;
 
 /** Registered controllers by name, started in this order. */
-export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [];
+export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
+  ['replicaset', replicaSetControllerFactory],
+  ['replicationcontroller', replicationControllerFactory],
+  ['garbagecollector', garbageCollectorFactory],
+];

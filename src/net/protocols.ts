@@ -18,3 +18,12 @@ export const JOIN_TIMEOUT_MS = 10_000;
 
 /** Inbound streams allowed per protocol and connection (libp2p's default is 32). */
 export const MAX_INBOUND_STREAMS = 64;
+
+/**
+ * How often a node daemon sends `node.heartbeat`. The master's node-monitor grace should span
+ * several of them (Kubernetes: 40 s grace over 10 s status updates); see MIN_HEARTBEATS_PER_GRACE.
+ */
+export const HEARTBEAT_INTERVAL_MS = 2000;
+
+/** A grace shorter than this many heartbeats marks live nodes NotReady whenever one is late. */
+export const MIN_HEARTBEATS_PER_GRACE = 3;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdTestsEnabled, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts';
-import { background, run, startKactusMaster, type KactusServer, type RunResult } from './harness.ts';
+import { background, ok, run, startKactusMaster, type KactusServer, type RunResult } from './harness.ts';
 
 const enabled = etcdTestsEnabled();
 let dir: string;
@@ -16,11 +16,6 @@ const masters: KactusServer[] = [];
 
 function kubectl(master: KactusServer, args: string[], input?: string): Promise<RunResult> {
   return run('kubectl', ['--kubeconfig', master.kubeconfig, '--cache-dir', join(dir, `cache-${master.port}`), ...args], { input });
-}
-
-function ok(r: RunResult): string {
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
 }
 
 describe.skipIf(!enabled)('kactus master over a shared etcd store', () => {

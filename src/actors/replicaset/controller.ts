@@ -1,0 +1,307 @@
+/**
+ * The ReplicaSet and ReplicationController controller (Kubernetes' replica_set.go; one class,
+ * two kinds): keeps `spec.replicas` active pods matching the selector.
+ *
+ * Informer handlers only enqueue the owner's key (and note expectations); `sync(key)` reads the
+ * caches, claims pods (adopts matching orphans, releases owned pods that stopped matching),
+ * creates or deletes the difference when no earlier round is still in flight (expectations),
+ * writes status when it changed, and tells the owner's machine what it saw. Failures are
+ * retried with backoff by the work queue. Nothing runs on a timer except per-key retries,
+ * expectation timeouts and minReadySeconds checks.
+ */
+import { createActor, type Actor } from 'xstate';
+import pino, { type Logger } from 'pino';
+import { apiVersionOf } from '../../api/kinds.ts';
+import { objectKey, prefixFor } from '../../api/metadata.ts';
+import type { KubeObject } from '../../api/object.ts';
+import type { LabelSelector } from '../../api/selectors.ts';
+import type { Registry } from '../../apiserver/registry/registry.ts';
+import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
+import type { EventSink } from '../../master/event-recorder.ts';
+import { objectInformer } from '../../master/informers.ts';
+import type { Informer } from '../../store/informer.ts';
+import type { Store } from '../../store/types.ts';
+import { ActorHost } from '../host.ts';
+import { InspectionBus, stateValueToString } from '../inspection.ts';
+import { ReplicaEffects, PODS } from './effects.ts';
+import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from './expectations.ts';
+import { replicaMachine } from './machine.ts';
+import { controllerRefOf, isActive, isReady, rankForDeletion } from './pods.ts';
+import { REPLICA_SET, REPLICATION_CONTROLLER, replicaSpec, type ReplicaKind } from './replica-kind.ts';
+import { calculateStatus, statusChanged, type ManageFailure } from './status.ts';
+import { slowStartBatch } from './slow-start.ts';
+import { WorkQueue } from './work-queue.ts';
+
+/** Most pods created or deleted in one sync (Kubernetes' BurstReplicas). */
+export const DEFAULT_BURST_REPLICAS = 500;
+
+export interface ReplicaControllerOptions {
+  kind: ReplicaKind;
+  store: Store;
+  registry: Registry;
+  events: EventSink;
+  bus?: InspectionBus;
+  logger?: Logger;
+  now?: () => Date;
+  burstReplicas?: number;
+  expectationsTtlMs?: number;
+  workers?: number;
+}
+
+type ReplicaActor = Actor<typeof replicaMachine>;
+
+export class ReplicaController {
+  private readonly owners: Informer<KubeObject>;
+  private readonly pods: Informer<KubeObject>;
+  /** Pods by namespace, then informer key: a sync reads one namespace, not the cluster. */
+  private readonly podsByNamespace = new Map<string, Map<string, KubeObject>>();
+  private readonly host: ActorHost<KubeObject, ReplicaActor>;
+  readonly expectations: Expectations;
+  private readonly queue: WorkQueue;
+  private readonly effects: ReplicaEffects;
+  private readonly kind: ReplicaKind;
+  private readonly now: () => Date;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ReplicaControllerOptions) {
+    this.kind = opts.kind;
+    this.now = opts.now ?? (() => new Date());
+    this.log = opts.logger ?? pino({ level: 'silent' });
+    this.expectations = new Expectations(() => this.now().getTime(), opts.expectationsTtlMs ?? DEFAULT_EXPECTATIONS_TTL_MS);
+    this.effects = new ReplicaEffects(opts.kind, opts.registry, opts.events);
+    this.queue = new WorkQueue((key) => this.sync(key), {
+      workers: opts.workers,
+      onError: (key, err) => this.log.warn({ err, key }, `${this.kind.info.kind} sync failed; retrying`),
+    });
+    this.owners = objectInformer(opts.store, this.kind.info, {
+      onAdd: (_o, key) => this.queue.add(key),
+      onUpdate: (_o, _n, key) => this.queue.add(key),
+      onDelete: (_o, key) => {
+        this.expectations.forget(key);
+        this.queue.add(key);
+      },
+    });
+    this.pods = objectInformer(opts.store, PODS, {
+      onAdd: (pod, key) => this.podAdded(pod, key),
+      onUpdate: (old, pod, key) => this.podUpdated(old, pod, key),
+      onDelete: (pod, key) => this.podDeleted(pod, key),
+    });
+    this.host = new ActorHost<KubeObject, ReplicaActor>({
+      kind: this.kind.info.kind,
+      informer: this.owners,
+      bus: opts.bus ?? new InspectionBus(),
+      identity: (o) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '', uid: o.metadata?.uid ?? '' }),
+      spawn: (o, inspect) => createActor(replicaMachine, { input: { desired: replicaSpec(o).replicas, active: 0 }, inspect }).start(),
+      update: () => undefined,
+      remove: (actor) => actor.stop(),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.pods.start();
+    await this.owners.start();
+    this.queue.start();
+  }
+
+  stop(): void {
+    this.queue.stop();
+    this.owners.stop();
+    this.pods.stop();
+    this.host.stopAll();
+  }
+
+  /** The owner's machine state (`steady`, `scalingUp`, ...), for tests and the UI. */
+  stateOf(namespace: string, name: string): string | undefined {
+    const actor = this.host.get(objectKey(this.kind.info, namespace, name));
+    return actor ? stateValueToString(actor.getSnapshot().value) : undefined;
+  }
+
+  /** True when no sync is queued or running (tests wait on it). */
+  idle(): boolean {
+    return this.queue.length === 0;
+  }
+
+  /** Queues a sync of the owner (what a periodic resync would do). */
+  enqueue(namespace: string, name: string): void {
+    this.queue.add(objectKey(this.kind.info, namespace, name));
+  }
+
+  // ---- sync ----
+
+  private async sync(key: string): Promise<void> {
+    const owner = this.owners.get(key);
+    if (!owner) {
+      this.expectations.forget(key);
+      return;
+    }
+    const deleting = Boolean(owner.metadata?.deletionTimestamp);
+    const needsSync = this.expectations.satisfied(key) && !deleting;
+    const selector = this.kind.selectorOf(owner);
+    const active = [...(this.podsByNamespace.get(owner.metadata?.namespace ?? '')?.values() ?? [])].filter(isActive);
+    const claimed = await this.claimPods(owner, selector, active);
+    const failure = needsSync ? await this.manageReplicas(key, owner, claimed) : undefined;
+
+    const now = this.now().getTime();
+    const status = calculateStatus(owner, claimed, failure, now);
+    if (statusChanged(owner, status)) await this.effects.writeStatus(owner, status);
+
+    const { replicas, minReadySeconds } = replicaSpec(owner);
+    this.host.get(key)?.send(deleting ? { type: 'owner.deleting' } : { type: 'replicas.observed', desired: replicas, active: claimed.length });
+    // Pods ready but not yet available: look again when minReadySeconds has passed.
+    if (minReadySeconds > 0 && status.readyReplicas === replicas && status.availableReplicas !== replicas) {
+      this.queue.addAfter(key, minReadySeconds * 1000);
+    }
+    if (failure) throw new Error(`${failure.reason}: ${failure.message}`);
+  }
+
+  /**
+   * Kubernetes' PodControllerRefManager.ClaimPods: the pods this owner controls after adopting
+   * matching orphans and releasing owned pods its selector no longer matches.
+   */
+  private async claimPods(owner: KubeObject, selector: LabelSelector, pods: KubeObject[]): Promise<KubeObject[]> {
+    const uid = owner.metadata?.uid;
+    const deleting = Boolean(owner.metadata?.deletionTimestamp);
+    let canAdopt: Promise<boolean> | undefined;
+    const claimed: KubeObject[] = [];
+    for (const pod of pods) {
+      const ref = controllerRefOf(pod);
+      const matches = selector.matches(pod.metadata?.labels);
+      if (ref) {
+        if (ref.uid !== uid) continue;
+        if (matches) claimed.push(pod);
+        else if (!deleting) await this.effects.release(owner, pod);
+        continue;
+      }
+      if (deleting || !matches) continue;
+      // Adopt only while the owner, read fresh, is still this one and not being deleted.
+      canAdopt ??= this.opts.registry.get(this.kind.info, owner.metadata?.namespace, owner.metadata?.name ?? '').then(
+        (fresh) => fresh.metadata?.uid === uid && !fresh.metadata?.deletionTimestamp,
+        () => false,
+      );
+      if ((await canAdopt) && (await this.effects.adopt(owner, pod))) claimed.push(pod);
+    }
+    return claimed;
+  }
+
+  /** Creates or deletes the difference between desired and active (Kubernetes' manageReplicas). */
+  private async manageReplicas(key: string, owner: KubeObject, pods: KubeObject[]): Promise<ManageFailure | undefined> {
+    const burst = this.opts.burstReplicas ?? DEFAULT_BURST_REPLICAS;
+    const diff = pods.length - replicaSpec(owner).replicas;
+    if (diff < 0) {
+      const count = Math.min(-diff, burst);
+      this.expectations.expectCreations(key, count);
+      this.queue.addAfter(key, this.expectations.ttlMs);
+      const { succeeded, error } = await slowStartBatch(count, 1, () => this.effects.createPod(owner));
+      // Creates that failed or were never made will not be observed.
+      for (let i = succeeded; i < count; i++) this.expectations.creationObserved(key);
+      return error === undefined ? undefined : { reason: 'FailedCreate', message: errorMessage(error) };
+    }
+    if (diff > 0) {
+      const victims = rankForDeletion(pods).slice(0, Math.min(diff, burst));
+      this.expectations.expectDeletions(key, victims.map((p) => p.metadata?.uid ?? ''));
+      this.queue.addAfter(key, this.expectations.ttlMs);
+      const results = await Promise.allSettled(victims.map((pod) => this.deleteOne(key, owner, pod)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) return { reason: 'FailedDelete', message: errorMessage(failed.reason) };
+    }
+    return undefined;
+  }
+
+  private async deleteOne(key: string, owner: KubeObject, pod: KubeObject): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    try {
+      const deleted = await this.effects.deletePod(owner, pod);
+      // Already gone and its deletion already seen by the informer: nothing more will come.
+      if (!deleted && !this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.has(objectKey(PODS, pod.metadata?.namespace, pod.metadata?.name ?? ''))) {
+        this.expectations.deletionObserved(key, uid);
+      }
+    } catch (err) {
+      this.expectations.deletionObserved(key, uid);
+      throw err;
+    }
+  }
+
+  // ---- pod events: note expectations, enqueue owners ----
+
+  private podAdded(pod: KubeObject, key: string): void {
+    this.index(pod, key);
+    if (pod.metadata?.deletionTimestamp) {
+      this.podDeleted(pod, key, false);
+      return;
+    }
+    const ownerKey = this.ownerKeyOf(pod);
+    if (ownerKey) {
+      this.expectations.creationObserved(ownerKey);
+      this.queue.add(ownerKey);
+      return;
+    }
+    for (const k of this.matchingOwners(pod)) this.queue.add(k);
+  }
+
+  private podUpdated(old: KubeObject, pod: KubeObject, key: string): void {
+    this.index(pod, key);
+    if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
+    const oldOwner = this.ownerKeyOf(old);
+    const ownerKey = this.ownerKeyOf(pod);
+    if (pod.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) {
+      // Marked for graceful deletion: as good as gone for counting (Kubernetes does the same).
+      if (ownerKey) this.expectations.deletionObserved(ownerKey, pod.metadata?.uid ?? '');
+    }
+    if (oldOwner && oldOwner !== ownerKey) this.queue.add(oldOwner);
+    if (ownerKey) {
+      this.queue.add(ownerKey);
+      const minReady = replicaSpec(this.owners.get(ownerKey) ?? {}).minReadySeconds;
+      if (minReady > 0 && !isReady(old) && isReady(pod)) this.queue.addAfter(ownerKey, minReady * 1000 + 1);
+      return;
+    }
+    const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {});
+    if (labelsChanged || oldOwner) for (const k of this.matchingOwners(pod)) this.queue.add(k);
+  }
+
+  private podDeleted(pod: KubeObject, key: string, unindex = true): void {
+    if (unindex) this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.delete(key);
+    const ownerKey = this.ownerKeyOf(pod);
+    if (!ownerKey) return;
+    this.expectations.deletionObserved(ownerKey, pod.metadata?.uid ?? '');
+    this.queue.add(ownerKey);
+  }
+
+  private index(pod: KubeObject, key: string): void {
+    const ns = pod.metadata?.namespace ?? '';
+    let pods = this.podsByNamespace.get(ns);
+    if (!pods) this.podsByNamespace.set(ns, (pods = new Map()));
+    pods.set(key, pod);
+  }
+
+  /** The key of the owner of this kind that controls `pod`, when it controls it. */
+  private ownerKeyOf(pod: KubeObject): string | undefined {
+    const ref = controllerRefOf(pod);
+    if (!ref || ref.kind !== this.kind.info.kind || ref.apiVersion !== apiVersionOf(this.kind.info) || typeof ref.name !== 'string') return undefined;
+    const key = objectKey(this.kind.info, pod.metadata?.namespace, ref.name);
+    return this.owners.get(key)?.metadata?.uid === ref.uid ? key : undefined;
+  }
+
+  /** Owners in the pod's namespace whose selector matches it (candidates to adopt an orphan). */
+  private matchingOwners(pod: KubeObject): string[] {
+    const prefix = prefixFor(this.kind.info, pod.metadata?.namespace);
+    return this.owners
+      .entries()
+      .filter(([key, owner]) => key.startsWith(prefix) && this.kind.selectorOf(owner).matches(pod.metadata?.labels))
+      .map(([key]) => key);
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function factoryFor(kind: ReplicaKind): ControllerFactory {
+  return (deps: ControllerDeps) =>
+    new ReplicaController({ kind, store: deps.store, registry: deps.registry, events: deps.events, bus: deps.bus, logger: deps.logger, now: deps.now });
+}
+
+/** The ReplicaSet controller (apps/v1). */
+export const replicaSetControllerFactory: ControllerFactory = factoryFor(REPLICA_SET);
+
+/** The ReplicationController controller (v1). */
+export const replicationControllerFactory: ControllerFactory = factoryFor(REPLICATION_CONTROLLER);

@@ -1,0 +1,136 @@
+/**
+ * The replica controllers' writes, all through the Registry (Kubernetes' RealPodControl plus the
+ * ref manager's patches and the status update): create a pod from the owner's template, delete
+ * a pod, adopt or release a pod, write the owner's status. Each records the Event Kubernetes
+ * records (SuccessfulCreate, FailedCreate, SuccessfulDelete, ...).
+ */
+import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
+import { isRecord, type JsonObject, type KubeObject } from '../../api/object.ts';
+import type { Registry } from '../../apiserver/registry/registry.ts';
+import { refTo, type EventSink } from '../../master/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import type { ReplicaKind } from './replica-kind.ts';
+import { replicaSpec } from './replica-kind.ts';
+import { statusChanged } from './status.ts';
+
+export const PODS = findKind('v1', 'Pod') as ResourceInfo;
+
+/** The ownerReference a controller puts on what it owns. */
+export function controllerRefTo(info: ResourceInfo, owner: KubeObject): JsonObject {
+  return {
+    apiVersion: apiVersionOf(info),
+    kind: info.kind,
+    name: owner.metadata?.name ?? '',
+    uid: owner.metadata?.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** The pod the owner's template describes (Kubernetes' GetPodFromTemplate). */
+export function podFromTemplate(info: ResourceInfo, owner: KubeObject): KubeObject {
+  const { template } = replicaSpec(owner);
+  const meta = isRecord(template.metadata) ? template.metadata : {};
+  const metadata: JsonObject = {
+    generateName: `${owner.metadata?.name ?? ''}-`,
+    namespace: owner.metadata?.namespace,
+    ownerReferences: [controllerRefTo(info, owner)],
+  };
+  for (const field of ['labels', 'annotations', 'finalizers']) if (meta[field] !== undefined) metadata[field] = structuredClone(meta[field]);
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: structuredClone(isRecord(template.spec) ? template.spec : {}) };
+}
+
+export class ReplicaEffects {
+  private readonly source: { component: string };
+
+  constructor(
+    private readonly kind: ReplicaKind,
+    private readonly registry: Registry,
+    private readonly events: EventSink,
+  ) {
+    this.source = { component: kind.component };
+  }
+
+  async createPod(owner: KubeObject): Promise<void> {
+    try {
+      const pod = await this.registry.create(PODS, owner.metadata?.namespace, podFromTemplate(this.kind.info, owner));
+      void this.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
+    } catch (err) {
+      void this.record(owner, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  }
+
+  /** Deletes `pod`; false when it was already gone. */
+  async deletePod(owner: KubeObject, pod: KubeObject): Promise<boolean> {
+    const name = pod.metadata?.name ?? '';
+    try {
+      await this.registry.delete(PODS, pod.metadata?.namespace, name, { preconditions: { uid: pod.metadata?.uid } });
+      void this.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      void this.record(owner, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  }
+
+  /** Makes `owner` the pod's controller (an orphan the selector matches). False when the pod changed under us. */
+  async adopt(owner: KubeObject, pod: KubeObject): Promise<boolean> {
+    return this.updatePod(pod, (current) => {
+      const refs = current.metadata?.ownerReferences ?? [];
+      if (refs.some((r) => r.controller === true)) return undefined;
+      return [...refs.filter((r) => r.uid !== owner.metadata?.uid), controllerRefTo(this.kind.info, owner)];
+    });
+  }
+
+  /** Removes `owner`'s reference from a pod its selector no longer matches. */
+  async release(owner: KubeObject, pod: KubeObject): Promise<boolean> {
+    return this.updatePod(pod, (current) => {
+      const refs = current.metadata?.ownerReferences ?? [];
+      const kept = refs.filter((r) => r.uid !== owner.metadata?.uid);
+      return kept.length === refs.length ? undefined : kept;
+    });
+  }
+
+  /** Writes `status` on the owner when it differs from the stored one (re-read on conflict). */
+  async writeStatus(owner: KubeObject, status: JsonObject): Promise<void> {
+    const namespace = owner.metadata?.namespace;
+    const name = owner.metadata?.name ?? '';
+    try {
+      await retryOnConflict(async () => {
+        const current = await this.registry.get(this.kind.info, namespace, name);
+        if (current.metadata?.uid !== owner.metadata?.uid || !statusChanged(current, status)) return;
+        await this.registry.updateStatus(this.kind.info, namespace, name, { ...current, status });
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Read-modify-write of the pod's ownerReferences, only while it is the same pod. */
+  private async updatePod(pod: KubeObject, change: (current: KubeObject) => JsonObject[] | undefined): Promise<boolean> {
+    const namespace = pod.metadata?.namespace;
+    const name = pod.metadata?.name ?? '';
+    try {
+      return await retryOnConflict(async () => {
+        const current = await this.registry.get(PODS, namespace, name);
+        if (current.metadata?.uid !== pod.metadata?.uid || current.metadata?.deletionTimestamp) return false;
+        const refs = change(current);
+        if (!refs) return false;
+        const metadata = { ...current.metadata };
+        if (refs.length > 0) metadata.ownerReferences = refs;
+        else delete metadata.ownerReferences;
+        await this.registry.update(PODS, namespace, name, { ...current, metadata });
+        return true;
+      });
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  private record(owner: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    return this.events.record(refTo({ ...owner, apiVersion: apiVersionOf(this.kind.info), kind: this.kind.info.kind }), type, reason, message, { source: this.source });
+  }
+}
