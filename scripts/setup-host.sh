@@ -37,7 +37,11 @@ else
 fi
 
 if [[ ! -d "$KACTUS_ROOT/node_modules" ]]; then
-  log "installing node_modules (npm ci)"
-  (cd "$KACTUS_ROOT" && npm ci --no-audit --no-fund)
+  # Not `npm ci`: the registry reachable here serves only the linux builds of msgpackr-extract's
+  # per-platform optional packages, so no lock made here can list the darwin/win32 ones, and
+  # `npm ci` refuses a lock that lacks them. `npm install` installs exactly what the lock pins
+  # for this platform (and leaves the lock as it is).
+  log "installing node_modules (npm install from package-lock.json)"
+  (cd "$KACTUS_ROOT" && npm install --no-audit --no-fund)
 fi
 log "host ready"

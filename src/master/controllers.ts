@@ -4,7 +4,10 @@
  * list is the one place they are registered.
  */
 import type { Logger } from 'pino';
+import { cronJobControllerFactory } from '../actors/cronjob/controller.ts';
+import { daemonSetControllerFactory } from '../actors/daemonset/controller.ts';
 import { garbageCollectorFactory } from '../actors/gc/collector.ts';
+import { jobControllerFactory } from '../actors/job/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import type { InspectionBus } from '../actors/inspection.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
@@ -34,5 +37,8 @@ export type ControllerFactory = (deps: ControllerDeps) => Controller;
 export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['replicaset', replicaSetControllerFactory],
   ['replicationcontroller', replicationControllerFactory],
+  ['daemonset', daemonSetControllerFactory],
+  ['job', jobControllerFactory],
+  ['cronjob', cronJobControllerFactory],
   ['garbagecollector', garbageCollectorFactory],
 ];

@@ -1,0 +1,98 @@
+/**
+ * The CronJob controller's writes, all through the Registry: create the Job for a scheduled time,
+ * delete a Job (Replace, history cleanup: background propagation, its pods follow), write the
+ * CronJob's status, and the Events Kubernetes' CronJob controller records.
+ */
+import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
+import { isRecord, jsonEqual, type JsonObject, type KubeObject } from '../../api/object.ts';
+import { ApiError } from '../../api/status.ts';
+import type { Registry } from '../../apiserver/registry/registry.ts';
+import { refTo, type EventSink, type EventType } from '../../master/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import { JOBS } from '../job/effects.ts';
+import { toKubernetesTime } from '../kubernetes-time.ts';
+import { controllerRefTo } from '../replicaset/effects.ts';
+
+export const CRONJOBS = findKind('batch/v1', 'CronJob') as ResourceInfo;
+export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
+const SOURCE = { component: 'cronjob-controller' };
+
+/** `<cronjob>-<scheduled time in minutes since the epoch>`, as Kubernetes names them. */
+export function jobNameFor(cronJob: KubeObject, scheduledAt: number): string {
+  return `${cronJob.metadata?.name ?? ''}-${Math.floor(scheduledAt / 60_000)}`;
+}
+
+/** The Job the CronJob's jobTemplate describes for `scheduledAt` (Kubernetes' getJobFromTemplate2). */
+export function jobFromTemplate(cronJob: KubeObject, scheduledAt: number): KubeObject {
+  const spec = isRecord(cronJob.spec) ? cronJob.spec : {};
+  const template = isRecord(spec.jobTemplate) ? spec.jobTemplate : {};
+  const meta = isRecord(template.metadata) ? template.metadata : {};
+  const annotations = isRecord(meta.annotations) ? (structuredClone(meta.annotations) as Record<string, string>) : {};
+  annotations[SCHEDULED_TIMESTAMP_ANNOTATION] = toKubernetesTime(scheduledAt);
+  const metadata: KubeObject['metadata'] = {
+    name: jobNameFor(cronJob, scheduledAt),
+    namespace: cronJob.metadata?.namespace,
+    annotations,
+    ownerReferences: [controllerRefTo(CRONJOBS, cronJob)],
+  };
+  if (isRecord(meta.labels)) metadata.labels = structuredClone(meta.labels) as Record<string, string>;
+  return { apiVersion: 'batch/v1', kind: 'Job', metadata, spec: structuredClone(isRecord(template.spec) ? template.spec : {}) };
+}
+
+/** An ObjectReference to a Job, as status.active lists them. */
+export function jobRef(job: KubeObject): JsonObject {
+  return { kind: 'Job', namespace: job.metadata?.namespace, name: job.metadata?.name, uid: job.metadata?.uid, apiVersion: 'batch/v1', resourceVersion: job.metadata?.resourceVersion };
+}
+
+export class CronJobEffects {
+  constructor(
+    private readonly registry: Registry,
+    private readonly events: EventSink,
+  ) {}
+
+  /** Creates the Job for `scheduledAt`; an existing one of that name (created before a restart) is returned instead. */
+  async createJob(cronJob: KubeObject, scheduledAt: number): Promise<KubeObject> {
+    const job = jobFromTemplate(cronJob, scheduledAt);
+    try {
+      const created = await this.registry.create(JOBS, cronJob.metadata?.namespace, job);
+      void this.record(cronJob, 'Normal', 'SuccessfulCreate', `Created job ${created.metadata?.name ?? ''}`);
+      return created;
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === 'AlreadyExists') return this.registry.get(JOBS, cronJob.metadata?.namespace, job.metadata?.name ?? '');
+      void this.record(cronJob, 'Warning', 'FailedCreate', `Error creating job: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  }
+
+  /** Deletes `job` with background propagation; gone already is fine. */
+  async deleteJob(cronJob: KubeObject, job: KubeObject): Promise<void> {
+    const name = job.metadata?.name ?? '';
+    try {
+      await this.registry.delete(JOBS, job.metadata?.namespace, name, { propagationPolicy: 'Background', preconditions: { uid: job.metadata?.uid } });
+      void this.record(cronJob, 'Normal', 'SuccessfulDelete', `Deleted job ${name}`);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Writes `status` when it differs from the stored one; false when the CronJob is gone or replaced. */
+  async writeStatus(cronJob: KubeObject, status: JsonObject): Promise<boolean> {
+    const namespace = cronJob.metadata?.namespace;
+    const name = cronJob.metadata?.name ?? '';
+    try {
+      return await retryOnConflict(async () => {
+        const current = await this.registry.get(CRONJOBS, namespace, name);
+        if (current.metadata?.uid !== cronJob.metadata?.uid) return false;
+        if (!jsonEqual(current.status ?? {}, status)) await this.registry.updateStatus(CRONJOBS, namespace, name, { ...current, status });
+        return true;
+      });
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  record(cronJob: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+    return this.events.record(refTo({ ...cronJob, apiVersion: apiVersionOf(CRONJOBS), kind: CRONJOBS.kind }), type, reason, message, { source: SOURCE });
+  }
+}

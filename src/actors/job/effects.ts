@@ -1,0 +1,119 @@
+/**
+ * The Job controller's writes, all through the Registry: create a pod from the template (holding
+ * the tracking finalizer), delete a pod, release a pod's finalizer, write the Job's status,
+ * delete a finished Job whose TTL ran out, and the machine's `recordEvent`. Each records the
+ * Event Kubernetes' Job controller records (SuccessfulCreate, FailedCreate, SuccessfulDelete).
+ */
+import pino, { type Logger } from 'pino';
+import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
+import type { JsonObject, KubeObject } from '../../api/object.ts';
+import type { Registry } from '../../apiserver/registry/registry.ts';
+import { refTo, type EventSink, type ObjectRef } from '../../master/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import { podFromTemplate } from '../replicaset/effects.ts';
+import { jobStatusChanged } from './status.ts';
+import { jobMachine, type JobEventRecord, type JobMachine } from './machine.ts';
+import { TRACKING_FINALIZER } from './tracking.ts';
+
+export const JOBS = findKind('batch/v1', 'Job') as ResourceInfo;
+export const PODS = findKind('v1', 'Pod') as ResourceInfo;
+const SOURCE = { component: 'job-controller' };
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class JobEffects {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly events: EventSink,
+    logger?: Logger,
+  ) {
+    this.log = logger ?? pino({ level: 'silent' });
+  }
+
+  /** The Job machine with its Events recorded against `job`. */
+  machineFor(job: ObjectRef): JobMachine {
+    return jobMachine.provide({
+      actions: {
+        recordEvent: (_, rec: JobEventRecord) => void this.events.record(job, rec.type, rec.reason, rec.message, { source: SOURCE }),
+      },
+    });
+  }
+
+  /** A pod from the Job's template, controlled by the Job and holding the tracking finalizer. */
+  async createPod(job: KubeObject): Promise<void> {
+    const pod = podFromTemplate(JOBS, job);
+    const metadata = pod.metadata ?? {};
+    pod.metadata = { ...metadata, finalizers: [...(metadata.finalizers ?? []), TRACKING_FINALIZER] };
+    try {
+      const created = await this.registry.create(PODS, job.metadata?.namespace, pod);
+      void this.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`);
+    } catch (err) {
+      void this.record(job, 'Warning', 'FailedCreate', `Error creating: ${messageOf(err)}`);
+      throw err;
+    }
+  }
+
+  /** Deletes `pod`; false when it was already gone. */
+  async deletePod(job: KubeObject, pod: KubeObject): Promise<boolean> {
+    const name = pod.metadata?.name ?? '';
+    try {
+      await this.registry.delete(PODS, pod.metadata?.namespace, name, { preconditions: { uid: pod.metadata?.uid } });
+      void this.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      void this.record(job, 'Warning', 'FailedDelete', `Error deleting: ${messageOf(err)}`);
+      throw err;
+    }
+  }
+
+  /** Removes the tracking finalizer from `pod` (it has been counted, or its Job is gone). */
+  async releasePod(pod: KubeObject): Promise<void> {
+    const namespace = pod.metadata?.namespace;
+    const name = pod.metadata?.name ?? '';
+    try {
+      await retryOnConflict(async () => {
+        const current = await this.registry.get(PODS, namespace, name);
+        const finalizers = current.metadata?.finalizers ?? [];
+        if (current.metadata?.uid !== pod.metadata?.uid || !finalizers.includes(TRACKING_FINALIZER)) return;
+        const metadata = { ...current.metadata, finalizers: finalizers.filter((f) => f !== TRACKING_FINALIZER) };
+        await this.registry.update(PODS, namespace, name, { ...current, metadata });
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Writes `status` on the Job when it differs from the stored one; false when the Job is gone or replaced. */
+  async writeStatus(job: KubeObject, status: JsonObject): Promise<boolean> {
+    const namespace = job.metadata?.namespace;
+    const name = job.metadata?.name ?? '';
+    try {
+      return await retryOnConflict(async () => {
+        const current = await this.registry.get(JOBS, namespace, name);
+        if (current.metadata?.uid !== job.metadata?.uid) return false;
+        if (jobStatusChanged(current, status)) await this.registry.updateStatus(JOBS, namespace, name, { ...current, status });
+        return true;
+      });
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes the finished Job, its pods following in the background (ttlSecondsAfterFinished). */
+  async deleteJob(job: KubeObject): Promise<void> {
+    try {
+      await this.registry.delete(JOBS, job.metadata?.namespace, job.metadata?.name ?? '', { propagationPolicy: 'Background', preconditions: { uid: job.metadata?.uid } });
+      this.log.debug({ job: job.metadata?.name }, 'deleted finished job after its TTL');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private record(job: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    return this.events.record(refTo({ ...job, apiVersion: apiVersionOf(JOBS), kind: JOBS.kind }), type, reason, message, { source: SOURCE });
+  }
+}
