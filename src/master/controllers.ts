@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { cronJobControllerFactory } from '../actors/cronjob/controller.ts';
 import { daemonSetControllerFactory } from '../actors/daemonset/controller.ts';
+import { deploymentControllerFactory } from '../actors/deployment/controller.ts';
 import { garbageCollectorFactory } from '../actors/gc/collector.ts';
 import { jobControllerFactory } from '../actors/job/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
@@ -35,6 +36,7 @@ export type ControllerFactory = (deps: ControllerDeps) => Controller;
 
 /** Registered controllers by name, started in this order. */
 export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
+  ['deployment', deploymentControllerFactory],
   ['replicaset', replicaSetControllerFactory],
   ['replicationcontroller', replicationControllerFactory],
   ['daemonset', daemonSetControllerFactory],
