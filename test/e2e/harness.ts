@@ -4,10 +4,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { parse } from 'yaml';
 
 /** The repository root and the kactus entry point. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -174,4 +177,100 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, accep
     if (Date.now() >= deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
     await delay(250);
   }
+}
+
+/** One event of an API watch stream, as the server sent it. */
+export interface ApiWatchEvent {
+  type: string;
+  object: Record<string, unknown>;
+}
+
+/** An open `?watch=1` stream straight from the API server, collecting every event it sends. */
+export interface ApiWatch {
+  /** Every event received so far, in stream order. */
+  readonly events: ApiWatchEvent[];
+  /** Resolves once some prefix of the events satisfies `accept` (checked on every event); rejects at the deadline. */
+  until(what: string, accept: (events: ApiWatchEvent[]) => boolean, timeoutMs?: number): Promise<void>;
+  /** Ends the stream. */
+  close(): void;
+}
+
+/**
+ * Opens `GET <path>?watch=1&...` against the cluster a kubeconfig names, trusting its CA and
+ * sending its bearer token, and collects the newline-delimited events. Used where a test must see
+ * every intermediate state (a kubectl poll would miss them). `query` is added to `watch=1`.
+ */
+export async function watchApi(kubeconfigPath: string, path: string, query: Record<string, string>): Promise<ApiWatch> {
+  const cfg = parse(await readFile(kubeconfigPath, 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    users: { user: { token: string } }[];
+  };
+  const cluster = cfg.clusters[0]!.cluster;
+  const url = new URL(path, cluster.server);
+  url.searchParams.set('watch', '1');
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const events: ApiWatchEvent[] = [];
+  const waiters = new Set<() => void>();
+  let failure: Error | undefined;
+  const notify = (): void => {
+    for (const w of waiters) w();
+  };
+  const req = httpsRequest(url, {
+    ca: Buffer.from(cluster['certificate-authority-data'], 'base64'),
+    headers: { authorization: `Bearer ${cfg.users[0]!.user.token}`, accept: 'application/json' },
+  });
+  await new Promise<void>((resolve, reject) => {
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`watch ${url.href}: HTTP ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      let buffered = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line) events.push(JSON.parse(line) as ApiWatchEvent);
+        }
+        notify();
+      });
+      res.on('close', () => {
+        failure ??= new Error(`watch ${url.href} ended`);
+        notify();
+      });
+      resolve();
+    });
+    req.on('error', (err) => {
+      failure ??= err;
+      notify();
+      reject(err);
+    });
+    req.end();
+  });
+  return {
+    events,
+    until(what, accept, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const finish = (settle: () => void): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        const check = (): void => {
+          if (accept(events)) finish(resolve);
+          else if (failure) finish(() => reject(new Error(`${what}: ${failure!.message} after ${events.length} events`)));
+        };
+        const timer = setTimeout(() => finish(() => reject(new Error(`${what}: not seen within ${timeoutMs} ms (${events.length} events)`))), timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    close() {
+      failure ??= new Error('watch closed');
+      req.destroy();
+    },
+  };
 }

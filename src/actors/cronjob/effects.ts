@@ -11,7 +11,7 @@ import { refTo, type EventSink, type EventType } from '../../master/event-record
 import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
 import { JOBS } from '../job/effects.ts';
 import { toKubernetesTime } from '../kubernetes-time.ts';
-import { controllerRefTo } from '../replicaset/effects.ts';
+import { controllerRefTo } from '../controller-kit/owner-refs.ts';
 
 export const CRONJOBS = findKind('batch/v1', 'CronJob') as ResourceInfo;
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';

@@ -13,7 +13,8 @@ import { CONTROLLER_REVISIONS, DAEMON_SETS, PODS } from './kinds.ts';
 import { nodeNameOf } from './nodes-to-pods.ts';
 import type { PlannedDelete } from './plan.ts';
 import { statusChanged } from './status.ts';
-import { controllerRefTo, daemonPodFor, REVISION_HASH_LABEL, templateOf } from './template.ts';
+import { daemonPodFor, REVISION_HASH_LABEL, templateOf } from './template.ts';
+import { controllerRefTo } from '../controller-kit/owner-refs.ts';
 
 const SOURCE = { component: 'daemonset-controller' };
 
@@ -113,7 +114,7 @@ export class DaemonSetEffects {
       await this.registry.create(CONTROLLER_REVISIONS, ds.metadata?.namespace, {
         apiVersion: 'apps/v1',
         kind: 'ControllerRevision',
-        metadata: { name: `${(ds.metadata?.name ?? '').slice(0, 223)}-${hash}`, namespace: ds.metadata?.namespace, labels, ownerReferences: [controllerRefTo(ds)] },
+        metadata: { name: `${(ds.metadata?.name ?? '').slice(0, 223)}-${hash}`, namespace: ds.metadata?.namespace, labels, ownerReferences: [controllerRefTo(DAEMON_SETS, ds)] },
         // As Kubernetes stores it: a strategic merge patch that replaces the template.
         data: { spec: { template: { ...structuredClone(template), $patch: 'replace' } } },
         revision,

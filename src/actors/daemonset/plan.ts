@@ -4,7 +4,7 @@
  * them. The controller carries the plan out; expectations keep it from acting twice.
  */
 import { isRecord, optionalRecord, type KubeObject } from '../../api/object.ts';
-import { isAvailable } from '../replicaset/pods.ts';
+import { isAvailable } from '../controller-kit/pods.ts';
 import { isFailed, isTerminating, isUpdated, oldestFirst, podsByNode } from './nodes-to-pods.ts';
 import { placementOn } from './placement.ts';
 import { daemonPodSpec } from './template.ts';

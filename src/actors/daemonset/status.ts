@@ -3,7 +3,7 @@
  * nodes and its pods: what `kubectl rollout status daemonset` and `kubectl get ds` read.
  */
 import { isRecord, jsonEqual, type JsonObject, type KubeObject } from '../../api/object.ts';
-import { isAvailable, isReady } from '../replicaset/pods.ts';
+import { isAvailable, isReady } from '../controller-kit/pods.ts';
 import { isTerminating, isUpdated, oldestFirst, podsByNode } from './nodes-to-pods.ts';
 import { placementOn } from './placement.ts';
 import { minReadySecondsOf } from './plan.ts';

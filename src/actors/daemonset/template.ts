@@ -2,9 +2,9 @@
  * From a DaemonSet's template to the pod it puts on one node (Kubernetes' CreatePodTemplate and
  * daemon pod tolerations), and the template's revision hash (`controller-revision-hash`).
  */
-import { apiVersionOf } from '../../api/kinds.ts';
 import { isRecord, optionalRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
 import { DAEMON_SETS } from './kinds.ts';
+import { controllerRefTo } from '../controller-kit/owner-refs.ts';
 
 /** The label naming the template revision a pod was made from. */
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
@@ -64,22 +64,10 @@ export function daemonPodFor(ds: KubeObject, nodeName: string, hash: string): Ku
     generateName: `${ds.metadata?.name ?? ''}-`,
     namespace: ds.metadata?.namespace,
     labels,
-    ownerReferences: [controllerRefTo(ds)],
+    ownerReferences: [controllerRefTo(DAEMON_SETS, ds)],
   };
   for (const field of ['annotations', 'finalizers']) if (meta[field] !== undefined) metadata[field] = structuredClone(meta[field]);
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec: { ...daemonPodSpec(ds), nodeName } };
-}
-
-/** The controller ownerReference the DaemonSet puts on its pods and revisions. */
-export function controllerRefTo(ds: KubeObject): JsonObject {
-  return {
-    apiVersion: apiVersionOf(DAEMON_SETS),
-    kind: DAEMON_SETS.kind,
-    name: ds.metadata?.name ?? '',
-    uid: ds.metadata?.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
 }
 
 /** JSON with object keys sorted at every level. */

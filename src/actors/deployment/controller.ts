@@ -24,7 +24,7 @@ import type { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
-import { WorkQueue } from '../replicaset/work-queue.ts';
+import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { DeploymentEffects } from './effects.ts';
 import { RunningPodsByOwner } from './old-pods.ts';
 import { InvalidIntOrPercentError, maxSurge, maxUnavailable } from './fenceposts.ts';

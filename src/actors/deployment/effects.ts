@@ -4,24 +4,12 @@
  * revision annotation and status; Events. Updates carry the resourceVersion the controller read,
  * so a stale cache fails with a Conflict and the sync is retried on fresh data.
  */
-import { apiVersionOf } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import { refTo, type EventSink, type EventType } from '../../master/event-recorder.ts';
 import { isNotFound } from '../../master/retry-on-conflict.ts';
 import { DEPLOYMENTS, REPLICA_SETS, REVISION_ANNOTATION } from './objects.ts';
-
-/** The ownerReference a Deployment puts on its ReplicaSets. */
-export function controllerRefTo(d: KubeObject): JsonObject {
-  return {
-    apiVersion: apiVersionOf(DEPLOYMENTS),
-    kind: DEPLOYMENTS.kind,
-    name: d.metadata?.name ?? '',
-    uid: d.metadata?.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
+import { controllerRefTo } from '../controller-kit/owner-refs.ts';
 
 export class DeploymentEffects {
   constructor(
@@ -50,7 +38,7 @@ export class DeploymentEffects {
 
   /** Makes `d` the controller of an orphan ReplicaSet its selector matches. */
   adopt(d: KubeObject, rs: KubeObject): Promise<KubeObject> {
-    const refs = [...(rs.metadata?.ownerReferences ?? []), controllerRefTo(d)];
+    const refs = [...(rs.metadata?.ownerReferences ?? []), controllerRefTo(DEPLOYMENTS, d)];
     return this.updateReplicaSet({ ...rs, metadata: { ...rs.metadata, ownerReferences: refs } });
   }
 

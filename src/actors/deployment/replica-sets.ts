@@ -5,23 +5,8 @@
  */
 import type { JsonObject, KubeObject } from '../../api/object.ts';
 import { isRecord } from '../../api/object.ts';
-import { controllerRefTo } from './effects.ts';
-import {
-  annotationsOf,
-  ANNOTATIONS_NOT_COPIED,
-  byCreation,
-  creationMs,
-  deploymentSpec,
-  DESIRED_REPLICAS_ANNOTATION,
-  MAX_REPLICAS_ANNOTATION,
-  POD_TEMPLATE_HASH_LABEL,
-  REPLICA_SETS,
-  revisionOf,
-  REVISION_ANNOTATION,
-  REVISION_HISTORY_ANNOTATION,
-  specReplicas,
-  statusNumber,
-} from './objects.ts';
+import { controllerRefTo } from '../controller-kit/owner-refs.ts';
+import { annotationsOf, ANNOTATIONS_NOT_COPIED, byCreation, creationMs, deploymentSpec, DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, POD_TEMPLATE_HASH_LABEL, REPLICA_SETS, revisionOf, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, specReplicas, statusNumber, DEPLOYMENTS } from './objects.ts';
 import type { ProportionalSet } from './proportional.ts';
 import type { ReplicaCounts } from './rolling.ts';
 import { computeTemplateHash, equalIgnoringHash } from './template-hash.ts';
@@ -112,7 +97,7 @@ export function newReplicaSetFor(d: KubeObject, replicas: number, revision: numb
       namespace: d.metadata?.namespace,
       labels: { ...labels },
       annotations,
-      ownerReferences: [controllerRefTo(d)],
+      ownerReferences: [controllerRefTo(DEPLOYMENTS, d)],
     },
     spec: { replicas, minReadySeconds: spec.minReadySeconds, selector, template },
   };

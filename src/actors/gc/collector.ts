@@ -24,7 +24,7 @@ import { objectInformer } from '../../master/informers.ts';
 import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
 import type { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
-import { WorkQueue } from '../replicaset/work-queue.ts';
+import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { OwnershipGraph, ownerUids, type GraphNode } from './graph.ts';
 
 export const ORPHAN_FINALIZER = 'orphan';

@@ -10,7 +10,7 @@ import type { JsonObject, KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import { refTo, type EventSink, type ObjectRef } from '../../master/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
-import { podFromTemplate } from '../replicaset/effects.ts';
+import { podFromTemplate } from '../controller-kit/owner-refs.ts';
 import { jobStatusChanged } from './status.ts';
 import { jobMachine, type JobEventRecord, type JobMachine } from './machine.ts';
 import { TRACKING_FINALIZER } from './tracking.ts';

@@ -24,13 +24,13 @@ import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
 import { ReplicaEffects, PODS } from './effects.ts';
-import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from './expectations.ts';
+import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from '../controller-kit/expectations.ts';
 import { replicaMachine } from './machine.ts';
-import { controllerRefOf, isActive, isReady, rankForDeletion } from './pods.ts';
+import { controllerRefOf, isActive, isReady, rankForDeletion } from '../controller-kit/pods.ts';
 import { REPLICA_SET, REPLICATION_CONTROLLER, replicaSpec, type ReplicaKind } from './replica-kind.ts';
 import { calculateStatus, statusChanged, type ManageFailure } from './status.ts';
-import { slowStartBatch } from './slow-start.ts';
-import { WorkQueue } from './work-queue.ts';
+import { slowStartBatch } from '../controller-kit/slow-start.ts';
+import { WorkQueue } from '../controller-kit/work-queue.ts';
 
 /** Most pods created or deleted in one sync (Kubernetes' BurstReplicas). */
 export const DEFAULT_BURST_REPLICAS = 500;

@@ -5,40 +5,15 @@
  * records (SuccessfulCreate, FailedCreate, SuccessfulDelete, ...).
  */
 import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
-import { isRecord, type JsonObject, type KubeObject } from '../../api/object.ts';
+import type { JsonObject, KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import { refTo, type EventSink } from '../../master/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
 import type { ReplicaKind } from './replica-kind.ts';
-import { replicaSpec } from './replica-kind.ts';
 import { statusChanged } from './status.ts';
+import { controllerRefTo, podFromTemplate } from '../controller-kit/owner-refs.ts';
 
 export const PODS = findKind('v1', 'Pod') as ResourceInfo;
-
-/** The ownerReference a controller puts on what it owns. */
-export function controllerRefTo(info: ResourceInfo, owner: KubeObject): JsonObject {
-  return {
-    apiVersion: apiVersionOf(info),
-    kind: info.kind,
-    name: owner.metadata?.name ?? '',
-    uid: owner.metadata?.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
-
-/** The pod the owner's template describes (Kubernetes' GetPodFromTemplate). */
-export function podFromTemplate(info: ResourceInfo, owner: KubeObject): KubeObject {
-  const { template } = replicaSpec(owner);
-  const meta = isRecord(template.metadata) ? template.metadata : {};
-  const metadata: JsonObject = {
-    generateName: `${owner.metadata?.name ?? ''}-`,
-    namespace: owner.metadata?.namespace,
-    ownerReferences: [controllerRefTo(info, owner)],
-  };
-  for (const field of ['labels', 'annotations', 'finalizers']) if (meta[field] !== undefined) metadata[field] = structuredClone(meta[field]);
-  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: structuredClone(isRecord(template.spec) ? template.spec : {}) };
-}
 
 export class ReplicaEffects {
   private readonly source: { component: string };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { replicaMachine } from './machine.ts';
-import { slowStartBatch } from './slow-start.ts';
-import { Expectations } from './expectations.ts';
+import { slowStartBatch } from '../controller-kit/slow-start.ts';
+import { Expectations } from '../controller-kit/expectations.ts';
 
 describe('replica machine', () => {
   it('follows what each sync observed, and stays terminating once deleting', () => {

@@ -4,7 +4,7 @@
  */
 import { isRecord, recordList, jsonEqual, type JsonObject, type KubeObject } from '../../api/object.ts';
 import { toKubernetesTime } from '../kubernetes-time.ts';
-import { isAvailable, isReady } from './pods.ts';
+import { isAvailable, isReady } from '../controller-kit/pods.ts';
 import { replicaSpec } from './replica-kind.ts';
 
 /** A failed create or delete round: becomes the ReplicaFailure condition. */
