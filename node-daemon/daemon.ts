@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { NodeMetricsReporter } from '../src/metrics/collector.ts';
 import { LogsError, serveLogs } from '../src/net/logs.ts';
 import { HEARTBEAT_INTERVAL_MS } from '../src/net/protocols.ts';
 import { checkMessage, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
@@ -158,6 +159,9 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     throw err;
   }
   const timer = setInterval(() => void beat(), intervalMs);
+  // Every pod's usage, every 15 s (as metrics-server scrapes), for metrics.k8s.io and the HPA.
+  const reporter = new NodeMetricsReporter({ runtime, node: nodeName, send: (sample) => link.sendActor('node.metrics', sample) });
+  reporter.start();
 
   return {
     nodeName,
@@ -166,6 +170,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     runtime,
     async close(closeOpts = {}) {
       clearInterval(timer);
+      await reporter.stop();
       await stopServingLogs();
       await link.close();
       await workers.close(closeOpts.keepContainers === true);

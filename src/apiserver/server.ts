@@ -19,6 +19,8 @@ import { serveHealth, serveMetrics } from './handlers/health.ts';
 import { serveOpenApi } from './handlers/openapi.ts';
 import { servePodLogs, type LogSource } from './handlers/pod-logs.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
+import { serveResourceMetrics } from '../metrics/api/handler.ts';
+import type { PodMetricsSource } from '../metrics/types.ts';
 import type { WatchDeps } from './handlers/watch.ts';
 import { instrumentStore } from './instrumented-store.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -47,6 +49,8 @@ export interface ApiServerOptions {
   watchLimits?: WatchStreamLimits;
   /** Where `pods/{name}/log` reads container logs (the node gateway); without one that path is a 503. */
   logs?: LogSource;
+  /** Usage served as metrics.k8s.io/v1beta1 (`kubectl top`); without one that group is neither listed nor served. */
+  metrics?: PodMetricsSource;
 }
 
 export interface ApiServer {
@@ -101,10 +105,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resource = 'pods/log';
         return await servePodLogs(req, res, url.searchParams, r.namespace, r.name, { registry, logs: opts.logs });
       }
+      if (r.type === 'resourceMetrics') {
+        resource = `${r.resource}.metrics.k8s.io`;
+        return await serveResourceMetrics(req.method ?? 'GET', res, url.searchParams, r, { registry, source: opts.metrics, now: opts.now });
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       if (r.type === 'metrics') return await serveMetrics(res, metrics);
       if (r.type === 'openapi') return serveOpenApi(req, res, url);
-      return serveDiscovery(req, res, r, serverAddress);
+      return serveDiscovery(req, res, r, serverAddress, opts.metrics !== undefined);
     } catch (err) {
       const apiErr = writeError(res, err);
       if (apiErr.code >= 500) log.error({ err, path: url.pathname }, 'request failed');

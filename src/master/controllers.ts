@@ -8,10 +8,12 @@ import { cronJobControllerFactory } from '../actors/cronjob/controller.ts';
 import { daemonSetControllerFactory } from '../actors/daemonset/controller.ts';
 import { deploymentControllerFactory } from '../actors/deployment/controller.ts';
 import { garbageCollectorFactory } from '../actors/gc/collector.ts';
+import { hpaControllerFactory } from '../actors/hpa/controller.ts';
 import { jobControllerFactory } from '../actors/job/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import type { InspectionBus } from '../actors/inspection.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
+import type { PodMetricsSource } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
 import type { EventSink } from './event-recorder.ts';
 
@@ -22,6 +24,8 @@ export interface ControllerDeps {
   events: EventSink;
   /** Every actor's transitions go here (logs, the event stream, the visualizer). */
   bus: InspectionBus;
+  /** Pods' and nodes' resource usage reported by node daemons (the HPA reads it). */
+  metrics: PodMetricsSource;
   logger: Logger;
   now: () => Date;
 }
@@ -42,5 +46,6 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['daemonset', daemonSetControllerFactory],
   ['job', jobControllerFactory],
   ['cronjob', cronJobControllerFactory],
+  ['horizontalpodautoscaler', (deps) => hpaControllerFactory(deps.metrics)(deps)],
   ['garbagecollector', garbageCollectorFactory],
 ];

@@ -29,6 +29,7 @@ import { FrameError } from '../net/errors.ts';
 import type { MeshHost } from '../net/host.ts';
 import { checkMessage, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../net/messages.ts';
 import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
+import type { NodeMetricsSample } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
 import type { EventSink } from './event-recorder.ts';
 import { NodeDirectory, type NodePeer } from './node-directory.ts';
@@ -47,6 +48,8 @@ export interface NodeGatewayOptions {
   registry: Registry;
   mesh: MeshHost;
   events: EventSink;
+  /** Where nodes' resource usage goes (metrics.k8s.io, the HPA); dropped when absent. */
+  metrics?: { recordNodeMetrics(sample: NodeMetricsSample): void };
   syncIntervalMs?: number;
   now?: () => Date;
   logger?: Logger;
@@ -168,6 +171,12 @@ export class NodeGateway {
           return await this.completeDeletion(nodeName, checkMessage('pod.terminated', env.body));
         case 'event.recorded':
           return await this.recordEvent(nodeName, checkMessage('event.recorded', env.body));
+        case 'node.metrics': {
+          const sample = checkMessage('node.metrics', env.body);
+          // A node reports for itself only.
+          if (sample.node === nodeName) this.opts.metrics?.recordNodeMetrics(sample);
+          return;
+        }
         default:
           return this.ignore(nodeName, env);
       }

@@ -10,6 +10,7 @@ import pino, { type Logger } from 'pino';
 import { NodeController } from '../actors/node/controller.ts';
 import { InspectionBus } from '../actors/inspection.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { PodMetricsStore } from '../metrics/pod-metrics-store.ts';
 import { createMeshHost, type MeshHost } from '../net/host.ts';
 import { serveJoin } from '../net/join.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
@@ -72,9 +73,11 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const mesh = await startMesh(meshDir, opts.meshListen, log);
   const gatewayRef: { current?: NodeGateway } = {};
   const logs = meshLogSource(mesh, (nodeName) => gatewayRef.current?.nodePeer(nodeName));
+  // Node daemons' usage samples, served as metrics.k8s.io (kubectl top) and read by the HPA.
+  const metrics = new PodMetricsStore();
   let api: ApiServer;
   try {
-    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs });
+    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, metrics });
   } catch (err) {
     await mesh.stop();
     throw err;
@@ -87,7 +90,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   };
   try {
     closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events })));
-    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
+    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
 
@@ -104,7 +107,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
         logger: log,
       });
-      const deps = { store: opts.store, registry, events, bus, logger: log, now: () => new Date() };
+      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date() };
       const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>

@@ -12,11 +12,13 @@
  *   node → master  pod.terminated    a pod finished graceful termination: the master completes
  *                                    the delete (grace 0)
  *   node → master  event.recorded    a Kubernetes Event about an object on this node
+ *   node → master  node.metrics      every pod's CPU and memory on this node (every 15 s)
  * Heartbeat channel (`/kactus/heartbeat/1.0.0`), node → master: node.heartbeat.
  * Logs (`/kactus/logs/1.0.0`), master → node, one stream per request: logs.request, then the
  *   node answers logs.chunk* followed by logs.end or logs.error.
  */
 import { FrameError } from './errors.ts';
+import { isNodeMetricsSample } from '../metrics/wire.ts';
 
 type Json = Record<string, unknown>;
 
@@ -121,6 +123,7 @@ export const guards = {
     Array.isArray(b.addresses) &&
     isStr(b.time) &&
     isOptStr(b.message),
+  'node.metrics': isNodeMetricsSample,
   'logs.request': (b: unknown): b is LogsRequest =>
     isPodKey(b) &&
     isStr((b as unknown as Json).container) &&

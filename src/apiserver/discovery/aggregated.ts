@@ -3,7 +3,8 @@
  * /api and one for /apis carrying every resource, so kubectl needs 2 requests instead of one
  * per group/version.
  */
-import { groupVersions, type GroupVersion, type ResourceInfo } from '../../api/kinds.ts';
+import type { GroupVersion, ResourceInfo } from '../../api/kinds.ts';
+import { servedGroupVersions } from './served.ts';
 import type { AggregatedDiscoveryVersion } from '../http/negotiate.ts';
 import { subresourceFacts } from './subresources.ts';
 
@@ -27,9 +28,9 @@ function resourceDiscovery(info: ResourceInfo): Record<string, unknown> {
 }
 
 /** The APIGroupDiscoveryList for the core group (`core: true`, /api) or for all named groups (/apis). */
-export function aggregatedDiscovery(core: boolean, version: AggregatedDiscoveryVersion): unknown {
+export function aggregatedDiscovery(core: boolean, version: AggregatedDiscoveryVersion, withMetrics = false): unknown {
   const byGroup = new Map<string, GroupVersion[]>();
-  for (const gv of groupVersions()) {
+  for (const gv of servedGroupVersions(withMetrics)) {
     if ((gv.group === '') !== core) continue;
     const list = byGroup.get(gv.group) ?? [];
     list.push(gv);

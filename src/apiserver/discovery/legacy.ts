@@ -4,6 +4,7 @@
  * every served kind appears without being listed here.
  */
 import { groupVersions, type GroupVersion, type ResourceInfo } from '../../api/kinds.ts';
+import { servedGroupVersions } from './served.ts';
 import { subresourceFacts } from './subresources.ts';
 
 interface GroupVersionForDiscovery {
@@ -27,9 +28,9 @@ export function apiVersions(serverAddress: string): unknown {
   };
 }
 
-function groups(): ApiGroup[] {
+function groups(withMetrics: boolean): ApiGroup[] {
   const byGroup = new Map<string, GroupVersion[]>();
-  for (const gv of groupVersions()) {
+  for (const gv of servedGroupVersions(withMetrics)) {
     if (gv.group === '') continue;
     const list = byGroup.get(gv.group) ?? [];
     list.push(gv);
@@ -41,13 +42,13 @@ function groups(): ApiGroup[] {
   });
 }
 
-export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups() };
+export function apiGroupList(withMetrics = false): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups(withMetrics) };
 }
 
 /** The APIGroup document, or undefined when the group is not served. */
-export function apiGroup(name: string): unknown {
-  const group = groups().find((g) => g.name === name);
+export function apiGroup(name: string, withMetrics = false): unknown {
+  const group = groups(withMetrics).find((g) => g.name === name);
   return group ? { kind: 'APIGroup', apiVersion: 'v1', ...group } : undefined;
 }
 
@@ -74,8 +75,8 @@ function resourceEntries(info: ResourceInfo): unknown[] {
 }
 
 /** The APIResourceList of one group/version, or undefined when it is not served. */
-export function apiResourceList(group: string, version: string): unknown {
-  const gv = groupVersions().find((g) => g.group === group && g.version === version);
+export function apiResourceList(group: string, version: string, withMetrics = false): unknown {
+  const gv = servedGroupVersions(withMetrics).find((g) => g.group === group && g.version === version);
   if (!gv) return undefined;
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv.groupVersion, resources: gv.resources.flatMap(resourceEntries) };
 }

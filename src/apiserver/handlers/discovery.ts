@@ -13,7 +13,8 @@ import { pathNotFound, type Route } from '../http/router.ts';
 
 export type DiscoveryRoute = Extract<Route, { type: 'apiVersions' | 'apiGroupList' | 'apiGroup' | 'apiResourceList' | 'version' }>;
 
-export function serveDiscovery(req: IncomingMessage, res: ServerResponse, route: DiscoveryRoute, serverAddress: string): void {
+/** `withMetrics`: the server has a metrics source, so metrics.k8s.io is listed. */
+export function serveDiscovery(req: IncomingMessage, res: ServerResponse, route: DiscoveryRoute, serverAddress: string, withMetrics = false): void {
   switch (route.type) {
     case 'version':
       return writeJson(res, 200, versionInfo());
@@ -21,16 +22,16 @@ export function serveDiscovery(req: IncomingMessage, res: ServerResponse, route:
     case 'apiGroupList': {
       const core = route.type === 'apiVersions';
       const aggregated = negotiateDiscovery(req.headers.accept);
-      if (aggregated) return writeJson(res, 200, aggregatedDiscovery(core, aggregated.version), aggregated.contentType);
-      return writeJson(res, 200, core ? apiVersions(serverAddress) : apiGroupList());
+      if (aggregated) return writeJson(res, 200, aggregatedDiscovery(core, aggregated.version, withMetrics), aggregated.contentType);
+      return writeJson(res, 200, core ? apiVersions(serverAddress) : apiGroupList(withMetrics));
     }
     case 'apiGroup': {
-      const doc = apiGroup(route.group);
+      const doc = apiGroup(route.group, withMetrics);
       if (!doc) throw pathNotFound();
       return writeJson(res, 200, doc);
     }
     case 'apiResourceList': {
-      const doc = apiResourceList(route.group, route.version);
+      const doc = apiResourceList(route.group, route.version, withMetrics);
       if (!doc) throw pathNotFound();
       return writeJson(res, 200, doc);
     }

@@ -5,6 +5,9 @@
  */
 import { findResource, groupVersions, type ResourceInfo, type Subresource } from '../../api/kinds.ts';
 import { ApiError } from '../../api/status.ts';
+import { METRICS_GROUP } from '../../metrics/api/discovery.ts';
+import { metricsRoute, type ResourceMetricsRoute } from '../../metrics/api/route.ts';
+import { servedGroupVersions } from '../discovery/served.ts';
 
 /** A resource URL, decoded. */
 export interface ResourceRoute {
@@ -35,7 +38,8 @@ export type Route =
   | { type: 'apiGroup'; group: string }
   | { type: 'apiResourceList'; group: string; version: string }
   | ResourceRoute
-  | PodLogRoute;
+  | PodLogRoute
+  | ResourceMetricsRoute;
 
 /** The 404 Kubernetes answers for a path it does not serve. */
 export function pathNotFound(): ApiError {
@@ -65,9 +69,11 @@ export function route(pathname: string): Route {
     const [group, version, ...tail] = rest;
     if (group === '') throw pathNotFound();
     if (version === undefined) {
-      if (!groupVersions().some((gv) => gv.group === group)) throw pathNotFound();
+      if (!servedGroupVersions(true).some((gv) => gv.group === group)) throw pathNotFound();
       return { type: 'apiGroup', group };
     }
+    // metrics.k8s.io is computed (src/metrics), not stored: its own paths, its own handler.
+    if (group === METRICS_GROUP) return metricsRoute(version, tail);
     return groupVersionRoute(group, version, tail);
   }
   throw pathNotFound();
