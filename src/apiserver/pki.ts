@@ -1,7 +1,9 @@
 /**
  * The cluster's PKI: a CA, a serving certificate signed by it, and the admin bearer token.
  * Created on first start in `DIR/pki/` and reused afterwards, so kubeconfigs written once keep
- * working across restarts. Private keys and the token are written with mode 0600.
+ * working across restarts. Private keys and the token are written with mode 0600. The CA and
+ * token can be replaced by the cluster's shared ones (see cluster-identity.ts); the serving
+ * certificate is then re-issued from that CA.
  */
 import { webcrypto, randomBytes, X509Certificate as NodeX509 } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
@@ -26,9 +28,18 @@ export interface Pki {
   dir: string;
 }
 
+/** What all masters of one cluster share: the CA that signs serving certificates, and the admin token. */
+export interface ClusterIdentity {
+  caCertPem: string;
+  caKeyPem: string;
+  adminToken: string;
+}
+
 export interface PkiOptions {
   /** Extra DNS names or IP addresses for the serving certificate (127.0.0.1 and localhost are always in). */
   sans?: string[];
+  /** Given this master's own identity, the cluster's (e.g. another master's, read from the store). */
+  share?: (local: ClusterIdentity) => Promise<ClusterIdentity>;
 }
 
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -52,6 +63,28 @@ export async function loadOrCreatePki(dataDir: string, opts: PkiOptions = {}): P
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const sans = uniqueSans(opts.sans ?? []);
 
+  const local = await loadOrCreateIdentity(dir);
+  const identity = opts.share ? await opts.share(local) : local;
+  if (!sameIdentity(identity, local)) await writeIdentity(dir, identity);
+  const { caCertPem, caKeyPem, adminToken } = identity;
+
+  let serverCertPem = await readOptional(join(dir, FILES.serverCert));
+  let serverKeyPem = await readOptional(join(dir, FILES.serverKey));
+  if (
+    serverCertPem === undefined ||
+    serverKeyPem === undefined ||
+    !coversSans(serverCertPem, sans) ||
+    !issuedBy(serverCertPem, caCertPem)
+  ) {
+    ({ certPem: serverCertPem, keyPem: serverKeyPem } = await createServingCert(caCertPem, caKeyPem, sans));
+    await writePrivate(join(dir, FILES.serverKey), serverKeyPem);
+    await writeFile(join(dir, FILES.serverCert), serverCertPem);
+  }
+
+  return { caCertPem, caKeyPem, serverCertPem, serverKeyPem, adminToken, dir };
+}
+
+async function loadOrCreateIdentity(dir: string): Promise<ClusterIdentity> {
   let caCertPem = await readOptional(join(dir, FILES.caCert));
   let caKeyPem = await readOptional(join(dir, FILES.caKey));
   if (caCertPem === undefined || caKeyPem === undefined) {
@@ -59,22 +92,29 @@ export async function loadOrCreatePki(dataDir: string, opts: PkiOptions = {}): P
     await writePrivate(join(dir, FILES.caKey), caKeyPem);
     await writeFile(join(dir, FILES.caCert), caCertPem);
   }
-
-  let serverCertPem = await readOptional(join(dir, FILES.serverCert));
-  let serverKeyPem = await readOptional(join(dir, FILES.serverKey));
-  if (serverCertPem === undefined || serverKeyPem === undefined || !coversSans(serverCertPem, sans)) {
-    ({ certPem: serverCertPem, keyPem: serverKeyPem } = await createServingCert(caCertPem, caKeyPem, sans));
-    await writePrivate(join(dir, FILES.serverKey), serverKeyPem);
-    await writeFile(join(dir, FILES.serverCert), serverCertPem);
-  }
-
   let adminToken = (await readOptional(join(dir, FILES.token)))?.trim();
   if (!adminToken) {
     adminToken = randomBytes(32).toString('base64url');
     await writePrivate(join(dir, FILES.token), `${adminToken}\n`);
   }
+  return { caCertPem, caKeyPem, adminToken };
+}
 
-  return { caCertPem, caKeyPem, serverCertPem, serverKeyPem, adminToken, dir };
+async function writeIdentity(dir: string, identity: ClusterIdentity): Promise<void> {
+  await writePrivate(join(dir, FILES.caKey), identity.caKeyPem);
+  await writeFile(join(dir, FILES.caCert), identity.caCertPem);
+  await writePrivate(join(dir, FILES.token), `${identity.adminToken}\n`);
+}
+
+function sameIdentity(a: ClusterIdentity, b: ClusterIdentity): boolean {
+  return a.caCertPem === b.caCertPem && a.caKeyPem === b.caKeyPem && a.adminToken === b.adminToken;
+}
+
+/** True when `certPem` was signed by the CA in `caCertPem`. */
+function issuedBy(certPem: string, caCertPem: string): boolean {
+  const cert = new NodeX509(certPem);
+  const ca = new NodeX509(caCertPem);
+  return cert.checkIssued(ca) && cert.verify(ca.publicKey);
 }
 
 function uniqueSans(extra: string[]): string[] {

@@ -24,7 +24,8 @@ import type { PodMetricsSource } from '../metrics/types.ts';
 import type { WatchDeps } from './handlers/watch.ts';
 import { instrumentStore } from './instrumented-store.ts';
 import { ApiMetrics } from './metrics.ts';
-import { loadOrCreatePki } from './pki.ts';
+import { shareClusterIdentity } from './cluster-identity.ts';
+import { loadOrCreatePki, type Pki } from './pki.ts';
 import { Registry } from './registry/registry.ts';
 
 /** Namespaces every cluster has, created at start. */
@@ -70,11 +71,21 @@ export interface ApiServer {
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.logger ?? pino({ name: 'apiserver' });
-  const pki = await loadOrCreatePki(opts.dataDir, { sans: [host, ...(opts.sans ?? [])] });
   const metrics = new ApiMetrics();
   const store = instrumentStore(opts.store, metrics);
   const registry = new Registry({ store, now: opts.now, logger: log });
   await registry.start(SYSTEM_NAMESPACES);
+  let pki: Pki;
+  try {
+    // After the registry: the CA and admin token are the cluster's, shared through the store.
+    pki = await loadOrCreatePki(opts.dataDir, {
+      sans: [host, ...(opts.sans ?? [])],
+      share: (local) => shareClusterIdentity(registry, local),
+    });
+  } catch (err) {
+    registry.close();
+    throw err;
+  }
 
   const authenticate = tokenAuthenticator(pki.adminToken, opts.tokens);
   const streams = new Set<WatchStream>();

@@ -1,6 +1,7 @@
 /**
  * `kactus master` processes sharing one real etcd (Debian etcd-server): what one master
- * acknowledges, another serves and streams; each writes its own working kubeconfig.
+ * acknowledges, another serves and streams; each writes its own working kubeconfig, and a
+ * kubeconfig from one master works against the other (one cluster CA and admin token).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,5 +59,13 @@ describe.skipIf(!enabled)('kactus master over a shared etcd store', () => {
     expect(ok(await kubectl(b, ['get', 'cm', 'shared', '-o', 'jsonpath={.data.from}']))).toBe('a');
     expect(ok(await kubectl(b, ['delete', 'cm', 'shared']))).toContain('configmap "shared" deleted');
     expect((await kubectl(a, ['get', 'cm', 'shared'])).stderr).toContain('configmaps "shared" not found');
+  });
+
+  it('a kubeconfig written by one master works against the other', async () => {
+    const [a, b] = masters as [KactusServer, KactusServer];
+    const viaA = await run('kubectl', ['--kubeconfig', a.kubeconfig, '--cache-dir', join(dir, 'cache-cross'), '--server', b.url, 'get', 'ns', 'kube-system', '-o', 'name']);
+    expect(ok(viaA).trim()).toBe('namespace/kube-system');
+    const viaB = await run('kubectl', ['--kubeconfig', b.kubeconfig, '--cache-dir', join(dir, 'cache-cross'), '--server', a.url, 'get', 'ns', 'default', '-o', 'name']);
+    expect(ok(viaB).trim()).toBe('namespace/default');
   });
 });
