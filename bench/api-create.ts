@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { parse } from 'yaml';
 import { startEtcdCluster } from '../test/support/etcd.ts';
-import { markdownTable, measure, type Measurement } from './lib.ts';
+import { markdownTable, measure, processCpuMs, type Measurement } from './lib.ts';
 
 const VALUE = 'x'.repeat(1024);
 const CELLS: readonly [number, number][] = [
@@ -31,6 +31,15 @@ const WARMUP = 200;
 interface Subject {
   name: string;
   op(i: number, cell: string): Promise<unknown>;
+  /** The server-side process serving it (the master), if any; etcd's members are counted for all. */
+  serverPid?: number;
+}
+
+/** CPU each process spent per operation during a cell, in ms: where the time of one op goes. */
+interface CpuPerOp {
+  loadGenerator: number;
+  master: number | undefined;
+  etcd: number;
 }
 
 interface MasterProcess {
@@ -86,6 +95,7 @@ function apiSubject(name: string, server: MasterProcess): Subject {
   const url = new URL(server.url);
   return {
     name,
+    serverPid: server.child.pid,
     op: (i, cell) =>
       new Promise<void>((resolve, reject) => {
         const body = JSON.stringify({
@@ -118,10 +128,27 @@ function apiSubject(name: string, server: MasterProcess): Subject {
   };
 }
 
-async function runCell(subject: Subject, concurrency: number, n: number, cell: string): Promise<Measurement> {
+async function runCell(
+  subject: Subject,
+  concurrency: number,
+  n: number,
+  cell: string,
+  etcdPids: number[],
+): Promise<Measurement & { cpu: CpuPerOp }> {
   await measure(concurrency, WARMUP, (i) => subject.op(i, `${cell}-warm`));
-  return measure(concurrency, n, (i) => subject.op(i, cell));
+  const etcdCpu = (): number => etcdPids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const before = { self: process.cpuUsage(), master: subject.serverPid && processCpuMs(subject.serverPid), etcd: etcdCpu() };
+  const r = await measure(concurrency, n, (i) => subject.op(i, cell));
+  const self = process.cpuUsage(before.self);
+  const cpu: CpuPerOp = {
+    loadGenerator: (self.user + self.system) / 1000 / n,
+    master: subject.serverPid ? (processCpuMs(subject.serverPid) - (before.master || 0)) / n : undefined,
+    etcd: (etcdCpu() - before.etcd) / n,
+  };
+  return { ...r, cpu };
 }
+
+const ms = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(2));
 
 async function main(): Promise<void> {
   const cluster = await startEtcdCluster({ members: 1, heartbeatMs: 100, electionTimeoutMs: 1000 });
@@ -140,16 +167,16 @@ async function main(): Promise<void> {
     for (const [concurrency, n] of CELLS) {
       let anchorResult: Measurement | undefined;
       for (const s of subjects) {
-        const r = await runCell(s, concurrency, n, `c${concurrency}`);
+        const r = await runCell(s, concurrency, n, `c${concurrency}`, cluster.pids());
         anchorResult ??= r;
         const ratio = r.opsPerSec / anchorResult.opsPerSec;
-        rows.push([s.name, String(concurrency), String(n), r.opsPerSec.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), anchorResult.opsPerSec.toFixed(0), `${ratio.toFixed(2)}x`]);
+        rows.push([s.name, String(concurrency), String(n), r.opsPerSec.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), anchorResult.opsPerSec.toFixed(0), `${ratio.toFixed(2)}x`, ms(r.cpu.loadGenerator), ms(r.cpu.master), ms(r.cpu.etcd)]);
         if (concurrency === 64 && s.name === 'API create over etcd') {
           goal = `goal (API over etcd >= 0.50x raw put at c=64): ${ratio >= 0.5 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`;
         }
       }
     }
-    console.log(markdownTable(['subject', 'concurrency', 'n', 'ops/s', 'p50 ms', 'p99 ms', 'anchor ops/s', 'vs anchor'], rows));
+    console.log(markdownTable(['subject', 'concurrency', 'n', 'ops/s', 'p50 ms', 'p99 ms', 'anchor ops/s', 'vs anchor', 'CPU ms/op load gen', 'CPU ms/op master', 'CPU ms/op etcd'], rows));
     console.log(goal);
   } finally {
     for (const s of servers) await stopMaster(s);

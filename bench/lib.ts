@@ -3,6 +3,8 @@
  * concurrency and report throughput and latency percentiles.
  */
 
+import { readFileSync } from 'node:fs';
+
 export interface Measurement {
   /** Completed operations per second of wall time. */
   opsPerSec: number;
@@ -38,6 +40,17 @@ export async function measure(concurrency: number, n: number, op: (i: number) =>
   const elapsedMs = performance.now() - started;
   latencies.sort((a, b) => a - b);
   return { opsPerSec: (n / elapsedMs) * 1000, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+}
+
+/** Linux reports process CPU time in clock ticks; USER_HZ is 100 on every Linux ABI Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc/PID/stat. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 /** Render rows as a Markdown table (so results paste straight into bench/README.md). */
