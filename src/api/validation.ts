@@ -11,7 +11,7 @@ import { ApiError } from './status.ts';
 import { validateObjectMeta } from './validation/meta.ts';
 import { kindRules } from './validation/rules.ts';
 import { schemaErrors } from './validation/schema.ts';
-import { generatedSchemas, unknownFields, type SchemaLookup } from './validation/strict.ts';
+import { generatedSchemas, pruneUnknownFields, unknownFields, type SchemaLookup } from './validation/strict.ts';
 
 export { validateUpdate } from './validation/update.ts';
 export type { SchemaLookup, SchemaNode } from './validation/strict.ts';
@@ -45,6 +45,11 @@ export async function validateObject(info: ResourceInfo, obj: KubeObject, opts: 
 export function toApiError(info: ResourceInfo, name: string, errors: readonly FieldError[]): ApiError {
   const unknown = errors.filter((e) => e.type === 'FieldValueUnknown');
   return unknown.length ? ApiError.strictDecoding(unknown) : ApiError.invalid(info, name, errors);
+}
+
+/** Drops (in place) the fields of `obj` its kind's schema does not declare. */
+export async function pruneUnknown(info: ResourceInfo, obj: KubeObject, schemas?: SchemaLookup): Promise<void> {
+  pruneUnknownFields(info, obj, schemas ?? (await generatedSchemas()));
 }
 
 /** `fieldValidation=Warn`: the unknown-field messages Kubernetes sends as `Warning` headers. */

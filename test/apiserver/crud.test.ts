@@ -129,20 +129,26 @@ describe('validation', () => {
     expect(res.body.message).toContain('metadata.name');
   });
 
-  it('fieldValidation=Strict rejects unknown fields with 400, Warn warns, Ignore is silent', async () => {
-    const body = { ...configMap('strict-cm'), spec: { foo: 1 } };
+  it('fieldValidation=Strict rejects unknown fields with 400, Warn warns, Ignore is silent; neither stores them', async () => {
+    const body = { ...configMap('strict-cm'), spec: { foo: 1 }, metadata: { name: 'strict-cm', colour: 'red' } };
     const strict = await c.client.post<Status>(`${NS}/configmaps?fieldValidation=Strict`, body);
     expect(strict.status).toBe(400);
-    expect(strict.body.message).toBe('strict decoding error: unknown field "spec"');
+    expect(strict.body.message).toBe('strict decoding error: unknown field "metadata.colour", unknown field "spec"');
     expect((await c.client.get(`${NS}/configmaps/strict-cm`)).status).toBe(404);
 
-    const warn = await c.client.post(`${NS}/configmaps?fieldValidation=Warn`, body);
+    const warn = await c.client.post<Record<string, unknown>>(`${NS}/configmaps?fieldValidation=Warn`, body);
     expect(warn.status).toBe(201);
     expect(String(warn.headers.warning)).toContain('unknown field \\"spec\\"');
+    expect(warn.body.spec).toBeUndefined();
+    const stored = (await c.client.get<Record<string, unknown>>(`${NS}/configmaps/strict-cm`)).body;
+    expect(stored.spec).toBeUndefined();
+    expect((stored.metadata as Record<string, unknown>).colour).toBeUndefined();
+    expect(stored.data).toEqual({ k: 'v' });
 
     const ignore = await c.client.post(`${NS}/configmaps?fieldValidation=Ignore`, { ...body, metadata: { name: 'ignore-cm' } });
     expect(ignore.status).toBe(201);
     expect(ignore.headers.warning).toBeUndefined();
+    expect((await c.client.get<Record<string, unknown>>(`${NS}/configmaps/ignore-cm`)).body.spec).toBeUndefined();
   });
 
   it('body kind must match the URL, namespace must match the path', async () => {

@@ -1,6 +1,7 @@
 /**
  * Strict field validation (`fieldValidation=Strict`): fields the schema does not declare are
- * errors, reported as Kubernetes' strict decoder does (`unknown field "spec.foo"`). The ajv
+ * errors, reported as Kubernetes' strict decoder does (`unknown field "spec.foo"`); under Warn and
+ * Ignore they are pruned before the object is stored. The ajv
  * validators accept unknown fields, so this walks the object against the property lists of the
  * generated definitions (src/api/generated/schemas.json, owned by src/api/openapi/).
  */
@@ -26,36 +27,51 @@ export interface SchemaLookup {
 
 /** Unknown-field errors for `obj` against `lookup`; [] when the kind has no schema. */
 export function unknownFields(info: ResourceInfo, obj: unknown, lookup: SchemaLookup): FieldError[] {
-  const root = lookup.rootFor(info);
   const out: FieldError[] = [];
-  if (root) walk(root, obj, '', lookup, out, 0);
+  visitUnknown(info, obj, lookup, (_container, _key, path) => out.push(unknownField(path)));
   return out;
+}
+
+/**
+ * Deletes (in place) every field the schema does not declare, as Kubernetes' decoder drops them
+ * from built-in kinds under `fieldValidation=Warn|Ignore`: nothing undeclared is ever stored.
+ */
+export function pruneUnknownFields(info: ResourceInfo, obj: unknown, lookup: SchemaLookup): void {
+  visitUnknown(info, obj, lookup, (container, key) => delete container[key]);
+}
+
+type UnknownVisitor = (container: Record<string, unknown>, key: string, path: string) => void;
+
+function visitUnknown(info: ResourceInfo, obj: unknown, lookup: SchemaLookup, visit: UnknownVisitor): void {
+  const root = lookup.rootFor(info);
+  if (root) walk(root, obj, '', lookup, visit, 0);
 }
 
 // Deep enough for any real object; stops a self-referencing schema (JSONSchemaProps) from looping.
 const MAX_DEPTH = 64;
 
-function walk(schema: SchemaNode, value: unknown, path: string, lookup: SchemaLookup, out: FieldError[], depth: number): void {
+function walk(schema: SchemaNode, value: unknown, path: string, lookup: SchemaLookup, visit: UnknownVisitor, depth: number): void {
   if (depth > MAX_DEPTH) return;
   let node: SchemaNode | undefined = schema;
   if (node.$ref) node = lookup.resolve(node.$ref);
   if (!node || node['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value)) {
-    if (node.items) value.forEach((v, i) => walk(node.items as SchemaNode, v, index(path, i), lookup, out, depth + 1));
+    if (node.items) value.forEach((v, i) => walk(node.items as SchemaNode, v, index(path, i), lookup, visit, depth + 1));
     return;
   }
   if (!isRecord(value)) return;
   if (node.properties) {
+    // Object.entries is a snapshot: the visitor may delete the key it is given.
     for (const [key, v] of Object.entries(value)) {
       const prop = node.properties[key];
-      if (prop) walk(prop, v, child(path, key), lookup, out, depth + 1);
-      else out.push(unknownField(child(path, key)));
+      if (prop) walk(prop, v, child(path, key), lookup, visit, depth + 1);
+      else visit(value, key, child(path, key));
     }
     return;
   }
   const additional = node.additionalProperties;
   if (isRecord(additional)) {
-    for (const [key, v] of Object.entries(value)) walk(additional, v, child(path, key), lookup, out, depth + 1);
+    for (const [key, v] of Object.entries(value)) walk(additional, v, child(path, key), lookup, visit, depth + 1);
   }
 }
 
