@@ -11,7 +11,8 @@ import type { ActorIdentity, InspectionBus } from './inspection.ts';
 
 export interface ActorHostOptions<T, A extends AnyActorRef> {
   kind: string;
-  informer: Informer<T>;
+  /** The informer to follow (only its handlers are used: a shared informer's view will do). */
+  informer: Pick<Informer<T>, 'addHandlers'>;
   bus: InspectionBus;
   identity(obj: T): Omit<ActorIdentity, 'kind'>;
   /** Whether this host should run an actor for `obj` (e.g. only pods bound to this node). */

@@ -14,6 +14,7 @@ import type { NodeHeartbeat } from '../net/messages.ts';
 import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
 import { openEmbeddedStore } from '../store/embedded/index.ts';
 import type { Store } from '../store/types.ts';
+import { sharedInformerUsers } from './informers.ts';
 import { startMaster, type Master } from './master.ts';
 import { waitFor } from './test-support.ts';
 
@@ -113,6 +114,11 @@ describe('master: join, gateway, scheduler, node controller', () => {
     await waitFor('leadership', () => master.isLeader());
     const lease = await registry().get(LEASES, 'kube-system', 'kactus-controller-manager');
     expect(lease.spec).toMatchObject({ holderIdentity: 'm1', leaseDurationSeconds: 15 });
+  });
+
+  it('runs one Pod informer on the leader, shared by the gateway, the scheduler and the controllers', async () => {
+    // Gateway, scheduler, ReplicaSet, ReplicationController, Deployment, DaemonSet, Job, HPA, GC.
+    await waitFor('every pod watcher started', () => sharedInformerUsers(store, PODS) === 9);
   });
 
   it('creates bootstrap tokens as kubeadm does and prints the join line', async () => {

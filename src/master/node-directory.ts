@@ -7,9 +7,8 @@ import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { objectKey } from '../api/metadata.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
-import type { Informer } from '../store/informer.ts';
 import type { Store } from '../store/types.ts';
-import { objectInformer } from './informers.ts';
+import { objectInformer, type ObjectInformer } from './informers.ts';
 import { ADDRESSES_ANNOTATION, PEER_ID_ANNOTATION } from './join-authority.ts';
 
 const NODES = findKind('v1', 'Node') as ResourceInfo;
@@ -30,7 +29,7 @@ function peerOf(node: KubeObject): NodePeer | undefined {
 }
 
 export class NodeDirectory {
-  private readonly informer: Informer<KubeObject>;
+  private readonly informer: ObjectInformer;
 
   constructor(
     store: Store,

@@ -4,9 +4,8 @@
  */
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, type KubeObject } from '../api/object.ts';
-import type { Informer } from '../store/informer.ts';
 import type { Store } from '../store/types.ts';
-import { objectInformer } from './informers.ts';
+import { objectInformer, type ObjectInformer } from './informers.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 
@@ -25,7 +24,7 @@ export interface PodsByNodeListener {
 
 export class PodsByNode {
   private readonly byNode = new Map<string, Map<string, KubeObject>>();
-  private readonly informer: Informer<KubeObject>;
+  private readonly informer: ObjectInformer;
 
   constructor(store: Store, listener: PodsByNodeListener) {
     this.informer = objectInformer(store, PODS, {

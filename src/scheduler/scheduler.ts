@@ -15,10 +15,9 @@ import { rfc3339Seconds } from '../api/metadata.ts';
 import { isRecord, jsonEqual, recordList, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
-import { objectInformer } from '../master/informers.ts';
+import { objectInformer, type ObjectInformer } from '../master/informers.ts';
 import type { EventSink } from '../master/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../master/retry-on-conflict.ts';
-import type { Informer } from '../store/informer.ts';
 import type { Store } from '../store/types.ts';
 import { boundNode, SchedulerCache } from './cache.ts';
 import { DEFAULT_FRAMEWORK, schedulePod, type Framework } from './framework.ts';
@@ -62,8 +61,8 @@ function specOrMetaChanged(oldPod: KubeObject, newPod: KubeObject): boolean {
 export class Scheduler {
   private readonly cache = new SchedulerCache();
   private readonly queue: SchedulingQueue;
-  private readonly nodes: Informer<KubeObject>;
-  private readonly pods: Informer<KubeObject>;
+  private readonly nodes: ObjectInformer;
+  private readonly pods: ObjectInformer;
   private readonly schedulerName: string;
   private readonly now: () => Date;
   private readonly log: Logger;

@@ -38,6 +38,7 @@ export class Informer<T> {
   private relistTimer: NodeJS.Timeout | undefined;
   private readonly synced: Promise<void>;
   private markSynced!: () => void;
+  private started: Promise<void> | undefined;
 
   constructor(private readonly opts: InformerOptions<T>) {
     if (opts.handlers) this.handlers.push(opts.handlers);
@@ -50,10 +51,16 @@ export class Informer<T> {
     for (const [key, { obj }] of this.cache) this.call(() => h.onAdd?.(obj, key));
   }
 
-  /** List and start watching. Resolves once the first list is in the cache. */
-  async start(): Promise<void> {
-    await this.relist();
-    return this.synced;
+  /** Stop calling `h` (the handlers object given to the constructor or to addHandlers). */
+  removeHandlers(h: InformerHandlers<T>): void {
+    const i = this.handlers.indexOf(h);
+    if (i >= 0) this.handlers.splice(i, 1);
+  }
+
+  /** List and start watching. Resolves once the first list is in the cache. Idempotent. */
+  start(): Promise<void> {
+    this.started ??= this.relist().then(() => this.synced);
+    return this.started;
   }
 
   /** Resolves after the first successful list. */

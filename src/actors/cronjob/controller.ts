@@ -17,9 +17,8 @@ import { isRecord, type JsonObject, type KubeObject } from '../../api/object.ts'
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
 import type { EventSink } from '../../master/event-recorder.ts';
-import { objectInformer } from '../../master/informers.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import { isNotFound } from '../../master/retry-on-conflict.ts';
-import type { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
 import { systemClock, WakeUps, type ControllerClock } from '../job/clock.ts';
 import { JOBS } from '../job/effects.ts';
@@ -65,8 +64,8 @@ function cronJobSpec(cj: KubeObject): CronJobSpec {
 }
 
 export class CronJobController {
-  private readonly cronJobs: Informer<KubeObject>;
-  private readonly jobs: Informer<KubeObject>;
+  private readonly cronJobs: ObjectInformer;
+  private readonly jobs: ObjectInformer;
   /** Job keys by the uid of the CronJob that controls them. */
   private readonly jobsByOwner = new Map<string, Set<string>>();
   private readonly queue: WorkQueue;

@@ -18,8 +18,7 @@ import { jsonEqual, type KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
 import type { EventSink } from '../../master/event-recorder.ts';
-import { objectInformer } from '../../master/informers.ts';
-import type { Informer } from '../../store/informer.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
@@ -54,9 +53,9 @@ export interface DaemonSetControllerOptions {
 type DaemonSetActor = Actor<typeof daemonSetMachine>;
 
 export class DaemonSetController {
-  private readonly daemonSets: Informer<KubeObject>;
-  private readonly pods: Informer<KubeObject>;
-  private readonly nodes: Informer<KubeObject>;
+  private readonly daemonSets: ObjectInformer;
+  private readonly pods: ObjectInformer;
+  private readonly nodes: ObjectInformer;
   /** Daemon pods by the key of the DaemonSet their controller reference names. */
   private readonly podsByOwner = new Map<string, Map<string, KubeObject>>();
   private readonly host: ActorHost<KubeObject, DaemonSetActor>;

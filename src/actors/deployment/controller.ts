@@ -19,8 +19,7 @@ import { ApiError } from '../../api/status.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { Controller, ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
 import type { EventSink } from '../../master/event-recorder.ts';
-import { objectInformer } from '../../master/informers.ts';
-import type { Informer } from '../../store/informer.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
@@ -70,9 +69,9 @@ interface Rollout {
 }
 
 export class DeploymentController implements Controller {
-  private readonly deployments: Informer<KubeObject>;
-  private readonly replicaSets: Informer<KubeObject>;
-  private readonly pods: Informer<KubeObject>;
+  private readonly deployments: ObjectInformer;
+  private readonly replicaSets: ObjectInformer;
+  private readonly pods: ObjectInformer;
   private readonly runningPods = new RunningPodsByOwner();
   private readonly host: ActorHost<KubeObject, RolloutActor>;
   private readonly queue: WorkQueue;

@@ -20,9 +20,8 @@ import type { JsonObject, KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { PropagationPolicy } from '../../apiserver/registry/types.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
-import { objectInformer } from '../../master/informers.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
-import type { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { OwnershipGraph, ownerUids, type GraphNode } from './graph.ts';
@@ -45,7 +44,7 @@ type OwnerState = 'solid' | 'dangling' | 'waitingForDependents';
 
 export class GarbageCollector {
   private readonly graph = new OwnershipGraph();
-  private readonly informers: Informer<KubeObject>[];
+  private readonly informers: ObjectInformer[];
   private readonly queue: WorkQueue;
   private readonly log: Logger;
 

@@ -19,10 +19,9 @@ import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { Scale } from '../../apiserver/registry/types.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
 import type { EventSink } from '../../master/event-recorder.ts';
-import { objectInformer } from '../../master/informers.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import { isNotFound } from '../../master/retry-on-conflict.ts';
 import type { PodMetricsSource } from '../../metrics/types.ts';
-import type { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus } from '../inspection.ts';
@@ -55,8 +54,8 @@ export interface HpaControllerOptions {
 }
 
 export class HpaController {
-  private readonly hpas: Informer<KubeObject>;
-  private readonly pods: Informer<KubeObject>;
+  private readonly hpas: ObjectInformer;
+  private readonly pods: ObjectInformer;
   private readonly actors: ActorHost<KubeObject, Actor<typeof hpaMachine>>;
   private readonly queue: WorkQueue;
   private readonly wakeUps: WakeUps;

@@ -20,9 +20,8 @@ import { objectKey } from '../../api/metadata.ts';
 import { isRecord, recordList, type KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { EventSink } from '../../master/event-recorder.ts';
-import { objectInformer } from '../../master/informers.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import { NODE_LEASE_NAMESPACE } from '../../master/node-heartbeat.ts';
-import type { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
@@ -63,8 +62,8 @@ function resourceList(v: unknown): ResourceList {
 }
 
 export class NodeController {
-  private readonly nodes: Informer<KubeObject>;
-  private readonly leases: Informer<KubeObject>;
+  private readonly nodes: ObjectInformer;
+  private readonly leases: ObjectInformer;
   private readonly host: ActorHost<KubeObject, NodeActor>;
   private readonly effects: NodeEffects;
   /** Daemon readiness last told to each machine, so a change of it alone is passed on. */

@@ -18,8 +18,7 @@ import type { LabelSelector } from '../../api/selectors.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
 import type { EventSink } from '../../master/event-recorder.ts';
-import { objectInformer } from '../../master/informers.ts';
-import type { Informer } from '../../store/informer.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
@@ -51,8 +50,8 @@ export interface ReplicaControllerOptions {
 type ReplicaActor = Actor<typeof replicaMachine>;
 
 export class ReplicaController {
-  private readonly owners: Informer<KubeObject>;
-  private readonly pods: Informer<KubeObject>;
+  private readonly owners: ObjectInformer;
+  private readonly pods: ObjectInformer;
   /** Pods by namespace, then informer key: a sync reads one namespace, not the cluster. */
   private readonly podsByNamespace = new Map<string, Map<string, KubeObject>>();
   private readonly host: ActorHost<KubeObject, ReplicaActor>;
