@@ -4,6 +4,7 @@ import { prefixFor } from '../../api/metadata.ts';
 import { decodeObject } from '../../apiserver/registry/codec.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { InspectionBus, type TransitionRecord } from '../inspection.ts';
+import { MAX_POD_FAILURE_BACKOFF_MS } from './backoff.ts';
 import { JobController } from './controller.ts';
 import { JOBS, PODS } from './effects.ts';
 import { TRACKING_FINALIZER } from './tracking.ts';
@@ -99,6 +100,8 @@ describe('Job controller', () => {
         return p.length === 2 && p;
       });
       await setPhase(f.registry, pods[0] as KubeObject, 'Failed');
+      // Past the pod failure back-off, so the replacement comes.
+      f.clock.increment(MAX_POD_FAILURE_BACKOFF_MS);
     }
     const failedJob = await waitFor('Failed', async () => {
       const cur = await job('flaky');
@@ -115,6 +118,36 @@ describe('Job controller', () => {
     expect(status(counted).active).toBe(0);
     expect(controller.stateOf(NS, 'flaky')).toBe('failed');
     expect(f.events.reasons()).toContain('BackoffLimitExceeded');
+  });
+
+  it('replaces a failed pod only after the back-off: 10 s after the first failure, 20 s after the second', async () => {
+    const j = await createJob('retry', { backoffLimit: 5 });
+    const uid = j.metadata?.uid ?? '';
+    const onePod = (what: string): Promise<KubeObject> =>
+      waitFor(what, async () => {
+        const p = await livePods(uid);
+        return p.length === 1 && (p[0] as KubeObject);
+      });
+    const failAndSettle = async (pod: KubeObject, failed: number): Promise<void> => {
+      await setPhase(f.registry, pod, 'Failed');
+      await waitFor(`${failed} failure(s) counted`, async () => status(await job('retry')).failed === failed);
+      await waitFor('idle', () => controller.idle());
+    };
+    // Pods here finish when created (no container finish times): the clock has not moved.
+    await failAndSettle(await onePod('first pod'), 1);
+    f.clock.increment(9_000);
+    await waitFor('idle', () => controller.idle());
+    expect(await livePods(uid)).toHaveLength(0);
+    f.clock.increment(1_000);
+    const second = await onePod('replacement 10 s after the failure');
+
+    await failAndSettle(second, 2);
+    f.clock.increment(19_000);
+    await waitFor('idle', () => controller.idle());
+    expect(await livePods(uid)).toHaveLength(0);
+    f.clock.increment(1_000);
+    await onePod('replacement 20 s after the second failure');
+    expect(condition(await job('retry'), 'Failed')).toBeUndefined();
   });
 
   it('fails with DeadlineExceeded when activeDeadlineSeconds passes on the clock', async () => {

@@ -5,8 +5,8 @@
  * Job's finished pods once (tracking.ts), decides (decide.ts), creates or deletes pods when no
  * earlier round is still in flight (expectations), writes status, releases counted pods'
  * finalizers, tells the Job's machine what it saw, and sets wake-ups on the injected clock for
- * activeDeadlineSeconds and ttlSecondsAfterFinished. Failures are retried with backoff by the
- * work queue. Pods whose Job is gone are released from their finalizer under an `orphan:` key.
+ * activeDeadlineSeconds and ttlSecondsAfterFinished. Failed pods are replaced only after the
+ * pod failure back-off (backoff.ts). Failed syncs are retried with backoff by the work queue. Pods whose Job is gone are released from their finalizer under an `orphan:` key.
  */
 import { createActor, type Actor } from 'xstate';
 import pino, { type Logger } from 'pino';
@@ -16,8 +16,7 @@ import type { KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
 import type { EventSink } from '../../master/event-recorder.ts';
-import { objectInformer } from '../../master/informers.ts';
-import type { Informer } from '../../store/informer.ts';
+import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
@@ -25,6 +24,7 @@ import { DEFAULT_EXPECTATIONS_TTL_MS, Expectations } from '../controller-kit/exp
 import { controllerRefOf, isActive, isReady, rankForDeletion } from '../controller-kit/pods.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
+import { podCreationAllowedAt } from './backoff.ts';
 import { systemClock, WakeUps, type ControllerClock } from './clock.ts';
 import { decideJob, type JobDecision } from './decide.ts';
 import { JobEffects, JOBS, PODS } from './effects.ts';
@@ -50,8 +50,8 @@ export interface JobControllerOptions {
 type JobActor = Actor<JobMachine>;
 
 export class JobController {
-  private readonly jobs: Informer<KubeObject>;
-  private readonly pods: Informer<KubeObject>;
+  private readonly jobs: ObjectInformer;
+  private readonly pods: ObjectInformer;
   /** Pod keys by the uid of the Job that controls them. */
   private readonly podsByJob = new Map<string, Set<string>>();
   private readonly host: ActorHost<KubeObject, JobActor>;
@@ -152,7 +152,7 @@ export class JobController {
       decision = decideJob({ spec, ...effectiveCounts(tally), active: active.length, startTime: parseTime(jobStatus(job).startTime), now });
     }
     if (!deleting && (decision?.finish || finished || this.expectations.satisfied(key))) {
-      const result = await this.manageJob(key, job, active, decision?.wantActive ?? 0);
+      const result = await this.manageJob(key, job, active, this.afterBackoff(key, pods, active.length, decision?.wantActive ?? 0, now));
       activeCount = result.active;
       failure = result.error;
     }
@@ -167,6 +167,15 @@ export class JobController {
     if (actor?.getSnapshot().status === 'active') actor.send({ type: 'job.synced', active: counts.active, ...effective, suspended: spec.suspend, finish: decision?.finish });
     this.scheduleWakeUps(key, job, decision, finished?.at, now);
     if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  }
+
+  /** `want`, unless it means creating pods while failed ones hold the Job in back-off: then wake when that ends. */
+  private afterBackoff(key: string, pods: KubeObject[], active: number, want: number, now: number): number {
+    if (want <= active) return want;
+    const allowedAt = podCreationAllowedAt(pods);
+    if (allowedAt === undefined || now >= allowedAt) return want;
+    this.wakeUps.at(key, allowedAt);
+    return active;
   }
 
   /** Creates or deletes pods so `want` are active (Kubernetes' manageJob); returns how many are active afterwards. */
