@@ -15,13 +15,10 @@ import { createActor, type Actor } from 'xstate';
 import pino, { type Logger } from 'pino';
 import { objectKey } from '../../api/metadata.ts';
 import { jsonEqual, type KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
 import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
-import type { Store } from '../../store/types.ts';
-import { ActorHost } from '../host.ts';
-import { InspectionBus, stateValueToString } from '../inspection.ts';
+import type { ActorHost } from '../host.ts';
+import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from '../controller-kit/expectations.ts';
 import { controllerRefOf } from '../controller-kit/pods.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
@@ -38,16 +35,10 @@ import { REVISION_HASH_LABEL, templateHash } from './template.ts';
 /** Most pods created or deleted in one sync (Kubernetes' BurstReplicas). */
 export const DEFAULT_BURST_PODS = 250;
 
-export interface DaemonSetControllerOptions {
-  store: Store;
-  registry: Registry;
-  events: EventSink;
-  bus?: InspectionBus;
-  logger?: Logger;
+export interface DaemonSetControllerOptions extends OwnerControllerOptions {
   now?: () => Date;
   burstPods?: number;
   expectationsTtlMs?: number;
-  workers?: number;
 }
 
 type DaemonSetActor = Actor<typeof daemonSetMachine>;
@@ -100,36 +91,22 @@ export class DaemonSetController {
       },
       onDelete: () => this.enqueueAll(),
     });
-    this.host = new ActorHost<KubeObject, DaemonSetActor>({
-      kind: DAEMON_SETS.kind,
-      informer: this.daemonSets,
-      bus: opts.bus ?? new InspectionBus(),
-      identity: (ds) => ({ namespace: ds.metadata?.namespace, name: ds.metadata?.name ?? '', uid: ds.metadata?.uid ?? '' }),
-      spawn: (_ds, inspect) => createActor(daemonSetMachine, { input: { desired: 0, updated: 0, available: 0, misscheduled: 0 }, inspect }).start(),
-      update: () => undefined,
-      remove: (actor) => actor.stop(),
-    });
+    this.host = objectActors<DaemonSetActor>(DAEMON_SETS, this.daemonSets, opts.bus, (_ds, inspect) =>
+      createActor(daemonSetMachine, { input: { desired: 0, updated: 0, available: 0, misscheduled: 0 }, inspect }).start(),
+    );
   }
 
-  async start(): Promise<void> {
-    await this.nodes.start();
-    await this.pods.start();
-    await this.daemonSets.start();
-    this.queue.start();
+  start(): Promise<void> {
+    return startInOrder([this.nodes, this.pods, this.daemonSets], this.queue);
   }
 
   stop(): void {
-    this.queue.stop();
-    this.daemonSets.stop();
-    this.pods.stop();
-    this.nodes.stop();
-    this.host.stopAll();
+    stopAll(this.queue, [this.daemonSets, this.pods, this.nodes], this.host);
   }
 
   /** The DaemonSet's machine state (`progressing`, `updating`, `ready`, `terminating`), for tests and the UI. */
   stateOf(namespace: string, name: string): string | undefined {
-    const actor = this.host.get(objectKey(DAEMON_SETS, namespace, name));
-    return actor ? stateValueToString(actor.getSnapshot().value) : undefined;
+    return actorState(this.host, DAEMON_SETS, namespace, name);
   }
 
   /** True when no sync is queued or running (tests wait on it). */

@@ -16,13 +16,10 @@ import { objectKey, prefixFor } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { LabelSelector, type LabelSelectorObject } from '../../api/selectors.ts';
 import { ApiError } from '../../api/status.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { Controller, ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
 import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
-import type { Store } from '../../store/types.ts';
-import { ActorHost } from '../host.ts';
-import { InspectionBus, stateValueToString } from '../inspection.ts';
+import type { ActorHost } from '../host.ts';
+import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { DeploymentEffects } from './effects.ts';
 import { RunningPodsByOwner } from './old-pods.ts';
@@ -46,14 +43,8 @@ import {
   type DeploymentStatus,
 } from './status.ts';
 
-export interface DeploymentControllerOptions {
-  store: Store;
-  registry: Registry;
-  events: EventSink;
-  bus?: InspectionBus;
-  logger?: Logger;
+export interface DeploymentControllerOptions extends OwnerControllerOptions {
   now?: () => Date;
-  workers?: number;
 }
 
 type RolloutActor = Actor<typeof rolloutMachine>;
@@ -117,36 +108,22 @@ export class DeploymentController implements Controller {
       },
       onDelete: (pod, key) => this.podChanged(pod, key, true),
     });
-    this.host = new ActorHost<KubeObject, RolloutActor>({
-      kind: DEPLOYMENTS.kind,
-      informer: this.deployments,
-      bus: opts.bus ?? new InspectionBus(),
-      identity: (d) => ({ namespace: d.metadata?.namespace, name: d.metadata?.name ?? '', uid: d.metadata?.uid ?? '' }),
-      spawn: (_d, inspect) => createActor(rolloutMachine, { input: NOTHING_OBSERVED, inspect }).start(),
-      update: () => undefined,
-      remove: (actor) => actor.stop(),
-    });
+    this.host = objectActors<RolloutActor>(DEPLOYMENTS, this.deployments, opts.bus, (_d, inspect) =>
+      createActor(rolloutMachine, { input: NOTHING_OBSERVED, inspect }).start(),
+    );
   }
 
-  async start(): Promise<void> {
-    await this.pods.start();
-    await this.replicaSets.start();
-    await this.deployments.start();
-    this.queue.start();
+  start(): Promise<void> {
+    return startInOrder([this.pods, this.replicaSets, this.deployments], this.queue);
   }
 
   stop(): void {
-    this.queue.stop();
-    this.deployments.stop();
-    this.replicaSets.stop();
-    this.pods.stop();
-    this.host.stopAll();
+    stopAll(this.queue, [this.deployments, this.replicaSets, this.pods], this.host);
   }
 
   /** The rollout machine's state (`progressing`, `complete`, `paused`, `failed`). */
   stateOf(namespace: string, name: string): string | undefined {
-    const actor = this.host.get(objectKey(DEPLOYMENTS, namespace, name));
-    return actor ? stateValueToString(actor.getSnapshot().value) : undefined;
+    return actorState(this.host, DEPLOYMENTS, namespace, name);
   }
 
   /** True when no sync is queued, running, or waiting to be retried. */

@@ -15,16 +15,13 @@ import { createActor, type Actor } from 'xstate';
 import { findResource, type ResourceInfo } from '../../api/kinds.ts';
 import { isRecord, type KubeObject } from '../../api/object.ts';
 import { LabelSelector } from '../../api/selectors.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { Scale } from '../../apiserver/registry/types.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
 import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
 import { isNotFound } from '../../master/retry-on-conflict.ts';
 import type { PodMetricsSource } from '../../metrics/types.ts';
-import type { Store } from '../../store/types.ts';
-import { ActorHost } from '../host.ts';
-import { InspectionBus } from '../inspection.ts';
+import type { ActorHost } from '../host.ts';
+import { objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { isActive } from '../controller-kit/pods.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { systemClock, WakeUps, type ControllerClock } from '../job/clock.ts';
@@ -41,13 +38,8 @@ const PODS = findResource('', 'v1', 'pods') as ResourceInfo;
 /** Kubernetes' --horizontal-pod-autoscaler-sync-period. */
 export const SYNC_PERIOD_MS = 15_000;
 
-export interface HpaControllerOptions {
-  store: Store;
-  registry: Registry;
-  events: EventSink;
+export interface HpaControllerOptions extends OwnerControllerOptions {
   metrics: PodMetricsSource;
-  bus?: InspectionBus;
-  logger?: Logger;
   /** Time and timers (tests: xstate's SimulatedClock). */
   clock?: ControllerClock;
   syncPeriodMs?: number;
@@ -84,30 +76,16 @@ export class HpaController {
       },
     });
     this.pods = objectInformer(opts.store, PODS);
-    const bus = opts.bus ?? new InspectionBus();
-    this.actors = new ActorHost({
-      kind: 'HorizontalPodAutoscaler',
-      informer: this.hpas,
-      bus,
-      identity: (h) => ({ namespace: h.metadata?.namespace, name: h.metadata?.name ?? '', uid: h.metadata?.uid ?? '' }),
-      spawn: (_h, inspect) => createActor(hpaMachine, { inspect }).start(),
-      update: () => {},
-      remove: (actor) => actor.stop(),
-    });
+    this.actors = objectActors(HPAS, this.hpas, opts.bus, (_h, inspect) => createActor(hpaMachine, { inspect }).start());
   }
 
-  async start(): Promise<void> {
-    await this.pods.start();
-    await this.hpas.start();
-    this.queue.start();
+  start(): Promise<void> {
+    return startInOrder([this.pods, this.hpas], this.queue);
   }
 
   stop(): void {
-    this.queue.stop();
     this.wakeUps.cancelAll();
-    this.actors.stopAll();
-    this.hpas.stop();
-    this.pods.stop();
+    stopAll(this.queue, [this.hpas, this.pods], this.actors);
   }
 
   /** True when no sync is queued or running (tests wait on it). */

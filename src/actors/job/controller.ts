@@ -6,20 +6,18 @@
  * earlier round is still in flight (expectations), writes status, releases counted pods'
  * finalizers, tells the Job's machine what it saw, and sets wake-ups on the injected clock for
  * activeDeadlineSeconds and ttlSecondsAfterFinished. Failed pods are replaced only after the
- * pod failure back-off (backoff.ts). Failed syncs are retried with backoff by the work queue. Pods whose Job is gone are released from their finalizer under an `orphan:` key.
+ * pod failure back-off (backoff.ts). Failed syncs are retried with backoff by the work queue.
+ * Pods whose Job is gone are released from their finalizer under an `orphan:` key.
  */
 import { createActor, type Actor } from 'xstate';
 import pino, { type Logger } from 'pino';
 import { apiVersionOf } from '../../api/kinds.ts';
 import { objectKey } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
 import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
-import type { Store } from '../../store/types.ts';
-import { ActorHost } from '../host.ts';
-import { InspectionBus, stateValueToString } from '../inspection.ts';
+import type { ActorHost } from '../host.ts';
+import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { DEFAULT_EXPECTATIONS_TTL_MS, Expectations } from '../controller-kit/expectations.ts';
 import { controllerRefOf, isActive, isReady, rankForDeletion } from '../controller-kit/pods.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
@@ -36,12 +34,7 @@ import { effectiveCounts, holdsTrackingFinalizer, podsToRelease, tallyFinishedPo
 /** Work keys for pods to release from a Job that is gone. */
 const ORPHAN = 'orphan:';
 
-export interface JobControllerOptions {
-  store: Store;
-  registry: Registry;
-  events: EventSink;
-  bus?: InspectionBus;
-  logger?: Logger;
+export interface JobControllerOptions extends OwnerControllerOptions {
   /** Time and timers (tests: xstate's SimulatedClock). Default: the system clock. */
   clock?: ControllerClock;
   expectationsTtlMs?: number;
@@ -91,39 +84,25 @@ export class JobController {
         if (jobKey) this.queue.add(jobKey);
       },
     });
-    this.host = new ActorHost<KubeObject, JobActor>({
-      kind: 'Job',
-      informer: this.jobs,
-      bus: opts.bus ?? new InspectionBus(),
-      identity: (j) => ({ namespace: j.metadata?.namespace, name: j.metadata?.name ?? '', uid: j.metadata?.uid ?? '' }),
-      spawn: (j, inspect) =>
-        createActor(this.effects.machineFor({ kind: 'Job', apiVersion: apiVersionOf(JOBS), namespace: j.metadata?.namespace, name: j.metadata?.name ?? '', uid: j.metadata?.uid }), {
-          input: { finished: finishedCondition(j)?.type, suspended: jobSpec(j).suspend },
-          inspect,
-        }).start(),
-      update: () => undefined,
-      remove: (actor) => actor.stop(),
+    this.host = objectActors<JobActor>(JOBS, this.jobs, opts.bus, (j, inspect) => {
+      const ref = { kind: 'Job', apiVersion: apiVersionOf(JOBS), namespace: j.metadata?.namespace, name: j.metadata?.name ?? '', uid: j.metadata?.uid };
+      const input = { finished: finishedCondition(j)?.type, suspended: jobSpec(j).suspend };
+      return createActor(this.effects.machineFor(ref), { input, inspect }).start();
     });
   }
 
-  async start(): Promise<void> {
-    await this.pods.start();
-    await this.jobs.start();
-    this.queue.start();
+  start(): Promise<void> {
+    return startInOrder([this.pods, this.jobs], this.queue);
   }
 
   stop(): void {
-    this.queue.stop();
     this.wakeUps.cancelAll();
-    this.jobs.stop();
-    this.pods.stop();
-    this.host.stopAll();
+    stopAll(this.queue, [this.jobs, this.pods], this.host);
   }
 
   /** The Job machine's state (`running`, `complete`, ...), for tests and the UI. */
   stateOf(namespace: string, name: string): string | undefined {
-    const actor = this.host.get(objectKey(JOBS, namespace, name));
-    return actor ? stateValueToString(actor.getSnapshot().value) : undefined;
+    return actorState(this.host, JOBS, namespace, name);
   }
 
   /** True when no sync is queued or running (tests wait on it). */

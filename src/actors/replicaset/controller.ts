@@ -15,13 +15,10 @@ import { apiVersionOf } from '../../api/kinds.ts';
 import { objectKey, prefixFor } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import type { LabelSelector } from '../../api/selectors.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
 import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
 import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
-import type { Store } from '../../store/types.ts';
-import { ActorHost } from '../host.ts';
-import { InspectionBus, stateValueToString } from '../inspection.ts';
+import type { ActorHost } from '../host.ts';
+import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { ReplicaEffects, PODS } from './effects.ts';
 import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from '../controller-kit/expectations.ts';
 import { replicaMachine } from './machine.ts';
@@ -34,17 +31,11 @@ import { WorkQueue } from '../controller-kit/work-queue.ts';
 /** Most pods created or deleted in one sync (Kubernetes' BurstReplicas). */
 export const DEFAULT_BURST_REPLICAS = 500;
 
-export interface ReplicaControllerOptions {
+export interface ReplicaControllerOptions extends OwnerControllerOptions {
   kind: ReplicaKind;
-  store: Store;
-  registry: Registry;
-  events: EventSink;
-  bus?: InspectionBus;
-  logger?: Logger;
   now?: () => Date;
   burstReplicas?: number;
   expectationsTtlMs?: number;
-  workers?: number;
 }
 
 type ReplicaActor = Actor<typeof replicaMachine>;
@@ -85,34 +76,22 @@ export class ReplicaController {
       onUpdate: (old, pod, key) => this.podUpdated(old, pod, key),
       onDelete: (pod, key) => this.podDeleted(pod, key),
     });
-    this.host = new ActorHost<KubeObject, ReplicaActor>({
-      kind: this.kind.info.kind,
-      informer: this.owners,
-      bus: opts.bus ?? new InspectionBus(),
-      identity: (o) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '', uid: o.metadata?.uid ?? '' }),
-      spawn: (o, inspect) => createActor(replicaMachine, { input: { desired: replicaSpec(o).replicas, active: 0 }, inspect }).start(),
-      update: () => undefined,
-      remove: (actor) => actor.stop(),
-    });
+    this.host = objectActors<ReplicaActor>(this.kind.info, this.owners, opts.bus, (o, inspect) =>
+      createActor(replicaMachine, { input: { desired: replicaSpec(o).replicas, active: 0 }, inspect }).start(),
+    );
   }
 
-  async start(): Promise<void> {
-    await this.pods.start();
-    await this.owners.start();
-    this.queue.start();
+  start(): Promise<void> {
+    return startInOrder([this.pods, this.owners], this.queue);
   }
 
   stop(): void {
-    this.queue.stop();
-    this.owners.stop();
-    this.pods.stop();
-    this.host.stopAll();
+    stopAll(this.queue, [this.owners, this.pods], this.host);
   }
 
   /** The owner's machine state (`steady`, `scalingUp`, ...), for tests and the UI. */
   stateOf(namespace: string, name: string): string | undefined {
-    const actor = this.host.get(objectKey(this.kind.info, namespace, name));
-    return actor ? stateValueToString(actor.getSnapshot().value) : undefined;
+    return actorState(this.host, this.kind.info, namespace, name);
   }
 
   /** True when no sync is queued or running (tests wait on it). */
