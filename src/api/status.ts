@@ -54,7 +54,8 @@ export interface StatusDetails {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** ListMeta: only an expired list's `continue` (the token to carry on inconsistently) is ever set. */
+  metadata: { continue?: string };
   status: 'Failure';
   message: string;
   reason: StatusReason;

@@ -243,6 +243,51 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         expect(await store.count(`${p}items/`)).toBe(names.length - 1);
       });
 
+      it('reads pages as of an earlier revision: a snapshot that later writes do not change', async () => {
+        const first = await store.list(`${p}items/`, { limit: 3 });
+        const at = first.revision;
+        const keyOf = (n: string): string => `${p}items/${n}`;
+        // After the first page: a delete, an update, a create and a re-create, in range and out of it.
+        const m = (await store.get(keyOf('m')))!;
+        await store.update(keyOf('m'), 'm2', m.modRevision);
+        await store.delete(keyOf('y'));
+        await store.create(keyOf('n'), 'new');
+        await store.delete(keyOf('z'));
+        await store.create(keyOf('z'), 'z-again');
+        await store.create(`${p}itemsX/later`, 'outside');
+
+        const seen = [...first.items];
+        let last = first.items[first.items.length - 1]!.key;
+        for (;;) {
+          const page = await store.list(`${p}items/`, { limit: 2, startAfter: last, revision: at });
+          expect(page.revision).toBe(at);
+          seen.push(...page.items);
+          if (!page.more) break;
+          last = page.items[page.items.length - 1]!.key;
+        }
+        expect(seen.map((kv) => kv.key)).toEqual([...names].sort().map(keyOf));
+        expect(seen.map((kv) => kv.value)).toEqual([...names].sort());
+        expect(seen.every((kv) => kv.modRevision <= at)).toBe(true);
+        // The latest read shows the writes.
+        const now = await store.list(`${p}items/`);
+        expect(now.items.map((kv) => kv.value)).toEqual(['a', 'b', 'b0', 'c', 'c/d', 'm2', 'new', 'z-again']);
+      });
+
+      it('a read as of a revision leaves out writes still in flight', async () => {
+        const before = await store.list(`${p}items/`);
+        const writes = [store.create(`${p}items/w1`, '1'), store.delete(`${p}items/a`)];
+        const snapshot = await store.list(`${p}items/`, { revision: before.revision });
+        await Promise.all(writes);
+        expect(snapshot.items.map((kv) => kv.value)).toEqual([...names].sort());
+      });
+
+      it('fails a read as of a compacted revision with CompactedError', async () => {
+        const before = await store.list(`${p}items/`);
+        await store.create(`${p}items/later`, 'l');
+        await store.compact(await store.currentRevision());
+        await expect(store.list(`${p}items/`, { revision: before.revision })).rejects.toBeInstanceOf(CompactedError);
+      });
+
       it('gives a revision from which a watch misses nothing', async () => {
         const res = await store.list(`${p}items/`);
         const rec = recordWatch(store, `${p}items/`, { fromRevision: res.revision });

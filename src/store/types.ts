@@ -35,6 +35,12 @@ export interface ListOptions {
   limit?: number;
   /** Return keys strictly after this key (continuation of a paged list). */
   startAfter?: string;
+  /**
+   * Read the keys as they were at this revision (a consistent snapshot across pages, as
+   * Kubernetes' paged lists). CompactedError when compaction has removed that revision's history.
+   * Absent: the latest state.
+   */
+  revision?: number;
 }
 
 export interface ListResult {

@@ -1,18 +1,19 @@
 /**
  * list: the objects under a collection's prefix that match the selectors, in key order, paged by
  * `limit` + `continue`. Pages fill up to `limit` matching items (reading further store pages when
- * selectors filter some out). Every page reports the revision of the first one as the list's
- * resourceVersion, so a watch from there misses nothing; later pages show the objects as they
- * are when read (the store cannot read an old revision), a documented difference from
- * Kubernetes' snapshot pages.
+ * selectors filter some out). As in Kubernetes, every page is read at the revision of the first
+ * one, so the pages together are one consistent snapshot and a watch from that resourceVersion
+ * misses nothing. When compaction has removed that revision, the answer is 410 Expired carrying a
+ * continue token that goes on at the latest revision (an inconsistent list, as the message says).
  */
 import { apiVersionOf, type ResourceInfo } from '../../api/kinds.ts';
 import { prefixFor } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
+import { CompactedError } from '../../store/errors.ts';
 import { decodeObject, parseResourceVersion } from './codec.ts';
 import type { RegistryContext } from './context.ts';
-import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { decodeContinue, encodeContinue, type ContinueToken } from './continue-token.ts';
 import { compileSelection, type ObjectPredicate } from './selection.ts';
 import type { KubeList, ListOptions } from './types.ts';
 
@@ -25,10 +26,18 @@ export async function listObjects(ctx: RegistryContext, info: ResourceInfo, name
   await checkNotTooNew(ctx, opts.resourceVersion);
   const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
   const token = opts.continue ? decodeContinue(opts.continue, prefix) : undefined;
-  const page = limit
-    ? await readPage(ctx, prefix, match, limit, token?.start)
-    : { ...(await readAll(ctx, prefix, match)), lastKey: undefined, more: false };
-  const revision = token?.rv ?? page.revision;
+  // rv 0: the token of an expired list, which goes on at the latest revision.
+  const at = token?.rv ? token.rv : undefined;
+  let page: Page;
+  try {
+    page = limit
+      ? await readPage(ctx, prefix, match, limit, token?.start, at)
+      : { ...(await readAll(ctx, prefix, match)), lastKey: undefined, more: false };
+  } catch (err) {
+    if (!(err instanceof CompactedError) || !token) throw err;
+    throw continueExpired(token);
+  }
+  const revision = at ?? page.revision;
   const list: KubeList = {
     apiVersion: apiVersionOf(info),
     kind: info.listKind,
@@ -53,13 +62,21 @@ interface Page {
   more: boolean;
 }
 
-async function readPage(ctx: RegistryContext, prefix: string, match: ObjectPredicate, limit: number, startAfter: string | undefined): Promise<Page> {
+async function readPage(
+  ctx: RegistryContext,
+  prefix: string,
+  match: ObjectPredicate,
+  limit: number,
+  startAfter: string | undefined,
+  at: number | undefined,
+): Promise<Page> {
   const items: KubeObject[] = [];
   let revision: number | undefined;
   let lastKey: string | undefined;
   let cursor = startAfter;
   for (;;) {
-    const result = await ctx.store.list(prefix, { limit: Math.max(limit, STORE_PAGE), startAfter: cursor });
+    // The first store page fixes the revision; later ones read at it, so the page is one snapshot.
+    const result = await ctx.store.list(prefix, { limit: Math.max(limit, STORE_PAGE), startAfter: cursor, revision: revision ?? at });
     revision ??= result.revision;
     for (let i = 0; i < result.items.length; i++) {
       const kv = result.items[i];
@@ -72,6 +89,15 @@ async function readPage(ctx: RegistryContext, prefix: string, match: ObjectPredi
     if (!result.more || result.items.length === 0) return { items, revision, lastKey, more: false };
     cursor = result.items[result.items.length - 1].key;
   }
+}
+
+/** Kubernetes' answer to a continue token whose revision is compacted, with a token to go on inconsistently. */
+function continueExpired(token: ContinueToken): ApiError {
+  const err = ApiError.expired(
+    'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+  );
+  err.status.metadata.continue = encodeContinue({ rv: 0, start: token.start });
+  return err;
 }
 
 /**

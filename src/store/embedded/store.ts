@@ -12,6 +12,7 @@
  * once shown is never reused.
  */
 import {
+  CompactedError,
   ConflictError,
   KeyExistsError,
   LeaseNotFoundError,
@@ -33,6 +34,7 @@ import type {
   WatchHandler,
   WatchOptions,
 } from '../types.ts';
+import { readAsOf } from './as-of.ts';
 import { History } from './history.ts';
 import type { Commit, CommitSink, Journal } from './journal.ts';
 import type { Keyspace } from './keyspace.ts';
@@ -65,6 +67,8 @@ export class EmbeddedStore implements Store {
   private readonly hub: WatchHub;
   private readonly leases: LeaseTimers;
   private durableRevision: number;
+  /** Events applied to the keyspace but not yet durable (so not yet in the history), oldest first. */
+  private readonly pending: WatchEvent[] = [];
   /** Reads waiting for a revision to become durable, in nondecreasing revision order. */
   private barriers: Barrier[] = [];
   private closed = false;
@@ -98,6 +102,7 @@ export class EmbeddedStore implements Store {
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     this.assertUsable();
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    if (opts.revision !== undefined && opts.revision < this.keyspace.revision) return this.listAsOf(prefix, opts.revision, opts.startAfter, limit);
     const items: KeyValue[] = [];
     let more = false;
     for (const kv of this.keyspace.keysUnder(prefix, opts.startAfter)) {
@@ -110,6 +115,18 @@ export class EmbeddedStore implements Store {
     const revision = this.keyspace.revision;
     await this.settle();
     return { items, revision, more };
+  }
+
+  /**
+   * The range as of `revision`: now, with the changes after it undone — the durable ones from the
+   * history, the applied-but-not-yet-durable ones from `pending`.
+   */
+  private async listAsOf(prefix: string, revision: number, startAfter: string | undefined, limit: number): Promise<ListResult> {
+    if (revision < this.history.compactRevision) throw new CompactedError(revision, this.history.compactRevision);
+    const newer = [...this.history.since(revision), ...this.pending];
+    const page = readAsOf(this.keyspace.keysUnder(prefix, startAfter), newer, prefix, startAfter, limit);
+    await this.settle();
+    return { ...page, revision };
   }
 
   async count(prefix: string): Promise<number> {
@@ -259,6 +276,7 @@ export class EmbeddedStore implements Store {
 
   private commit(record: WalRecord): Promise<WatchEvent[]> {
     const events = this.keyspace.apply(record);
+    for (const ev of events) this.pending.push(ev);
     return new Promise((resolve, reject) => {
       this.journal.append(record, { events, resolve: () => resolve(events), reject });
     });
@@ -279,6 +297,8 @@ export class EmbeddedStore implements Store {
     const events: WatchEvent[] = [];
     for (const c of commits) for (const ev of c.events) events.push(ev);
     if (events.length > 0) {
+      // Commits become durable in the order they were applied: the oldest pending ones.
+      this.pending.splice(0, events.length);
       this.durableRevision = events[events.length - 1]!.kv.modRevision;
       this.history.append(events);
       this.hub.publish(events);

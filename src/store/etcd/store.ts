@@ -14,7 +14,7 @@ import {
   type IRequestOp,
   type ITxnResponse,
 } from 'etcd3';
-import { ConflictError, KeyExistsError, NotFoundError, StoreClosedError } from '../errors.ts';
+import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreClosedError } from '../errors.ts';
 import type {
   KeyValue,
   ListOptions,
@@ -133,8 +133,17 @@ export class EtcdStore implements Store {
     // Keys sort by bytes in etcd, so compare bytes: a continuation before the prefix starts at it.
     const resume = startAfter !== undefined && Buffer.compare(keyBytes(startAfter), keyBytes(prefix)) >= 0;
     const key = resume ? keyBytes(`${startAfter}\0`) : rangeStart(prefix);
-    const res = await this.call(() => this.client.kv.range({ key, range_end: prefixEnd(prefix), limit }));
-    return { items: res.kvs.map(toKeyValue), revision: int(res.header.revision), more: res.more };
+    const at = opts.revision;
+    let res;
+    try {
+      res = await this.call(() => this.client.kv.range({ key, range_end: prefixEnd(prefix), limit, ...(at ? { revision: at } : {}) }));
+    } catch (err) {
+      // etcd answers OutOfRange for a revision compaction removed (ErrCompacted); it does not say
+      // up to where, so the error names the requested revision as the known lower bound.
+      if (at && err instanceof GRPCOutOfRangeError) throw new CompactedError(at, at);
+      throw err;
+    }
+    return { items: res.kvs.map(toKeyValue), revision: at ?? int(res.header.revision), more: res.more };
   }
 
   async count(prefix: string): Promise<number> {
