@@ -248,6 +248,33 @@ describe('list', () => {
     await c.client.post('/api/v1/namespaces/paging/configmaps', configMap('cm-5', { i: '5' }, { parity: 'odd' }));
   });
 
+  it('resourceVersionMatch=Exact lists the collection as it was at that resourceVersion', async () => {
+    const created = await c.client.post<KubeObject>('/api/v1/namespaces/paging/configmaps', configMap('exact', { v: 'old' }));
+    const rv = String(created.body.metadata?.resourceVersion);
+    await c.client.patch('/api/v1/namespaces/paging/configmaps/exact', { data: { v: 'new' } }, 'application/merge-patch+json');
+    const url = (query: string): string => `/api/v1/namespaces/paging/configmaps?fieldSelector=metadata.name%3Dexact&${query}`;
+    const then = await c.client.get<KubeList>(url(`resourceVersion=${rv}&resourceVersionMatch=Exact`));
+    expect(then.status).toBe(200);
+    expect(then.body.metadata.resourceVersion).toBe(rv);
+    expect(then.body.items.map((i) => i.data)).toEqual([{ v: 'old' }]);
+    const now = await c.client.get<KubeList>(url(`resourceVersion=${rv}&resourceVersionMatch=NotOlderThan`));
+    expect(now.body.items.map((i) => i.data)).toEqual([{ v: 'new' }]);
+
+    for (const [query, message] of [
+      ['resourceVersionMatch=Exact', 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided'],
+      ['resourceVersion=0&resourceVersionMatch=Exact', 'resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'],
+    ]) {
+      const bad = await c.client.get<Status>(url(query!));
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toBe(message);
+    }
+    await c.store.compact(await c.store.currentRevision());
+    const gone = await c.client.get<Status>(url(`resourceVersion=${rv}&resourceVersionMatch=Exact`));
+    expect(gone.status).toBe(410);
+    expect(gone.body.reason).toBe('Expired');
+    await c.client.delete('/api/v1/namespaces/paging/configmaps/exact');
+  });
+
   it('filters by label and field selectors, and pages filtered lists', async () => {
     const odd = await c.client.get<KubeList>('/api/v1/namespaces/paging/configmaps?labelSelector=parity%3Dodd');
     expect(odd.body.items.map((i) => i.metadata?.name)).toEqual(['cm-1', 'cm-3', 'cm-5']);

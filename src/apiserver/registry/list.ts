@@ -5,6 +5,7 @@
  * one, so the pages together are one consistent snapshot and a watch from that resourceVersion
  * misses nothing. When compaction has removed that revision, the answer is 410 Expired carrying a
  * continue token that goes on at the latest revision (an inconsistent list, as the message says).
+ * `resourceVersionMatch=Exact` reads the whole list at the given resourceVersion.
  */
 import { apiVersionOf, type ResourceInfo } from '../../api/kinds.ts';
 import { prefixFor } from '../../api/metadata.ts';
@@ -23,19 +24,21 @@ const STORE_PAGE = 500;
 export async function listObjects(ctx: RegistryContext, info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList> {
   const prefix = prefixFor(info, namespace);
   const match = compileSelection(info, opts.labelSelector, opts.fieldSelector);
+  const exact = exactRevision(opts);
   await checkNotTooNew(ctx, opts.resourceVersion);
   const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
   const token = opts.continue ? decodeContinue(opts.continue, prefix) : undefined;
   // rv 0: the token of an expired list, which goes on at the latest revision.
-  const at = token?.rv ? token.rv : undefined;
+  const at = exact ?? (token?.rv ? token.rv : undefined);
   let page: Page;
   try {
     page = limit
       ? await readPage(ctx, prefix, match, limit, token?.start, at)
-      : { ...(await readAll(ctx, prefix, match)), lastKey: undefined, more: false };
+      : { ...(await readAll(ctx, prefix, match, at)), lastKey: undefined, more: false };
   } catch (err) {
-    if (!(err instanceof CompactedError) || !token) throw err;
-    throw continueExpired(token);
+    if (!(err instanceof CompactedError)) throw err;
+    if (token) throw continueExpired(token);
+    throw ApiError.expired(`too old resource version: ${err.requestedRevision} (${err.compactRevision})`);
   }
   const revision = at ?? page.revision;
   const list: KubeList = {
@@ -48,9 +51,9 @@ export async function listObjects(ctx: RegistryContext, info: ResourceInfo, name
   return list;
 }
 
-/** Every matching object under `prefix`, with the revision read at. */
-export async function readAll(ctx: RegistryContext, prefix: string, match: ObjectPredicate): Promise<{ items: KubeObject[]; revision: number }> {
-  const result = await ctx.store.list(prefix);
+/** Every matching object under `prefix` (as of revision `at`, else now), with the revision read at. */
+export async function readAll(ctx: RegistryContext, prefix: string, match: ObjectPredicate, at?: number): Promise<{ items: KubeObject[]; revision: number }> {
+  const result = await ctx.store.list(prefix, at === undefined ? {} : { revision: at });
   return { items: result.items.map(decodeObject).filter(match), revision: result.revision };
 }
 
@@ -89,6 +92,21 @@ async function readPage(
     if (!result.more || result.items.length === 0) return { items, revision, lastKey, more: false };
     cursor = result.items[result.items.length - 1].key;
   }
+}
+
+/**
+ * The revision a `resourceVersionMatch=Exact` list is read at, after Kubernetes' checks of the
+ * option (400 naming `resourceVersionMatch`); undefined for other lists.
+ */
+function exactRevision(opts: ListOptions): number | undefined {
+  const match = opts.resourceVersionMatch;
+  if (match === undefined) return undefined;
+  const forbidden = (why: string): ApiError => ApiError.badRequest(`resourceVersionMatch: Forbidden: ${why}`);
+  if (!opts.resourceVersion) throw forbidden('resourceVersionMatch is forbidden unless resourceVersion is provided');
+  if (opts.continue) throw forbidden('resourceVersionMatch is forbidden when continue is provided');
+  if (match !== 'Exact') return undefined;
+  if (opts.resourceVersion === '0') throw forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+  return parseResourceVersion(opts.resourceVersion);
 }
 
 /** Kubernetes' answer to a continue token whose revision is compacted, with a token to go on inconsistently. */
