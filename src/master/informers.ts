@@ -20,7 +20,7 @@ import type { Store } from '../store/types.ts';
 /** What components read from an informer: start/stop, the cache, handlers. */
 export type ObjectInformer = Pick<
   Informer<KubeObject>,
-  'start' | 'stop' | 'get' | 'list' | 'entries' | 'addHandlers' | 'hasSynced' | 'lastRevision'
+  'start' | 'stop' | 'get' | 'list' | 'entries' | 'addHandlers'
 >;
 
 interface Shared {
@@ -130,14 +130,6 @@ class InformerView implements ObjectInformer {
 
   entries(): [string, KubeObject][] {
     return this.informer?.entries() ?? [];
-  }
-
-  hasSynced(): Promise<void> {
-    return this.start();
-  }
-
-  get lastRevision(): number {
-    return this.informer?.lastRevision ?? 0;
   }
 
   private async attach(): Promise<void> {

@@ -6,39 +6,21 @@
 import { SimulatedClock } from 'xstate';
 import type { KubeObject } from '../../api/object.ts';
 import { Registry } from '../../apiserver/registry/registry.ts';
-import { openMemoryStore } from '../../store/embedded/index.ts';
-import type { Store } from '../../store/types.ts';
-import { RecordingEvents } from '../replicaset/test-support.ts';
+import { memoryRegistry, type MemoryRegistry } from '../replicaset/test-support.ts';
 import { PODS } from './effects.ts';
 
 export const NS = 'default';
 export const POD_TEMPLATE = { spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] } };
 
-export interface Fixture {
-  store: Store;
-  registry: Registry;
-  events: RecordingEvents;
+export interface Fixture extends MemoryRegistry {
   clock: SimulatedClock;
-  close(): Promise<void>;
 }
 
 export async function fixture(): Promise<Fixture> {
-  const store = await openMemoryStore();
   const clock = new SimulatedClock();
   clock.set(Date.parse('2024-06-01T00:00:00Z'));
   // Creation and deletion timestamps on the same simulated time the controllers read.
-  const registry = new Registry({ store, now: () => new Date(clock.now()) });
-  await registry.start([NS]);
-  return {
-    store,
-    registry,
-    events: new RecordingEvents(),
-    clock,
-    async close() {
-      registry.close();
-      await store.close();
-    },
-  };
+  return { ...(await memoryRegistry(() => new Date(clock.now()))), clock };
 }
 
 /** Pods controlled by the object with `uid`. */

@@ -37,31 +37,38 @@ export class RecordingEvents implements EventSink {
   }
 }
 
-export interface Fixture {
+/** A memory store and a Registry over it with the test namespace, stamping times from `now`. */
+export interface MemoryRegistry {
   store: Store;
   registry: Registry;
   events: RecordingEvents;
-  /** The Registry's clock: advances one second each time it is read. */
-  clock: () => Date;
   close(): Promise<void>;
 }
 
-export async function fixture(): Promise<Fixture> {
+export async function memoryRegistry(now: () => Date): Promise<MemoryRegistry> {
   const store = await openMemoryStore();
-  let t = Date.parse('2024-01-01T00:00:00Z');
-  const clock = (): Date => new Date((t += 1000));
-  const registry = new Registry({ store, now: clock });
+  const registry = new Registry({ store, now });
   await registry.start([NS]);
   return {
     store,
     registry,
     events: new RecordingEvents(),
-    clock,
     async close() {
       registry.close();
       await store.close();
     },
   };
+}
+
+export interface Fixture extends MemoryRegistry {
+  /** The Registry's clock: advances one second each time it is read. */
+  clock: () => Date;
+}
+
+export async function fixture(): Promise<Fixture> {
+  let t = Date.parse('2024-01-01T00:00:00Z');
+  const clock = (): Date => new Date((t += 1000));
+  return { ...(await memoryRegistry(clock)), clock };
 }
 
 /**
