@@ -317,6 +317,54 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       it('gives concurrent writes distinct revisions', async () => {
         const kvs = await Promise.all(Array.from({ length: 50 }, (_, i) => store.create(`${p}k${i}`, String(i))));
         expect(new Set(kvs.map((kv) => kv.modRevision)).size).toBe(50);
+        for (const kv of kvs) expect(await store.get(kv.key)).toEqual(kv);
+      });
+
+      it('lets a watch resume after any concurrent write and deliver exactly the later ones', async () => {
+        const created = await Promise.all(Array.from({ length: 20 }, (_, i) => store.create(`${p}k${i}`, `c${i}`)));
+        const updated = await Promise.all(created.map((kv, i) => store.update(kv.key, `u${i}`, kv.modRevision)));
+        const writes = [...created, ...updated].sort((a, b) => a.modRevision - b.modRevision);
+        for (const pivot of [0, 5, 19, 20, 33, 38]) {
+          const later = writes.slice(pivot + 1).map((kv) => `put ${kv.key}@${kv.modRevision}`);
+          const rec = recordWatch(store, p, { fromRevision: writes[pivot]!.modRevision });
+          await waitFor(() => rec.events.length >= later.length, `watch after write ${pivot}`);
+          expect(rec.events.map(summary)).toEqual(later);
+          rec.watch.close();
+        }
+      });
+
+      it('fails exactly the stale ones of concurrent updates, each with its current value', async () => {
+        const v1 = await Promise.all(Array.from({ length: 10 }, (_, i) => store.create(`${p}k${i}`, 'v1')));
+        const v2 = await Promise.all(v1.filter((_, i) => i % 2 === 0).map((kv) => store.update(kv.key, 'v2', kv.modRevision)));
+        const results = await Promise.allSettled(v1.map((kv) => store.update(kv.key, 'v3', kv.modRevision)));
+        results.forEach((r, i) => {
+          if (i % 2 === 1) return expect(r).toMatchObject({ status: 'fulfilled', value: { key: `${p}k${i}`, value: 'v3', version: 2 } });
+          expect(r.status).toBe('rejected');
+          const err = (r as PromiseRejectedResult).reason as ConflictError;
+          expect(err).toBeInstanceOf(ConflictError);
+          expect(err.current).toEqual(v2[i / 2]);
+        });
+      });
+
+      it('treats a revision the key never had as a conflict, though another key has it', async () => {
+        const [a, b] = await Promise.all([store.create(`${p}a`, 'a'), store.create(`${p}b`, 'b')]);
+        await expect(store.update(`${p}a`, 'x', b!.modRevision)).rejects.toBeInstanceOf(ConflictError);
+        await expect(store.update(`${p}b`, 'x', a!.modRevision)).rejects.toBeInstanceOf(ConflictError);
+        await expect(store.delete(`${p}a`, b!.modRevision)).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.get(`${p}a`)).toEqual(a);
+      });
+
+      it('keeps any string value, alone and among concurrent writes (empty, NUL first, non-ASCII)', async () => {
+        const values = ['', '\0', '\0x\0y', 'ünï', '{"a":1}'];
+        const alone = [];
+        for (const [i, value] of values.entries()) alone.push(await store.create(`${p}alone${i}`, value));
+        const together = await Promise.all(values.map((value, i) => store.create(`${p}together${i}`, value)));
+        for (const [i, value] of values.entries()) {
+          expect(await store.get(`${p}alone${i}`)).toMatchObject({ value, modRevision: alone[i]!.modRevision });
+          expect(await store.get(`${p}together${i}`)).toMatchObject({ value, modRevision: together[i]!.modRevision });
+          await store.update(`${p}together${i}`, `${value}!`, together[i]!.modRevision);
+        }
+        expect((await store.list(`${p}together`)).items.map((kv) => kv.value)).toEqual(values.map((v) => `${v}!`));
       });
 
       it('does not move the revision on failed writes', async () => {

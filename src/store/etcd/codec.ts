@@ -1,10 +1,11 @@
 /**
  * Conversions between etcd's wire shapes (Buffers, int64 as decimal strings) and the Store's
- * `KeyValue`. Revisions and lease ids fit in a JS number: revisions stay far below 2^53 and the
- * store grants leases with ids it picks below 2^53 (see lease.ts).
+ * `KeyValue`. Revisions and lease ids fit in a JS number: store revisions (etcd's × 1000) stay far
+ * below 2^53 and the store grants leases with ids it picks below 2^53 (see lease.ts).
  */
 import type { IEvent, IKeyValue } from 'etcd3';
 import type { KeyValue, WatchEvent } from '../types.ts';
+import { storeRevision, unframeValue } from './revisions.ts';
 
 export function keyBytes(key: string): Buffer {
   return Buffer.from(key, 'utf8');
@@ -37,13 +38,19 @@ export function int(value: string | number | undefined): number {
   return Number(value ?? 0);
 }
 
+/**
+ * A stored key as the Store shows it: the value without its frame, revisions as store revisions
+ * (revisions.ts). The create revision names the creating transaction (its last slot): the Store
+ * only compares it between lives of a key, and a key is created at most once per transaction.
+ */
 export function toKeyValue(kv: IKeyValue): KeyValue {
   const lease = int(kv.lease);
+  const { value, back } = unframeValue(kv.value);
   return {
     key: kv.key.toString('utf8'),
-    value: kv.value.toString('utf8'),
-    createRevision: int(kv.create_revision),
-    modRevision: int(kv.mod_revision),
+    value,
+    createRevision: storeRevision(int(kv.create_revision)),
+    modRevision: storeRevision(int(kv.mod_revision), back),
     version: int(kv.version),
     ...(lease !== 0 ? { lease } : {}),
   };

@@ -16,6 +16,7 @@ import {
 } from '../errors.ts';
 import type { Store, WatchEvent, WatchHandler } from '../types.ts';
 import { openEtcdStore } from './index.ts';
+import { etcdRevisionOf, SLOTS } from './revisions.ts';
 
 /** Collects what a watch delivers; `until` resolves as soon as a condition holds (no polling). */
 class Recorder implements WatchHandler {
@@ -157,7 +158,7 @@ describe.runIf(etcdTestsEnabled())('etcd store (1 member)', () => {
     const start = await store.currentRevision();
     const a1 = await store.create(`${p}a`, '1');
     const a2 = await store.update(`${p}a`, '2', a1.modRevision);
-    await store.create(`${p}b`, 'b');
+    const b = await store.create(`${p}b`, 'b');
     const gone = await store.delete(`${p}a`);
     const all = new Recorder();
     const one = new Recorder();
@@ -168,7 +169,7 @@ describe.runIf(etcdTestsEnabled())('etcd store (1 member)', () => {
     expect(all.events.map((e) => [e.type, e.kv.key, e.kv.modRevision])).toEqual([
       ['put', `${p}a`, a1.modRevision],
       ['put', `${p}a`, a2.modRevision],
-      ['put', `${p}b`, a2.modRevision + 1],
+      ['put', `${p}b`, b.modRevision],
       ['delete', `${p}a`, gone.modRevision],
     ]);
     expect(all.events[1]?.prevKv).toEqual(a1);
@@ -236,6 +237,43 @@ describe.runIf(etcdTestsEnabled())('etcd store (1 member)', () => {
     await store.revokeLease(other);
     expect(await store.get(`${p}b`)).toBeUndefined();
     await expect(store.revokeLease(other)).rejects.toBeInstanceOf(LeaseNotFoundError);
+  });
+
+  it('commits concurrent writes as one etcd transaction; a failed compare or lease fails only its own write', async () => {
+    prefix();
+    const created = await Promise.all(Array.from({ length: 50 }, (_, i) => store.create(`${p}k${i}`, String(i))));
+    const revisions = created.map((kv) => kv.modRevision);
+    expect(new Set(revisions.map(etcdRevisionOf)).size).toBe(1);
+    // The last write of the transaction is the etcd revision itself: what the store reports now.
+    expect(Math.max(...revisions)).toBe(await store.currentRevision());
+    expect(Math.min(...revisions)).toBe(Math.max(...revisions) - 49);
+
+    const lease = await store.grantLease(60);
+    await store.revokeLease(lease);
+    const mixed = await Promise.allSettled([
+      store.update(`${p}k0`, 'new', created[0]!.modRevision),
+      store.create(`${p}k1`, 'exists'),
+      store.update(`${p}k2`, 'stale', created[3]!.modRevision),
+      store.create(`${p}fresh`, 'f'),
+      store.create(`${p}leased`, 'l', { lease }),
+      store.update(`${p}missing`, 'm', created[4]!.modRevision),
+    ]);
+    expect(mixed.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as Error).constructor.name))).toEqual([
+      'ok',
+      'KeyExistsError',
+      'ConflictError',
+      'ok',
+      'LeaseNotFoundError',
+      'NotFoundError',
+    ]);
+    const [k0, , , fresh] = mixed.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    expect(etcdRevisionOf(k0!.modRevision)).toBe(etcdRevisionOf(fresh!.modRevision));
+    expect(await store.get(`${p}k0`)).toEqual(k0);
+    expect(await store.get(`${p}k2`)).toEqual(created[2]);
+    expect(await store.get(`${p}leased`)).toBeUndefined();
+    // etcd holds the write's place in its transaction before the value; reads never show it.
+    expect(k0!.modRevision % SLOTS).not.toBe(0);
+    expect((await store.list(`${p}k0`)).items[0]?.value).toBe('new');
   });
 
   it('close fails open watches with StoreClosedError and later calls too', async () => {

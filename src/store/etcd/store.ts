@@ -1,8 +1,9 @@
 /**
  * The Store contract on a real etcd cluster. Every conditional write is one plain etcd
  * transaction (`if compares then ops else range`) – no STM, whose default isolation misreports
- * conflicts with etcd3 1.1 – so a write is one raft round trip and its answer is exact.
- * A key's `modRevision` is etcd's mod_revision; the store revision is etcd's header revision.
+ * conflicts with etcd3 1.1 – so its answer is exact. Creates and updates issued together share
+ * one transaction (write-batch.ts); store revisions number the writes inside an etcd revision
+ * (revisions.ts).
  */
 import {
   CompareResult,
@@ -31,21 +32,26 @@ import type {
 import { int, keyBytes, prefixEnd, rangeStart, toKeyValue } from './codec.ts';
 import { toStoreError } from './errors.ts';
 import { grantLease, keepAliveOnce, revokeLease } from './lease.ts';
+import { etcdRevisionOf, frameValue, isAtRevision, storeRevision } from './revisions.ts';
 import { EtcdWatch, type EtcdWatchTimings } from './watch.ts';
+import { DEFAULT_BATCH_LIMITS, PutBatcher, type BatchLimits, type QueuedPut } from './write-batch.ts';
 
 /** A single key no kactus object uses, read to learn the current revision cheaply. */
 const REVISION_PROBE_KEY = Buffer.from([0]);
 
-function modEquals(key: string, revision: number): ICompare {
-  return { key: keyBytes(key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: revision };
+function keyAbsent(key: string): ICompare {
+  return { key: keyBytes(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 };
 }
 
-function keyExists(key: string): ICompare {
-  return { key: keyBytes(key), target: CompareTarget.Version, result: CompareResult.Greater, version: 0 };
+/** Compares that hold iff `key` is at store revision `revision`; 0 (or less) never holds for a present key. */
+function keyAt(key: string, revision: number): ICompare[] {
+  if (revision > 0) return isAtRevision(key, revision);
+  const exists: ICompare = { key: keyBytes(key), target: CompareTarget.Version, result: CompareResult.Greater, version: 0 };
+  return [exists, { key: keyBytes(key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: 0 }];
 }
 
-function putOp(key: string, value: string, lease: number | undefined): IRequestOp {
-  return { request_put: { key: keyBytes(key), value: keyBytes(value), lease: lease ?? 0, prev_kv: true } };
+function putOp(key: string, value: Buffer, lease: number | undefined): IRequestOp {
+  return { request_put: { key: keyBytes(key), value, lease: lease ?? 0, prev_kv: true } };
 }
 
 function deleteOp(key: string): IRequestOp {
@@ -56,12 +62,12 @@ function readOp(key: string): IRequestOp {
   return { request_range: { key: keyBytes(key) } };
 }
 
-/** The KeyValue a put at `revision` produced, given the value it replaced (if any). */
+/** The KeyValue a put at `revision` (a store revision) produced, given the value it replaced (if any). */
 function written(key: string, value: string, revision: number, lease: number | undefined, prev?: IKeyValue): KeyValue {
   return {
     key,
     value,
-    createRevision: prev ? int(prev.create_revision) : revision,
+    createRevision: prev ? storeRevision(int(prev.create_revision)) : storeRevision(etcdRevisionOf(revision)),
     modRevision: revision,
     version: prev ? int(prev.version) + 1 : 1,
     ...(lease ? { lease } : {}),
@@ -73,16 +79,25 @@ function deleted(prev: IKeyValue, revision: number): KeyValue {
   return { ...toKeyValue(prev), modRevision: revision };
 }
 
-/** The failure branch of a CAS reads the key back: absent -> NotFound, else Conflict. */
-function casFailure(key: string, expectedRevision: number, res: ITxnResponse): Error {
-  const current = res.responses[0]?.response_range.kvs[0];
-  return current ? new ConflictError(key, expectedRevision, toKeyValue(current)) : new NotFoundError(key);
+/** Why a write expecting `key` at `expectedRevision` (undefined: absent) could not be applied to `current`, if it could not. */
+function compareFailure(key: string, expectedRevision: number | undefined, current: KeyValue | undefined): Error | undefined {
+  if (expectedRevision === undefined) return current ? new KeyExistsError(key) : undefined;
+  if (!current) return new NotFoundError(key);
+  return current.modRevision === expectedRevision ? undefined : new ConflictError(key, expectedRevision, current);
+}
+
+/** The value a failure branch's read of one key returned. */
+function readBack(res: ITxnResponse, i: number): KeyValue | undefined {
+  const kv = res.responses[i]?.response_range.kvs[0];
+  return kv ? toKeyValue(kv) : undefined;
 }
 
 export interface EtcdStoreTimings {
   /** Deadline of each unary etcd call. */
   requestTimeoutMs: number;
   watch: EtcdWatchTimings;
+  /** Bounds of one transaction of grouped writes (default: etcd's defaults). */
+  batch?: BatchLimits;
 }
 
 /** The header revision of an etcd response, if it carries one. */
@@ -103,11 +118,14 @@ export class EtcdStore implements Store {
    */
   private seenRevision = 0;
   private readonly watches = new Set<EtcdWatch>();
+  private readonly batcher: PutBatcher;
 
   constructor(
     private readonly client: Etcd3,
     private readonly timings: EtcdStoreTimings,
-  ) {}
+  ) {
+    this.batcher = new PutBatcher((puts) => this.commit(puts), timings.batch ?? DEFAULT_BATCH_LIMITS);
+  }
 
   /** Run one etcd call, translating its errors to StoreErrors. */
   private async call<T>(fn: () => Promise<T>, lease?: number): Promise<T> {
@@ -136,14 +154,16 @@ export class EtcdStore implements Store {
     const at = opts.revision;
     let res;
     try {
-      res = await this.call(() => this.client.kv.range({ key, range_end: prefixEnd(prefix), limit, ...(at ? { revision: at } : {}) }));
+      // A revision inside a transaction of grouped writes reads the whole transaction (they are one etcd revision).
+      const revision = at ? { revision: etcdRevisionOf(at) } : {};
+      res = await this.call(() => this.client.kv.range({ key, range_end: prefixEnd(prefix), limit, ...revision }));
     } catch (err) {
       // etcd answers OutOfRange for a revision compaction removed (ErrCompacted); it does not say
       // up to where, so the error names the requested revision as the known lower bound.
       if (at && err instanceof GRPCOutOfRangeError) throw new CompactedError(at, at);
       throw err;
     }
-    return { items: res.kvs.map(toKeyValue), revision: at ?? int(res.header.revision), more: res.more };
+    return { items: res.kvs.map(toKeyValue), revision: at ?? storeRevision(int(res.header.revision)), more: res.more };
   }
 
   async count(prefix: string): Promise<number> {
@@ -153,54 +173,69 @@ export class EtcdStore implements Store {
     return int(res.count);
   }
 
-  async create(key: string, value: string, opts: PutOptions = {}): Promise<KeyValue> {
-    const absent: ICompare = {
-      key: keyBytes(key),
-      target: CompareTarget.Create,
-      result: CompareResult.Equal,
-      create_revision: 0,
-    };
-    const res = await this.call(
-      () => this.client.kv.txn({ compare: [absent], success: [putOp(key, value, opts.lease)], failure: [] }),
-      opts.lease,
-    );
-    if (!res.succeeded) throw new KeyExistsError(key);
-    return written(key, value, int(res.header.revision), opts.lease);
+  create(key: string, value: string, opts: PutOptions = {}): Promise<KeyValue> {
+    return this.enqueue(key, value, undefined, opts.lease, 1);
   }
 
-  async update(key: string, value: string, expectedRevision: number, opts: PutOptions = {}): Promise<KeyValue> {
-    const res = await this.call(
-      () =>
-        this.client.kv.txn({
-          // keyExists: with expectedRevision 0 an absent key would otherwise match and be created.
-          compare: [keyExists(key), modEquals(key, expectedRevision)],
-          success: [putOp(key, value, opts.lease)],
-          failure: [readOp(key)],
-        }),
-      opts.lease,
+  update(key: string, value: string, expectedRevision: number, opts: PutOptions = {}): Promise<KeyValue> {
+    return this.enqueue(key, value, expectedRevision, opts.lease, keyAt(key, expectedRevision).length);
+  }
+
+  private enqueue(key: string, value: string, expectedRevision: number | undefined, lease: number | undefined, compares: number): Promise<KeyValue> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    return new Promise((resolve, reject) => this.batcher.submit({ key, value, expectedRevision, lease, compares, resolve, reject }));
+  }
+
+  /**
+   * One transaction for a batch of puts: if every compare holds, every put (the last at back 0);
+   * else read every key back. A failed transaction answers the puts whose compares failed, as
+   * their own transactions would have at that revision, and retries the rest.
+   */
+  private commit(puts: QueuedPut[]): void {
+    const last = puts.length - 1;
+    const compare = puts.flatMap((p) => (p.expectedRevision === undefined ? [keyAbsent(p.key)] : keyAt(p.key, p.expectedRevision)));
+    const success = puts.map((p, i) => putOp(p.key, frameValue(p.value, last - i), p.lease));
+    const failure = puts.map((p) => readOp(p.key));
+    this.call(() => this.client.kv.txn({ compare, success, failure }), puts[0]?.lease).then(
+      (res) => {
+        if (res.succeeded) {
+          const revision = int(res.header.revision);
+          puts.forEach((p, i) =>
+            p.resolve(written(p.key, p.value, storeRevision(revision, last - i), p.lease, res.responses[i]?.response_put.prev_kv)),
+          );
+          return;
+        }
+        const retry = puts.filter((p, i) => {
+          const err = compareFailure(p.key, p.expectedRevision, readBack(res, i));
+          if (err) p.reject(err);
+          return !err;
+        });
+        if (retry.length < puts.length) this.batcher.retry(retry);
+        else for (const p of retry) p.reject(new Error(`etcd refused a transaction whose compares all hold on re-read (${p.key})`));
+      },
+      (err: unknown) => {
+        for (const p of puts) p.reject(err);
+      },
     );
-    if (!res.succeeded) throw casFailure(key, expectedRevision, res);
-    const prev = res.responses[0]?.response_put.prev_kv;
-    return written(key, value, int(res.header.revision), opts.lease, prev);
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
-    const compare = [keyExists(key), ...(expectedRevision === undefined ? [] : [modEquals(key, expectedRevision)])];
+    const compare = expectedRevision === undefined ? [] : keyAt(key, expectedRevision);
     const res = await this.call(() =>
       this.client.kv.txn({ compare, success: [deleteOp(key)], failure: [readOp(key)] }),
     );
-    if (!res.succeeded) throw casFailure(key, expectedRevision ?? 0, res);
+    if (!res.succeeded) throw compareFailure(key, expectedRevision, readBack(res, 0)) ?? new NotFoundError(key);
     const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
     if (!prev) throw new NotFoundError(key);
-    return deleted(prev, int(res.header.revision));
+    return deleted(prev, storeRevision(int(res.header.revision)));
   }
 
   async txn(compares: TxnCompare[], ops: TxnOp[]): Promise<TxnResult> {
-    const compare = compares.map((c) => modEquals(c.key, c.modRevision));
-    const success = ops.map((op) => (op.type === 'put' ? putOp(op.key, op.value, op.lease) : deleteOp(op.key)));
+    const compare = compares.flatMap((c) => (c.modRevision === 0 ? [keyAbsent(c.key)] : keyAt(c.key, c.modRevision)));
+    const success = ops.map((op) => (op.type === 'put' ? putOp(op.key, frameValue(op.value, 0), op.lease) : deleteOp(op.key)));
     const leases = ops.flatMap((op) => (op.type === 'put' && op.lease ? [op.lease] : []));
     const res = await this.call(() => this.client.kv.txn({ compare, success, failure: [] }), leases[0]);
-    const revision = int(res.header.revision);
+    const revision = storeRevision(int(res.header.revision));
     if (!res.succeeded) return { succeeded: false, revision, results: [] };
     const results = ops.map((op, i) => {
       const response = res.responses[i];
@@ -217,7 +252,7 @@ export class EtcdStore implements Store {
       return { close: () => undefined };
     }
     const range = opts.exact ? { key: keyBytes(prefix) } : { key: rangeStart(prefix), rangeEnd: prefixEnd(prefix) };
-    const from = opts.fromRevision ?? this.seenRevision;
+    const from = opts.fromRevision ?? storeRevision(this.seenRevision);
     const watch = new EtcdWatch(this.client, range, from, handler, this.timings.watch, (w) =>
       this.watches.delete(w),
     );
@@ -239,13 +274,13 @@ export class EtcdStore implements Store {
 
   async currentRevision(): Promise<number> {
     const res = await this.call(() => this.client.kv.range({ key: REVISION_PROBE_KEY, count_only: true }));
-    return int(res.header.revision);
+    return storeRevision(int(res.header.revision));
   }
 
   async compact(revision: number): Promise<void> {
     try {
       // physical: return only once the history is gone, so old watches fail from now on.
-      await this.call(() => this.client.kv.compact({ revision, physical: true }));
+      await this.call(() => this.client.kv.compact({ revision: etcdRevisionOf(revision), physical: true }));
     } catch (err) {
       // OutOfRange: already compacted past `revision` (a no-op), or a future revision (an error).
       if (!(err instanceof GRPCOutOfRangeError) || revision > (await this.currentRevision())) throw err;
@@ -255,6 +290,7 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.batcher.drain(new StoreClosedError());
     for (const watch of [...this.watches]) watch.fail(new StoreClosedError());
     this.client.close();
   }

@@ -7,8 +7,9 @@
  */
 import { EtcdWatchStreamEnded, type Etcd3, type IDuplexStream, type IWatchRequest, type IWatchResponse } from 'etcd3';
 import { CompactedError, StoreUnavailableError } from '../errors.ts';
-import type { Watch, WatchEvent, WatchHandler } from '../types.ts';
+import type { Watch, WatchHandler } from '../types.ts';
 import { int, toWatchEvent } from './codec.ts';
+import { etcdRevisionAfter, storeRevision } from './revisions.ts';
 import { isUnavailable, toStoreError } from './errors.ts';
 
 type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
@@ -29,7 +30,7 @@ export interface EtcdWatchTimings {
 
 export class EtcdWatch implements Watch {
   private stream: WatchStream | undefined;
-  /** Every event with a revision <= this has been delivered. */
+  /** Every event with a (store) revision <= this has been delivered. */
   private lastRevision: number;
   private finished = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -89,8 +90,9 @@ export class EtcdWatch implements Watch {
       create_request: {
         key: this.range.key,
         ...(this.range.rangeEnd ? { range_end: this.range.rangeEnd } : {}),
-        // Also after a reconnect: resume right after the last delivered revision.
-        start_revision: this.lastRevision + 1,
+        // Also after a reconnect: resume right after the last delivered revision. That may be
+        // inside an etcd revision (grouped writes), whose delivered events are skipped below.
+        start_revision: etcdRevisionAfter(this.lastRevision),
         prev_kv: true,
         progress_notify: true,
       },
@@ -103,7 +105,7 @@ export class EtcdWatch implements Watch {
       const compactRevision = int(res.compact_revision);
       this.fail(
         compactRevision > 0
-          ? new CompactedError(this.lastRevision, compactRevision)
+          ? new CompactedError(this.lastRevision, storeRevision(compactRevision))
           : new StoreUnavailableError(`etcd canceled the watch: ${res.cancel_reason}`),
       );
       return;
@@ -111,7 +113,7 @@ export class EtcdWatch implements Watch {
     this.failingSince = undefined;
     this.retryDelayMs = this.timings.retryDelayMs;
     if (res.created) return;
-    const headerRevision = int(res.header.revision);
+    const headerRevision = storeRevision(int(res.header.revision));
     if (res.events.length === 0) {
       // A progress notification: etcd has sent this watcher everything up to the header revision.
       // (A watch that starts ahead of the store may hear of an older one: never report backwards.)
@@ -120,16 +122,11 @@ export class EtcdWatch implements Watch {
       deliver(() => this.handler.onProgress?.(headerRevision));
       return;
     }
-    const events: WatchEvent[] = [];
-    let newest = this.lastRevision;
-    for (const raw of res.events) {
-      const event = toWatchEvent(raw);
-      // Defensive de-duplication across reconnects: never deliver a revision twice.
-      if (event.kv.modRevision <= this.lastRevision) continue;
-      events.push(event);
-      newest = Math.max(newest, event.kv.modRevision);
-    }
-    this.lastRevision = newest;
+    // A response holds whole etcd revisions; order the writes inside one by their store revision.
+    const all = res.events.map(toWatchEvent).sort((a, b) => a.kv.modRevision - b.kv.modRevision);
+    // Resuming inside an etcd revision (or across a reconnect): never deliver a revision twice.
+    const events = all.filter((event) => event.kv.modRevision > this.lastRevision);
+    this.lastRevision = events.at(-1)?.kv.modRevision ?? this.lastRevision;
     if (events.length > 0) deliver(() => this.handler.onEvents(events));
   }
 
