@@ -53,9 +53,9 @@ export class ApiClient {
     const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
     const token = opts.token === undefined ? this.token : opts.token;
     if (token !== null) headers.Authorization = `Bearer ${token}`;
-    let payload: string | undefined;
+    let payload: string | Buffer | undefined;
     if (opts.body !== undefined) {
-      payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      payload = typeof opts.body === 'string' || Buffer.isBuffer(opts.body) ? opts.body : JSON.stringify(opts.body);
       headers['Content-Type'] = opts.contentType ?? 'application/json';
       // Node sends DELETE bodies without chunking: the length must be explicit.
       headers['Content-Length'] = String(Buffer.byteLength(payload));

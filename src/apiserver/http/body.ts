@@ -5,12 +5,13 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from '../../api/status.ts';
+import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.ts';
 
 /** Largest request body accepted, as Kubernetes' default. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** Media types object bodies may use. */
-export const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml'] as const;
+/** Media types object bodies may use (protobuf: for the kinds kubectl create sends that way, see protobuf.ts). */
+export const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE] as const;
 
 /** Reads the whole body; 413 past the limit. */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
@@ -30,9 +31,10 @@ export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** Decodes an object body (JSON or YAML); 415 for other media types, 400 for malformed ones. */
+/** Decodes an object body (JSON, YAML or Kubernetes protobuf); 415 for other media types, 400 for malformed ones. */
 export function decodeObjectBody(contentType: string | undefined, body: Buffer): Record<string, unknown> {
   const mediaType = mediaTypeOf(contentType) || 'application/json';
+  if (mediaType === PROTOBUF_MEDIA_TYPE) return decodeProtobufObject(body);
   let value: unknown;
   const text = body.toString('utf8');
   if (mediaType === 'application/json') {
