@@ -12,9 +12,10 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { NodeMetricsReporter } from '../src/metrics/collector.ts';
+import { ExecError, serveExec, type RunningExec } from '../src/net/exec.ts';
 import { LogsError, serveLogs } from '../src/net/logs.ts';
 import { HEARTBEAT_INTERVAL_MS } from '../src/net/protocols.ts';
-import { checkMessage, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
+import { checkMessage, type ExecRequest, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
 import type { Envelope } from '../src/net/codec.ts';
 import { checkMasterAddresses, MasterLink } from './master-link.ts';
@@ -22,7 +23,7 @@ import { HOLLOW_CAPACITY, hostCapacity, nodeAddresses, nodeInfo, runtimeAnswers 
 import { Outbox } from './outbox.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { openRuntime } from './runtime/open.ts';
-import { ContainerNotFoundError } from './runtime/errors.ts';
+import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from './runtime/errors.ts';
 import type { ContainerRuntime, RuntimeName } from './runtime/types.ts';
 
 /** The address pods and the node are reached at: everything stays on loopback. */
@@ -142,15 +143,15 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     }
   }
 
-  const stopServingLogs = await serveLogs(mesh, {
-    isAdmitted: (peer) => link.masterPeers.has(peer.toString()),
-    open: (req) => openContainerLog(runtime, workers, req),
-  });
+  const isAdmitted = (peer: { toString(): string }): boolean => link.masterPeers.has(peer.toString());
+  const stopServingLogs = await serveLogs(mesh, { isAdmitted, open: (req) => openContainerLog(runtime, workers, req) });
+  const stopServingExec = await serveExec(mesh, { isAdmitted, open: (req) => openContainerExec(runtime, workers, req) });
 
   try {
     await workers.loadLeftovers();
     await link.start();
   } catch (err) {
+    await stopServingExec();
     await stopServingLogs();
     await link.close();
     await workers.close(true);
@@ -171,6 +172,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     async close(closeOpts = {}) {
       clearInterval(timer);
       await reporter.stop();
+      await stopServingExec();
       await stopServingLogs();
       await link.close();
       await workers.close(closeOpts.keepContainers === true);
@@ -196,6 +198,21 @@ async function openContainerLog(runtime: ContainerRuntime, workers: PodWorkers, 
     });
   } catch (err) {
     if (err instanceof ContainerNotFoundError) throw new LogsError(404, `container "${req.container}" in pod "${req.name}" is gone`);
+    throw err;
+  }
+}
+
+/** Runs a command in a container for the master: 404 when it is not on this node, 400 when it cannot run one now. */
+async function openContainerExec(runtime: ContainerRuntime, workers: PodWorkers, req: ExecRequest): Promise<RunningExec> {
+  const who = `container "${req.container}" in pod "${req.name}"`;
+  const id = workers.containerId(req.uid, req.container, false);
+  if (!id) throw new ExecError(404, `${who} not found on this node`);
+  try {
+    return await runtime.exec(id, { command: req.command, stdin: req.stdin, tty: req.tty });
+  } catch (err) {
+    if (err instanceof ContainerNotFoundError) throw new ExecError(404, `${who} is gone`);
+    if (err instanceof ContainerNotRunningError) throw new ExecError(400, `${who} is not running`);
+    if (err instanceof ExecNotSupportedError) throw new ExecError(400, err.message);
     throw err;
   }
 }

@@ -2,19 +2,20 @@
  * One conformance suite for every ContainerRuntime: the behaviour the pod worker relies on.
  * Each runtime's test file calls `runtimeConformance(name, makeHarness)`. Checks that need a
  * command to really run (files, output, signals) are gated on `capabilities.executes`, which the
- * hollow runtime lacks; everything else (lifecycle, exit codes, re-adoption, images, errors)
- * holds for all three.
+ * hollow runtime lacks (and with them exec: hollow answers ExecNotSupportedError); everything
+ * else (lifecycle, exit codes, re-adoption, images, errors) holds for all three.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ContainerNotFoundError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
-import type { ContainerRuntime, ContainerSpec, ContainerStatus, HostVolume, PodRef, RuntimeEvent } from './types.ts';
+import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import type { ContainerRuntime, ContainerSpec, ContainerStatus, ExecProcess, HostVolume, PodRef, RuntimeEvent } from './types.ts';
 
 export interface ConformanceCapabilities {
-  /** Commands really run: files, output and signal handling can be checked. */
+  /** Commands really run: files, output, signal handling and exec can be checked. */
   executes: boolean;
   /** Containers keep running when their runtime instance is closed and another opened (Docker); otherwise they are found exited. */
   containersSurviveReopen: boolean;
@@ -40,6 +41,31 @@ export async function readAll(stream: Readable): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
   return text;
+}
+
+/** Read a stream to its end as bytes. */
+export async function readBytes(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks);
+}
+
+/** Read a stream until its text contains `text`; the iterator returned reads on from there. */
+export async function readUntil(stream: Readable, text: string): Promise<AsyncIterator<unknown>> {
+  const chunks = stream[Symbol.asyncIterator]();
+  let seen = '';
+  while (!seen.includes(text)) {
+    const next = await chunks.next();
+    if (next.done === true) throw new Error(`stream ended before ${JSON.stringify(text)}; read ${JSON.stringify(seen)}`);
+    seen += String(next.value);
+  }
+  return chunks;
+}
+
+/** An exec's stdout and stderr (empty without one) read to their ends, and its exit code. */
+export async function execResult(exec: ExecProcess): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const [stdout, stderr] = await Promise.all([readAll(exec.stdout), exec.stderr ? readAll(exec.stderr) : '']);
+  return { stdout, stderr, exitCode: await exec.exitCode };
 }
 
 /** Wait until a container has exited and return its status. */
@@ -79,6 +105,10 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
       const id = await runtime.createContainer(sandboxId, s, volumes);
       await runtime.startContainer(id);
       return id;
+    };
+    const runForever = async (extra: Partial<ContainerSpec> = {}, volumes: HostVolume[] = []): Promise<string> => {
+      const { sandboxId } = await runtime.createSandbox(newPod());
+      return run(sandboxId, spec('main', ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.05; done'], extra), volumes);
     };
     const emptyDir = async (): Promise<HostVolume> => {
       const dir = await mkdtemp(join(tmpdir(), 'kactus-emptydir-'));
@@ -196,6 +226,110 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
       const slow = await run(sandboxId, spec('slow', ['sh', '-c', 'echo first; sleep 0.5; echo second']));
       const followed = await readAll(await runtime.logs(slow, { follow: true }));
       expect(followed).toBe('first\nsecond\n');
+    });
+
+    it('execs a command in a running container, with the container\'s env, workingDir and volumes', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const volume = await emptyDir();
+      const id = await runForever({ env: { GREETING: 'hello world' }, workingDir: '/tmp', volumeMounts: [{ name: 'data', mountPath: '/data' }] }, [volume]);
+
+      const echo = await runtime.exec(id, { command: ['echo', 'hi'], stdin: false, tty: false });
+      expect(echo.stdin).toBeUndefined();
+      expect(await execResult(echo)).toEqual({ stdout: 'hi\n', stderr: '', exitCode: 0 });
+
+      const context = await runtime.exec(id, { command: ['sh', '-c', 'echo "$GREETING"; pwd; echo written > /data/f'], stdin: false, tty: false });
+      expect(await execResult(context)).toEqual({ stdout: 'hello world\n/tmp\n', stderr: '', exitCode: 0 });
+      expect(await readFile(join(volume.hostPath, 'f'), 'utf8')).toBe('written\n');
+    });
+
+    it('keeps an exec\'s stdout and stderr apart and reports its exit code', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const id = await runForever();
+      const exec = await runtime.exec(id, { command: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdin: false, tty: false });
+      expect(await execResult(exec)).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
+
+      // A command that cannot run is the command's failure (126/127 and a message), not exec's.
+      const missing = await execResult(await runtime.exec(id, { command: ['kactus-no-such-command'], stdin: false, tty: false }));
+      expect([126, 127]).toContain(missing.exitCode);
+      expect(missing.stdout + missing.stderr).toContain('kactus-no-such-command');
+    });
+
+    it('passes stdin to an exec, and ending it is EOF for the command', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const id = await runForever();
+      const cat = await runtime.exec(id, { command: ['cat'], stdin: true, tty: false });
+      const result = execResult(cat);
+      cat.stdin!.write('data\n');
+      cat.stdin!.end();
+      expect(await result).toEqual({ stdout: 'data\n', stderr: '', exitCode: 0 });
+
+      // What `kubectl cp` does: a binary stream, larger than any buffer, back out unchanged.
+      const payload = randomBytes(4 * 1024 * 1024 + 17);
+      const copy = await runtime.exec(id, { command: ['cat'], stdin: true, tty: false });
+      const copied = readBytes(copy.stdout);
+      copy.stdin!.end(payload);
+      expect((await copied).equals(payload)).toBe(true);
+      expect(await copy.exitCode).toBe(0);
+
+      // Input the command never reads is dropped, not an error.
+      const early = await runtime.exec(id, { command: ['sh', '-c', 'exit 3'], stdin: true, tty: false });
+      expect(await execResult(early)).toMatchObject({ exitCode: 3 });
+      await new Promise<void>((resolve, reject) => early.stdin!.write('late\n', (err) => (err ? reject(err) : resolve())));
+      early.stdin!.end();
+    });
+
+    it('runs an exec on a terminal: one output stream, no stderr, resize, and EOF when stdin ends', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const id = await runForever();
+      const both = await runtime.exec(id, { command: ['sh', '-c', 'echo x; echo y >&2'], stdin: false, tty: true });
+      expect(both.stderr).toBeUndefined();
+      const shown = await execResult(both);
+      expect(shown.stdout).toContain('x');
+      expect(shown.stdout).toContain('y');
+      expect(shown.exitCode).toBe(0);
+
+      const cat = await runtime.exec(id, { command: ['cat'], stdin: true, tty: true });
+      await cat.resize(100, 40);
+      const output = readAll(cat.stdout);
+      cat.stdin!.write('data\n');
+      cat.stdin!.end();
+      expect(await output).toContain('data');
+      expect(await cat.exitCode).toBe(0);
+    });
+
+    it('ends an exec with its container, and close() lets go of one', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const id = await runForever();
+      const loop = ['sh', '-c', 'echo started; while :; do sleep 0.05; done'];
+
+      const released = await runtime.exec(id, { command: loop, stdin: true, tty: false });
+      const rest = await readUntil(released.stdout, 'started');
+      released.close();
+      while ((await rest.next()).done !== true);
+      await expect(released.exitCode).rejects.toThrow();
+
+      const killed = await runtime.exec(id, { command: loop, stdin: false, tty: false });
+      const after = await readUntil(killed.stdout, 'started');
+      await runtime.stopContainer(id, 0);
+      while ((await after.next()).done !== true);
+      expect(await killed.exitCode).toBe(137);
+    });
+
+    it('refuses to exec into a container that is not running', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const { sandboxId } = await runtime.createSandbox(newPod());
+      const created = await runtime.createContainer(sandboxId, spec('created', ['sh', '-c', 'exit 0']), []);
+      await expect(runtime.exec(created, { command: ['true'], stdin: false, tty: false })).rejects.toBeInstanceOf(ContainerNotRunningError);
+      const exited = await run(sandboxId, spec('exited', ['sh', '-c', 'exit 0']));
+      await waitExited(runtime, exited);
+      await expect(runtime.exec(exited, { command: ['true'], stdin: false, tty: false })).rejects.toBeInstanceOf(ContainerNotRunningError);
+    });
+
+    it('names a missing container in exec, and a runtime that cannot exec says so', async () => {
+      const id = await runForever();
+      if (!h.capabilities.executes) await expect(runtime.exec(id, { command: ['true'], stdin: false, tty: false })).rejects.toBeInstanceOf(ExecNotSupportedError);
+      await runtime.removeContainer(id);
+      await expect(runtime.exec(id, { command: ['true'], stdin: false, tty: false })).rejects.toBeInstanceOf(ContainerNotFoundError);
     });
 
     it('lists its pods from the runtime itself, so a new instance re-adopts them', async () => {

@@ -183,6 +183,21 @@ describe.runIf(dockerUp)('DockerRuntime', () => {
       expect(heardByOther).toEqual([]);
     });
 
+    it('sizes an exec\'s terminal, and resizing one that has exited is a no-op', async () => {
+      await setUp();
+      const { sandboxId } = await runtime.createSandbox(pod('tty'));
+      const id = await runtime.createContainer(sandboxId, { name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.05; done'] }, []);
+      await runtime.startContainer(id);
+      const exec = await runtime.exec(id, { command: ['sh', '-c', 'read line; stty size'], stdin: true, tty: true });
+      // At once, as kubectl sends the first size (the engine waits for the exec to start).
+      await exec.resize(100, 40);
+      const output = readAll(exec.stdout);
+      exec.stdin!.write('\n');
+      expect(await output).toContain('40 100');
+      expect(await exec.exitCode).toBe(0);
+      await exec.resize(80, 24);
+    });
+
     it('reports a command that cannot run as ContainerStartError', async () => {
       await setUp();
       const { sandboxId } = await runtime.createSandbox(pod('bad'));

@@ -10,15 +10,18 @@ import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { exitReason } from './container-spec.ts';
 import { DockerEventStream } from './docker-events.ts';
+import { dockerExec } from './docker-exec.ts';
 import { LABELS, containerCreateOptions, podFromLabels, sandboxCreateOptions } from './docker-spec.ts';
 import { dockerStatusCode, dockerTime, toContainerState } from './docker-status.ts';
-import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import { EventListeners } from './listeners.ts';
 import type {
   ContainerRuntime,
   ContainerSpec,
   ContainerStats,
   ContainerStatus,
+  ExecOptions,
+  ExecProcess,
   HostVolume,
   LogOptions,
   PodRef,
@@ -193,6 +196,14 @@ export class DockerRuntime implements ContainerRuntime {
       if (dockerStatusCode(err) === 404) throw new ContainerNotFoundError(id);
       throw err;
     }
+  }
+
+  /** docker-exec.ts has how output, stdin EOF, exit code and resize work. */
+  async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
+    if (opts.command.length === 0) throw new Error('exec needs a command');
+    const info = await this.inspectOwn(id);
+    if (!info.State.Running) throw new ContainerNotRunningError(id);
+    return dockerExec(this.docker, id, opts);
   }
 
   async listPods(): Promise<RuntimePod[]> {

@@ -4,7 +4,14 @@
  * `StartError`/`CreateContainerError`, NotFound to "container gone".
  */
 
-export type RuntimeErrorCode = 'ImageNotPresent' | 'ContainerNotFound' | 'SandboxNotFound' | 'InvalidContainerSpec' | 'ContainerStart';
+export type RuntimeErrorCode =
+  | 'ImageNotPresent'
+  | 'ContainerNotFound'
+  | 'SandboxNotFound'
+  | 'InvalidContainerSpec'
+  | 'ContainerStart'
+  | 'ContainerNotRunning'
+  | 'ExecNotSupported';
 
 export abstract class RuntimeError extends Error {
   abstract readonly code: RuntimeErrorCode;
@@ -56,5 +63,23 @@ export class ContainerStartError extends RuntimeError {
   ) {
     super(`container ${containerId} failed to start: ${detail}`);
     this.name = 'ContainerStartError';
+  }
+}
+
+/** exec into a container that exists but is not running. */
+export class ContainerNotRunningError extends RuntimeError {
+  readonly code = 'ContainerNotRunning' as const;
+  constructor(readonly containerId: string) {
+    super(`container ${containerId} is not running`);
+    this.name = 'ContainerNotRunningError';
+  }
+}
+
+/** exec on a runtime that runs no real processes (hollow). */
+export class ExecNotSupportedError extends RuntimeError {
+  readonly code = 'ExecNotSupported' as const;
+  constructor(runtime: string) {
+    super(`the ${runtime} runtime cannot run commands in containers`);
+    this.name = 'ExecNotSupportedError';
   }
 }

@@ -10,7 +10,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { exitReason, resolveMounts } from './container-spec.ts';
-import { ContainerNotFoundError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { ContainerNotFoundError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import { EventListeners } from './listeners.ts';
 import type {
   ContainerRuntime,
@@ -18,6 +18,7 @@ import type {
   ContainerState,
   ContainerStats,
   ContainerStatus,
+  ExecProcess,
   HostVolume,
   PodRef,
   RuntimeEvent,
@@ -174,6 +175,12 @@ export class HollowRuntime implements ContainerRuntime {
       if (set.size === 0) this.followers.delete(id);
     });
     return stream;
+  }
+
+  /** Nothing runs, so there is nothing to run a command in. */
+  async exec(id: string): Promise<ExecProcess> {
+    this.container(id);
+    throw new ExecNotSupportedError('hollow');
   }
 
   async listPods(): Promise<RuntimePod[]> {

@@ -6,7 +6,8 @@
  * CMD ["sh"]), and the command runs with the host's binaries from PATH. There are no mount
  * namespaces either, so a volume's mountPath is rewritten to its host directory wherever it
  * appears as a path in command, args, env values and workingDir: `cat /data/f` with `/data`
- * mounted from `/var/lib/x` runs `cat /var/lib/x/f`.
+ * mounted from `/var/lib/x` runs `cat /var/lib/x/f`. An exec'd command is rewritten the same way
+ * and runs with the container's environment and working directory.
  */
 import type { ResolvedMount } from './container-spec.ts';
 import type { ContainerSpec } from './types.ts';
@@ -46,11 +47,16 @@ export function rewriteMountPaths(text: string, mounts: ResolvedMount[]): string
   return result;
 }
 
+/** A command line as it runs on the host: mountPaths rewritten in every word (a container's command, or an exec's). */
+export function hostArgv(argv: string[], mounts: ResolvedMount[]): string[] {
+  return argv.map((word) => rewriteMountPaths(word, mounts));
+}
+
 export function launchFor(spec: ContainerSpec, mounts: ResolvedMount[], hostname: string): Launch {
   const rewrite = (s: string) => rewriteMountPaths(s, mounts);
   const env: Record<string, string> = { PATH: BASE_PATH, HOME: '/root', HOSTNAME: hostname };
   for (const [key, value] of Object.entries(spec.env ?? {})) env[key] = rewrite(value);
-  const launch: Launch = { argv: commandLine(spec).map(rewrite), env };
+  const launch: Launch = { argv: hostArgv(commandLine(spec), mounts), env };
   if (spec.workingDir !== undefined) launch.cwd = rewrite(spec.workingDir);
   return launch;
 }

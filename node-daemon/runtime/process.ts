@@ -10,21 +10,23 @@
  *   containers/<id>/container.json          sandbox, pod, name, resolved command line
  *   containers/<id>/state.json              created | running (pid) | exited (code, times)
  *   containers/<id>/log                     CRI-style log lines (process-log.ts)
- * Each container is its own process group, so stop and kill reach the processes it forked. Its
+ * Each container is its own process group, so stop and kill reach the processes it forked; an
+ * exec'd command (process-exec.ts) is a group of its own that is killed when the container exits. Its
  * processes do not outlive the runtime: close() kills them, and a runtime opened on a dir whose
  * previous owner died kills the leftovers it recorded (verified by start time, not pid alone).
  * One runtime instance per data dir.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { exitReason, resolveMounts } from './container-spec.ts';
-import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { exitReason, resolveMounts, type ResolvedMount } from './container-spec.ts';
+import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import { EventListeners } from './listeners.ts';
-import { launchFor, type Launch } from './process-launch.ts';
+import { exitCodeOf, spawnGroup, startExec } from './process-exec.ts';
+import { hostArgv, launchFor, type Launch } from './process-launch.ts';
 import { ContainerLog, readLogFile } from './process-log.ts';
 import { readProcStat, readProcStatSync, readRssBytes } from './process-proc.ts';
 import type {
@@ -32,6 +34,8 @@ import type {
   ContainerSpec,
   ContainerStats,
   ContainerStatus,
+  ExecOptions,
+  ExecProcess,
   HostVolume,
   LogOptions,
   PodRef,
@@ -54,6 +58,8 @@ interface ContainerRecord {
   pod: PodRef;
   name: string;
   launch: Launch & { cwd: string };
+  /** The resolved volumeMounts, for rewriting exec'd command lines (absent in records of older versions). */
+  mounts?: ResolvedMount[];
 }
 
 type StateRecord =
@@ -65,6 +71,8 @@ interface LiveContainer {
   child: ChildProcess;
   log: ContainerLog;
   exited: Promise<void>;
+  /** Commands exec'd into it that still run: they die with it, as in a container's pid namespace. */
+  execs: Set<ChildProcess>;
 }
 
 const ID_PATTERN = /^[0-9a-f]{16}$/;
@@ -113,11 +121,12 @@ export class ProcessRuntime implements ContainerRuntime {
     const pod = this.readPod(sandboxId);
     if (pod === undefined) throw new SandboxNotFoundError(sandboxId);
     if (!this.hasImage(spec.image)) throw new ImageNotPresentError(spec.image);
-    const launch = launchFor(spec, resolveMounts(spec, volumes), pod.hostname ?? pod.name);
+    const mounts = resolveMounts(spec, volumes);
+    const launch = launchFor(spec, mounts, pod.hostname ?? pod.name);
     const id = randomBytes(8).toString('hex');
     const dir = join(this.containersDir, id);
     mkdirSync(dir);
-    const record: ContainerRecord = { sandboxId, pod, name: spec.name, launch: { ...launch, cwd: launch.cwd ?? join(this.sandboxesDir, sandboxId) } };
+    const record: ContainerRecord = { sandboxId, pod, name: spec.name, launch: { ...launch, cwd: launch.cwd ?? join(this.sandboxesDir, sandboxId) }, mounts };
     writeFileSync(join(dir, 'container.json'), JSON.stringify(record));
     this.writeState(id, { state: 'created' });
     return id;
@@ -126,15 +135,10 @@ export class ProcessRuntime implements ContainerRuntime {
   async startContainer(id: string): Promise<void> {
     const record = this.readRecord(id);
     if (this.readState(id).state !== 'created') return;
-    const { argv, env, cwd } = record.launch;
     const log = new ContainerLog(join(this.containersDir, id, 'log'));
-    // detached: its own process group, so signals reach everything the command forks.
-    const child = spawn(argv[0] ?? 'sh', argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ChildProcess;
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
+      child = await spawnGroup(record.launch, 'ignore');
     } catch (err) {
       log.close();
       throw new ContainerStartError(id, err instanceof Error ? err.message : String(err));
@@ -145,12 +149,16 @@ export class ProcessRuntime implements ContainerRuntime {
     const startTicks = readProcStatSync(pid)?.startTicks ?? 0;
     const startedAt = new Date();
     this.writeState(id, { state: 'running', pid, startTicks, startedAt: startedAt.toISOString() });
-    // As in a container, the rest of the group dies with the main process (and the pipes close).
-    child.once('exit', () => signalGroup(pid, 'SIGKILL'));
+    const execs = new Set<ChildProcess>();
+    // As in a container, the rest of the group, and every exec, dies with the main process (and the pipes close).
+    child.once('exit', () => {
+      signalGroup(pid, 'SIGKILL');
+      for (const exec of execs) if (exec.pid !== undefined) signalGroup(exec.pid, 'SIGKILL');
+    });
     const exited = new Promise<void>((resolve) => {
       child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
         log.close();
-        const exitCode = code ?? 128 + (signal ? osConstants.signals[signal] : 0);
+        const exitCode = exitCodeOf(code, signal);
         this.writeState(id, { state: 'exited', exitCode, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString() });
         this.live.delete(id);
         this.cpuSamples.delete(id);
@@ -158,7 +166,7 @@ export class ProcessRuntime implements ContainerRuntime {
         resolve();
       });
     });
-    this.live.set(id, { child, log, exited });
+    this.live.set(id, { child, log, exited, execs });
     this.emit(id, record, 'started');
   }
 
@@ -217,6 +225,29 @@ export class ProcessRuntime implements ContainerRuntime {
     const live = this.live.get(id);
     if (opts.follow && live !== undefined) return live.log.follow(opts);
     return readLogFile(join(this.containersDir, id, 'log'), opts);
+  }
+
+  /** process-exec.ts has the rules (no pty: with tty, stderr is merged into stdout). */
+  async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
+    if (opts.command.length === 0) throw new Error('exec needs a command');
+    const record = this.readRecord(id);
+    // Running: its main process has not exited (`live` only goes at its `close`, a moment later).
+    const running = (live: LiveContainer | undefined): live is LiveContainer => live !== undefined && live.child.exitCode === null && live.child.signalCode === null;
+    if (!running(this.live.get(id))) throw new ContainerNotRunningError(id);
+    const { env, cwd } = record.launch;
+    const { exec, child } = await startExec({ argv: hostArgv(opts.command, record.mounts ?? []), env, cwd }, opts);
+    if (child?.pid !== undefined) {
+      const pid = child.pid;
+      const live = this.live.get(id);
+      // The container exited while the command was being spawned: it dies with it.
+      if (!running(live)) signalGroup(pid, 'SIGKILL');
+      else {
+        live.execs.add(child);
+        // At `close`, not `exit`: what it left running in the background still holds its output.
+        child.once('close', () => live.execs.delete(child));
+      }
+    }
+    return exec;
   }
 
   async listPods(): Promise<RuntimePod[]> {

@@ -112,6 +112,48 @@ export interface LogOptions {
   sinceSeconds?: number;
 }
 
+/** A command to run in a running container (`kubectl exec`). */
+export interface ExecOptions {
+  /** argv; the first element is looked up in the container's PATH. */
+  command: string[];
+  /**
+   * Attach the caller's stdin: `ExecProcess.stdin` is then set, and ending it is EOF for the
+   * command (with a tty: the terminal's EOF character, ^D, which a reader takes as end of input
+   * at the start of a line). Without it the command's stdin is empty.
+   */
+  stdin: boolean;
+  /**
+   * Run on a terminal: stdout carries everything the terminal shows, there is no stderr, and
+   * resize applies. A runtime without terminals (process) merges stderr into stdout instead.
+   */
+  tty: boolean;
+}
+
+/**
+ * A running exec. A command that cannot be run (not found, not executable) is not an exec error:
+ * it exits 127 or 126 with the reason on its output, as in Kubernetes.
+ */
+export interface ExecProcess {
+  /** Present when ExecOptions.stdin was set. Writes after the command stopped reading are dropped, not errors. */
+  stdin?: NodeJS.WritableStream;
+  /** The command's stdout (with a tty: the terminal's output). Ends when the command's output ends. */
+  stdout: Readable;
+  /** The command's stderr; absent with a tty. */
+  stderr?: Readable;
+  /** The terminal's size in columns and rows; a no-op without a tty. */
+  resize(cols: number, rows: number): Promise<void>;
+  /**
+   * The command's exit code (128 + signal when killed, e.g. 137 when its container stops), once
+   * it has exited and its output has ended. Rejects if close() cut the output short.
+   */
+  exitCode: Promise<number>;
+  /**
+   * Stop reading and release the exec (the caller went away): the output streams end. The
+   * command may be left to finish (Docker keeps it running); it dies with its container.
+   */
+  close(): void;
+}
+
 export interface PodContainer {
   name: string;
   id: string;
@@ -174,6 +216,12 @@ export interface ContainerRuntime {
 
   /** A container's stdout and stderr, interleaved, as text bytes. Ends at the end of the log, or (follow) when the container exits. */
   logs(id: string, opts: LogOptions): Promise<Readable>;
+
+  /**
+   * Run a command in a running container. Throws ContainerNotFoundError, ContainerNotRunningError
+   * (not running), ExecNotSupportedError (the runtime cannot, e.g. hollow).
+   */
+  exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
 
   /** Every pod this runtime (this node) holds, from the runtime itself, not from memory. */
   listPods(): Promise<RuntimePod[]>;

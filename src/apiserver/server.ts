@@ -5,8 +5,9 @@
  * See README.md for the whole flow and the watch buffering rules.
  */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
 import type { Store } from '../store/types.ts';
@@ -18,6 +19,7 @@ import { serveDiscovery } from './handlers/discovery.ts';
 import { serveHealth, serveMetrics } from './handlers/health.ts';
 import { serveOpenApi } from './handlers/openapi.ts';
 import { servePodLogs, type LogSource } from './handlers/pod-logs.ts';
+import { servePodExec, type ExecSource } from './handlers/pod-exec.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
 import { serveResourceMetrics } from '../metrics/api/handler.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
@@ -50,6 +52,8 @@ export interface ApiServerOptions {
   watchLimits?: WatchStreamLimits;
   /** Where `pods/{name}/log` reads container logs (the node gateway); without one that path is a 503. */
   logs?: LogSource;
+  /** Where `pods/{name}/exec` runs commands (the node gateway); without one that path is a 503. */
+  exec?: ExecSource;
   /** Usage served as metrics.k8s.io/v1beta1 (`kubectl top`); without one that group is neither listed nor served. */
   metrics?: PodMetricsSource;
 }
@@ -116,6 +120,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resource = 'pods/log';
         return await servePodLogs(req, res, url.searchParams, r.namespace, r.name, { registry, logs: opts.logs });
       }
+      // Exec arrives as an upgrade (handleUpgrade below); a plain request is Kubernetes' 400.
+      if (r.type === 'podExec') throw ApiError.badRequest('Upgrade request required');
       if (r.type === 'resourceMetrics') {
         resource = `${r.resource}.metrics.k8s.io`;
         return await serveResourceMetrics(req.method ?? 'GET', res, url.searchParams, r, { registry, source: opts.metrics, now: opts.now });
@@ -130,7 +136,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   };
 
+  /** WebSocket upgrades: `pods/{name}/exec`; anything else, and every check that fails, is a Status on the socket. */
+  const handleUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'https://apiserver');
+    try {
+      const r: Route = route(url.pathname);
+      if (!(await authenticate(req))) throw ApiError.unauthorized();
+      if (r.type !== 'podExec') throw ApiError.badRequest(`${url.pathname} does not accept a connection upgrade`);
+      metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/exec', code: '101' });
+      await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
+    } catch (err) {
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      res.on('finish', () => socket.destroy());
+      const apiErr = writeError(res, err);
+      if (apiErr.code >= 500) log.error({ err, path: url.pathname }, 'upgrade failed');
+    }
+  };
+
   const server: Server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => void handle(req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(req, socket, head));
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);

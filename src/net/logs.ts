@@ -16,11 +16,10 @@
  */
 import type { Readable } from 'node:stream';
 import type { PeerId } from '@libp2p/interface';
-import { multiaddr } from '@multiformats/multiaddr';
+import { dialNode, serveNodeStream } from './node-stream.ts';
 import { FramedStream } from './framed.ts';
-import { PeerNotAdmittedError } from './errors.ts';
 import { checkMessage, type LogsRequest } from './messages.ts';
-import { MAX_INBOUND_STREAMS, PROTOCOL_LOGS } from './protocols.ts';
+import { PROTOCOL_LOGS } from './protocols.ts';
 import type { MeshHost } from './host.ts';
 
 /** Largest `logs.chunk` payload (well under MAX_FRAME_BYTES; one yamux message window). */
@@ -58,44 +57,35 @@ export interface LogsProvider {
 
 /** Serve `/kactus/logs/1.0.0` on a node. Returns a function that unregisters the handler. */
 export async function serveLogs(host: MeshHost, provider: LogsProvider): Promise<() => Promise<void>> {
-  await host.handle(
-    PROTOCOL_LOGS,
-    async (stream, connection) => {
-      if (!(await provider.isAdmitted(connection.remotePeer))) {
-        stream.abort(new PeerNotAdmittedError(connection.remotePeer.toString()));
+  return serveNodeStream(host, PROTOCOL_LOGS, (peer) => provider.isAdmitted(peer), async (framed) => {
+    const stream = framed.stream;
+    let source: Readable | undefined;
+    // The master aborts the stream to stop a request (a follower hung up): stop reading the log.
+    stream.addEventListener('close', () => source?.destroy(), { once: true });
+    try {
+      const env = await framed.expect('logs.request', AbortSignal.timeout(LOGS_OPEN_TIMEOUT_MS));
+      const request = checkMessage('logs.request', env.body);
+      try {
+        source = await provider.open(request);
+      } catch (err) {
+        const code = err instanceof LogsError ? err.code : 500;
+        await framed.write('logs.error', { code, message: (err as Error).message });
+        await framed.close();
         return;
       }
-      const framed = new FramedStream(stream);
-      let source: Readable | undefined;
-      // The master aborts the stream to stop a request (a follower hung up): stop reading the log.
-      stream.addEventListener('close', () => source?.destroy(), { once: true });
-      try {
-        const env = await framed.expect('logs.request', AbortSignal.timeout(LOGS_OPEN_TIMEOUT_MS));
-        const request = checkMessage('logs.request', env.body);
-        try {
-          source = await provider.open(request);
-        } catch (err) {
-          const code = err instanceof LogsError ? err.code : 500;
-          await framed.write('logs.error', { code, message: (err as Error).message });
-          await framed.close();
-          return;
-        }
-        if (stream.status !== 'open') {
-          source.destroy();
-          return;
-        }
-        await framed.write('logs.chunk', { data: new Uint8Array(0) });
-        await pump(source, framed);
-        await framed.close();
-      } catch (err) {
-        // A bad frame, a timeout, a reset by the master or a failing log source ends this stream only.
-        source?.destroy();
-        framed.abort(err as Error);
+      if (stream.status !== 'open') {
+        source.destroy();
+        return;
       }
-    },
-    { maxInboundStreams: MAX_INBOUND_STREAMS },
-  );
-  return () => host.unhandle(PROTOCOL_LOGS);
+      await framed.write('logs.chunk', { data: new Uint8Array(0) });
+      await pump(source, framed);
+      await framed.close();
+    } catch (err) {
+      // A bad frame, a timeout, a reset by the master or a failing log source ends this stream only.
+      source?.destroy();
+      framed.abort(err as Error);
+    }
+  });
 }
 
 /** Copy the log into chunks, awaiting each write; then logs.end, or logs.error if the source failed. */
@@ -124,7 +114,7 @@ async function pump(source: Readable, framed: FramedStream): Promise<void> {
  */
 export async function fetchLogs(host: MeshHost, nodeAddrs: readonly string[], request: LogsRequest, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
   const openSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(LOGS_OPEN_TIMEOUT_MS)]) : AbortSignal.timeout(LOGS_OPEN_TIMEOUT_MS);
-  const framed = new FramedStream(await dialLogs(host, nodeAddrs, openSignal));
+  const framed = new FramedStream(await dialNode(host, nodeAddrs, PROTOCOL_LOGS, openSignal, (detail) => new LogsError(503, `no address of the node answered: ${detail}`)));
   try {
     await framed.write('logs.request', request, openSignal);
     const first = await readAnswer(framed, openSignal);
@@ -137,19 +127,6 @@ export async function fetchLogs(host: MeshHost, nodeAddrs: readonly string[], re
     framed.abort(err as Error);
     throw asLogsError(err, openSignal);
   }
-}
-
-async function dialLogs(host: MeshHost, nodeAddrs: readonly string[], signal: AbortSignal) {
-  const failures: string[] = [];
-  for (const addr of nodeAddrs) {
-    try {
-      return await host.dialProtocol(multiaddr(addr), PROTOCOL_LOGS, { signal });
-    } catch (err) {
-      if (signal.aborted) throw err;
-      failures.push(`${addr}: ${(err as Error).message}`);
-    }
-  }
-  throw new LogsError(503, `no address of the node answered: ${failures.join('; ') || 'no addresses known'}`);
 }
 
 /** The next piece of the answer: bytes, `end`, or a LogsError thrown for `logs.error` / a broken stream. */

@@ -16,6 +16,9 @@
  * Heartbeat channel (`/kactus/heartbeat/1.0.0`), node → master: node.heartbeat.
  * Logs (`/kactus/logs/1.0.0`), master → node, one stream per request: logs.request, then the
  *   node answers logs.chunk* followed by logs.end or logs.error.
+ * Exec (`/kactus/exec/1.0.0`), one stream per `kubectl exec`: exec.request, then the node answers
+ *   exec.started (or exec.error); then both ways at once — master → node exec.stdin*,
+ *   exec.stdin.end, exec.resize*; node → master exec.output* and last exec.exit (or exec.error).
  */
 import { FrameError } from './errors.ts';
 import { isNodeMetricsSample } from '../metrics/wire.ts';
@@ -97,6 +100,30 @@ export interface LogsError {
   message: string;
 }
 
+export interface ExecRequest extends PodKey {
+  container: string;
+  command: string[];
+  stdin: boolean;
+  tty: boolean;
+}
+export interface ExecData {
+  data: Uint8Array;
+}
+export interface ExecOutput extends ExecData {
+  /** 1 stdout, 2 stderr (the file descriptors, as Kubernetes' stream channels). */
+  fd: 1 | 2;
+}
+export interface ExecResize {
+  cols: number;
+  rows: number;
+}
+export interface ExecExit {
+  code: number;
+}
+
+const isEmpty = (b: unknown): b is Record<string, never> => isObj(b) || b === undefined || b === null;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
+
 export const guards = {
   'pod.assign': (b: unknown): b is PodAssign => isObj(b) && isObj(b.pod) && isObj(b.pod.metadata),
   'pods.sync': (b: unknown): b is PodsSync => isObj(b) && Array.isArray(b.uids) && b.uids.every(isStr),
@@ -131,8 +158,23 @@ export const guards = {
     isOptNum((b as unknown as Json).sinceSeconds) &&
     isOptNum((b as unknown as Json).limitBytes),
   'logs.chunk': (b: unknown): b is LogsChunk => isObj(b) && b.data instanceof Uint8Array,
-  'logs.end': (b: unknown): b is Record<string, never> => isObj(b) || b === undefined || b === null,
+  'logs.end': isEmpty,
   'logs.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
+  'exec.request': (b: unknown): b is ExecRequest =>
+    isPodKey(b) &&
+    isStr((b as unknown as Json).container) &&
+    Array.isArray((b as unknown as Json).command) &&
+    ((b as unknown as Json).command as unknown[]).length > 0 &&
+    ((b as unknown as Json).command as unknown[]).every(isStr) &&
+    typeof (b as unknown as Json).stdin === 'boolean' &&
+    typeof (b as unknown as Json).tty === 'boolean',
+  'exec.started': isEmpty,
+  'exec.stdin': (b: unknown): b is ExecData => isObj(b) && b.data instanceof Uint8Array,
+  'exec.stdin.end': isEmpty,
+  'exec.resize': (b: unknown): b is ExecResize => isObj(b) && isCount(b.cols) && isCount(b.rows),
+  'exec.output': (b: unknown): b is ExecOutput => isObj(b) && (b.fd === 1 || b.fd === 2) && b.data instanceof Uint8Array,
+  'exec.exit': (b: unknown): b is ExecExit => isObj(b) && typeof b.code === 'number',
+  'exec.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
 } as const;
 
 export type MessageType = keyof typeof guards;

@@ -5,6 +5,7 @@
  * still be there, the old kubeconfig (CA, token) must still work and the running pod's containers
  * must be adopted, not duplicated.
  */
+import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,6 +186,24 @@ describe.skipIf(!enabled)('kactus up with a Docker node', () => {
 
     it('logs prints what the container wrote', async () => {
       await eventually('kubectl logs web', async () => (await kubectl(['logs', 'web'])).stdout, (out) => out === 'started\n');
+    });
+
+    it('exec runs commands in the container: output, stderr and exit code, stdin', async () => {
+      expect(ok(await kubectl(['exec', 'web', '--', 'hostname']))).toBe('web\n');
+      expect(ok(await kubectl(['exec', 'web', '--', 'cat', '/proc/1/cmdline']))).toContain('sleep 3600');
+      const failed = await kubectl(['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+      expect(failed).toMatchObject({ code: 3, stdout: 'out\n' });
+      expect(failed.stderr).toContain('err');
+      expect(ok(await kubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'cat > /tmp/in; wc -c < /tmp/in'], 'x'.repeat(100_000)))).toBe('100000\n');
+    });
+
+    it('cp copies a file into the container and back out (tar through exec)', async () => {
+      const text = 'copied by kubectl cp\n'.repeat(1000);
+      await writeFile(join(dir, 'to-pod.txt'), text);
+      ok(await kubectl(['cp', join(dir, 'to-pod.txt'), 'web:/tmp/in-pod.txt']));
+      expect(ok(await kubectl(['exec', 'web', '--', 'md5sum', '/tmp/in-pod.txt']))).toContain(createHash('md5').update(text).digest('hex'));
+      ok(await kubectl(['cp', 'web:/tmp/in-pod.txt', join(dir, 'from-pod.txt')]));
+      expect(await readFile(join(dir, 'from-pod.txt'), 'utf8')).toBe(text);
     });
 
     it('describe pod shows the container Running and the Scheduled and Started events', async () => {

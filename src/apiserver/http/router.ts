@@ -1,7 +1,7 @@
 /**
  * Maps a request path to what it addresses: a health or metrics endpoint, a discovery document,
  * OpenAPI, a resource (collection, object or subresource, possibly under the legacy `/watch/`
- * prefix), or a pod's log. Unknown paths are a 404 Status.
+ * prefix), a pod's log or exec. Unknown paths are a 404 Status.
  */
 import { findResource, groupVersions, type ResourceInfo, type Subresource } from '../../api/kinds.ts';
 import { ApiError } from '../../api/status.ts';
@@ -28,6 +28,13 @@ export interface PodLogRoute {
   name: string;
 }
 
+/** `/api/v1/namespaces/{ns}/pods/{name}/exec` (handlers/pod-exec.ts; a WebSocket upgrade). */
+export interface PodExecRoute {
+  type: 'podExec';
+  namespace: string;
+  name: string;
+}
+
 export type Route =
   | { type: 'health'; check: 'healthz' | 'livez' | 'readyz' }
   | { type: 'metrics' }
@@ -39,6 +46,7 @@ export type Route =
   | { type: 'apiResourceList'; group: string; version: string }
   | ResourceRoute
   | PodLogRoute
+  | PodExecRoute
   | ResourceMetricsRoute;
 
 /** The 404 Kubernetes answers for a path it does not serve. */
@@ -102,8 +110,9 @@ function groupVersionRoute(group: string, version: string, segs: string[]): Rout
   if (!info || extra.length > 0) throw pathNotFound();
   // A namespaced kind is addressed by name only inside its namespace; a cluster-scoped one never is.
   if (info.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
-  if (info.group === '' && info.resource === 'pods' && subresource === 'log' && namespace !== undefined && name !== undefined && !watchPrefix) {
-    return { type: 'podLog', namespace, name };
+  if (info.group === '' && info.resource === 'pods' && namespace !== undefined && name !== undefined && !watchPrefix) {
+    if (subresource === 'log') return { type: 'podLog', namespace, name };
+    if (subresource === 'exec') return { type: 'podExec', namespace, name };
   }
   if (subresource !== undefined && !(info.subresources as string[]).includes(subresource)) throw pathNotFound();
   if (watchPrefix && subresource !== undefined) throw pathNotFound();
