@@ -157,7 +157,8 @@ export async function openExec(host: MeshHost, nodeAddrs: readonly string[], req
     framed.abort(err as Error);
     throw err instanceof ExecError || openSignal.aborted ? err : new ExecError(502, `the node broke off the exec stream: ${(err as Error).message}`);
   }
-  signal?.addEventListener('abort', () => framed.abort(new Error('exec ended by the client')), { once: true });
+  if (signal?.aborted) framed.abort(new Error('exec ended by the client'));
+  else signal?.addEventListener('abort', () => framed.abort(new Error('exec ended by the client')), { once: true });
   const send = serialWriter(framed);
   const ended: { code?: number } = {};
   const output = (async function* (): AsyncGenerator<ExecOutput> {

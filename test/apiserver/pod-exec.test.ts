@@ -83,7 +83,7 @@ function scripted(container: string, opts: PodExecOptions, signal: AbortSignal):
       await firstResize;
       emit(1, `${s.resizes[0]!.join('x')}\n`);
     }
-    if (cmd === 'wait') return; // runs until the client goes away
+    if (cmd === 'wait' || cmd === 'slow') return; // runs until the client goes away
     push({ exit: cmd === 'fail' ? Number(args[0]) : 0 });
   })();
   return s;
@@ -93,6 +93,8 @@ let c: TestCluster;
 const sessions: Scripted[] = [];
 const source: ExecSource = {
   async open(pod, container, opts, signal) {
+    // `slow`: the node is still starting the command when the client goes away.
+    if (opts.command[0] === 'slow') await new Promise((resolve) => signal.addEventListener('abort', resolve));
     if (container === 'stopped') throw logSourceError(400, `container "stopped" in pod "${pod.metadata?.name}" is not running`);
     const s = scripted(container, opts, signal);
     sessions.push(s);
@@ -189,6 +191,14 @@ describe('the exec WebSocket', () => {
     expect(session.aborted).toBe(false);
     ws.terminate();
     await waitFor('session released', () => session.aborted || undefined);
+  });
+
+  it('a client that goes away while the node starts the command releases it once started', async () => {
+    const before = sessions.length;
+    const { ws } = await connect('command=slow&container=main&stdout=true');
+    ws.terminate();
+    await waitFor('session opened', () => sessions.length > before || undefined);
+    await waitFor('session released', () => sessions.at(-1)!.aborted || undefined);
   });
 
   it('refuses an upgrade without one of the channel subprotocols, and a plain request', async () => {

@@ -96,6 +96,8 @@ export async function servePodExec(req: IncomingMessage, socket: Duplex, head: B
     ws.pause();
     exec.open(pod, container, { command: opts.command, stdin: opts.stdin, tty: opts.tty }, abort.signal).then(
       (session) => {
+        // The client may have gone while the node was starting the command.
+        if (ws.readyState !== ws.OPEN) return session.abort();
         bridge(ws, session, opts.command);
         ws.resume();
       },
