@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allResources, apiVersionOf, findKind, findResource, groupVersions, qualifiedKind, qualifiedResource } from './kinds.ts';
+import { allResources, apiVersionOf, findKind, findResource, groupVersions, qualifiedKind, qualifiedResource, storedResource } from './kinds.ts';
 
 describe('resource registry', () => {
   it.each([
@@ -28,7 +28,7 @@ describe('resource registry', () => {
 
   it('groups resources for discovery, core first', () => {
     const gvs = groupVersions();
-    expect(gvs.map((g) => g.groupVersion)).toEqual(['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'coordination.k8s.io/v1', 'events.k8s.io/v1']);
+    expect(gvs.map((g) => g.groupVersion)).toEqual(['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1']);
     expect(gvs.reduce((n, g) => n + g.resources.length, 0)).toBe(allResources().length);
   });
 
@@ -37,6 +37,12 @@ describe('resource registry', () => {
     expect(deploy && qualifiedResource(deploy)).toBe('deployments.apps');
     expect(deploy && qualifiedKind(deploy)).toBe('Deployment.apps');
     expect(qualifiedResource({ group: '', resource: 'pods' })).toBe('pods');
+  });
+
+  it('serves autoscaling/v1 HPAs from the objects stored as v2', () => {
+    const v1 = findResource('autoscaling', 'v1', 'horizontalpodautoscalers')!;
+    expect(storedResource(v1)).toBe(findResource('autoscaling', 'v2', 'horizontalpodautoscalers'));
+    expect(storedResource(findResource('', 'v1', 'pods')!)).toBe(findResource('', 'v1', 'pods'));
   });
 
   it('answers undefined for what it does not serve', () => {

@@ -22,6 +22,11 @@ export interface ResourceInfo {
   categories: string[];
   subresources: Subresource[];
   verbs: string[];
+  /**
+   * The version the objects are stored in: this one, or (served by conversion, conversion.ts)
+   * another version of the same group and resource.
+   */
+  storageVersion: string;
 }
 
 /** The verbs Kubernetes lists for an ordinary resource. */
@@ -39,6 +44,7 @@ interface Entry {
   all?: boolean;
   subresources?: Subresource[];
   verbs?: string[];
+  storageVersion?: string;
 }
 
 const ENTRIES: Entry[] = [
@@ -62,6 +68,8 @@ const ENTRIES: Entry[] = [
   { group: 'batch', version: 'v1', kind: 'Job', resource: 'jobs', namespaced: true, all: true, subresources: ['status'] },
   { group: 'batch', version: 'v1', kind: 'CronJob', resource: 'cronjobs', namespaced: true, shortNames: ['cj'], all: true, subresources: ['status'] },
   { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], all: true, subresources: ['status'] },
+  // After v2, so that v2 is the group's preferred version; `kubectl autoscale` and older manifests use v1.
+  { group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], all: true, subresources: ['status'], storageVersion: 'v2' },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', resource: 'leases', namespaced: true },
   { group: 'events.k8s.io', version: 'v1', kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'] },
 ];
@@ -79,6 +87,7 @@ const RESOURCES: readonly ResourceInfo[] = ENTRIES.map((e) =>
     categories: e.all ? ['all'] : [],
     subresources: e.subresources ?? [],
     verbs: e.verbs ?? ALL_VERBS,
+    storageVersion: e.storageVersion ?? e.version,
   }),
 );
 
@@ -98,6 +107,11 @@ export function findResource(group: string, version: string, resource: string): 
 /** The resource for an object's `apiVersion` + `kind`; undefined when not served. */
 export function findKind(apiVersion: string, kind: string): ResourceInfo | undefined {
   return byKind.get(`${apiVersion}/${kind}`);
+}
+
+/** The resource whose objects `info` serves: itself, or the stored version it converts from. */
+export function storedResource(info: ResourceInfo): ResourceInfo {
+  return info.storageVersion === info.version ? info : findResource(info.group, info.storageVersion, info.resource)!;
 }
 
 /** Every served resource, in registry order (core first). */

@@ -25,8 +25,8 @@ async function messages(resource: ResourceInfo, obj: KubeObject, strict = false)
 }
 
 describe('validateObject', () => {
-  it('has a schema validator for every registry kind', () => {
-    for (const r of allResources()) expect(hasSchemaValidator(r), r.kind).toBe(true);
+  it('has a schema validator for every stored registry kind (versions served by conversion are validated as stored)', () => {
+    for (const r of allResources().filter((r) => r.storageVersion === r.version)) expect(hasSchemaValidator(r), r.kind).toBe(true);
   });
 
   it('accepts a valid defaulted pod', async () => {

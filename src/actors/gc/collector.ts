@@ -29,8 +29,11 @@ import { OwnershipGraph, ownerUids, type GraphNode } from './graph.ts';
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
-/** Events are many and never own anything: the one kind not followed. */
-const followed = (info: ResourceInfo): boolean => info.kind !== 'Event';
+/**
+ * Events are many and never own anything: the one kind not followed. A version served by
+ * conversion holds no objects of its own (its stored version is followed).
+ */
+const followed = (info: ResourceInfo): boolean => info.kind !== 'Event' && info.storageVersion === info.version;
 
 export interface GarbageCollectorOptions {
   store: Store;

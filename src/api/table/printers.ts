@@ -24,7 +24,8 @@ import type {
 } from 'kubernetes-types/core/v1.d.ts';
 import type { Event as EventV1 } from 'kubernetes-types/events/v1.d.ts';
 import type { LabelSelector as LabelSelectorV1 } from 'kubernetes-types/meta/v1.d.ts';
-import { apiVersionOf, type ResourceInfo } from '../kinds.ts';
+import { toStoredVersion } from '../conversion.ts';
+import { apiVersionOf, findResource, type ResourceInfo } from '../kinds.ts';
 import type { KubeObject } from '../object.ts';
 import { LabelSelector } from '../selectors.ts';
 import type { TableColumnDefinition, TableRowCondition } from '../table.ts';
@@ -798,6 +799,8 @@ const PRINTERS: Record<string, Printer> = {
   'batch/v1/Job': jobPrinter,
   'batch/v1/CronJob': cronJobPrinter,
   'autoscaling/v2/HorizontalPodAutoscaler': hpaPrinter,
+  // Kubernetes prints every HPA version through one printer; v1 objects are read as v2.
+  'autoscaling/v1/HorizontalPodAutoscaler': { ...hpaPrinter, cells: (obj, now) => hpaPrinter.cells(toStoredVersion(findResource('autoscaling', 'v1', 'horizontalpodautoscalers')!, obj), now) },
   'coordination.k8s.io/v1/Lease': leasePrinter,
   'events.k8s.io/v1/Event': eventsV1Printer,
 };

@@ -1,6 +1,6 @@
 /**
  * The Kubernetes protobuf messages this server reads, by field number: the objects that
- * `kubectl create <kind>` builds (kubectl sends built-in kinds as protobuf, and client-go does not
+ * `kubectl create <kind>` and `kubectl autoscale` build (kubectl sends built-in kinds as protobuf, and client-go does not
  * fall back to JSON after a 415). Each table lists the fields that carry meaning; the decoder
  * accepts any other field only with its zero value (gogo-protobuf writes every non-pointer field,
  * set or not), so a field missing here fails loudly (415) instead of being dropped or misread.
@@ -16,7 +16,8 @@ export type MessageName =
   | 'ObjectMeta' | 'OwnerReference' | 'LocalObjectReference' | 'LabelSelector' | 'LabelSelectorRequirement' | 'IgnoredStatus'
   | 'Namespace' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Service' | 'ServiceSpec' | 'ServicePort' | 'Deployment'
   | 'DeploymentSpec' | 'Job' | 'JobSpec' | 'CronJob' | 'CronJobSpec' | 'JobTemplateSpec' | 'PodTemplateSpec' | 'PodSpec'
-  | 'Container' | 'ContainerPort' | 'EnvVar' | 'ResourceRequirements';
+  | 'Container' | 'ContainerPort' | 'EnvVar' | 'ResourceRequirements' | 'HorizontalPodAutoscalerV1' | 'HorizontalPodAutoscalerSpecV1'
+  | 'CrossVersionObjectReference';
 
 export interface FieldSpec {
   name: string;
@@ -141,6 +142,14 @@ export const MESSAGES = {
   CronJob: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'CronJobSpec'), 3: of('status', 'IgnoredStatus') },
   CronJobSpec: { 1: s('schedule'), 5: of('jobTemplate', 'JobTemplateSpec') },
   JobTemplateSpec: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'JobSpec') },
+  HorizontalPodAutoscalerV1: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'HorizontalPodAutoscalerSpecV1'), 3: of('status', 'IgnoredStatus') },
+  HorizontalPodAutoscalerSpecV1: {
+    1: of('scaleTargetRef', 'CrossVersionObjectReference'),
+    2: of('minReplicas', 'int32', P),
+    3: of('maxReplicas', 'int32'),
+    4: of('targetCPUUtilizationPercentage', 'int32', P),
+  },
+  CrossVersionObjectReference: { 1: s('kind'), 2: s('name'), 3: s('apiVersion') },
 
   PodTemplateSpec: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'PodSpec') },
   PodSpec: podSpec,
@@ -161,4 +170,5 @@ export const ROOT_MESSAGES: Record<string, MessageName> = {
   'apps/v1/Deployment': 'Deployment',
   'batch/v1/Job': 'Job',
   'batch/v1/CronJob': 'CronJob',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscalerV1',
 };

@@ -4,7 +4,8 @@
  * Kubernetes would answer. Semantics per operation live in the files named below.
  */
 import pino, { type Logger } from 'pino';
-import type { ResourceInfo } from '../../api/kinds.ts';
+import { apiVersionOf, storedResource, type ResourceInfo } from '../../api/kinds.ts';
+import { fromStoredVersion, toStoredVersion } from '../../api/conversion.ts';
 import type { KubeObject } from '../../api/object.ts';
 import type { PatchType } from '../../api/patch/index.ts';
 import { ApiError } from '../../api/status.ts';
@@ -75,41 +76,71 @@ export class Registry {
   }
 
   /** See create.ts. */
-  create(info: ResourceInfo, namespace: string | undefined, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+  async create(info: ResourceInfo, namespace: string | undefined, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const stored = storedResource(info);
+    if (stored !== info) return fromStoredVersion(info, await this.create(stored, namespace, toStoredVersion(info, withTypeMeta(info, obj)), opts));
     return createObject(this.ctx, info, namespace, obj, opts);
   }
 
   async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
-    return (await readCurrent(this.ctx, info, namespace, name)).object;
+    const stored = storedResource(info);
+    const object = (await readCurrent(this.ctx, stored, namespace, name)).object;
+    return stored === info ? object : fromStoredVersion(info, object);
   }
 
   /** See list.ts. `namespace` undefined lists across all namespaces. */
-  list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList> {
-    return listObjects(this.ctx, info, namespace, opts);
+  async list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList> {
+    const stored = storedResource(info);
+    const list = await listObjects(this.ctx, stored, namespace, opts);
+    return stored === info ? list : { ...list, apiVersion: apiVersionOf(info), items: list.items.map((o) => fromStoredVersion(info, o)) };
   }
 
   /** PUT: replaces the object (status kept for kinds with a status subresource). See update.ts. */
   update(info: ResourceInfo, namespace: string | undefined, name: string, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const body = this.checkedBody(info, namespace, name, obj);
-    return guaranteedUpdate(this.ctx, info, namespace, name, { target: 'main', opts, build: () => body });
+    return this.replace(info, namespace, name, obj, 'main', opts);
   }
 
   /** PUT on /status: changes the status only. */
   updateStatus(info: ResourceInfo, namespace: string | undefined, name: string, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.requireSubresource(info, 'status');
-    const body = this.checkedBody(info, namespace, name, obj);
-    return guaranteedUpdate(this.ctx, info, namespace, name, { target: 'status', opts, build: () => body });
+    return this.replace(info, namespace, name, obj, 'status', opts);
   }
 
-  /** See patch.ts. */
-  patch(info: ResourceInfo, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, opts: PatchOptions = {}): Promise<KubeObject> {
+  private async replace(info: ResourceInfo, namespace: string | undefined, name: string, obj: KubeObject, target: 'main' | 'status', opts: WriteOptions): Promise<KubeObject> {
+    const stored = storedResource(info);
+    const checked = this.checkedBody(info, namespace, name, obj);
+    const body = stored === info ? checked : toStoredVersion(info, checked);
+    const updated = await guaranteedUpdate(this.ctx, stored, namespace, name, { target, opts, build: () => body });
+    return stored === info ? updated : fromStoredVersion(info, updated);
+  }
+
+  /**
+   * See patch.ts. In a version served by conversion the patch applies to the object as that
+   * version shows it (as Kubernetes patches the requested version).
+   */
+  async patch(info: ResourceInfo, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, opts: PatchOptions = {}): Promise<KubeObject> {
     if (opts.subresource) this.requireSubresource(info, opts.subresource);
-    return patchObject(this.ctx, info, namespace, name, patchType, patch, opts.subresource ?? 'main', opts);
+    const stored = storedResource(info);
+    const target = opts.subresource ?? 'main';
+    if (stored === info) return patchObject(this.ctx, info, namespace, name, patchType, patch, target, opts);
+    const build = (current: KubeObject): KubeObject => {
+      const patched = patchedObject(info, patchType, fromStoredVersion(info, current), patch);
+      return toStoredVersion(info, this.checkedBody(info, namespace, name, patched));
+    };
+    try {
+      return fromStoredVersion(info, await guaranteedUpdate(this.ctx, stored, namespace, name, { target, opts, build }));
+    } catch (err) {
+      // Server-side apply creates what is not there yet.
+      if (!(patchType === 'application/apply-patch+yaml' && target === 'main' && err instanceof ApiError && err.code === 404)) throw err;
+      return this.create(info, namespace, patchedObject(info, patchType, { apiVersion: apiVersionOf(info), kind: info.kind, metadata: { name, namespace } }, patch), opts);
+    }
   }
 
   /** See delete.ts. Returns the object as deleted, or as marked for deletion when it stays. */
-  delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
-    return deleteObject(this.ctx, info, namespace, name, opts, (ns) => this.terminator.terminate(ns));
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+    const stored = storedResource(info);
+    const deleted = await deleteObject(this.ctx, stored, namespace, name, opts, (ns) => this.terminator.terminate(ns));
+    return stored === info ? deleted : fromStoredVersion(info, deleted);
   }
 
   /** Deletes every object the selectors match; returns them as a list. */
@@ -129,7 +160,15 @@ export class Registry {
 
   /** See watch.ts. Events reach `sink` synchronously and in order until close() or an ERROR event. */
   watch(info: ResourceInfo, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): Promise<RegistryWatch> {
-    return watchObjects(this.ctx, info, namespace, opts, sink);
+    const stored = storedResource(info);
+    if (stored === info) return watchObjects(this.ctx, info, namespace, opts, sink);
+    return watchObjects(this.ctx, stored, namespace, opts, {
+      onEvent: (ev) => {
+        if (ev.type === 'ERROR') return sink.onEvent(ev);
+        if (ev.type === 'BOOKMARK') return sink.onEvent({ ...ev, object: { ...ev.object, apiVersion: apiVersionOf(info) } });
+        sink.onEvent({ ...ev, object: fromStoredVersion(info, ev.object) });
+      },
+    });
   }
 
   /** POST pods/<name>/binding: assigns the pod to `binding.target.name` once (see binding.ts). Returns the bound pod. */
@@ -186,7 +225,7 @@ export class Registry {
 /** Scale patches use autoscaling/v1 Scale's schema. */
 const SCALE_INFO: ResourceInfo = {
   group: 'autoscaling', version: 'v1', kind: 'Scale', listKind: 'ScaleList', resource: 'scale', singular: 'scale',
-  namespaced: true, shortNames: [], categories: [], subresources: [], verbs: [],
+  namespaced: true, shortNames: [], categories: [], subresources: [], verbs: [], storageVersion: 'v1',
 };
 
 function withWantedRv(obj: KubeObject, rv: string | undefined): KubeObject {

@@ -23,6 +23,7 @@ function metricsResource(kind: string, resource: string, namespaced: boolean): R
     categories: [],
     subresources: [],
     verbs: ['get', 'list'],
+    storageVersion: METRICS_VERSION,
   });
 }
 
