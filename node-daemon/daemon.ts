@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { NodeMetricsReporter } from '../src/metrics/collector.ts';
-import { ExecError, serveExec, type RunningExec } from '../src/net/exec.ts';
+import { ExecError, serveExec } from '../src/net/exec.ts';
 import { LogsError, serveLogs } from '../src/net/logs.ts';
 import { HEARTBEAT_INTERVAL_MS } from '../src/net/protocols.ts';
 import { checkMessage, type ExecRequest, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
@@ -24,7 +24,7 @@ import { Outbox } from './outbox.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from './runtime/errors.ts';
-import type { ContainerRuntime, RuntimeName } from './runtime/types.ts';
+import type { ContainerRuntime, ExecProcess, RuntimeName } from './runtime/types.ts';
 
 /** The address pods and the node are reached at: everything stays on loopback. */
 export const NODE_IP = '127.0.0.1';
@@ -203,7 +203,7 @@ async function openContainerLog(runtime: ContainerRuntime, workers: PodWorkers, 
 }
 
 /** Runs a command in a container for the master: 404 when it is not on this node, 400 when it cannot run one now. */
-async function openContainerExec(runtime: ContainerRuntime, workers: PodWorkers, req: ExecRequest): Promise<RunningExec> {
+async function openContainerExec(runtime: ContainerRuntime, workers: PodWorkers, req: ExecRequest): Promise<ExecProcess> {
   const who = `container "${req.container}" in pod "${req.name}"`;
   const id = workers.containerId(req.uid, req.container, false);
   if (!id) throw new ExecError(404, `${who} not found on this node`);

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createMeshHost, type MeshHost } from './host.ts';
-import { EXEC_CHUNK_BYTES, ExecError, openExec, serveExec, type ExecSession, type RunningExec } from './exec.ts';
+import { EXEC_CHUNK_BYTES, ExecError, openExec, serveExec, type ExecSession } from './exec.ts';
+import type { ExecProcess } from '../../node-daemon/runtime/types.ts';
 import type { ExecRequest } from './messages.ts';
 import { waitFor } from '../../test/support/wait.ts';
 
 /** A command the test drives by hand: what it read from stdin, its resizes, and its streams. */
-interface FakeExec extends RunningExec {
+interface FakeExec extends ExecProcess {
   stdin: PassThrough;
   stdout: PassThrough;
   stderr: PassThrough;

@@ -43,15 +43,12 @@ export class ExecError extends Error {
   }
 }
 
-/** A command running on the node: what the node's container runtime hands out. */
-export type RunningExec = ExecProcess;
-
 /** What a node daemon plugs into `serveExec`. */
 export interface ExecProvider {
   /** Only admitted peers (the masters) may run commands; others get their stream reset. */
   isAdmitted(peer: PeerId): boolean | Promise<boolean>;
-  /** Start the command. Throw ExecError for an answer the master passes on; anything else is a 500. */
-  open(request: ExecRequest): Promise<RunningExec>;
+  /** Start the command (the runtime's ExecProcess). Throw ExecError for an answer the master passes on; anything else is a 500. */
+  open(request: ExecRequest): Promise<ExecProcess>;
 }
 
 /** Frames written one after another (outputs of two streams, then the exit, never interleaved). */
@@ -68,7 +65,7 @@ function serialWriter(framed: FramedStream): (type: string, body: unknown) => Pr
 export async function serveExec(host: MeshHost, provider: ExecProvider): Promise<() => Promise<void>> {
   return serveNodeStream(host, PROTOCOL_EXEC, (peer) => provider.isAdmitted(peer), async (framed) => {
     const stream = framed.stream;
-    let exec: RunningExec | undefined;
+    let exec: ExecProcess | undefined;
     stream.addEventListener('close', () => exec?.close(), { once: true });
     try {
       const env = await framed.expect('exec.request', AbortSignal.timeout(EXEC_OPEN_TIMEOUT_MS));
@@ -102,7 +99,7 @@ async function pumpOutput(source: Readable, fd: 1 | 2, send: (type: string, body
 }
 
 /** The master's side of the stream into the command, until the master stops writing. */
-async function feedInput(framed: FramedStream, exec: RunningExec): Promise<void> {
+async function feedInput(framed: FramedStream, exec: ExecProcess): Promise<void> {
   const stdin = exec.stdin;
   try {
     for (;;) {

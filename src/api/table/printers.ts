@@ -778,6 +778,8 @@ const defaultPrinter: Printer = {
   cells: (obj, now) => [nameOf(obj), ageOf(obj, now)],
 };
 
+const HPA_V1 = findResource('autoscaling', 'v1', 'horizontalpodautoscalers')!;
+
 const PRINTERS: Record<string, Printer> = {
   'v1/Pod': podPrinter,
   'v1/Node': nodePrinter,
@@ -800,7 +802,7 @@ const PRINTERS: Record<string, Printer> = {
   'batch/v1/CronJob': cronJobPrinter,
   'autoscaling/v2/HorizontalPodAutoscaler': hpaPrinter,
   // Kubernetes prints every HPA version through one printer; v1 objects are read as v2.
-  'autoscaling/v1/HorizontalPodAutoscaler': { ...hpaPrinter, cells: (obj, now) => hpaPrinter.cells(toStoredVersion(findResource('autoscaling', 'v1', 'horizontalpodautoscalers')!, obj), now) },
+  'autoscaling/v1/HorizontalPodAutoscaler': { ...hpaPrinter, cells: (obj, now) => hpaPrinter.cells(toStoredVersion(HPA_V1, obj), now) },
   'coordination.k8s.io/v1/Lease': leasePrinter,
   'events.k8s.io/v1/Event': eventsV1Printer,
 };

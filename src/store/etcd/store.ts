@@ -174,16 +174,16 @@ export class EtcdStore implements Store {
   }
 
   create(key: string, value: string, opts: PutOptions = {}): Promise<KeyValue> {
-    return this.enqueue(key, value, undefined, opts.lease, 1);
+    return this.enqueue(key, value, undefined, opts.lease, [keyAbsent(key)]);
   }
 
   update(key: string, value: string, expectedRevision: number, opts: PutOptions = {}): Promise<KeyValue> {
-    return this.enqueue(key, value, expectedRevision, opts.lease, keyAt(key, expectedRevision).length);
+    return this.enqueue(key, value, expectedRevision, opts.lease, keyAt(key, expectedRevision));
   }
 
-  private enqueue(key: string, value: string, expectedRevision: number | undefined, lease: number | undefined, compares: number): Promise<KeyValue> {
+  private enqueue(key: string, value: string, expectedRevision: number | undefined, lease: number | undefined, compare: ICompare[]): Promise<KeyValue> {
     if (this.closed) return Promise.reject(new StoreClosedError());
-    return new Promise((resolve, reject) => this.batcher.submit({ key, value, expectedRevision, lease, compares, resolve, reject }));
+    return new Promise((resolve, reject) => this.batcher.submit({ key, value, expectedRevision, lease, compare, resolve, reject }));
   }
 
   /**
@@ -193,7 +193,7 @@ export class EtcdStore implements Store {
    */
   private commit(puts: QueuedPut[]): void {
     const last = puts.length - 1;
-    const compare = puts.flatMap((p) => (p.expectedRevision === undefined ? [keyAbsent(p.key)] : keyAt(p.key, p.expectedRevision)));
+    const compare = puts.flatMap((p) => p.compare);
     const success = puts.map((p, i) => putOp(p.key, frameValue(p.value, last - i), p.lease));
     const failure = puts.map((p) => readOp(p.key));
     this.call(() => this.client.kv.txn({ compare, success, failure }), puts[0]?.lease).then(

@@ -2,10 +2,13 @@
  * How PutBatcher groups queued puts into transactions (no etcd: the commit is recorded).
  */
 import { describe, expect, it } from 'vitest';
+import { CompareResult, CompareTarget, type ICompare } from 'etcd3';
 import { PutBatcher, type QueuedPut } from './write-batch.ts';
 
+const ONE_COMPARE: ICompare = { key: Buffer.from('k'), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 };
+
 function put(key: string, extra: Partial<QueuedPut> = {}): QueuedPut {
-  return { key, value: 'v', expectedRevision: undefined, lease: undefined, compares: 1, resolve: () => undefined, reject: () => undefined, ...extra };
+  return { key, value: 'v', expectedRevision: undefined, lease: undefined, compare: [ONE_COMPARE], resolve: () => undefined, reject: () => undefined, ...extra };
 }
 
 /** A batcher whose commits are recorded as lists of keys. */
@@ -39,7 +42,7 @@ describe('PutBatcher', () => {
   it("keeps a transaction within etcd's op limit (counting compares) and the byte limit", async () => {
     const { batcher, batches } = recording({ maxOps: 4, maxBytes: 10 });
     for (const k of ['a', 'b', 'c', 'd', 'e']) batcher.submit(put(k));
-    batcher.submit(put('u', { compares: 3 }));
+    batcher.submit(put('u', { compare: [ONE_COMPARE, ONE_COMPARE, ONE_COMPARE] }));
     batcher.submit(put('x', { value: 'x'.repeat(50) }));
     await nextTurn();
     expect(batches).toEqual([['a', 'b', 'c', 'd'], ['e', 'u'], ['x']]);

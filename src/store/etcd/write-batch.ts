@@ -8,6 +8,7 @@
  * This file only queues and groups; the store commits a group (`commit`) and, when one put's
  * compare failed the whole transaction, answers that put and hands the others back (`retry`).
  */
+import type { ICompare } from 'etcd3';
 import type { KeyValue } from '../types.ts';
 
 export interface QueuedPut {
@@ -16,8 +17,8 @@ export interface QueuedPut {
   /** The store revision the key must be at; undefined for a create (the key must not exist). */
   expectedRevision: number | undefined;
   lease: number | undefined;
-  /** etcd compares this put adds to a transaction. */
-  compares: number;
+  /** The etcd compares that must hold for this put (built once; the batch is cut by their count). */
+  compare: ICompare[];
   resolve(kv: KeyValue): void;
   reject(err: unknown): void;
 }
@@ -87,7 +88,7 @@ export class PutBatcher {
           batch[0]!.lease === undefined &&
           !keys.has(put.key) &&
           batch.length < this.limits.maxOps &&
-          compares + put.compares <= this.limits.maxOps &&
+          compares + put.compare.length <= this.limits.maxOps &&
           bytes + size <= this.limits.maxBytes);
       if (!fits) {
         rest.push(put);
@@ -95,7 +96,7 @@ export class PutBatcher {
       }
       batch.push(put);
       keys.add(put.key);
-      compares += put.compares;
+      compares += put.compare.length;
       bytes += size;
     }
     this.queue = rest;
