@@ -49,6 +49,9 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command that exits without reading its input (kubectl rejecting its flags) closes the
+    // pipe first: EPIPE on stdin is then expected, not a failure of the run.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
