@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PACKAGES=(docker.io busybox-static etcd-server iproute2 ca-certificates)
+PACKAGES=(docker.io busybox-static etcd-server iproute2 nftables iptables ca-certificates)
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 mkdir -p "$KACTUS_HOST_STATE"
