@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startMaster, type Master } from '../master/master.ts';
 import { HEARTBEAT_INTERVAL_MS, MIN_HEARTBEATS_PER_GRACE } from '../net/protocols.ts';
 import { openStore } from '../store/open.ts';
@@ -22,6 +23,10 @@ export interface ServeOptions {
   name?: string;
   nodeMonitorGracePeriodSeconds?: number;
   podEvictionTimeoutSeconds?: number;
+  /** `--cluster-cidr` / `--node-cidr-mask-size`. */
+  podNetwork?: PodNetworkConfig;
+  /** `--mesh-listen`: where node daemons reach this master (default loopback). */
+  meshListen?: string[];
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -55,6 +60,8 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       name: opts.name,
       nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds,
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
+      podNetwork: opts.podNetwork,
+      ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
       logger,
     });
   } catch (err) {

@@ -10,6 +10,8 @@ import { deploymentControllerFactory } from '../actors/deployment/controller.ts'
 import { garbageCollectorFactory } from '../actors/gc/collector.ts';
 import { hpaControllerFactory } from '../actors/hpa/controller.ts';
 import { jobControllerFactory } from '../actors/job/controller.ts';
+import { nodeIpamControllerFactory } from '../actors/nodeipam/controller.ts';
+import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import type { InspectionBus } from '../actors/inspection.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
@@ -28,6 +30,8 @@ export interface ControllerDeps {
   metrics: PodMetricsSource;
   logger: Logger;
   now: () => Date;
+  /** The cluster CIDR and the size of each node's block (node IPAM). */
+  network: PodNetworkConfig;
 }
 
 /** A leader-only loop: started when this master becomes leader, stopped when it stops leading. */
@@ -40,6 +44,7 @@ export type ControllerFactory = (deps: ControllerDeps) => Controller;
 
 /** Registered controllers by name, started in this order. */
 export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
+  ['nodeipam', nodeIpamControllerFactory],
   ['deployment', deploymentControllerFactory],
   ['replicaset', replicaSetControllerFactory],
   ['replicationcontroller', replicationControllerFactory],

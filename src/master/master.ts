@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { NodeController } from '../actors/node/controller.ts';
 import { InspectionBus } from '../actors/inspection.ts';
+import { CidrSet } from '../actors/nodeipam/cidr-set.ts';
+import { DEFAULT_POD_NETWORK, type PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { PodMetricsStore } from '../metrics/pod-metrics-store.ts';
 import { createMeshHost, type MeshHost } from '../net/host.ts';
@@ -48,6 +50,8 @@ export interface MasterOptions {
   leaseDurationSeconds?: number;
   /** Time between leader Lease tries (client-go: 2 s). Tests shorten it. */
   leaseRetryPeriodMs?: number;
+  /** Pod network: the cluster CIDR cut into one block per node (default 10.244.0.0/16 in /24s). */
+  podNetwork?: PodNetworkConfig;
   /** Period of the full `pods.sync` to each node (default 30 s). Tests shorten it. */
   podSyncIntervalMs?: number;
   logger?: Logger;
@@ -68,6 +72,9 @@ export interface Master {
 
 export async function startMaster(opts: MasterOptions): Promise<Master> {
   const name = opts.name ?? hostname();
+  // Checked before anything starts: a bad --cluster-cidr is a start-up error, not a leader's log line.
+  const podNetwork = opts.podNetwork ?? DEFAULT_POD_NETWORK;
+  new CidrSet(podNetwork.clusterCIDR, podNetwork.nodeCIDRMaskSize);
   const log = opts.logger ?? pino({ level: 'silent' });
   // The mesh comes first: the API server reads pods' logs and runs their commands on nodes over it.
   const meshDir = join(opts.dataDir, 'mesh');
@@ -92,7 +99,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     for (const c of closers.splice(0).reverse()) await c();
   };
   try {
-    closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events })));
+    closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events }), { clusterCIDR: podNetwork.clusterCIDR }));
     const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
@@ -110,7 +117,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
         logger: log,
       });
-      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date() };
+      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork };
       const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>

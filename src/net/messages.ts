@@ -19,6 +19,9 @@
  * Exec (`/kactus/exec/1.0.0`), one stream per `kubectl exec`: exec.request, then the node answers
  *   exec.started (or exec.error); then both ways at once — master → node exec.stdin*,
  *   exec.stdin.end, exec.resize*; node → master exec.output* and last exec.exit (or exec.error).
+ * Watch (`/kactus/watch/1.0.0`), a channel the node opens after it joined: node → master
+ *   watch.start {resources}; master → node, per resource, watch.event* for every object it has
+ *   (the list), watch.synced, then watch.event for every change. A new channel lists again.
  */
 import { FrameError } from './errors.ts';
 import { isNodeMetricsSample } from '../metrics/wire.ts';
@@ -121,6 +124,24 @@ export interface ExecExit {
   code: number;
 }
 
+/** Resources a node daemon may watch over the mesh (its proxy, DNS and overlay need them). */
+export const WATCHABLE_RESOURCES = ['services', 'endpointslices', 'nodes'] as const;
+export type WatchableResource = (typeof WATCHABLE_RESOURCES)[number];
+const isWatchable = (v: unknown): v is WatchableResource => (WATCHABLE_RESOURCES as readonly unknown[]).includes(v);
+
+export interface WatchStart {
+  resources: WatchableResource[];
+}
+export interface WatchEvent {
+  resource: WatchableResource;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  /** The object as stored (for DELETED: its last state). */
+  object: Json;
+}
+export interface WatchSynced {
+  resource: WatchableResource;
+}
+
 const isEmpty = (b: unknown): b is Record<string, never> => isObj(b) || b === undefined || b === null;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
 
@@ -175,6 +196,15 @@ export const guards = {
   'exec.output': (b: unknown): b is ExecOutput => isObj(b) && (b.fd === 1 || b.fd === 2) && b.data instanceof Uint8Array,
   'exec.exit': (b: unknown): b is ExecExit => isObj(b) && typeof b.code === 'number',
   'exec.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
+  'watch.start': (b: unknown): b is WatchStart => isObj(b) && Array.isArray(b.resources) && b.resources.every(isWatchable),
+  'watch.event': (b: unknown): b is WatchEvent =>
+    isObj(b) &&
+    isWatchable(b.resource) &&
+    (b.type === 'ADDED' || b.type === 'MODIFIED' || b.type === 'DELETED') &&
+    isObj(b.object) &&
+    isObj(b.object.metadata) &&
+    isStr(b.object.metadata.name),
+  'watch.synced': (b: unknown): b is WatchSynced => isObj(b) && isWatchable(b.resource),
 } as const;
 
 export type MessageType = keyof typeof guards;
