@@ -22,6 +22,10 @@ export interface ServeOptions {
   name?: string;
   nodeMonitorGracePeriodSeconds?: number;
   podEvictionTimeoutSeconds?: number;
+  /** `--service-cluster-ip-range` (default 10.96.0.0/12). */
+  serviceClusterIPRange?: string;
+  /** `--service-node-port-range` (default 30000-32767). */
+  serviceNodePortRange?: string;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -55,6 +59,8 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       name: opts.name,
       nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds,
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
+      serviceClusterIPRange: opts.serviceClusterIPRange,
+      serviceNodePortRange: opts.serviceNodePortRange,
       logger,
     });
   } catch (err) {

@@ -13,6 +13,8 @@ import { jobControllerFactory } from '../actors/job/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import type { InspectionBus } from '../actors/inspection.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
+import type { ServiceRanges } from '../apiserver/registry/allocators/ranges.ts';
+import { AllocationRepair } from '../apiserver/registry/allocators/repair.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
 import type { EventSink } from './event-recorder.ts';
@@ -28,6 +30,8 @@ export interface ControllerDeps {
   metrics: PodMetricsSource;
   logger: Logger;
   now: () => Date;
+  /** The service CIDR and node port range Services allocate from (`--service-cluster-ip-range`, `--service-node-port-range`). */
+  serviceRanges: ServiceRanges;
 }
 
 /** A leader-only loop: started when this master becomes leader, stopped when it stops leading. */
@@ -48,4 +52,5 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['cronjob', cronJobControllerFactory],
   ['horizontalpodautoscaler', (deps) => hpaControllerFactory(deps.metrics)(deps)],
   ['garbagecollector', garbageCollectorFactory],
+  ['serviceallocationrepair', (deps) => new AllocationRepair({ store: deps.store, ranges: deps.serviceRanges, events: deps.events, logger: deps.logger })],
 ];

@@ -10,6 +10,7 @@ import pino, { type Logger } from 'pino';
 import { NodeController } from '../actors/node/controller.ts';
 import { InspectionBus } from '../actors/inspection.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { serviceRanges } from '../apiserver/registry/allocators/ranges.ts';
 import { PodMetricsStore } from '../metrics/pod-metrics-store.ts';
 import { createMeshHost, type MeshHost } from '../net/host.ts';
 import { serveJoin } from '../net/join.ts';
@@ -50,6 +51,10 @@ export interface MasterOptions {
   leaseRetryPeriodMs?: number;
   /** Period of the full `pods.sync` to each node (default 30 s). Tests shorten it. */
   podSyncIntervalMs?: number;
+  /** `--service-cluster-ip-range`: the IPv4 CIDR Services get ClusterIPs from (default 10.96.0.0/12). */
+  serviceClusterIPRange?: string;
+  /** `--service-node-port-range`: NodePort and LoadBalancer Services' node ports (default 30000-32767). */
+  serviceNodePortRange?: string;
   logger?: Logger;
 }
 
@@ -80,7 +85,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const metrics = new PodMetricsStore();
   let api: ApiServer;
   try {
-    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, metrics });
+    const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
+    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, metrics, serviceRanges: ranges });
   } catch (err) {
     await mesh.stop();
     throw err;
@@ -110,7 +116,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
         logger: log,
       });
-      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date() };
+      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), serviceRanges: registry.services.ranges };
       const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>

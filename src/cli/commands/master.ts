@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { integer } from '../flags.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 interface MasterOptions {
   dataDir: string;
@@ -17,6 +18,8 @@ interface MasterOptions {
   name: string;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
 }
 
 export function masterCommand(): Command {
@@ -29,6 +32,8 @@ export function masterCommand(): Command {
     .option('--name <name>', 'this master\'s identity', hostname())
     .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
     .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
+    .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .action(async (opts: MasterOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the API server.
       const { closeOnSignal, serve } = await import('../serve.ts');
@@ -43,6 +48,8 @@ export function masterCommand(): Command {
           name: opts.name,
           nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+          serviceClusterIPRange: opts.serviceClusterIpRange,
+          serviceNodePortRange: opts.serviceNodePortRange,
         },
         log,
       );

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { integer } from '../flags.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 type RuntimeFlag = 'docker' | 'process' | 'hollow';
 
@@ -22,6 +23,8 @@ interface UpOptions {
   nodeName: string;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
 }
 
 export function upCommand(): Command {
@@ -35,6 +38,8 @@ export function upCommand(): Command {
     .addOption(new Option('--runtime <runtime>', 'container runtime of the local node').choices(['docker', 'process', 'hollow']))
     .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
     .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
+    .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .action(async (opts: UpOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the server side.
       const { closeOnSignal, serve } = await import('../serve.ts');
@@ -49,6 +54,8 @@ export function upCommand(): Command {
           port: opts.port,
           nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+          serviceClusterIPRange: opts.serviceClusterIpRange,
+          serviceNodePortRange: opts.serviceNodePortRange,
         },
         log,
       );
