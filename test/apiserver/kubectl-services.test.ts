@@ -1,0 +1,133 @@
+/**
+ * Services through the real kubectl 1.32: `apply` of a Deployment and a Service, `expose`,
+ * `get svc` (also `-o wide`) with Kubernetes' columns, the ClusterIP shown right after the
+ * create, node ports as `80:30080/TCP`, headless `None`, ExternalName and LoadBalancer
+ * `<pending>`, the 422s with Kubernetes' wording, re-apply keeping the allocation, and
+ * `get endpointslices` / `get ep` once the leader's Service controller has written them.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, type TestCluster } from './harness.ts';
+
+let c: TestCluster;
+beforeAll(async () => {
+  c = await startTestCluster();
+});
+afterAll(async () => {
+  await c?.close();
+});
+
+async function manifest(name: string, text: string): Promise<string> {
+  const path = join(c.dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+async function ok(args: string[]): Promise<string> {
+  const r = await c.kubectl(args);
+  expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+const APP = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        command: [httpd, -f, -p, "8080"]
+        ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+`;
+
+/** The columns of one `kubectl get` row, split on runs of spaces. */
+function rowOf(out: string, name: string): string[] {
+  const line = out.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`no row ${name} in:\n${out}`);
+  return line.trim().split(/\s{2,}/);
+}
+
+const CLUSTER_IP = /^10\.(9[6-9]|10\d|11[01])\.\d+\.\d+$/;
+
+describe('kubectl and Services', () => {
+  it('apply shows the allocated ClusterIP at once in get svc, with Kubernetes columns', async () => {
+    expect(await ok(['apply', '-f', await manifest('app.yaml', APP)])).toBe('deployment.apps/web created\nservice/web created\n');
+    const out = await ok(['get', 'svc']);
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/);
+    const [name, type, ip, external, ports, age] = rowOf(out, 'web');
+    expect([name, type, external, ports]).toEqual(['web', 'ClusterIP', '<none>', '80/TCP']);
+    expect(ip).toMatch(CLUSTER_IP);
+    expect(age).toMatch(/^\d+s$/);
+    expect(rowOf(await ok(['get', 'svc', '-o', 'wide']), 'web')[6]).toBe('app=web');
+    // Re-apply: unchanged, same address.
+    expect(await ok(['apply', '-f', join(c.dir, 'app.yaml')])).toBe('deployment.apps/web unchanged\nservice/web unchanged\n');
+    expect(rowOf(await ok(['get', 'svc', 'web']), 'web')[2]).toBe(ip);
+  });
+
+  it('expose deployment as NodePort prints port:nodePort/TCP', async () => {
+    expect(await ok(['expose', 'deployment', 'web', '--name', 'web-np', '--type', 'NodePort', '--port', '8080'])).toBe('service/web-np exposed\n');
+    const [, type, ip, external, ports] = rowOf(await ok(['get', 'svc', 'web-np']), 'web-np');
+    expect([type, external]).toEqual(['NodePort', '<none>']);
+    expect(ip).toMatch(CLUSTER_IP);
+    expect(ports).toMatch(/^8080:3\d{4}\/TCP$/);
+    const nodePort = Number(/:(\d+)\//.exec(ports)![1]);
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    expect(nodePort).toBeLessThanOrEqual(32767);
+  });
+
+  it('headless, ExternalName and LoadBalancer Services print as Kubernetes prints them', async () => {
+    await ok(['create', 'service', 'clusterip', 'db', '--clusterip', 'None']);
+    await ok(['create', 'service', 'externalname', 'ext', '--external-name', 'example.com']);
+    await ok(['create', 'service', 'loadbalancer', 'lb', '--tcp', '443:8443']);
+    const out = await ok(['get', 'svc']);
+    expect(rowOf(out, 'db').slice(1, 5)).toEqual(['ClusterIP', 'None', '<none>', '<none>']);
+    expect(rowOf(out, 'ext').slice(1, 5)).toEqual(['ExternalName', '<none>', 'example.com', '<none>']);
+    const lb = rowOf(out, 'lb');
+    expect(lb[3]).toBe('<pending>');
+    expect(lb[4]).toMatch(/^443:3\d{4}\/TCP$/);
+  });
+
+  it('refuses a taken ClusterIP or node port with Kubernetes\' message', async () => {
+    await ok(['apply', '-f', await manifest('dns.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: dns}\nspec:\n  clusterIP: 10.96.0.10\n  ports: [{port: 53, protocol: UDP}]\n')]);
+    const dup = await c.kubectl(['apply', '-f', await manifest('dns2.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: dns2}\nspec:\n  clusterIP: 10.96.0.10\n  ports: [{port: 53, protocol: UDP}]\n')]);
+    expect(dup.code).not.toBe(0);
+    expect(dup.stderr).toContain('The Service "dns2" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to allocate IP 10.96.0.10: provided IP is already allocated');
+    const np = rowOf(await ok(['get', 'svc', 'web-np']), 'web-np')[4];
+    const port = /:(\d+)\//.exec(np)![1];
+    const taken = await c.kubectl(['create', 'service', 'nodeport', 'np2', '--tcp', '80:80', '--node-port', port]);
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain(`Service "np2" is invalid: spec.ports[0].nodePort: Invalid value: ${port}: provided port is already allocated`);
+    expect((await c.kubectl(['get', 'svc', 'dns2'])).stderr).toContain('services "dns2" not found');
+  });
+
+  it('refuses a ClusterIP change on apply', async () => {
+    const changed = await c.kubectl(['apply', '-f', await manifest('dns.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: dns}\nspec:\n  clusterIP: 10.96.0.11\n  ports: [{port: 53, protocol: UDP}]\n')]);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toContain('spec.clusterIPs[0]: Invalid value: []string{"10.96.0.11"}: may not change once set');
+  });
+
+  it('serves EndpointSlices: discovery, empty list, label selector', async () => {
+    expect(await ok(['api-resources', '--api-group', 'discovery.k8s.io', '--no-headers'])).toMatch(/^endpointslices\s+discovery\.k8s\.io\/v1\s+true\s+EndpointSlice$/m);
+    const empty = await c.kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=nothing']);
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toContain('No resources found in default namespace.');
+  });
+});
