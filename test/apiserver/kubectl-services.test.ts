@@ -124,6 +124,29 @@ describe('kubectl and Services', () => {
     expect(changed.stderr).toContain('spec.clusterIPs[0]: Invalid value: []string{"10.96.0.11"}: may not change once set');
   });
 
+  it('applies and prints a hand-written EndpointSlice, selectable by kubernetes.io/service-name', async () => {
+    const slice = `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: manual-1
+  labels: {kubernetes.io/service-name: manual}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints:
+- addresses: [10.244.1.5]
+  conditions: {ready: true}
+- addresses: [10.244.1.6]
+`;
+    expect(await ok(['apply', '-f', await manifest('slice.yaml', slice)])).toBe('endpointslice.discovery.k8s.io/manual-1 created\n');
+    const out = await ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=manual']);
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/);
+    expect(rowOf(out, 'manual-1').slice(0, 4)).toEqual(['manual-1', 'IPv4', '8080', '10.244.1.5,10.244.1.6']);
+    expect(await ok(['get', 'endpointslice', 'manual-1', '-o', 'jsonpath={.ports[0].protocol}'])).toBe('TCP');
+    const bad = await c.kubectl(['apply', '-f', await manifest('bad-slice.yaml', slice.replace('manual-1', 'manual-2').replace('10.244.1.6', 'fd00::6'))]);
+    expect(bad.stderr).toContain('endpoints[1].addresses[0]: Invalid value: "fd00::6": must be a valid IPv4 address');
+    expect(await ok(['explain', 'endpointslice.addressType'])).toContain('addressType');
+  });
+
   it('serves EndpointSlices: discovery, empty list, label selector', async () => {
     expect(await ok(['api-resources', '--api-group', 'discovery.k8s.io', '--no-headers'])).toMatch(/^endpointslices\s+discovery\.k8s\.io\/v1\s+true\s+EndpointSlice$/m);
     const empty = await c.kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=nothing']);
