@@ -11,6 +11,7 @@ import { garbageCollectorFactory } from '../actors/gc/collector.ts';
 import { hpaControllerFactory } from '../actors/hpa/controller.ts';
 import { jobControllerFactory } from '../actors/job/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
+import { serviceControllerFactory } from '../actors/service/controller.ts';
 import type { InspectionBus } from '../actors/inspection.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
 import type { ServiceRanges } from '../apiserver/registry/allocators/ranges.ts';
@@ -52,5 +53,7 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['cronjob', cronJobControllerFactory],
   ['horizontalpodautoscaler', (deps) => hpaControllerFactory(deps.metrics)(deps)],
   ['garbagecollector', garbageCollectorFactory],
+  // Kubernetes' endpoints, endpointslice and endpointslicemirroring controllers: one Service machine each.
+  ['service', serviceControllerFactory],
   ['serviceallocationrepair', (deps) => new AllocationRepair({ store: deps.store, ranges: deps.serviceRanges, events: deps.events, logger: deps.logger })],
 ];
