@@ -113,6 +113,26 @@ describe('ClusterIP allocation', () => {
   });
 });
 
+describe('bad input: 422 naming the field, nothing allocated', () => {
+  const base = { type: 'NodePort', clusterIP: '10.96.0.60' };
+  it.each([
+    ['an invalid protocol', { ports: [{ port: 80, nodePort: 30080, protocol: 'ICMP' }] }, 'spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"'],
+    ['duplicate port names', { ports: [{ name: 'a', port: 80, nodePort: 30080 }, { name: 'a', port: 81 }] }, 'spec.ports[1].name: Duplicate value: "a"'],
+    ['a missing port name', { ports: [{ name: 'a', port: 80, nodePort: 30080 }, { port: 81 }] }, 'spec.ports[1].name: Required value'],
+    ['an invalid targetPort', { ports: [{ port: 80, nodePort: 30080, targetPort: 70000 }] }, 'spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive'],
+    ['an invalid named targetPort', { ports: [{ port: 80, nodePort: 30080, targetPort: 'web--port' }] }, 'spec.ports[0].targetPort: Invalid value: "web--port": must not contain consecutive hyphens'],
+    ['a port out of range', { ports: [{ port: 0, nodePort: 30080, targetPort: 80 }] }, 'spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive'],
+    ['a nodePort on ClusterIP', { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30080 }] }, "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"],
+    ['a node port out of range', { ports: [{ port: 80, nodePort: 40000 }] }, 'spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-30999'],
+    ['a malformed clusterIP', { clusterIP: '10.96.0', ports: [{ port: 80, nodePort: 30080 }] }, 'spec.clusterIPs[0]: Invalid value: "10.96.0": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'],
+  ])('%s', async (_what, spec, message) => {
+    const refused = await statusOf(create('bad', { ...base, ...spec }));
+    expect(refused.code).toBe(422);
+    expect(refused.message).toContain(message);
+    await nothingAllocated();
+  });
+});
+
 describe('NodePort allocation', () => {
   it('gives every port a node port, one per port number (53/TCP and 53/UDP share), none on ClusterIP Services', async () => {
     const svc = await create('dns', {
