@@ -19,6 +19,7 @@ import { AllocationRepair } from '../apiserver/registry/allocators/repair.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
 import type { EventSink } from './event-recorder.ts';
+import { kubernetesServiceFactory } from './kubernetes-service.ts';
 
 /** What a controller gets: the store to watch, the Registry to write through, events, logs. */
 export interface ControllerDeps {
@@ -55,5 +56,7 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['garbagecollector', garbageCollectorFactory],
   // Kubernetes' endpoints, endpointslice and endpointslicemirroring controllers: one Service machine each.
   ['service', serviceControllerFactory],
+  // default/kubernetes: its ClusterIP, and Endpoints/EndpointSlice naming every master's API address.
+  ['kubernetesservice', kubernetesServiceFactory],
   ['serviceallocationrepair', (deps) => new AllocationRepair({ store: deps.store, ranges: deps.serviceRanges, events: deps.events, logger: deps.logger })],
 ];

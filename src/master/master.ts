@@ -25,6 +25,7 @@ import { meshLogSource } from './pod-logs.ts';
 import { meshExecSource } from './pod-exec.ts';
 import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-listen.ts';
 import { LeaderElector } from './leader-election.ts';
+import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
 
 /** The controller-manager Lease every master competes for (DESIGN.md §7). */
 export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
@@ -99,6 +100,9 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   };
   try {
     closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events })));
+    // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
+    const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });
+    closers.push(() => apiEndpoint.close());
     const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
