@@ -8,13 +8,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, type TestCluster } from './harness.ts';
+import { ServiceController } from '../../src/actors/service/controller.ts';
+import { startTestCluster, waitFor, type TestCluster } from './harness.ts';
 
 let c: TestCluster;
+let controller: ServiceController | undefined;
 beforeAll(async () => {
   c = await startTestCluster();
 });
 afterAll(async () => {
+  controller?.stop();
   await c?.close();
 });
 
@@ -60,7 +63,7 @@ spec:
 
 /** The columns of one `kubectl get` row, split on runs of spaces. */
 function rowOf(out: string, name: string): string[] {
-  const line = out.split('\n').find((l) => l.startsWith(`${name} `));
+  const line = out.split('\n').find((l) => l.startsWith(name.endsWith('-') ? name : `${name} `));
   if (!line) throw new Error(`no row ${name} in:\n${out}`);
   return line.trim().split(/\s{2,}/);
 }
@@ -145,6 +148,37 @@ endpoints:
     const bad = await c.kubectl(['apply', '-f', await manifest('bad-slice.yaml', slice.replace('manual-1', 'manual-2').replace('10.244.1.6', 'fd00::6'))]);
     expect(bad.stderr).toContain('endpoints[1].addresses[0]: Invalid value: "fd00::6": must be a valid IPv4 address');
     expect(await ok(['explain', 'endpointslice.addressType'])).toContain('addressType');
+  });
+
+  it('get endpointslices, get ep and describe svc show the ready pods once the Service controller runs', async () => {
+    // The Deployment's pods as a node reports them (no node here): bound, with an IP, ready.
+    for (const [name, ip] of [['web-a', '10.244.0.5'], ['web-b', '10.244.0.6']]) {
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox', ports: [{ name: 'http', containerPort: 8080 }] }] } };
+      expect((await c.client.post('/api/v1/namespaces/default/pods', pod)).status).toBe(201);
+      const current = (await c.client.get(`/api/v1/namespaces/default/pods/${name}`)).body;
+      const status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] };
+      expect((await c.client.put(`/api/v1/namespaces/default/pods/${name}/status`, { ...current, status })).status).toBe(200);
+    }
+    controller = new ServiceController({ store: c.store, registry: c.server.registry, events: { record: () => Promise.resolve() } });
+    await controller.start();
+    const ep = await waitFor('Endpoints web', async () => {
+      const out = await ok(['get', 'ep', 'web']);
+      return out.includes('10.244.0.6') && out;
+    });
+    expect(ep.split('\n')[0]).toMatch(/^NAME\s+ENDPOINTS\s+AGE$/);
+    expect(rowOf(ep, 'web').slice(0, 2)).toEqual(['web', '10.244.0.5:8080,10.244.0.6:8080']);
+    // The slice and the Endpoints are separate writes: wait for the slice too.
+    const slices = await waitFor('EndpointSlice of web', async () => {
+      const out = await ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web']);
+      return out.includes('10.244.0.6') && out;
+    });
+    const [name, addressType, ports, endpoints] = rowOf(slices, 'web-');
+    expect(name).toMatch(/^web-[a-z0-9]{5}$/);
+    // A slice keeps endpoints in the order they were added (as Kubernetes'): compare as a set.
+    expect([addressType, ports, endpoints.split(',').sort().join(',')], slices).toEqual(['IPv4', '8080', '10.244.0.5,10.244.0.6']);
+    const described = await ok(['describe', 'svc', 'web']);
+    expect(described).toMatch(/^Endpoints:\s+10\.244\.0\.[56]:8080,10\.244\.0\.[56]:8080$/m);
+    expect(described).toMatch(/^IP Family Policy:\s+SingleStack$/m);
   });
 
   it('serves EndpointSlices: discovery, empty list, label selector', async () => {
