@@ -4,7 +4,7 @@
  * as Flannel's vxlan backend puts it on flannel.1), and the VTEP's MAC (0a:58 + the VTEP's IPv4
  * bytes, as OVN-Kubernetes derives MACs from IPs) — so no node has to publish its MAC.
  */
-import { fromNumber, parseCidr } from '../../src/actors/nodeipam/cidr-set.ts';
+import { numberToIPv4 as fromNumber, parseIPv4Cidr as parseCidr } from '../../src/api/ipv4.ts';
 
 export interface PodCidrAddresses {
   podCIDR: string;

@@ -27,6 +27,10 @@ export interface ServeOptions {
   podNetwork?: PodNetworkConfig;
   /** `--mesh-listen`: where node daemons reach this master (default loopback). */
   meshListen?: string[];
+  /** `--service-cluster-ip-range` (default 10.96.0.0/12). */
+  serviceClusterIPRange?: string;
+  /** `--service-node-port-range` (default 30000-32767). */
+  serviceNodePortRange?: string;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -62,6 +66,8 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
       podNetwork: opts.podNetwork,
       ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
+      serviceClusterIPRange: opts.serviceClusterIPRange,
+      serviceNodePortRange: opts.serviceNodePortRange,
       logger,
     });
   } catch (err) {

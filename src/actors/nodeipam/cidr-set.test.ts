@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CidrSet, InvalidCidrError, parseCidr } from './cidr-set.ts';
+import { InvalidCidrError, parseIPv4Cidr as parseCidr } from '../../api/ipv4.ts';
+import { CidrSet } from './cidr-set.ts';
 
 describe('CidrSet', () => {
   it('hands out /24 blocks of the cluster CIDR in order, skipping occupied ones', () => {

@@ -4,38 +4,7 @@
  * handed out in order from where the last one was (so a released block is not reused at once).
  * IPv4 only, as the rest of kactus' network.
  */
-import ipaddr from 'ipaddr.js';
-
-export class InvalidCidrError extends Error {
-  constructor(cidr: string, why: string) {
-    super(`invalid CIDR ${JSON.stringify(cidr)}: ${why}`);
-    this.name = 'InvalidCidrError';
-  }
-}
-
-/** `a.b.c.d/n` → [network address as an unsigned 32-bit number, prefix length]; throws InvalidCidrError. */
-export function parseCidr(cidr: string): [number, number] {
-  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
-  try {
-    parsed = ipaddr.parseCIDR(cidr);
-  } catch (err) {
-    throw new InvalidCidrError(cidr, err instanceof Error ? err.message : String(err));
-  }
-  const [addr, bits] = parsed;
-  if (addr.kind() !== 'ipv4') throw new InvalidCidrError(cidr, 'only IPv4 is supported');
-  const value = toNumber(addr.toString());
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  if ((value & mask) >>> 0 !== value) throw new InvalidCidrError(cidr, `host bits are set (network is ${fromNumber((value & mask) >>> 0)}/${bits})`);
-  return [value, bits];
-}
-
-export function toNumber(ip: string): number {
-  return ipaddr.IPv4.parse(ip).toByteArray().reduce((n, b) => n * 256 + b, 0);
-}
-
-export function fromNumber(n: number): string {
-  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
-}
+import { InvalidCidrError, numberToIPv4 as fromNumber, parseIPv4Cidr as parseCidr } from '../../api/ipv4.ts';
 
 export class CidrSet {
   private readonly base: number;

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { commaList, integer } from '../flags.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 interface MasterOptions {
   dataDir: string;
@@ -21,6 +22,8 @@ interface MasterOptions {
   clusterCidr: string;
   nodeCidrMaskSize: number;
   meshListen?: string[];
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
 }
 
 export function masterCommand(): Command {
@@ -36,6 +39,8 @@ export function masterCommand(): Command {
     .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
     .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
+    .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .action(async (opts: MasterOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the API server.
       const { closeOnSignal, serve } = await import('../serve.ts');
@@ -52,6 +57,8 @@ export function masterCommand(): Command {
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
           podNetwork: { clusterCIDR: opts.clusterCidr, nodeCIDRMaskSize: opts.nodeCidrMaskSize },
           ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
+          serviceClusterIPRange: opts.serviceClusterIpRange,
+          serviceNodePortRange: opts.serviceNodePortRange,
         },
         log,
       );

@@ -12,6 +12,7 @@ import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { commaList, integer } from '../flags.ts';
 import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 type RuntimeFlag = 'docker' | 'process' | 'hollow';
 
@@ -29,6 +30,8 @@ interface UpOptions {
   meshListen?: string[];
   podNetwork: PodNetworkMode;
   clusterDomain: string;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
 }
 
 export function upCommand(): Command {
@@ -47,6 +50,8 @@ export function upCommand(): Command {
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
     .option('--pod-network <mode>', 'auto (a pod bridge, proxy and DNS with the docker runtime as root), bridge, or none', podNetworkMode, 'auto')
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
+    .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .action(async (opts: UpOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the server side.
       const { closeOnSignal, serve } = await import('../serve.ts');
@@ -63,6 +68,8 @@ export function upCommand(): Command {
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
           podNetwork: { clusterCIDR: opts.clusterCidr, nodeCIDRMaskSize: opts.nodeCidrMaskSize },
           ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
+          serviceClusterIPRange: opts.serviceClusterIpRange,
+          serviceNodePortRange: opts.serviceNodePortRange,
         },
         log,
       );
