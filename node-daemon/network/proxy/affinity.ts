@@ -22,18 +22,19 @@ interface NftJsonSet {
  */
 export function parseAffinitySets(json: string): Map<string, AffinityEntry[]> {
   const out = new Map<string, AffinityEntry[]>();
-  let doc: { nftables?: unknown[] };
+  let items: unknown;
   try {
-    doc = JSON.parse(json) as { nftables?: unknown[] };
+    items = (JSON.parse(json) as { nftables?: unknown } | null)?.nftables;
   } catch {
     return out;
   }
-  for (const item of doc.nftables ?? []) {
-    const set = (item as { set?: NftJsonSet }).set;
+  if (!Array.isArray(items)) return out;
+  for (const item of items) {
+    const set = (item as { set?: NftJsonSet } | null)?.set;
     if (!set?.name?.startsWith(AFFINITY_SET_PREFIX)) continue;
     const entries: AffinityEntry[] = [];
-    for (const e of set.elem ?? []) {
-      const inner = (e as { elem?: { val?: unknown; expires?: unknown } }).elem;
+    for (const e of Array.isArray(set.elem) ? set.elem : []) {
+      const inner = (e as { elem?: { val?: unknown; expires?: unknown } } | null)?.elem;
       if (typeof inner?.val === 'string' && typeof inner.expires === 'number' && inner.expires > 0) {
         entries.push({ clientIP: inner.val, expiresSeconds: inner.expires });
       }

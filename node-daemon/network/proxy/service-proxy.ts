@@ -26,7 +26,7 @@ export interface ServiceProxyOptions extends ProxyConfig {
   manageHostForwarding?: boolean;
   /** One line per failure and per recovery. */
   log?: (line: string) => void;
-  /** Called after every apply, successful or not, with the metrics as they now are. */
+  /** Called after every apply (not after a sync that found nothing to change), successful or not, with the metrics as they now are. */
   onApplied?: (metrics: ProxyMetrics) => void;
 }
 
@@ -50,7 +50,9 @@ export class ServiceProxy {
   private closing?: Promise<void>;
   private host?: ForwardAcceptState;
   private failing = false;
-  private readonly stats: ProxyMetrics = { syncs: 0, failures: 0, lastDurationMs: 0, rules: 0, elements: 0, lastSyncAt: 0 };
+  /** The last script applied, as rendered without affinity pairings. */
+  private lastApplied?: string;
+  private readonly stats: ProxyMetrics = { syncs: 0, unchanged: 0, failures: 0, lastDurationMs: 0, rules: 0, elements: 0, lastSyncAt: 0 };
 
   /** Throws InvalidProxyConfigError (naming the field) for a config that cannot be rendered. */
   constructor(options: ServiceProxyOptions) {
@@ -137,10 +139,19 @@ export class ServiceProxy {
         await enableKernelForwarding(this.run);
         this.host = await ensureForwardAccept(this.run, this.config.table, this.config.clusterCIDR);
       }
+      // The table as this state wants it, before any affinity pairings are written in: when it
+      // equals what was last applied (a change that touches no rule: labels, status), nothing
+      // needs doing — unless the table has gone (someone flushed the ruleset).
+      const wanted = renderProxyRuleset({ ...state, config: this.config });
+      if (wanted.script === this.lastApplied && (await this.tableExists())) {
+        this.stats.unchanged++;
+        return;
+      }
       const affinity = await this.readAffinity(state);
-      const { script, stats } = renderProxyRuleset({ ...state, config: this.config, affinity });
+      const { script, stats } = affinity.size ? renderProxyRuleset({ ...state, config: this.config, affinity }) : wanted;
       const result = await this.run(['nft', '-f', '-'], script);
       if (result.exitCode !== 0) throw new NftApplyError(this.config.table, result.stderr);
+      this.lastApplied = wanted.script;
       for (const why of stats.skipped) this.log(`service proxy ${this.config.table}: skipped ${why}`);
       if (this.failing) this.log(`service proxy ${this.config.table}: rules applied again`);
       this.failing = false;
@@ -149,18 +160,24 @@ export class ServiceProxy {
         rules: stats.rules,
         elements: stats.elements,
         lastSyncAt: Date.now(),
+        lastDurationMs: performance.now() - started,
         lastError: undefined,
       });
-    } catch (err) {
-      this.failing = true;
-      this.stats.failures++;
-      this.stats.lastError = (err as Error).message;
-      this.log(`service proxy ${this.config.table}: ${(err as Error).message}`);
-      throw err;
-    } finally {
-      this.stats.lastDurationMs = performance.now() - started;
       this.onApplied?.(this.metrics);
+    } catch (err) {
+      // `lastApplied` stays: nft's transaction is all or nothing, the kernel has that table.
+      this.failing = true;
+      Object.assign(this.stats, { failures: this.stats.failures + 1, lastError: (err as Error).message, lastDurationMs: performance.now() - started });
+      this.log(`service proxy ${this.config.table}: ${(err as Error).message}`);
+      this.onApplied?.(this.metrics);
+      throw err;
     }
+  }
+
+  /** Our table is in the kernel (a cheap listing of table names). */
+  private async tableExists(): Promise<boolean> {
+    const listed = await this.run(['nft', 'list', 'tables', 'ip']).catch(() => undefined);
+    return !!listed && listed.exitCode === 0 && listed.stdout.split('\n').some((l) => l.trim() === `table ip ${this.config.table}`);
   }
 
   /**

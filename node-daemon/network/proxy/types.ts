@@ -67,9 +67,11 @@ export interface Ruleset {
 export interface ProxyMetrics {
   /** Applies that succeeded. */
   syncs: number;
+  /** Syncs that changed no rule (the table was already right; no nft run). */
+  unchanged: number;
   /** Applies that failed (the previous table stayed). */
   failures: number;
-  /** Wall time of the last apply (render + nft), ms. */
+  /** Wall time of the last apply (render, affinity read, nft), ms. */
   lastDurationMs: number;
   /** Rules in the table now in the kernel. */
   rules: number;
