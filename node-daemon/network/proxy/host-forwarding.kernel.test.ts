@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNetns, runChecked, type CommandRunner } from './commands.ts';
 import { enableKernelForwarding, ensureForwardAccept, forwardRuleTag, removeForwardAccept, splitRuleLine } from './host-forwarding.ts';
 import { kernelRequired, kernelUnavailable, NetnsLab } from './netns-lab.ts';
+import { ServiceProxy } from './service-proxy.ts';
 
 const unavailable = await kernelUnavailable();
 if (unavailable && kernelRequired()) throw new Error(`CI=true but the kernel tests cannot run: ${unavailable}`);
@@ -85,5 +86,15 @@ describe.skipIf(unavailable)('host forwarding (a Docker-like namespace)', () => 
     expect(after).toContain('-A DOCKER-USER -j RETURN');
     expect(after).toContain('-A FORWARD -j DOCKER-USER');
     expect(after.some((l) => l.includes(forwardRuleTag('other')))).toBe(true);
+  });
+
+  it('a ServiceProxy given a CIDR with host bits keeps its rules (iptables prints it canonical)', async () => {
+    const proxy = new ServiceProxy({ table, nodeName: 'n1', clusterCIDR: '10.244.3.4/16', run });
+    await proxy.sync({ services: [], endpointSlices: [] });
+    const ours = (await rules()).filter((l) => l.includes(tag));
+    expect(ours).toHaveLength(4);
+    expect(ours.filter((l) => l.includes('10.244.0.0/16'))).toHaveLength(2);
+    await proxy.close();
+    expect((await rules()).filter((l) => l.includes(tag))).toEqual([]);
   });
 });

@@ -3,9 +3,9 @@
  * daemon's table atomically. The layout follows kube-proxy's nftables mode
  * (pkg/proxy/nftables/proxier.go) at our scale; README.md walks through every rule.
  *
- * Cost is linear in service ports + endpoints, and so is the packet path's work only per
- * connection's first packet: verdict maps keyed by `ip daddr . meta l4proto . th dport` find a
- * service in one lookup however many there are.
+ * Rendering is linear in service ports + endpoints. On the packet path (a connection's first
+ * packet only: NAT chains never see the rest) verdict maps keyed by `ip daddr . meta l4proto .
+ * th dport` find the service in one lookup however many there are.
  */
 import ipaddr from 'ipaddr.js';
 import { InvalidProxyConfigError } from './errors.ts';
@@ -114,8 +114,7 @@ function renderServicePort(t: TableBuilder, sp: ProxyServicePort, config: Requir
 
   // No endpoint anywhere: refuse. Endpoints only elsewhere under a Local policy: drop, as
   // kube-proxy (the service exists; this node is just the wrong place to ask).
-  const internalRefusal = sp.hasAnyEndpoints ? 'drop' : `goto ${REJECT}`;
-  const externalRefusal = internalRefusal;
+  const refusal = sp.hasAnyEndpoints ? 'drop' : `goto ${REJECT}`;
 
   const vip = `${sp.clusterIP} . ${proto} . ${sp.port}`;
   if (hasInternalEndpoints) {
@@ -125,12 +124,12 @@ function renderServicePort(t: TableBuilder, sp: ProxyServicePort, config: Requir
     // through this one to be un-DNATed.
     t.rule(internalChain, `ip daddr ${sp.clusterIP} ${proto} dport ${sp.port} ip saddr != ${config.clusterCIDR} jump ${MARK_FOR_MASQUERADE}`);
   } else {
-    t.element(NO_ENDPOINT_SERVICES, `${vip} : ${internalRefusal}`);
+    t.element(NO_ENDPOINT_SERVICES, `${vip} : ${refusal}`);
   }
 
   if (sp.nodePort !== 0) {
     if (usesExternalChain) t.element(SERVICE_NODEPORTS, `${proto} . ${sp.nodePort} : goto ${externalChain}`);
-    if (!hasExternalEndpoints) t.element(NO_ENDPOINT_NODEPORTS, `${proto} . ${sp.nodePort} : ${externalRefusal}`);
+    if (!hasExternalEndpoints) t.element(NO_ENDPOINT_NODEPORTS, `${proto} . ${sp.nodePort} : ${refusal}`);
   }
 
   if (usesExternalChain) {

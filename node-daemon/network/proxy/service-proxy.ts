@@ -26,7 +26,10 @@ export interface ServiceProxyOptions extends ProxyConfig {
   manageHostForwarding?: boolean;
   /** One line per failure and per recovery. */
   log?: (line: string) => void;
-  /** Called after every apply (not after a sync that found nothing to change), successful or not, with the metrics as they now are. */
+  /**
+   * Called after every apply, successful or not, with the metrics as they now are (not after
+   * a sync that found nothing to change).
+   */
   onApplied?: (metrics: ProxyMetrics) => void;
 }
 
@@ -57,8 +60,9 @@ export class ServiceProxy {
   /** Throws InvalidProxyConfigError (naming the field) for a config that cannot be rendered. */
   constructor(options: ServiceProxyOptions) {
     const { netns, run, manageHostForwarding, log, onApplied, ...config } = options;
-    validateProxyConfig(config);
-    this.config = config;
+    // Canonical CIDRs from here on: iptables prints them so, and DOCKER-USER rules are matched
+    // against what it prints.
+    this.config = validateProxyConfig(config);
     this.run = netns ? inNetns(netns, run ?? spawnCommand) : (run ?? spawnCommand);
     this.manageHost = manageHostForwarding ?? true;
     this.log = log ?? (() => {});
