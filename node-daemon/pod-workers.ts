@@ -23,6 +23,8 @@ export interface PodNetworkProvider {
    * /etc/resolv.conf (bind-mounted into every container, as the kubelet does).
    */
   settingsFor(pod: JsonObject): Promise<{ sandbox: SandboxOptions; resolvConf: string }>;
+  /** The pod's sandbox is on the network (hairpin mode for its port). */
+  sandboxCreated(): Promise<void>;
 }
 
 /** The pod's resolv.conf, a volume only the daemon names (a user volume cannot: names are DNS labels). */
@@ -159,7 +161,9 @@ export class PodWorkers {
           await writeFile(resolvConf, (await settings).resolvConf, { mode: 0o644 });
         }
       },
-      ...(network ? { sandboxOptions: async () => (await (settings ??= network.settingsFor(obj))).sandbox } : {}),
+      ...(network
+        ? { sandboxOptions: async () => (await (settings ??= network.settingsFor(obj))).sandbox, onSandboxCreated: () => network.sandboxCreated() }
+        : {}),
       removeVolumes: () => rm(podDir(dataDir, key.uid), { recursive: true, force: true }),
       onEvent: (record) => outbox.event(this.eventOf(key, record)),
       onStatus: (status) => outbox.status(key, status),

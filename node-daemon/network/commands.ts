@@ -1,37 +1,56 @@
 /**
- * How the node's network code runs kernel tools (ip, bridge, nft, iptables): one narrow function,
- * so tests run the same code against a network namespace they made (`inNetns`) instead of the
- * host's, and a failure carries the tool's own stderr.
+ * Running the kernel tools the node's network drives (ip, bridge, nft, iptables, sysctl),
+ * optionally inside a network namespace: several "hosts" on one machine are network namespaces
+ * (DESIGN §6), and so are the kernel tests' nodes. One narrow function, so tests inject fakes.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
-/** Run `cmd args…` with `input` on stdin; resolves with stdout, rejects with stderr in the message. */
-export type CommandRunner = (cmd: string, args: readonly string[], input?: string) => Promise<string>;
-
+/** A command exited non-zero; carries its stderr. */
 export class CommandError extends Error {
+  readonly code = 'CommandFailed';
   constructor(
-    readonly command: string,
+    readonly argv: readonly string[],
+    readonly exitCode: number | null,
     readonly stderr: string,
-    readonly code: number | string | undefined,
   ) {
-    super(`${command} failed${code === undefined ? '' : ` (${code})`}: ${stderr.trim() || 'no output'}`);
+    super(`${argv.join(' ')} failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}): ${stderr.trim() || '(no stderr)'}`);
     this.name = 'CommandError';
   }
 }
 
-/** Runs on this process' own network namespace. */
-export const hostCommands: CommandRunner = (cmd, args, input) =>
+/** What one command did. */
+export interface CommandResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argv (stdin optional) and reports; never throws for a non-zero exit. Tests inject fakes. */
+export type CommandRunner = (argv: readonly string[], stdin?: string) => Promise<CommandResult>;
+
+/** Spawn argv directly (no shell), feeding stdin and collecting both outputs. */
+export const spawnCommand: CommandRunner = (argv, stdin) =>
   new Promise((resolve, reject) => {
-    const child = execFile(cmd, [...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new CommandError(`${cmd} ${args.join(' ')}`, stderr, (err as NodeJS.ErrnoException).code ?? undefined));
-      else resolve(stdout);
-    });
-    // A tool that exits before reading its input (a bad flag) closes the pipe first.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input ?? '');
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject); // binary missing: a real fault, not an exit code
+    child.on('close', (code) => resolve({ exitCode: code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    // A command that exits before reading all its stdin closes the pipe: its exit code tells.
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin ?? '');
   });
 
-/** Runs inside network namespace `name` (`ip netns exec`), for tests. */
-export function inNetns(name: string): CommandRunner {
-  return (cmd, args, input) => hostCommands('ip', ['netns', 'exec', name, cmd, ...args], input);
+/** A runner whose commands run inside network namespace `netns` (`ip netns exec`). */
+export function inNetns(netns: string, run: CommandRunner = spawnCommand): CommandRunner {
+  return (argv, stdin) => run(['ip', 'netns', 'exec', netns, ...argv], stdin);
+}
+
+/** Run and require exit 0, else CommandError with the command's stderr. */
+export async function runChecked(run: CommandRunner, argv: readonly string[], stdin?: string): Promise<string> {
+  const result = await run(argv, stdin);
+  if (result.exitCode !== 0) throw new CommandError(argv, result.exitCode, result.stderr);
+  return result.stdout;
 }

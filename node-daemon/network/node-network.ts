@@ -19,6 +19,7 @@ import type { WatchableResource } from '../../src/net/messages.ts';
 import type { ClusterCache } from '../cluster-cache.ts';
 import type { PodNetworkProvider } from '../pod-workers.ts';
 import type { SandboxOptions } from '../runtime/types.ts';
+import { runChecked, spawnCommand } from './commands.ts';
 import { ensurePodBridge, removePodBridge, type PodBridge } from './pod-bridge.ts';
 import { underlayMtu, VXLAN_OVERHEAD, VxlanOverlay, type OverlayPeer } from './overlay.ts';
 
@@ -99,6 +100,28 @@ export class NodeNetwork implements PodNetworkProvider {
     return { sandbox, resolvConf: this.opts.resolvConf(pod, bridge.gatewayIP) };
   }
 
+  /**
+   * A sandbox joined the bridge: turn hairpin mode on for its port (every port of the bridge that
+   * lacks it), as the kubelet's hairpin-veth mode does. With bridge netfilter, a pod reaching itself
+   * through its Service is DNATed at the bridge and its packet must leave by the port it came in on,
+   * which a bridge refuses unless that port is in hairpin mode.
+   */
+  async sandboxCreated(): Promise<void> {
+    const bridge = this.bridge;
+    if (!bridge) return;
+    try {
+      const ports = await parsePorts(runChecked(spawnCommand, ['ip', '-j', '-d', 'link', 'show', 'master', bridge.bridgeName]));
+      for (const port of ports) {
+        if (port.ifname && port.linkinfo?.info_slave_data?.hairpin !== true) {
+          await runChecked(spawnCommand, ['ip', 'link', 'set', 'dev', port.ifname, 'type', 'bridge_slave', 'hairpin', 'on']);
+        }
+      }
+    } catch (err) {
+      // Only a pod reaching itself through its Service needs it: the pod runs on without.
+      this.opts.log(`kactus: node ${this.opts.nodeName}: hairpin mode: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   /** Stop serving; `keepBridge` leaves the Docker network for the pods that stay (a restart adopts them). */
   async close(opts: { keepBridge?: boolean } = {}): Promise<void> {
     this.closed = true;
@@ -177,4 +200,14 @@ export class NodeNetwork implements PodNetworkProvider {
     this.proxy.sync({ services, slices, clusterCIDR: this.opts.clusterCIDR() ?? bridge.podCIDR, podCIDR: bridge.podCIDR, nodeIPs: [this.opts.nodeIP] });
     this.dns.update(services, slices);
   }
+}
+
+interface BridgePort {
+  ifname?: string;
+  linkinfo?: { info_slave_data?: { hairpin?: boolean } };
+}
+
+async function parsePorts(output: Promise<string>): Promise<BridgePort[]> {
+  const text = (await output).trim();
+  return text === '' ? [] : (JSON.parse(text) as BridgePort[]);
 }

@@ -13,7 +13,7 @@
  * entries in place and changes nothing. One overlay per network namespace (the device name is fixed).
  */
 import { macFor, podCidrAddresses } from './addresses.ts';
-import { hostCommands, type CommandRunner } from './commands.ts';
+import { runChecked, spawnCommand, type CommandRunner } from './commands.ts';
 
 export const VXLAN_DEVICE = 'kactus-vxlan';
 export const VXLAN_VNI = 1;
@@ -82,7 +82,7 @@ export class VxlanOverlay {
 
   private constructor(private readonly opts: OverlayOptions) {
     this.device = opts.device ?? VXLAN_DEVICE;
-    this.run = opts.commands ?? hostCommands;
+    this.run = opts.commands ?? spawnCommand;
   }
 
   /** Create (or find, or re-create when its parameters changed) the VTEP device and bring it up. */
@@ -106,7 +106,7 @@ export class VxlanOverlay {
   /** Remove the device (and with it every route, neighbour and FDB entry on it). */
   async remove(): Promise<void> {
     await this.applied;
-    await this.run('ip', ['link', 'del', this.device]).catch(() => undefined);
+    await this.run(['ip', 'link', 'del', this.device]).catch(() => undefined);
   }
 
   private async ensureDevice(): Promise<void> {
@@ -122,7 +122,7 @@ export class VxlanOverlay {
       existing.local === this.opts.nodeIP &&
       existing.port === port &&
       existing.address === mac;
-    if (existing && !matches) await this.run('ip', ['link', 'del', this.device]);
+    if (existing && !matches) await runChecked(this.run, ['ip', 'link', 'del', this.device]);
     if (!matches) {
       const mtu = (await underlayMtu(this.opts.nodeIP, this.run)) - VXLAN_OVERHEAD;
       await this.batch('ip', [
@@ -134,11 +134,11 @@ export class VxlanOverlay {
   }
 
   private async batch(cmd: 'ip' | 'bridge', lines: string[]): Promise<void> {
-    await this.run(cmd, ['-batch', '-'], lines.join('\n') + '\n');
+    await runChecked(this.run, [cmd, '-batch', '-'], lines.join('\n') + '\n');
   }
 
   private json<T>(cmd: string, args: string[]): Promise<T> {
-    return parseJson<T>(this.run(cmd, args));
+    return parseJson<T>(runChecked(this.run, [cmd, ...args]));
   }
 
   private async linkInfo(): Promise<LinkInfo | undefined> {
@@ -177,8 +177,8 @@ interface LinkInfo {
 }
 
 /** MTU of the interface holding `nodeIP` (1500 when none does). */
-export async function underlayMtu(nodeIP: string, run: CommandRunner = hostCommands): Promise<number> {
-  const links = await parseJson<{ mtu?: number; addr_info?: { local?: string }[] }[]>(run('ip', ['-j', '-4', 'addr', 'show']));
+export async function underlayMtu(nodeIP: string, run: CommandRunner = spawnCommand): Promise<number> {
+  const links = await parseJson<{ mtu?: number; addr_info?: { local?: string }[] }[]>(runChecked(run, ['ip', '-j', '-4', 'addr', 'show']));
   return links.find((l) => l.addr_info?.some((a) => a.local === nodeIP))?.mtu ?? 1500;
 }
 

@@ -14,19 +14,6 @@ export class InvalidProxyConfigError extends Error {
   }
 }
 
-/** A command the proxy ran (nft, iptables, sysctl) failed; carries its stderr. */
-export class ProxyCommandError extends Error {
-  readonly code = 'ProxyCommandFailed';
-  constructor(
-    readonly argv: readonly string[],
-    readonly exitCode: number | null,
-    readonly stderr: string,
-  ) {
-    super(`${argv.join(' ')} failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}): ${stderr.trim() || '(no stderr)'}`);
-    this.name = 'ProxyCommandError';
-  }
-}
-
 /** `nft -f -` refused the rendered table; the previous table is still in force. */
 export class NftApplyError extends Error {
   readonly code = 'NftApplyFailed';

@@ -4,7 +4,7 @@
  * other owners must survive everything the proxy does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inNetns, runChecked, type CommandRunner } from './commands.ts';
+import { inNetns, runChecked, type CommandRunner } from '../commands.ts';
 import { enableKernelForwarding, ensureForwardAccept, forwardRuleTag, removeForwardAccept, splitRuleLine } from './host-forwarding.ts';
 import { kernelRequired, kernelUnavailable, NetnsLab } from './netns-lab.ts';
 import { ServiceProxy } from './service-proxy.ts';

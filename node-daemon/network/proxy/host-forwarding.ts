@@ -8,8 +8,8 @@
  * Our rules there carry a comment naming the proxy's table, so they are found and removed
  * (also a crashed predecessor's) without touching anyone else's.
  */
-import { runChecked, type CommandRunner } from './commands.ts';
-import { HostSetupError, ProxyCommandError } from './errors.ts';
+import { CommandError, runChecked, type CommandRunner } from '../commands.ts';
+import { HostSetupError } from './errors.ts';
 
 const CHAIN = 'DOCKER-USER';
 
@@ -81,7 +81,7 @@ export async function ensureForwardAccept(run: CommandRunner, table: string, clu
       // Docker did not make it (not running here, or not yet): make it, so our rules have a
       // home and Docker adopts it when it starts.
       const made = await ipt(['-N', CHAIN]);
-      if (made.exitCode !== 0 && (await ipt(['-S', CHAIN])).exitCode !== 0) throw new ProxyCommandError(['iptables', '-N', CHAIN], made.exitCode, made.stderr);
+      if (made.exitCode !== 0 && (await ipt(['-S', CHAIN])).exitCode !== 0) throw new CommandError(['iptables', '-N', CHAIN], made.exitCode, made.stderr);
       createdChain = made.exitCode === 0;
     }
     const jumps = (await ipt(['-C', 'FORWARD', '-j', CHAIN])).exitCode === 0 || (await ipt(['-C', 'FORWARD', '-m', 'comment', '--comment', tag, '-j', CHAIN])).exitCode === 0;

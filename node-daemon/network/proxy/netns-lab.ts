@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { runChecked, spawnCommand, type CommandResult } from './commands.ts';
+import { runChecked, spawnCommand, type CommandResult } from '../commands.ts';
 
 const ECHO_SERVER = fileURLToPath(new URL('./testdata/echo-server.mjs', import.meta.url));
 const PROBE = fileURLToPath(new URL('./testdata/probe.mjs', import.meta.url));

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inNetns, spawnCommand, type CommandRunner } from './commands.ts';
+import { inNetns, spawnCommand, type CommandRunner } from '../commands.ts';
 import { NftApplyError } from './errors.ts';
 import { forwardRuleTag } from './host-forwarding.ts';
 import { kernelRequired, kernelUnavailable, NetnsLab, type ProbeResult } from './netns-lab.ts';

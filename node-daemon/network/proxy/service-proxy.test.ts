@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait.ts';
-import type { CommandResult, CommandRunner } from './commands.ts';
+import type { CommandResult, CommandRunner } from '../commands.ts';
 import { HostSetupError, InvalidProxyConfigError, NftApplyError, ProxyClosedError } from './errors.ts';
 import { ServiceProxy, type ServiceProxyOptions } from './service-proxy.ts';
 import { service, slice } from './test-objects.ts';

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { NO_AFFINITY, parseAffinitySets } from './affinity.ts';
-import { inNetns, runChecked, spawnCommand, type CommandRunner } from './commands.ts';
+import { inNetns, runChecked, spawnCommand, type CommandRunner } from '../commands.ts';
 import { NftApplyError, ProxyClosedError } from './errors.ts';
 import { enableKernelForwarding, ensureForwardAccept, removeForwardAccept, type ForwardAcceptState } from './host-forwarding.ts';
 import { renderProxyRuleset, validateProxyConfig } from './render.ts';

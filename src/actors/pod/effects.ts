@@ -58,6 +58,8 @@ export interface PodEffectsDeps {
    * runtime's default network.
    */
   sandboxOptions?(): Promise<SandboxOptions>;
+  /** The sandbox exists (the network finishes its port before the pod's containers start). */
+  onSandboxCreated?(): Promise<void>;
   /** Every Kubernetes Event the machine records. */
   onEvent(record: PodEventRecord): void;
   /** Every status the machine reports (after each transition). */
@@ -222,6 +224,7 @@ export class PodRuntimeActor {
       const options = (await this.deps.sandboxOptions?.()) ?? {};
       const sandbox = await this.deps.runtime.createSandbox(this.deps.pod, options);
       this.sandboxId = sandbox.sandboxId;
+      await this.deps.onSandboxCreated?.();
       // A host-network pod has the node's address (Kubernetes reports hostIP as its podIP).
       const podIP = sandbox.ip ?? (options.network === 'host' ? this.deps.hostIP : undefined);
       this.send({ type: 'sandbox.created', at: this.now(), ...(podIP === undefined ? {} : { podIP }) });
