@@ -78,8 +78,8 @@ export class ClusterDnsRecords {
   readonly #slicesByService = new Map<string, Map<string, EndpointSlice>>();
   readonly #built = new Map<string, ServiceRecordSet>();
   readonly #names = new Map<string, NameRecords>();
-  /** Reverse name → the records each Service contributes to it. */
-  readonly #ptrs = new Map<string, Map<string, PtrRecord[]>>();
+  /** Reverse name → the records Services contribute to it (usually one). */
+  readonly #ptrs = new Map<string, { service: string; ptr: PtrRecord }[]>();
   /** Namespace → how many Services it holds (a namespace without any is unknown here). */
   readonly #namespaces = new Map<string, number>();
 
@@ -105,13 +105,11 @@ export class ClusterDnsRecords {
 
   /** The names normalized reverse name `reverse` points to: ClusterIPs' if any, else endpoints'. */
   lookupPtr(reverse: string): string[] | undefined {
-    const byService = this.#ptrs.get(reverse);
-    if (byService === undefined) return undefined;
+    const records = this.#ptrs.get(reverse);
+    if (records === undefined) return undefined;
     const clusterIPs: string[] = [];
     const endpoints: string[] = [];
-    for (const records of byService.values()) {
-      for (const record of records) (record.clusterIP ? clusterIPs : endpoints).push(record.target);
-    }
+    for (const { ptr } of records) (ptr.clusterIP ? clusterIPs : endpoints).push(ptr.target);
     const targets = clusterIPs.length > 0 ? clusterIPs : endpoints;
     return targets.length > 0 ? [...new Set(targets)] : undefined;
   }
@@ -247,10 +245,10 @@ export class ClusterDnsRecords {
     const previous = this.#built.get(key);
     if (previous !== undefined) {
       for (const name of previous.names.keys()) this.#names.delete(name);
-      for (const ptr of previous.ptrs) {
-        const byService = this.#ptrs.get(ptr.reverse);
-        byService?.delete(key);
-        if (byService?.size === 0) this.#ptrs.delete(ptr.reverse);
+      for (const { reverse } of previous.ptrs) {
+        const records = this.#ptrs.get(reverse)?.filter((record) => record.service !== key);
+        if (records === undefined || records.length === 0) this.#ptrs.delete(reverse);
+        else this.#ptrs.set(reverse, records);
       }
       this.#built.delete(key);
     }
@@ -260,17 +258,10 @@ export class ClusterDnsRecords {
     this.#built.set(key, built);
     for (const [name, records] of built.names) this.#names.set(name, records);
     for (const ptr of built.ptrs) {
-      let byService = this.#ptrs.get(ptr.reverse);
-      if (byService === undefined) {
-        byService = new Map();
-        this.#ptrs.set(ptr.reverse, byService);
-      }
-      let records = byService.get(key);
-      if (records === undefined) {
-        records = [];
-        byService.set(key, records);
-      }
-      records.push(ptr);
+      const record = { service: key, ptr };
+      const records = this.#ptrs.get(ptr.reverse);
+      if (records === undefined) this.#ptrs.set(ptr.reverse, [record]);
+      else records.push(record);
     }
   }
 

@@ -11,6 +11,14 @@ import { endpointSlice, headlessService, testCluster } from './test-cluster.ts';
 import { dataOf, DnsTcpClient, DnsUdpClient, question, rcodeOf, startFakeUpstream, type FakeUpstream } from './test-client.ts';
 
 const SVC = 'svc.cluster.local';
+
+async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 const UPSTREAM_ZONE: Record<string, Answer[]> = {
   'example.com A': [{ name: 'example.com', type: 'A', ttl: 300, data: '192.0.2.1' }],
   'www.example.com A': [{ name: 'www.example.com', type: 'A', ttl: 300, data: '192.0.2.53' }],
@@ -240,6 +248,24 @@ describe('cluster DNS server without working upstreams', () => {
     } finally {
       for (const client of clients) client.close();
       await Promise.all(servers.map((server) => server.close()));
+      await silent.close();
+    }
+  });
+
+  it('closes with forwards in flight: they are abandoned without an answer and nothing throws', async () => {
+    const silent = await startFakeUpstream({}, { silent: true });
+    const server = await startClusterDnsServer({ address: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${silent.port}`], upstreamTimeoutMs: 10_000 });
+    const udp = new DnsUdpClient(server.port);
+    const tcp = new DnsTcpClient(server.port);
+    try {
+      const pending = [udp.query(question('example.com', 'A'), 1000), tcp.query({ ...question('example.com', 'A'), id: 3 }, 1000)];
+      await waitFor(() => silent.asked.length === 2);
+      await server.close();
+      const outcomes = await Promise.allSettled(pending);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    } finally {
+      udp.close();
+      tcp.close();
       await silent.close();
     }
   });

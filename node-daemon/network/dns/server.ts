@@ -84,13 +84,19 @@ export async function startClusterDnsServer(options: ClusterDnsServerOptions): P
     log,
   });
 
+  let closed = false;
   udp.on('message', (bytes, peer) => {
-    answerer.answer(bytes, 'udp').then(
-      (reply) => {
-        if (reply !== undefined) udp.send(reply, peer.port, peer.address, () => {});
-      },
-      (error: unknown) => log(`dns: answering ${peer.address}:${peer.port} failed: ${String(error)}`),
-    );
+    const send = (reply: Buffer | undefined): void => {
+      // Forwards abandoned by close() settle after the socket is gone: they have no one to answer.
+      if (reply !== undefined && !closed) udp.send(reply, peer.port, peer.address, () => {});
+    };
+    try {
+      const reply = answerer.answer(bytes, 'udp');
+      if (reply instanceof Promise) reply.then(send, (error: unknown) => log(`dns: answering ${peer.address}:${peer.port} failed: ${String(error)}`));
+      else send(reply);
+    } catch (error) {
+      log(`dns: answering ${peer.address}:${peer.port} failed: ${String(error)}`);
+    }
   });
   udp.on('error', (error) => log(`dns: udp socket error: ${error.message}`));
 
@@ -115,6 +121,8 @@ export async function startClusterDnsServer(options: ClusterDnsServerOptions): P
     upstreams,
     update: (services, slices) => records.update(services, slices),
     async close() {
+      if (closed) return;
+      closed = true;
       answerer.abort();
       for (const socket of connections) socket.destroy();
       await Promise.all([
@@ -181,8 +189,8 @@ function serveTcpConnection(socket: net.Socket, answerer: QueryAnswerer, idleMs:
       buffered = buffered.subarray(2 + length);
       inFlight++;
       if (inFlight >= MAX_TCP_PIPELINE) socket.pause();
-      answerer
-        .answer(message, 'tcp')
+      Promise.resolve()
+        .then(() => answerer.answer(message, 'tcp'))
         .then(
           (reply) => {
             if (reply === undefined || socket.destroyed) return;
@@ -211,7 +219,11 @@ class QueryAnswerer {
     private readonly options: { timeoutMs: number; maxPending: number; log: (line: string) => void },
   ) {}
 
-  async answer(bytes: Buffer, transport: Transport): Promise<Buffer | undefined> {
+  /**
+   * The reply to `bytes`. Answers from the zone come back at once (no promise: most queries
+   * are for the zone, and a promise per query costs more than the lookup); forwarded ones later.
+   */
+  answer(bytes: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
     const query = parseQuery(bytes);
     if (query === undefined) return undefined;
     if (query.problem !== undefined) return encodeError(query, query.problem === 'BADVERS' ? 'NOERROR' : query.problem);
@@ -221,8 +233,7 @@ class QueryAnswerer {
 
     const resolution = resolveQuestion(this.records, question);
     if (resolution.kind === 'forward') {
-      const reply = await this.#forward(bytes, transport, question.name);
-      return reply ?? encodeError(query, 'SERVFAIL');
+      return this.#forward(bytes, transport, question.name).then((reply) => reply ?? encodeError(query, 'SERVFAIL'));
     }
     if (resolution.chase !== undefined) return this.#chase(query, resolution, resolution.chase, limit);
     return encodeResponse(query, resolution, limit);

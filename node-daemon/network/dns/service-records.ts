@@ -7,7 +7,7 @@
  */
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice, EndpointPort } from 'kubernetes-types/discovery/v1.js';
-import { addressLabel, normalizeName, parseAddress, reverseName } from './names.ts';
+import { addressLabel, normalizeName, parseAddress, reverseNameOf, type AddressFamily } from './names.ts';
 
 /** The label EndpointSlices name their Service with (the EndpointSlice controller sets it). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -51,18 +51,18 @@ export function serviceDomain(namespace: string, name: string, zone: string): st
   return normalizeName(zone === '' ? `${name}.${namespace}.svc` : `${name}.${namespace}.svc.${zone}`);
 }
 
+/** Records at one name while a Service is built: duplicates are dropped when it is frozen. */
 interface MutableNameRecords {
-  a: Set<string>;
-  aaaa: Set<string>;
-  /** `port target` → SRV, deduplicated as CoreDNS does (one record per target and port). */
-  srv: Map<string, { port: number; target: string }>;
+  a: string[];
+  aaaa: string[];
+  srv: { port: number; target: string }[];
   cname?: string;
 }
 
 /** A ready endpoint address of the Service, with the hostname it is known by under the Service. */
 interface EndpointAddress {
   address: string;
-  family: 'IPv4' | 'IPv6';
+  family: AddressFamily;
   hostname: string;
   ports: readonly EndpointPort[];
 }
@@ -84,7 +84,7 @@ export function buildServiceRecords(service: Service, slices: Iterable<EndpointS
   const at = (owner: string): MutableNameRecords => {
     let records = names.get(owner);
     if (records === undefined) {
-      records = { a: new Set(), aaaa: new Set(), srv: new Map() };
+      records = { a: [], aaaa: [], srv: [] };
       names.set(owner, records);
     }
     return records;
@@ -103,7 +103,7 @@ export function buildServiceRecords(service: Service, slices: Iterable<EndpointS
     if (endpoints.length === 0) return freeze(names, ptrs);
     const own = at(domain);
     for (const endpoint of endpoints) {
-      (endpoint.family === 'IPv4' ? own.a : own.aaaa).add(endpoint.address);
+      (endpoint.family === 'IPv4' ? own.a : own.aaaa).push(endpoint.address);
       const target = `${endpoint.hostname}.${domain}`;
       for (const port of endpoint.ports) {
         if (port.port === undefined) continue;
@@ -120,11 +120,10 @@ export function buildServiceRecords(service: Service, slices: Iterable<EndpointS
     const clusterIPs = (service.spec?.clusterIPs ?? [service.spec?.clusterIP ?? '']).map(parseAddress);
     for (const ip of clusterIPs) {
       if (ip === undefined) continue;
-      (ip.family === 'IPv4' ? own.a : own.aaaa).add(ip.address);
-      const reverse = reverseName(ip.address);
-      if (reverse !== undefined) ptrs.push({ reverse, target: domain, clusterIP: true });
+      (ip.family === 'IPv4' ? own.a : own.aaaa).push(ip.address);
+      ptrs.push({ reverse: reverseNameOf(ip), target: domain, clusterIP: true });
     }
-    if (own.a.size + own.aaaa.size > 0) {
+    if (own.a.length + own.aaaa.length > 0) {
       for (const port of service.spec?.ports ?? []) addServicePortSrv(port, domain, own, at);
     }
   }
@@ -132,9 +131,8 @@ export function buildServiceRecords(service: Service, slices: Iterable<EndpointS
   for (const endpoint of endpoints) {
     const host = `${endpoint.hostname}.${domain}`;
     const records = at(host);
-    (endpoint.family === 'IPv4' ? records.a : records.aaaa).add(endpoint.address);
-    const reverse = reverseName(endpoint.address);
-    if (reverse !== undefined) ptrs.push({ reverse, target: host, clusterIP: false });
+    (endpoint.family === 'IPv4' ? records.a : records.aaaa).push(endpoint.address);
+    ptrs.push({ reverse: reverseNameOf(endpoint), target: host, clusterIP: false });
   }
   return freeze(names, ptrs);
 }
@@ -164,7 +162,7 @@ function srvName(
 }
 
 function addSrv(records: MutableNameRecords, port: number, target: string): void {
-  records.srv.set(`${port} ${target}`, { port, target });
+  records.srv.push({ port, target });
 }
 
 /**
@@ -192,18 +190,35 @@ function readyEndpoints(service: Service, slices: Iterable<EndpointSlice>): Endp
   return out;
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Arrays without repeats (most hold one value: skip the set then). */
+function distinct<T>(values: T[], key: (value: T) => string | T = (value) => value): readonly T[] {
+  if (values.length === 0) return NONE;
+  if (values.length === 1) return values;
+  const seen = new Set<string | T>();
+  return values.filter((value) => {
+    const k = key(value);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 /**
- * Fix each name's SRV weights: all SRV records share priority 0, and CoreDNS gives each of N
- * records weight floor(100 / N) (at least 1), so clients spread evenly.
+ * Drop repeats (one SRV per target and port, as CoreDNS) and fix each name's SRV weights: all
+ * SRV records share priority 0, and CoreDNS gives each of N records weight floor(100 / N) (at
+ * least 1), so clients spread evenly.
  */
 function freeze(names: Map<string, MutableNameRecords>, ptrs: PtrRecord[]): ServiceRecordSet {
   const out = new Map<string, NameRecords>();
   for (const [owner, records] of names) {
-    const weight = Math.max(1, Math.floor(100 / Math.max(1, records.srv.size)));
+    const srv = distinct(records.srv, ({ port, target }) => `${port} ${target}`);
+    const weight = Math.max(1, Math.floor(100 / Math.max(1, srv.length)));
     out.set(owner, {
-      a: [...records.a],
-      aaaa: [...records.aaaa],
-      srv: [...records.srv.values()].map(({ port, target }) => ({ port, target, priority: 0, weight })),
+      a: distinct(records.a),
+      aaaa: distinct(records.aaaa),
+      srv: srv.length === 0 ? NONE : srv.map(({ port, target }) => ({ port, target, priority: 0, weight })),
       ...(records.cname !== undefined ? { cname: records.cname } : {}),
     });
   }

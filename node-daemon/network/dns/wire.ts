@@ -77,7 +77,8 @@ export function encodeResponse(query: ParsedQuery, parts: ResponseParts, maxSize
     questions: query.packet.questions ?? [],
   };
   const full = { ...base, flags, answers: parts.answers, authorities: parts.authorities, additionals: [...parts.additionals, ...opt] };
-  if (dnsPacket.encodingLength(full) <= maxSize) return dnsPacket.encode(full);
+  const whole = dnsPacket.encode(full);
+  if (whole.length <= maxSize) return whole;
   const withoutAdditionals = { ...full, additionals: opt };
   if (dnsPacket.encodingLength(withoutAdditionals) <= maxSize) return dnsPacket.encode(withoutAdditionals);
 
