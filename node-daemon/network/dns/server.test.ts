@@ -162,6 +162,18 @@ describe('cluster DNS server on loopback', () => {
       Buffer.alloc(600, 0xff),
     ];
     for (const bytes of garbage) await udp.sendOnly(bytes);
+    // And queries with random bytes changed (deterministic), some of which still decode.
+    let seed = 7;
+    const random = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % below;
+    };
+    const valid = dnsPacket.encode(question(`_pg._tcp.db.default.${SVC}`, 'SRV', { edns: 1232 }));
+    for (let n = 0; n < 500; n++) {
+      const bytes = Buffer.from(valid);
+      for (let flips = 1 + random(4); flips > 0; flips--) bytes[random(bytes.length)] = random(256);
+      await udp.sendOnly(bytes);
+    }
     const tcp = new DnsTcpClient(server.port);
     try {
       const prefix = Buffer.alloc(2);
@@ -174,6 +186,7 @@ describe('cluster DNS server on loopback', () => {
     }
     const reply = await udp.query(question(`web.default.${SVC}`, 'A'));
     expect(reply.answers?.map(dataOf)).toEqual(['10.96.0.10']);
+    expect(logs.filter((line) => line.includes('failed'))).toEqual([]);
   });
 
   it('answers FORMERR for two questions, NOTIMP for other opcodes, BADVERS for EDNS version 1', async () => {

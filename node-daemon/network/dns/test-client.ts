@@ -160,7 +160,12 @@ export async function startFakeUpstream(zone: Record<string, Answer[]>, options:
   const { udp, tcp, port } = await bindUdpAndTcp('127.0.0.1', 'udp4', 0);
   const asked: string[] = [];
   const reply = (bytes: Buffer, transport: string): Buffer | undefined => {
-    const query = dnsPacket.decode(bytes);
+    let query: DecodedPacket;
+    try {
+      query = dnsPacket.decode(bytes);
+    } catch {
+      return undefined;
+    }
     const q = query.questions?.[0];
     if (q === undefined) return undefined;
     asked.push(`${q.name} ${q.type} ${transport}`);

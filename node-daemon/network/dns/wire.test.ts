@@ -1,6 +1,9 @@
 import dnsPacket, { type Answer } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { encodeResponse, parseQuery, questionBytes, type ParsedQuery } from './wire.ts';
+import { ClusterDnsRecords } from './records.ts';
+import { resolveQuestion } from './resolve.ts';
+import { testCluster } from './test-cluster.ts';
+import { encodeError, encodeResponse, parseQuery, questionBytes, type ParsedQuery } from './wire.ts';
 
 function query(edns?: number): ParsedQuery {
   const bytes = dnsPacket.encode({
@@ -57,5 +60,44 @@ describe('parseQuery and questionBytes', () => {
     expect(questionBytes(bytes)?.length).toBe(11 + 4);
     expect(questionBytes(bytes.subarray(0, 14))).toBeUndefined();
     expect(questionBytes(Buffer.from('0001000000010000000000000c', 'hex'))).toBeUndefined();
+  });
+});
+
+describe('mutated queries', () => {
+  it('either fail to parse or are answered without throwing (20,000 queries with 1-4 random bytes changed)', () => {
+    const records = new ClusterDnsRecords();
+    const { services, slices } = testCluster();
+    records.update(services, slices);
+    const opt: Answer = { name: '.', type: 'OPT', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] };
+    const bases = (
+      [
+        ['web.default.svc.cluster.local', 'A'],
+        ['_pg._tcp.db.default.svc.cluster.local', 'SRV'],
+        ['alias.default.svc.cluster.local', 'A'],
+        ['10.0.96.10.in-addr.arpa', 'PTR'],
+        ['cluster.local', 'NS'],
+      ] as const
+    ).map(([name, type], id) => dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type }], additionals: [opt] }));
+    let seed = 42;
+    const random = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % below;
+    };
+    let answered = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const bytes = Buffer.from(bases[n % bases.length]!);
+      for (let flips = 1 + random(4); flips > 0; flips--) bytes[random(bytes.length)] = random(256);
+      const query = parseQuery(bytes);
+      if (query === undefined) continue;
+      answered++;
+      if (query.question === undefined) {
+        expect(() => encodeError(query, query.problem === 'NOTIMP' ? 'NOTIMP' : 'FORMERR')).not.toThrow();
+        continue;
+      }
+      const resolution = resolveQuestion(records, query.question);
+      if (resolution.kind === 'answer') expect(encodeResponse(query, resolution, query.udpLimit).length).toBeLessThanOrEqual(Math.max(512, query.udpLimit));
+    }
+    // Not vacuous: most mutations keep a decodable query.
+    expect(answered).toBeGreaterThan(5000);
   });
 });
