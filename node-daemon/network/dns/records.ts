@@ -80,6 +80,10 @@ export class ClusterDnsRecords {
   readonly #names = new Map<string, NameRecords>();
   /** Reverse name → the records Services contribute to it (usually one). */
   readonly #ptrs = new Map<string, { service: string; ptr: PtrRecord }[]>();
+  /** The last `update` that listed each Service / EndpointSlice key. */
+  readonly #serviceListed = new Map<string, number>();
+  readonly #sliceListed = new Map<string, number>();
+  #generation = 0;
   /** Namespace → how many Services it holds (a namespace without any is unknown here). */
   readonly #namespaces = new Map<string, number>();
 
@@ -138,6 +142,7 @@ export class ClusterDnsRecords {
   deleteService(namespace: string, name: string): void {
     const key = objectKey(namespace, name);
     if (!this.#services.delete(key)) return;
+    this.#serviceListed.delete(key);
     this.#countNamespace(namespace, -1);
     this.#rebuild(key);
     this.#touched();
@@ -159,6 +164,7 @@ export class ClusterDnsRecords {
     const key = objectKey(namespace, name);
     const previous = this.#slices.get(key);
     if (previous === undefined) return;
+    this.#sliceListed.delete(key);
     const dirty = this.#placeSlice(key, previous, undefined);
     for (const serviceKey of dirty) this.#rebuild(serviceKey);
     this.#touched();
@@ -170,40 +176,50 @@ export class ClusterDnsRecords {
    * same uid and resourceVersion) are skipped, and only Services touched by a change are rebuilt.
    */
   update(services: Iterable<Service>, slices: Iterable<EndpointSlice>): RecordsUpdateStats {
+    // One pass over each list marks what is listed; only when fewer were listed than are held
+    // is a second pass needed to find what is gone. Nothing is copied or re-keyed.
+    const generation = ++this.#generation;
     const dirty = new Set<string>();
     let removed = 0;
 
-    const nextSlices = new Map<string, EndpointSlice>();
+    let listedSlices = 0;
     for (const slice of slices) {
       const key = metaKey(slice);
-      if (key !== undefined) nextSlices.set(key, slice);
-    }
-    for (const [key, previous] of [...this.#slices]) {
-      if (!nextSlices.has(key)) for (const serviceKey of this.#placeSlice(key, previous, undefined)) dirty.add(serviceKey);
-    }
-    for (const [key, slice] of nextSlices) {
+      if (key === undefined || this.#sliceListed.get(key) === generation) continue;
+      this.#sliceListed.set(key, generation);
+      listedSlices++;
       const previous = this.#slices.get(key);
       if (mayDiffer(previous, slice)) for (const serviceKey of this.#placeSlice(key, previous, slice)) dirty.add(serviceKey);
     }
+    if (listedSlices < this.#slices.size) {
+      for (const [key, previous] of this.#slices) {
+        if (this.#sliceListed.get(key) === generation) continue;
+        this.#sliceListed.delete(key);
+        for (const serviceKey of this.#placeSlice(key, previous, undefined)) dirty.add(serviceKey);
+      }
+    }
 
-    const nextServices = new Map<string, Service>();
+    let listedServices = 0;
     for (const service of services) {
       const key = metaKey(service);
-      if (key !== undefined) nextServices.set(key, service);
-    }
-    for (const [key, previous] of [...this.#services]) {
-      if (nextServices.has(key)) continue;
-      this.#services.delete(key);
-      this.#countNamespace(previous.metadata?.namespace ?? 'default', -1);
-      dirty.add(key);
-      removed++;
-    }
-    for (const [key, service] of nextServices) {
+      if (key === undefined || this.#serviceListed.get(key) === generation) continue;
+      this.#serviceListed.set(key, generation);
+      listedServices++;
       const previous = this.#services.get(key);
       if (!mayDiffer(previous, service)) continue;
       if (previous === undefined) this.#countNamespace(service.metadata?.namespace ?? 'default', +1);
       this.#services.set(key, service);
       dirty.add(key);
+    }
+    if (listedServices < this.#services.size) {
+      for (const [key, previous] of this.#services) {
+        if (this.#serviceListed.get(key) === generation) continue;
+        this.#serviceListed.delete(key);
+        this.#services.delete(key);
+        this.#countNamespace(previous.metadata?.namespace ?? 'default', -1);
+        dirty.add(key);
+        removed++;
+      }
     }
 
     let rebuilt = 0;
