@@ -138,7 +138,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
           cache,
           clusterCIDR: () => clusterCIDR,
           overlay: opts.network.overlay ?? !isLoopback(nodeIP),
-          ...dataplaneParts({ nodeName, nodeIP, scope, clusterDomain: opts.network.clusterDomain ?? 'cluster.local', dnsPort: opts.network.dnsPort ?? 53, log }),
+          ...dataplaneParts({ nodeName, scope, clusterDomain: opts.network.clusterDomain ?? 'cluster.local', dnsPort: opts.network.dnsPort ?? 53, log }),
           log,
         })
       : undefined;

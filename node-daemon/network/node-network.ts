@@ -25,7 +25,8 @@ import { underlayMtu, VXLAN_OVERHEAD, VxlanOverlay, type OverlayPeer } from './o
 
 /** The service proxy as the node network drives it (node-daemon/network/proxy). */
 export interface ServiceProxyPart {
-  sync(input: { services: Service[]; slices: EndpointSlice[]; clusterCIDR: string; podCIDR: string; nodeIPs: string[] }): void;
+  /** The whole current set (not a delta); applied asynchronously, coalesced. */
+  sync(services: Service[], slices: EndpointSlice[]): void;
   close(): Promise<void>;
 }
 
@@ -48,7 +49,7 @@ export interface NodeNetworkOptions {
   /** VXLAN to other nodes; off for a node alone on loopback. */
   overlay: boolean;
   /** Start the proxy once the pod CIDR is known. */
-  startProxy(bridge: PodBridge): Promise<ServiceProxyPart>;
+  startProxy(bridge: PodBridge, clusterCIDR: string): Promise<ServiceProxyPart>;
   /** Start the DNS server on the bridge's gateway address. */
   startDns(bridge: PodBridge): Promise<ClusterDnsPart>;
   /** The text of a pod's /etc/resolv.conf with this node's DNS address. */
@@ -166,7 +167,8 @@ export class NodeNetwork implements PodNetworkProvider {
     const mtu = this.opts.overlay ? (await underlayMtu(this.opts.nodeIP)) - VXLAN_OVERHEAD : 1500;
     const bridge = await ensurePodBridge(this.opts.docker, this.opts.scope, podCIDR, mtu);
     if (this.opts.overlay) this.overlay = await VxlanOverlay.open({ nodeIP: this.opts.nodeIP, podCIDR });
-    this.proxy = await this.opts.startProxy(bridge);
+    // A node that has not heard the cluster CIDR (an older master) treats its own block as the pod network.
+    this.proxy = await this.opts.startProxy(bridge, this.opts.clusterCIDR() ?? podCIDR);
     this.dns = await this.opts.startDns(bridge);
     this.bridge = bridge;
     this.failure = undefined;
@@ -197,7 +199,7 @@ export class NodeNetwork implements PodNetworkProvider {
     if (!cache.synced('services') || !cache.synced('endpointslices')) return;
     const services = cache.list<Service>('services');
     const slices = cache.list<EndpointSlice>('endpointslices');
-    this.proxy.sync({ services, slices, clusterCIDR: this.opts.clusterCIDR() ?? bridge.podCIDR, podCIDR: bridge.podCIDR, nodeIPs: [this.opts.nodeIP] });
+    this.proxy.sync(services, slices);
     this.dns.update(services, slices);
   }
 }
