@@ -36,6 +36,9 @@ export interface ServiceControllerOptions extends OwnerControllerOptions {
 
 type ServiceActor = Actor<typeof serviceMachine>;
 
+/** A sync skipped for a cache behind our own writes looks again after this long at the latest. */
+const STALE_RECHECK_MS = 1_000;
+
 /** One Service's actor, the Service it last synced, and the effects its current transition started. */
 interface Entry {
   uid: string;
@@ -150,8 +153,12 @@ export class ServiceController {
     const service = this.services.get(key) as Service | undefined;
     const namespace = service?.metadata?.namespace ?? namespaceOfKey(key);
     const name = service?.metadata?.name ?? nameOfKey(key);
-    // Our own slice writes are not in the cache yet: their informer events will queue the Service again.
-    if (this.sliceTracker.stale(key, this.slicesByService.get(`${namespace}/${name}`) ?? new Map())) return;
+    // Our own slice writes are not in the cache yet: their informer events will queue the Service
+    // again (and, should one never come, so does this timer).
+    if (this.sliceTracker.stale(key, this.slicesByService.get(`${namespace}/${name}`) ?? new Map())) {
+      this.queue.addAfter(key, STALE_RECHECK_MS);
+      return;
+    }
 
     let entry = this.actors.get(key);
     if (entry && service && entry.uid !== service.metadata?.uid) {

@@ -80,6 +80,13 @@ describe('slice plan', () => {
     expect(plan.update.map((s) => [s.metadata?.name, s.endpoints.length])).toEqual([['web-1', 51]]);
   });
 
+  it('stamps the trigger time on what it writes, and keeps the last one when there is no new one', () => {
+    const [first] = planSlices(owner, [{ ports, endpoints: [ep(1)] }], [], { triggerTime: '2024-01-01T00:00:01Z' }).create;
+    expect(first.metadata?.annotations).toEqual({ 'endpoints.kubernetes.io/last-change-trigger-time': '2024-01-01T00:00:01Z' });
+    const plan = planSlices(owner, [{ ports, endpoints: [ep(1, false)] }], [stored(first, 'web-0')]);
+    expect(plan.update[0].metadata?.annotations).toEqual({ 'endpoints.kubernetes.io/last-change-trigger-time': '2024-01-01T00:00:01Z' });
+  });
+
   it('writes nothing when nothing changed', () => {
     const existing = planSlices(owner, [{ ports, endpoints: [ep(1), ep(2)] }], []).create.map((s, i) => stored(s, `web-${i}`));
     expect(planSlices(owner, [{ ports, endpoints: [ep(2), ep(1)] }], existing)).toEqual({ create: [], update: [], delete: [] });

@@ -197,13 +197,14 @@ function slicePrefix(name: string): string {
   return name.length + 1 > 253 - 5 ? name : `${name}-`;
 }
 
+/**
+ * Stamps the trigger time on a slice being written. Without a new one the last stays (Kubernetes
+ * clears it, but its trigger times have one-second grain: a pod getting its IP and turning ready
+ * within one second would leave the slice without any).
+ */
 function setTriggerTime(slice: EndpointSlice, triggerTime: string | undefined): void {
-  const annotations = { ...(slice.metadata?.annotations ?? {}) };
-  if (triggerTime) annotations[ANNOTATION_TRIGGER_TIME] = triggerTime;
-  else delete annotations[ANNOTATION_TRIGGER_TIME];
-  slice.metadata = { ...slice.metadata };
-  if (Object.keys(annotations).length > 0) slice.metadata.annotations = annotations;
-  else delete slice.metadata.annotations;
+  if (!triggerTime) return;
+  slice.metadata = { ...slice.metadata, annotations: { ...(slice.metadata?.annotations ?? {}), [ANNOTATION_TRIGGER_TIME]: triggerTime } };
 }
 
 function isPlaceholderFor(slice: EndpointSlice, placeholder: EndpointSlice): boolean {

@@ -3,25 +3,39 @@
  * cache that has not caught up with its own writes (Kubernetes' endpointSliceTracker): a slice
  * it created that the cache lacks would be created again (slices are named by generateName).
  * While the cache is behind, the sync is skipped; the informer event that catches it up queues
- * the Service again.
+ * the Service again. An expectation older than `maxAgeMs` is dropped: a write the cache never
+ * showed (created and deleted again while its watch was re-listing) must not stall the Service.
  */
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 
-type Expected = { revision: number } | 'deleted';
+interface Expected {
+  /** The revision the cache must reach, or 'deleted' when the slice must be gone. */
+  want: number | 'deleted';
+  /** When the write was made (epoch ms). */
+  at: number;
+}
+
+/** How long an unmet expectation holds back a Service's syncs (default 10 s). */
+const DEFAULT_MAX_AGE_MS = 10_000;
 
 export class SliceTracker {
   private readonly byService = new Map<string, Map<string, Expected>>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
+  ) {}
 
   /** The controller wrote `slice` (created or updated): the cache must show this revision or a later one. */
   written(serviceKey: string, slice: EndpointSlice): void {
     const name = slice.metadata?.name;
     if (!name) return;
-    this.entries(serviceKey).set(name, { revision: Number(slice.metadata?.resourceVersion ?? 0) });
+    this.entries(serviceKey).set(name, { want: Number(slice.metadata?.resourceVersion ?? 0), at: this.now() });
   }
 
   /** The controller deleted the slice `name`: the cache must not show it any more. */
   deleted(serviceKey: string, name: string): void {
-    this.entries(serviceKey).set(name, 'deleted');
+    this.entries(serviceKey).set(name, { want: 'deleted', at: this.now() });
   }
 
   /** The informer saw `name` deleted (by anyone): nothing more to wait for about it. */
@@ -37,10 +51,10 @@ export class SliceTracker {
     const expected = this.byService.get(serviceKey);
     if (!expected) return false;
     let stale = false;
-    for (const [name, want] of expected) {
+    for (const [name, { want, at }] of expected) {
       const have = cached.get(name);
-      const caughtUp = want === 'deleted' ? !have : have !== undefined && Number(have.metadata?.resourceVersion ?? 0) >= want.revision;
-      if (caughtUp) expected.delete(name);
+      const caughtUp = want === 'deleted' ? !have : have !== undefined && Number(have.metadata?.resourceVersion ?? 0) >= want;
+      if (caughtUp || this.now() - at > this.maxAgeMs) expected.delete(name);
       else stale = true;
     }
     if (expected.size === 0) this.byService.delete(serviceKey);
