@@ -208,7 +208,7 @@ export class PodRuntimeActor {
     const adopted = this.deps.adopted;
     if (adopted?.sandboxId !== undefined && this.sandboxId === undefined) {
       this.sandboxId = adopted.sandboxId;
-      this.replay([{ type: 'sandbox.created', at: this.now() }]);
+      this.replay([{ type: 'sandbox.created', at: this.now(), ...(adopted.sandboxIP === undefined ? {} : { podIP: adopted.sandboxIP }) }]);
       return;
     }
     try {
