@@ -9,10 +9,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { PodRuntimeActor } from '../src/actors/pod/effects.ts';
 import type { PodEventRecord } from '../src/actors/pod/events.ts';
+import type { ProbeRunner } from '../src/actors/pod/probe-spec.ts';
 import type { JsonObject } from '../src/api/object.ts';
 import type { EventRecorded, PodKey } from '../src/net/messages.ts';
 import type { Outbox } from './outbox.ts';
 import { podDir, readNodePod, type NodePod } from './pod-spec.ts';
+import { createProbeRunner } from './probes/runner.ts';
 import type { ContainerRuntime, HostVolume, RuntimeEvent, RuntimePod } from './runtime/types.ts';
 
 /** Thrown by volume preparation for a source this node cannot provide. */
@@ -33,6 +35,8 @@ export interface PodWorkersOptions {
   hostIP: string;
   outbox: Outbox;
   onError(err: unknown): void;
+  /** Runs container probes; default: the node's runners on `runtime` (probes/runner.ts). */
+  probe?: ProbeRunner;
 }
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
@@ -42,9 +46,11 @@ export class PodWorkers {
   /** Pods the runtime held when the daemon started, not yet re-assigned (uid → pod). */
   private readonly leftovers = new Map<string, RuntimePod>();
   private readonly unsubscribe: () => void;
+  private readonly probe: ProbeRunner;
 
   constructor(private readonly opts: PodWorkersOptions) {
     this.unsubscribe = opts.runtime.onEvent((e) => this.onRuntimeEvent(e));
+    this.probe = opts.probe ?? createProbeRunner(opts.runtime);
   }
 
   /** Remember what the runtime holds from a previous daemon, to adopt when the master re-assigns it. */
@@ -125,6 +131,7 @@ export class PodWorkers {
       volumes,
       ...(adopted ? { adopted } : {}),
       hostIP: this.opts.hostIP,
+      probe: this.probe,
       prepareVolumes: async () => {
         for (const v of pod.volumes) {
           if (v.kind === 'unsupported') throw new UnsupportedVolumeError(v.name, v.source);
