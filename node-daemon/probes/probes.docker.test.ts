@@ -5,8 +5,9 @@
  *   readiness file's removal to the status write, and from the probe's result to the write;
  * - the node daemon under a real test master over the mesh: an exec readiness probe
  *   (`test -f /tmp/ready`) going Ready and NotReady, an httpGet readiness probe against
- *   `httpd -f -p 8080` in the pod (by named port), a failing liveness probe restarting the
- *   container, and a startup probe holding the liveness probe back.
+ *   `httpd -f -p 8080` in the pod (by named port), the same on a pod re-adopted after a daemon
+ *   restart, a failing liveness probe restarting the container, and a startup probe holding the
+ *   liveness probe back.
  * Every container carries `io.kactus.test=<run>` and is removed afterwards, then the network.
  * Without an engine the file skips (fails under CI=true).
  */
@@ -47,13 +48,26 @@ async function dockerRuntime(node: string): Promise<DockerRuntime> {
   return runtime;
 }
 
-async function dockerNode(name: string): Promise<DockerRuntime> {
+async function startDaemon(name: string): Promise<{ runtime: DockerRuntime; daemon: NodeDaemon }> {
   const runtime = await dockerRuntime(name);
   const channelsBefore = master.actorChannels.length;
-  const d = await startNodeDaemon({ dataDir: join(dir, name), join: [master.addr], token: master.token, runtime, name, heartbeatIntervalMs: 500 });
-  daemons.push(d);
-  await waitFor('the actor channel', () => master.actorChannels.length > channelsBefore && master.hasChannelFrom(d.peerId));
-  return runtime;
+  const daemon = await startNodeDaemon({ dataDir: join(dir, name), join: [master.addr], token: master.token, runtime, name, heartbeatIntervalMs: 500 });
+  daemons.push(daemon);
+  await waitFor('the actor channel', () => master.actorChannels.length > channelsBefore && master.hasChannelFrom(daemon.peerId));
+  return { runtime, daemon };
+}
+
+async function dockerNode(name: string): Promise<DockerRuntime> {
+  return (await startDaemon(name)).runtime;
+}
+
+/** A pod serving `/healthz` with busybox httpd on its port `http` (8080), probed for readiness there. */
+function httpdPod(node: string, name: string): TestPod {
+  const pod = testPod(node, name, 'Always', [{ name: 'web', script: 'mkdir -p /www && echo ok > /www/healthz && exec httpd -f -p 8080 -h /www' }]);
+  const web = (pod.spec.containers as Record<string, unknown>[])[0]!;
+  web.ports = [{ name: 'http', containerPort: 8080 }];
+  web.readinessProbe = { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 };
+  return pod;
 }
 
 /** Runs a command in a container to completion; its exit code. */
@@ -202,10 +216,7 @@ describe.skipIf(!up)('probes on Docker', () => {
 
   it('httpGet readiness against httpd in the pod, by named port: Ready, NotReady on 404, Ready again', async () => {
     const runtime = await dockerNode('pr-http');
-    const pod = testPod('pr-http', 'httpd', 'Always', [{ name: 'web', script: 'mkdir -p /www && echo ok > /www/healthz && exec httpd -f -p 8080 -h /www' }]);
-    const web = (pod.spec.containers as Record<string, unknown>[])[0]!;
-    web.ports = [{ name: 'http', containerPort: 8080 }];
-    web.readinessProbe = { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 };
+    const pod = httpdPod('pr-http', 'httpd');
     await master.assign(pod);
     await waitFor('Ready', () => isReady(statusOf(pod)), 20_000);
     const id = containerOf(statusOf(pod), 'web')!.containerID!;
@@ -218,6 +229,27 @@ describe.skipIf(!up)('probes on Docker', () => {
     await waitFor('Ready again', () => isReady(statusOf(pod)), 5_000);
     expect(statusOf(pod)?.phase).toBe('Running');
   }, 40_000);
+
+  it('probes a re-adopted pod by its IP after a daemon restart', async () => {
+    const { daemon: first } = await startDaemon('pr-adopt');
+    const pod = httpdPod('pr-adopt', 'adopted');
+    await master.assign(pod);
+    await waitFor('Ready', () => isReady(statusOf(pod)), 20_000);
+    const { podIP } = statusOf(pod) as PodStatus;
+    const id = containerOf(statusOf(pod), 'web')!.containerID;
+
+    await first.close({ keepContainers: true });
+    daemons.splice(daemons.indexOf(first), 1);
+    const statusesBefore = master.statuses.length;
+    await startDaemon('pr-adopt');
+    await master.assign(pod);
+    await master.sync([pod.metadata.uid]);
+    await waitFor('Ready again, reported by the new daemon', () =>
+      master.statuses.slice(statusesBefore).some((s) => s.uid === pod.metadata.uid && isReady(s.status)),
+    20_000);
+    expect((statusOf(pod) as PodStatus).podIP).toBe(podIP);
+    expect(containerOf(statusOf(pod), 'web')).toMatchObject({ containerID: id, restartCount: 0 });
+  }, 60_000);
 
   it('a failing liveness probe kills the container and it restarts (restartCount 1, Unhealthy then Killing)', async () => {
     const runtime = await dockerNode('pr-live');

@@ -167,6 +167,8 @@ export interface RuntimePod {
   name: string;
   /** Undefined when the sandbox is gone but containers remain: remove those one by one. */
   sandboxId: string | undefined;
+  /** The sandbox's IP, when it has one (Docker): the re-adopted pod keeps its podIP. */
+  sandboxIP?: string;
   containers: PodContainer[];
 }
 

@@ -226,7 +226,8 @@ export class PodRuntimeActor {
     const adopted = this.deps.adopted;
     if (adopted?.sandboxId !== undefined && this.sandboxId === undefined) {
       this.sandboxId = adopted.sandboxId;
-      this.replay([{ type: 'sandbox.created', at: this.now() }]);
+      this.podIP = adopted.sandboxIP;
+      this.replay([{ type: 'sandbox.created', at: this.now(), ...(adopted.sandboxIP === undefined ? {} : { podIP: adopted.sandboxIP }) }]);
       return;
     }
     try {
