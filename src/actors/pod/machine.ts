@@ -23,7 +23,6 @@ import type { PodEventRecord, PodMachineEvent, PodMachineInput, ProbeFactEvent, 
 import { applyPodEvent, hasRunningContainer, onGraceExpired, onSandboxRetry, type Outcome } from './lifecycle.ts';
 import {
   activeProbes,
-  remainingInitialDelayMs,
   onProbeCounted,
   onProbeKill,
   onReadinessProbeFailed,
@@ -33,6 +32,7 @@ import {
   probeFailureKills,
   readinessProbeFails,
   readinessProbePasses,
+  remainingInitialDelayMs,
   startupProbePasses,
 } from './probe-rules.ts';
 import { proberId, proberMachine } from './prober.ts';
