@@ -224,8 +224,7 @@ export class DockerRuntime implements ContainerRuntime {
         pod.sandboxId = c.Id;
         const ip = Object.values(c.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
         if (ip) pod.sandboxIP = ip;
-      }
-      else pod.containers.push({ name: c.Labels[LABELS.containerName] ?? '', id: c.Id, state: toContainerState(c.State) });
+      } else pod.containers.push({ name: c.Labels[LABELS.containerName] ?? '', id: c.Id, state: toContainerState(c.State) });
     }
     return [...pods.values()];
   }
