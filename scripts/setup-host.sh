@@ -37,11 +37,9 @@ else
 fi
 
 if [[ ! -d "$KACTUS_ROOT/node_modules" ]]; then
-  # Not `npm ci`: the registry reachable here serves only the linux builds of msgpackr-extract's
-  # per-platform optional packages, so no lock made here can list the darwin/win32 ones, and
-  # `npm ci` refuses a lock that lacks them. `npm install` installs exactly what the lock pins
-  # for this platform (and leaves the lock as it is).
-  log "installing node_modules (npm install from package-lock.json)"
-  (cd "$KACTUS_ROOT" && npm install --no-audit --no-fund)
+  # The lock lists every platform's optional packages (msgpackr-extract's), so `npm ci` installs
+  # exactly what it pins and never rewrites it.
+  log "installing node_modules (npm ci from package-lock.json)"
+  (cd "$KACTUS_ROOT" && npm ci --no-audit --no-fund)
 fi
 log "host ready"
