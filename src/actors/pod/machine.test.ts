@@ -417,7 +417,8 @@ describe('podStatus', () => {
           started: false,
           restartCount: 0,
           state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=a pod=web_default(uid-1)' } },
-          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: t0, finishedAt: '2024-01-01T00:00:05Z' } },
+          // The instance that ended is named: `logs --previous` reads it.
+          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: t0, finishedAt: '2024-01-01T00:00:05Z', containerID: 'docker://a' } },
         },
         {
           name: 'b',

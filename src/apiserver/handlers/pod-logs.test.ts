@@ -57,6 +57,12 @@ describe('pod log checks (Kubernetes wording)', () => {
     const crashing = st({ waiting: { reason: 'CrashLoopBackOff' } }, { terminated: { exitCode: 1, containerID: 'docker://x' } }).status;
     expect(() => checkLogAvailable(pod(crashing), 'c', false)).not.toThrow();
     expect(() => checkLogAvailable(pod(crashing), 'c', true)).not.toThrow();
+    // A finished container (a completed Job's pod) keeps its log while the pod exists.
+    const finished = st({ terminated: { exitCode: 0, reason: 'Completed', containerID: 'docker://y' } }).status;
+    expect(() => checkLogAvailable(pod({ ...finished, phase: 'Succeeded' }), 'c', false)).not.toThrow();
+    expect(badRequest(() => checkLogAvailable(pod({ ...finished, phase: 'Succeeded' }), 'c', true))).toBe('400 previous terminated container "c" in pod "p" not found');
+    // One that never started names no container: nothing to read.
+    expect(badRequest(() => checkLogAvailable(pod(st({ terminated: { exitCode: 128, reason: 'StartError' } }).status), 'c', false))).toBe('400 container "c" in pod "p" is terminated');
   });
 
   it('maps node codes to Status reasons', () => {
