@@ -10,9 +10,10 @@
 import { PassThrough, Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { exitReason, resolveMounts } from './container-spec.ts';
-import { ContainerNotFoundError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { AttachNotSupportedError, ContainerNotFoundError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import { EventListeners } from './listeners.ts';
 import type {
+  AttachedProcess,
   ContainerRuntime,
   ContainerSpec,
   ContainerState,
@@ -181,6 +182,12 @@ export class HollowRuntime implements ContainerRuntime {
   async exec(id: string): Promise<ExecProcess> {
     this.container(id);
     throw new ExecNotSupportedError('hollow');
+  }
+
+  /** Nothing runs, so there is no process to attach to. */
+  async attach(id: string): Promise<AttachedProcess> {
+    this.container(id);
+    throw new AttachNotSupportedError('hollow');
   }
 
   async listPods(): Promise<RuntimePod[]> {

@@ -19,6 +19,11 @@
  * Exec (`/kactus/exec/1.0.0`), one stream per `kubectl exec`: exec.request, then the node answers
  *   exec.started (or exec.error); then both ways at once — master → node exec.stdin*,
  *   exec.stdin.end, exec.resize*; node → master exec.output* and last exec.exit (or exec.error).
+ * Attach (`/kactus/attach/1.0.0`), one stream per `kubectl attach`: attach.request, then exactly
+ *   exec's frames (session-stream.ts).
+ * Port-forward (`/kactus/portforward/1.0.0`), one stream per forwarded TCP connection:
+ *   portforward.request, then portforward.connected (or portforward.error); then
+ *   portforward.data* both ways, each side's end of data being its half-close of the stream.
  */
 import { FrameError } from './errors.ts';
 import { isNodeMetricsSample } from '../metrics/wire.ts';
@@ -121,6 +126,16 @@ export interface ExecExit {
   code: number;
 }
 
+export interface AttachRequest extends PodKey {
+  container: string;
+  stdin: boolean;
+  tty: boolean;
+}
+
+export interface PortForwardRequest extends PodKey {
+  port: number;
+}
+
 const isEmpty = (b: unknown): b is Record<string, never> => isObj(b) || b === undefined || b === null;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
 
@@ -175,6 +190,15 @@ export const guards = {
   'exec.output': (b: unknown): b is ExecOutput => isObj(b) && (b.fd === 1 || b.fd === 2) && b.data instanceof Uint8Array,
   'exec.exit': (b: unknown): b is ExecExit => isObj(b) && typeof b.code === 'number',
   'exec.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
+  'attach.request': (b: unknown): b is AttachRequest =>
+    isPodKey(b) && isStr((b as unknown as Json).container) && typeof (b as unknown as Json).stdin === 'boolean' && typeof (b as unknown as Json).tty === 'boolean',
+  'portforward.request': (b: unknown): b is PortForwardRequest => {
+    const port = (b as Json | undefined)?.port;
+    return isPodKey(b) && typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
+  },
+  'portforward.connected': isEmpty,
+  'portforward.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
+  'portforward.data': (b: unknown): b is ExecData => isObj(b) && b.data instanceof Uint8Array,
 } as const;
 
 export type MessageType = keyof typeof guards;

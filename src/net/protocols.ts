@@ -7,6 +7,8 @@ export const PROTOCOL_ACTOR = '/kactus/actor/1.0.0';
 export const PROTOCOL_HEARTBEAT = '/kactus/heartbeat/1.0.0';
 export const PROTOCOL_LOGS = '/kactus/logs/1.0.0';
 export const PROTOCOL_EXEC = '/kactus/exec/1.0.0';
+export const PROTOCOL_ATTACH = '/kactus/attach/1.0.0';
+export const PROTOCOL_PORTFORWARD = '/kactus/portforward/1.0.0';
 
 /** Envelope format version carried in every frame's `v`. */
 export const ENVELOPE_VERSION = 1;
