@@ -228,7 +228,11 @@ export class DockerRuntime implements ContainerRuntime {
     };
     for (const c of all) {
       const pod = podOf(c.Labels);
-      if (c.Labels[LABELS.role] === 'sandbox') pod.sandboxId = c.Id;
+      if (c.Labels[LABELS.role] === 'sandbox') {
+        pod.sandboxId = c.Id;
+        const ip = Object.values(c.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+        if (ip) pod.sandboxIp = ip;
+      }
       else pod.containers.push({ name: c.Labels[LABELS.containerName] ?? '', id: c.Id, state: toContainerState(c.State) });
     }
     return [...pods.values()];

@@ -95,6 +95,8 @@ export interface LogsRequest extends PodKey {
   sinceSeconds?: number;
   previous?: boolean;
   limitBytes?: number;
+  /** The instance the pod's status names (`<runtime>://<id>`); the node serves that one if it holds it. */
+  containerID?: string;
 }
 export interface LogsChunk {
   data: Uint8Array;
@@ -171,7 +173,8 @@ export const guards = {
     isStr((b as unknown as Json).container) &&
     isOptNum((b as unknown as Json).tailLines) &&
     isOptNum((b as unknown as Json).sinceSeconds) &&
-    isOptNum((b as unknown as Json).limitBytes),
+    isOptNum((b as unknown as Json).limitBytes) &&
+    isOptStr((b as unknown as Json).containerID),
   'logs.chunk': (b: unknown): b is LogsChunk => isObj(b) && b.data instanceof Uint8Array,
   'logs.end': isEmpty,
   'logs.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),

@@ -6,7 +6,8 @@
  *   node → master  portforward.connected  the node reached the pod's port
  *            or    portforward.error      {code, message}: 404 no such pod here, 400 the runtime
  *                                         cannot forward (hollow), 502 the port refused or did
- *                                         not answer; the message is the kubelet's wording
+ *                                         not answer; the message is the kubelet's whole sentence
+ *                                         (`error forwarding port 8080 to pod …`), shown as is
  *   then both ways at once: portforward.data (≤ 64 KiB each); a side that has no more to send
  *   half-closes its end of the stream (the TCP FIN passed on). Aborting the stream (a reset)
  *   drops the connection at the other end.
@@ -30,11 +31,16 @@ export const PORTFORWARD_CHUNK_BYTES = 64 * 1024;
 /** The request must arrive, and the node must reach the pod's port, within this time. */
 export const PORTFORWARD_OPEN_TIMEOUT_MS = 10_000;
 
-/** A forward that failed, with an HTTP-like code (the node's; 503 no address answered, 502 the node broke the stream off). */
+/**
+ * A forward that failed, with an HTTP-like code: the node's answer (`fromNode`, its message the
+ * kubelet's whole sentence), or the master's own 503 (no address answered) or 502 (the node broke
+ * the stream off).
+ */
 export class PortForwardError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    readonly fromNode = false,
   ) {
     super(message);
     this.name = 'PortForwardError';
@@ -168,7 +174,7 @@ export async function openPortForward(host: MeshHost, nodeAddrs: readonly string
     const env = await framed.read(openSignal);
     if (env.type === 'portforward.error') {
       const { code, message } = checkMessage('portforward.error', env.body);
-      throw new PortForwardError(code, message);
+      throw new PortForwardError(code, message, true);
     }
     if (env.type !== 'portforward.connected') throw new PortForwardError(502, `unexpected ${env.type} on a port-forward stream`);
   } catch (err) {

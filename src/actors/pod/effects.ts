@@ -82,6 +82,8 @@ export class PodRuntimeActor {
   private readonly now: () => number;
   private queue: Promise<void> = Promise.resolve();
   private sandboxId: string | undefined;
+  /** The sandbox's IP (where its ports are reached), once known. */
+  private sandboxIp: string | undefined;
   /** The live container of each spec name, and the one it replaced (kept for `logs --previous`). */
   private readonly current = new Map<string, string>();
   private readonly previous = new Map<string, string>();
@@ -94,9 +96,20 @@ export class PodRuntimeActor {
   /** The grace SIGTERM is given, from the latest delete. */
   private graceSeconds: number;
 
+  /** The pod's sandbox on the runtime and its IP (port-forward connects there), once created or adopted. */
+  get sandbox(): { id: string; ip?: string } | undefined {
+    if (this.sandboxId === undefined || this.removed) return undefined;
+    return this.sandboxIp === undefined ? { id: this.sandboxId } : { id: this.sandboxId, ip: this.sandboxIp };
+  }
+
   /** The runtime id of container `name`: the live one, or with `previous` the one it replaced. */
   containerId(name: string, previous = false): string | undefined {
     return (previous ? this.previous : this.current).get(name);
+  }
+
+  /** Whether `id` (the runtime's, without its `runtime://` prefix) is a container of `name` this pod still holds. */
+  holdsContainer(name: string, id: string): boolean {
+    return this.current.get(name) === id || this.previous.get(name) === id;
   }
 
   constructor(
@@ -199,7 +212,8 @@ export class PodRuntimeActor {
     const adopted = this.deps.adopted;
     if (adopted?.sandboxId !== undefined && this.sandboxId === undefined) {
       this.sandboxId = adopted.sandboxId;
-      this.replay([{ type: 'sandbox.created', at: this.now() }]);
+      this.sandboxIp = adopted.sandboxIp;
+      this.replay([{ type: 'sandbox.created', at: this.now(), ...(adopted.sandboxIp === undefined ? {} : { podIP: adopted.sandboxIp }) }]);
       return;
     }
     try {
@@ -214,6 +228,7 @@ export class PodRuntimeActor {
       this.adoptable.clear();
       const sandbox = await this.deps.runtime.createSandbox(this.deps.pod);
       this.sandboxId = sandbox.sandboxId;
+      this.sandboxIp = sandbox.ip;
       this.send({ type: 'sandbox.created', at: this.now(), ...(sandbox.ip === undefined ? {} : { podIP: sandbox.ip }) });
     } catch (err) {
       this.send({ type: 'sandbox.failed', at: this.now(), message: message(err) });
