@@ -8,6 +8,7 @@ import { openAttach, serveAttach } from './attach.ts';
 import { ExecError } from './exec.ts';
 import type { AttachRequest } from './messages.ts';
 import type { AttachedProcess } from '../../node-daemon/runtime/types.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 describe('attach over libp2p', () => {
   let dir: string;
@@ -49,11 +50,11 @@ describe('attach over libp2p', () => {
     const done = (async () => {
       for await (const piece of session.output) out += Buffer.from(piece.data).toString();
     })();
+    await waitFor('the input delivered', () => a.input === 'ls\n');
     a.stdout.write('bin etc\n');
     a.stdout.end();
     await done;
     expect(out).toBe('bin etc\n');
-    expect(a.input).toBe('ls\n');
     expect(session.exitCode).toBe(0);
   });
 
