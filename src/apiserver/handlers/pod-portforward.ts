@@ -163,6 +163,9 @@ function forwardStreams(transport: Duplex, pod: KubeObject, source: PortForwardS
         return;
       }
       pair[type] = stream;
+      // kubectl half-closes the error stream at once and never writes to it: drain it, so it
+      // ends (and is released) once the server has written its end too.
+      if (type === 'error') stream.resume();
       if (pair.error && pair.data) {
         clearTimeout(pair.timer);
         pairs.delete(requestId);
@@ -208,9 +211,11 @@ async function forward(data: SpdyStream, error: SpdyStream, port: number, pod: K
     error.end(`error forwarding port ${port} to pod ${pod.metadata?.name ?? ''}, uid ${pod.metadata?.uid ?? ''}: ${err.message}`);
     data.destroy();
   });
-  // The client reset the stream or went away: drop the pod's connection.
+  // The client reset the stream or went away: drop the pod's connection, and end the error
+  // stream (kubectl holds its local connection open until that ends).
   data.once('close', () => {
     if (!(data.readableEnded && data.writableFinished)) conn.destroy();
+    if (!error.writableEnded) error.end();
   });
   // Dropped by the node without an end (its stream broke): the client's stream is reset.
   conn.once('close', () => {

@@ -95,6 +95,9 @@ describe('SPDY session', () => {
       { type: 'data', streamId: 1, fin: false, data: Buffer.from('pong!') },
       { type: 'data', streamId: 1, fin: true, data: Buffer.alloc(0) },
     ]);
+    // Both sides ended and read: the stream is released, without a reset.
+    await waitFor('the stream released', () => c.session.openStreams === 0);
+    expect(c.frames.some((f) => f.type === 'rstStream')).toBe(false);
   });
 
   it('refuses with RST_STREAM, echoes pings, and a client reset ends the stream with an error', async () => {

@@ -154,6 +154,11 @@ export class SpdySession {
     });
   }
 
+  /** Streams not yet released (both sides ended and read, reset, or dropped). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
   /** Send GOAWAY and close the connection (streams still open are dropped). */
   close(): void {
     if (this.ended) return;
