@@ -439,6 +439,21 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
       await expect(runtime.logs(id, { follow: false })).rejects.toBeInstanceOf(ContainerNotFoundError);
     });
 
+    it('stops a finished pod\'s sandbox, keeping its containers and their logs until removal', async () => {
+      const pod = newPod();
+      const { sandboxId } = await runtime.createSandbox(pod);
+      // (hollow containers exit by a trailing `exit N` and print nothing)
+      const done = await run(sandboxId, spec('done', ['sh', '-c', h.capabilities.executes ? 'echo finished' : 'exit 0']));
+      await waitExited(runtime, done);
+      await runtime.stopSandbox(sandboxId);
+      await runtime.stopSandbox(sandboxId);
+      expect(await runtime.inspectContainer(done)).toMatchObject({ state: 'exited', exitCode: 0 });
+      if (h.capabilities.executes) expect(await readAll(await runtime.logs(done, { follow: true }))).toBe('finished\n');
+      expect((await runtime.listPods()).find((p) => p.podUid === pod.uid)).toMatchObject({ sandboxId, containers: [{ id: done, state: 'exited' }] });
+      await runtime.removeSandbox(sandboxId);
+      await expect(runtime.stopSandbox(sandboxId)).rejects.toBeInstanceOf(SandboxNotFoundError);
+    });
+
     it('removes a single container, running or not', async () => {
       const { sandboxId } = await runtime.createSandbox(newPod());
       const id = await run(sandboxId, spec('c', ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.05; done']));

@@ -146,6 +146,19 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** The sandbox container stops at once on SIGTERM (SANDBOX_COMMAND); the exited containers stay. */
+  async stopSandbox(sandboxId: string): Promise<void> {
+    await this.sandboxPod(sandboxId);
+    try {
+      await this.docker.getContainer(sandboxId).stop({ t: 1 });
+    } catch (err) {
+      const status = dockerStatusCode(err);
+      if (status === 304) return; // already stopped
+      if (status === 404) throw new SandboxNotFoundError(sandboxId);
+      throw err;
+    }
+  }
+
   async removeSandbox(sandboxId: string): Promise<void> {
     let pod: PodRef;
     try {

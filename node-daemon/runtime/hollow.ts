@@ -140,6 +140,11 @@ export class HollowRuntime implements ContainerRuntime {
     this.endFollowers(id);
   }
 
+  /** A hollow sandbox runs nothing: only its existence is checked. */
+  async stopSandbox(sandboxId: string): Promise<void> {
+    if (!this.engine.sandboxes.has(sandboxId)) throw new SandboxNotFoundError(sandboxId);
+  }
+
   async removeSandbox(sandboxId: string): Promise<void> {
     const sandbox = this.engine.sandboxes.get(sandboxId);
     if (sandbox === undefined) return;

@@ -232,6 +232,11 @@ export class ProcessRuntime implements ContainerRuntime {
     rmSync(join(this.containersDir, id), { recursive: true, force: true });
   }
 
+  /** A process sandbox is a directory, not a process: only its existence is checked. */
+  async stopSandbox(sandboxId: string): Promise<void> {
+    if (this.readPod(sandboxId) === undefined) throw new SandboxNotFoundError(sandboxId);
+  }
+
   async removeSandbox(sandboxId: string): Promise<void> {
     if (!ID_PATTERN.test(sandboxId)) return;
     for (const id of this.containerIds()) {

@@ -235,6 +235,13 @@ export interface ContainerRuntime {
   /** Remove a container (killing it if it runs). Idempotent. */
   removeContainer(id: string): Promise<void>;
 
+  /**
+   * Stop the sandbox's own process (a finished pod: its containers and their logs stay until the
+   * sandbox is removed, but it holds no process and no address any more). Throws
+   * SandboxNotFoundError; a no-op for a sandbox already stopped.
+   */
+  stopSandbox(sandboxId: string): Promise<void>;
+
   /** Remove the sandbox and all its containers. Idempotent. */
   removeSandbox(sandboxId: string): Promise<void>;
 

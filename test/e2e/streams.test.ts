@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { background, eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from './harness.ts';
-import { removeNodeContainers } from './node-containers.ts';
+import { nodeContainers, removeNodeContainers } from './node-containers.ts';
 
 const WEB = `apiVersion: v1
 kind: Pod
@@ -175,11 +175,20 @@ describe.skipIf(!enabled)('streams with a Docker node', () => {
     await podPhase('reader', 'Succeeded');
   }, 60_000);
 
-  it('logs job/NAME prints a finished Job\'s output, and -f of the finished container ends', async () => {
+  it('logs job/NAME prints a finished Job\'s output, and -f of the finished container ends; the pod keeps no process', async () => {
     ok(await kubectl(['apply', '-f', '-'], JOB));
     await eventually('job succeeded', async () => (await kubectl(['get', 'job', 'echo-done', '-o', 'jsonpath={.status.succeeded}'])).stdout, (n) => n === '1', POD_DEADLINE_MS);
     expect(ok(await kubectl(['logs', 'job/echo-done']))).toBe('done\n');
     expect(ok(await kubectl(['logs', '-f', 'job/echo-done']))).toBe('done\n');
+    // The finished pod keeps its exited container (its log) but no process: its sandbox is stopped.
+    const podName = ok(await kubectl(['get', 'pods', '-l', 'job-name=echo-done', '-o', 'jsonpath={.items[0].metadata.name}']));
+    const containers = await eventually(
+      'the finished pod\'s sandbox stopped',
+      () => nodeContainers(docker, nodeName, podName),
+      (cs) => cs.length === 2 && cs.every((c) => c.state === 'exited'),
+      POD_DEADLINE_MS,
+    );
+    expect(containers.map((c) => c.role).sort()).toEqual(['container', 'sandbox']);
   }, 60_000);
 
   it('logs --previous prints the run before the restart', async () => {

@@ -25,7 +25,7 @@ import type {
   RuntimeEvent,
   RuntimePod,
 } from '../../../node-daemon/runtime/types.ts';
-import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError } from '../../../node-daemon/runtime/errors.ts';
+import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../../node-daemon/runtime/errors.ts';
 import { podMachine, type PodMachine } from './machine.ts';
 import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from './events.ts';
 import { podStatus } from './status.ts';
@@ -128,6 +128,7 @@ export class PodRuntimeActor {
         startContainer: (_, params) => this.enqueue(() => this.startContainer(params.name)),
         stopContainer: (_, params) => void this.stopContainer(params.name, params.signal),
         removePod: () => this.enqueue(() => this.removeAll(true)),
+        stopSandbox: () => void this.enqueue(() => this.stopSandbox()),
         recordEvent: (_, params) => {
           if (!this.replaying) this.deps.onEvent(params);
         },
@@ -338,6 +339,18 @@ export class PodRuntimeActor {
     }
     // The runtime's exit event normally reports it; this covers a missed or vanished one.
     await this.enqueue(() => this.reportExit(id, undefined, this.now()));
+  }
+
+  /** The pod finished: its sandbox's process goes (and with it the address), its containers stay. */
+  private async stopSandbox(): Promise<void> {
+    const id = this.sandboxId;
+    if (id === undefined || this.removed) return;
+    this.sandboxIp = undefined;
+    try {
+      await this.deps.runtime.stopSandbox(id);
+    } catch (err) {
+      if (!(err instanceof SandboxNotFoundError)) throw err;
+    }
   }
 
   private async inspect(id: string): Promise<ContainerStatus | undefined> {

@@ -5,7 +5,7 @@ import type { PodEffectParams, PodEventRecord, PodFactEvent, PodMachineInput, Re
 import { podMachine } from './machine.ts';
 import { podStatus } from './status.ts';
 
-const EFFECTS = ['createSandbox', 'startContainer', 'stopContainer', 'removePod', 'recordEvent', 'reportStatus'] as const;
+const EFFECTS = ['createSandbox', 'startContainer', 'stopContainer', 'stopSandbox', 'removePod', 'recordEvent', 'reportStatus'] as const;
 const T0 = Date.UTC(2024, 0, 1);
 const S = 1000;
 const MIN = 60 * S;
@@ -385,6 +385,33 @@ describe('pod machine: graceful termination', () => {
     pod.exit('a', 143);
     pod.exit('b', 143);
     expect(pod.actor.getSnapshot().output?.phase).toBe('Failed');
+  });
+});
+
+describe('pod machine: a finished pod', () => {
+  it.each([
+    ['Never', 0, 'Succeeded'],
+    ['Never', 3, 'Failed'],
+    ['OnFailure', 0, 'Succeeded'],
+  ] as const)('%s, exit %d: %s, its sandbox stopped once and nothing removed until the delete', (policy, code, phase) => {
+    const pod = startPod(policy);
+    pod.runAll();
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(0);
+    pod.exit('app', code);
+    expect(pod.phase()).toBe(phase);
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(1);
+    expect(pod.effects.paramsOf('removePod')).toHaveLength(0);
+    pod.send({ type: 'pod.delete', gracePeriodSeconds: 30 });
+    expect(pod.effects.paramsOf('removePod')).toHaveLength(1);
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(1);
+  });
+
+  it('a running pod keeps its sandbox', () => {
+    const pod = startPod('Always');
+    pod.runAll();
+    pod.exit('app', 1);
+    expect(pod.phase()).toBe('Running');
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(0);
   });
 });
 

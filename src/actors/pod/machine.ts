@@ -50,6 +50,7 @@ const base = setup({
     startContainer: (_, _params: { name: string }) => {},
     stopContainer: (_, _params: { name: string; signal: StopSignal }) => {},
     removePod: () => {},
+    stopSandbox: () => {},
     recordEvent: (_, _params: PodEventRecord) => {},
     reportStatus: (_, _params: { status: PodStatus }) => {},
   },
@@ -124,7 +125,7 @@ const DELETE = {
 
 /**
  * The pod machine. Effects are the no-op actions `createSandbox`, `startContainer`,
- * `stopContainer`, `removePod`, `recordEvent`, `reportStatus` (params: `PodEffectParams`);
+ * `stopContainer`, `stopSandbox`, `removePod`, `recordEvent`, `reportStatus` (params: `PodEffectParams`);
  * supply them with `podMachine.provide({ actions: { … } })`. Its output, once `terminated`, is the
  * final `PodStatus`.
  */
@@ -162,10 +163,14 @@ export const podMachine = withRules.createMachine({
       always: FOLLOW_PHASE,
       on: { ...handlers(ACTIVE_EVENTS), ...DELETE },
     },
+    // A finished pod keeps its containers (their logs) until it is deleted, but no process:
+    // its sandbox is stopped, as the kubelet stops a terminal pod's sandbox.
     succeeded: {
+      entry: 'stopSandbox',
       on: { ...handlers(BOOKKEEPING_EVENTS), ...DELETE },
     },
     failed: {
+      entry: 'stopSandbox',
       on: { ...handlers(BOOKKEEPING_EVENTS), ...DELETE },
     },
     terminating: {
