@@ -21,7 +21,10 @@ import { HEARTBEAT_INTERVAL_MS } from '../src/net/protocols.ts';
 import { checkMessage, type ExecRequest, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
 import type { Envelope } from '../src/net/codec.ts';
+import { ClusterCache } from './cluster-cache.ts';
 import { checkMasterAddresses, MasterLink } from './master-link.ts';
+import { dataplaneParts } from './network/dataplane.ts';
+import { NodeNetwork } from './network/node-network.ts';
 import { HOLLOW_CAPACITY, hostCapacity, nodeAddresses, nodeInfo, runtimeAnswers } from './node-info.ts';
 import { Outbox } from './outbox.ts';
 import { PodWorkers } from './pod-workers.ts';
@@ -30,8 +33,20 @@ import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from './runtime/errors.ts';
 import type { ContainerRuntime, ExecProcess, RuntimeName } from './runtime/types.ts';
 
-/** The address pods and the node are reached at: everything stays on loopback. */
+const DOCKER_SOCKET = '/var/run/docker.sock';
+
+/** The node's address when none is given: everything stays on loopback. */
 export const NODE_IP = '127.0.0.1';
+
+/** The node's pod network (Docker runtime only): pod bridge, overlay, service proxy and DNS. */
+export interface NodeDaemonNetworkOptions {
+  /** VXLAN to other nodes; default: on unless the node's address is loopback. */
+  overlay?: boolean;
+  /** Cluster DNS domain (default cluster.local). */
+  clusterDomain?: string;
+  /** Port of the node's DNS server on the pod bridge's gateway (default 53). */
+  dnsPort?: number;
+}
 
 export interface NodeDaemonOptions {
   dataDir: string;
@@ -42,6 +57,12 @@ export interface NodeDaemonOptions {
   runtime: ContainerRuntime | RuntimeName;
   /** Node name; default: the host name. */
   name?: string;
+  /** The node's address (InternalIP, pods' hostIP, NodePorts, VXLAN); default 127.0.0.1. */
+  nodeIP?: string;
+  /** Docker engine socket for the docker runtime (default /var/run/docker.sock). */
+  dockerSocket?: string;
+  /** Give pods the cluster network (Docker runtime): without it, pods use Docker's default bridge. */
+  network?: NodeDaemonNetworkOptions;
   /** Mesh listen addresses; default loopback with a picked port. `[]` listens nowhere (dial only). */
   listen?: string[];
   heartbeatIntervalMs?: number;
@@ -72,15 +93,21 @@ export function runtimeScope(nodeName: string, peerId: string): string {
   return `${nodeName}-${peerId.slice(-8)}`;
 }
 
-async function openNamedRuntime(name: RuntimeName, node: string, dataDir: string, onError: (err: unknown) => void): Promise<{ runtime: ContainerRuntime; version: string }> {
+async function openNamedRuntime(
+  name: RuntimeName,
+  node: string,
+  dataDir: string,
+  socketPath: string,
+  onError: (err: unknown) => void,
+): Promise<{ runtime: ContainerRuntime; version: string; docker?: Docker }> {
   if (name !== 'docker') return { runtime: await openRuntime({ runtime: name, node, dataDir, onError }), version: `${name}://unknown` };
-  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  const docker = new Docker({ socketPath });
   const runtime = await openRuntime({ runtime: 'docker', node, dataDir, docker, onError });
   const version = await docker.version().then(
     (v) => `docker://${v.Version}`,
     () => 'docker://unknown',
   );
-  return { runtime, version };
+  return { runtime, version, docker };
 }
 
 export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaemon> {
@@ -92,15 +119,33 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   await mkdir(dataDir, { recursive: true });
 
   const mesh = await createMeshHost({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}) });
-  const owned = typeof opts.runtime === 'string' ? await openNamedRuntime(opts.runtime, runtimeScope(nodeName, mesh.peerId.toString()), dataDir, onError).catch(async (err: unknown) => {
+  const scope = runtimeScope(nodeName, mesh.peerId.toString());
+  const owned = typeof opts.runtime === 'string' ? await openNamedRuntime(opts.runtime, scope, dataDir, opts.dockerSocket ?? DOCKER_SOCKET, onError).catch(async (err: unknown) => {
     await mesh.stop();
     throw err;
   }) : undefined;
   const runtime = owned?.runtime ?? (opts.runtime as ContainerRuntime);
   const capacity = opts.capacity ?? (runtime.name === 'hollow' ? { ...HOLLOW_CAPACITY } : hostCapacity());
   const info = nodeInfo(opts.runtimeVersion ?? owned?.version ?? `${runtime.name}://unknown`);
-  const addresses = nodeAddresses(nodeName, NODE_IP);
+  const nodeIP = opts.nodeIP ?? NODE_IP;
+  const addresses = nodeAddresses(nodeName, nodeIP);
   const intervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+  let clusterCIDR: string | undefined;
+  const cache = new ClusterCache(['nodes', 'services', 'endpointslices'], onError);
+  const network =
+    opts.network && owned?.docker
+      ? new NodeNetwork({
+          nodeName,
+          nodeIP,
+          scope,
+          docker: owned.docker,
+          cache,
+          clusterCIDR: () => clusterCIDR,
+          overlay: opts.network.overlay ?? !isLoopback(nodeIP),
+          ...dataplaneParts({ nodeName, scope, clusterDomain: opts.network.clusterDomain ?? 'cluster.local', dnsPort: opts.network.dnsPort ?? 53, log }),
+          log,
+        })
+      : undefined;
 
   const link: MasterLink = new MasterLink({
     host: mesh,
@@ -112,9 +157,10 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       void beat();
     },
     onError,
+    ...(network ? { watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) } } : {}),
   });
   const outbox = new Outbox((type, body) => link.sendActor(type, body), onError);
-  const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: NODE_IP, outbox, onError });
+  const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, ...(network ? { network } : {}) });
 
   function onActorMessage(env: Envelope): void {
     // A malformed body throws FrameError: that channel ends and is reopened; the daemon lives on.
@@ -128,7 +174,10 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     if (beating || !link.isConnected) return;
     beating = true;
     try {
-      const ready = await runtimeAnswers(runtime, intervalMs);
+      const runtimeReady = await runtimeAnswers(runtime, intervalMs);
+      const networkNotReady = network?.notReadyReason();
+      const ready = runtimeReady && networkNotReady === undefined;
+      const message = !runtimeReady ? `container runtime ${runtime.name} is not answering` : networkNotReady;
       const body: NodeHeartbeat = {
         nodeName,
         ready,
@@ -137,7 +186,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
         nodeInfo: info,
         addresses,
         time: new Date().toISOString(),
-        ...(ready ? {} : { message: `container runtime ${runtime.name} is not answering` }),
+        ...(message === undefined ? {} : { message }),
       };
       await link.sendHeartbeat(body);
     } catch {
@@ -155,7 +204,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
 
   try {
     await workers.loadLeftovers();
-    await link.start();
+    clusterCIDR = (await link.start()).clusterCIDR;
   } catch (err) {
     await stopServingPortForward();
     await stopServingAttach();
@@ -163,6 +212,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     await stopServingLogs();
     await link.close();
     await workers.close(true);
+    await network?.close({ keepBridge: true });
     if (owned) await owned.runtime.close();
     await mesh.stop();
     throw err;
@@ -186,10 +236,15 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       await stopServingLogs();
       await link.close();
       await workers.close(closeOpts.keepContainers === true);
+      await network?.close({ keepBridge: closeOpts.keepContainers === true });
       if (owned) await owned.runtime.close();
       await mesh.stop();
     },
   };
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.');
 }
 
 /** A container's log for the master: 404 when the pod or container is not on this node. */

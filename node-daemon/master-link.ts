@@ -13,7 +13,8 @@ import { openChannel, type Channel } from '../src/net/channel.ts';
 import { JoinRefusedError } from '../src/net/errors.ts';
 import { requestJoin, type JoinAccepted, type JoinRequest } from '../src/net/join.ts';
 import type { MeshHost } from '../src/net/host.ts';
-import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../src/net/protocols.ts';
+import type { WatchableResource } from '../src/net/messages.ts';
+import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT, PROTOCOL_WATCH } from '../src/net/protocols.ts';
 
 /** First reconnect delay; doubles up to RECONNECT_MAX_MS, back to the start once a channel worked. */
 export const RECONNECT_INITIAL_MS = 200;
@@ -63,11 +64,18 @@ export interface MasterLinkOptions {
   onConnected(): void;
   /** Connection trouble worth a log line. */
   onError(err: unknown): void;
+  /**
+   * Cluster objects to watch over `/kactus/watch/1.0.0` (a third channel, reopened with the
+   * others): `onOpen` runs before `watch.start` is sent (the cache starts a fresh list), then
+   * every message goes to `onMessage`.
+   */
+  watch?: { resources: WatchableResource[]; onOpen(): void; onMessage(env: Envelope): void };
 }
 
 export class MasterLink {
   private actor: Channel | undefined;
   private heartbeat: Channel | undefined;
+  private watch: Channel | undefined;
   private closed = false;
   /** Aborts dials and stream opens in progress when the link closes. */
   private readonly closing = new AbortController();
@@ -127,7 +135,7 @@ export class MasterLink {
     this.closed = true;
     this.closing.abort();
     this.wake?.();
-    await Promise.all([this.actor?.close(), this.heartbeat?.close()].map((p) => p?.catch(() => undefined)));
+    await Promise.all([this.actor?.close(), this.heartbeat?.close(), this.watch?.close()].map((p) => p?.catch(() => undefined)));
     await this.loop;
   }
 
@@ -142,7 +150,7 @@ export class MasterLink {
         // close() may have run while the channels opened: it could not close them then.
         if (!this.closed) {
           this.opts.onConnected();
-          await Promise.race([this.actor!.closed, this.heartbeat!.closed]);
+          await Promise.race([this.actor!.closed, this.heartbeat!.closed, ...(this.watch ? [this.watch.closed] : [])]);
         }
       } catch (err) {
         if (!this.closed) this.opts.onError(err);
@@ -178,12 +186,19 @@ export class MasterLink {
     );
     // The master sends nothing on the heartbeat channel; anything it does send is ignored.
     this.heartbeat = await openChannel(this.opts.host, master, PROTOCOL_HEARTBEAT, () => {}, signal);
+    const watch = this.opts.watch;
+    if (watch) {
+      this.watch = await openChannel(this.opts.host, master, PROTOCOL_WATCH, (env) => watch.onMessage(env), signal);
+      watch.onOpen();
+      await this.watch.send('watch.start', { resources: watch.resources });
+    }
   }
 
   private async dropChannels(): Promise<void> {
-    const channels = [this.actor, this.heartbeat];
+    const channels = [this.actor, this.heartbeat, this.watch];
     this.actor = undefined;
     this.heartbeat = undefined;
+    this.watch = undefined;
     await Promise.all(channels.map((c) => c?.close().catch(() => undefined)));
   }
 

@@ -6,14 +6,29 @@
  * - `sync(uids)` tears down every pod (actor or runtime leftover) the master no longer lists;
  * - statuses, Events and terminations go to the Outbox; runtime events are dispatched by uid.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PodRuntimeActor } from '../src/actors/pod/effects.ts';
 import type { PodEventRecord } from '../src/actors/pod/events.ts';
 import type { JsonObject } from '../src/api/object.ts';
 import type { EventRecorded, PodKey } from '../src/net/messages.ts';
 import type { Outbox } from './outbox.ts';
 import { podDir, readNodePod, type NodePod } from './pod-spec.ts';
-import type { ContainerRuntime, HostVolume, RuntimeEvent, RuntimePod } from './runtime/types.ts';
+import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions } from './runtime/types.ts';
+
+/** What the node's pod network gives each pod (node-daemon/network/node-network.ts). */
+export interface PodNetworkProvider {
+  /**
+   * Resolves once the node's pod network is ready: where the pod's sandbox goes and the text of its
+   * /etc/resolv.conf (bind-mounted into every container, as the kubelet does).
+   */
+  settingsFor(pod: JsonObject): Promise<{ sandbox: SandboxOptions; resolvConf: string }>;
+  /** The pod's sandbox is on the network (hairpin mode for its port). */
+  sandboxCreated(): Promise<void>;
+}
+
+/** The pod's resolv.conf, a volume only the daemon names (a user volume cannot: names are DNS labels). */
+const RESOLV_CONF_VOLUME = 'kactus:resolv.conf';
 
 /** Thrown by volume preparation for a source this node cannot provide. */
 export class UnsupportedVolumeError extends Error {
@@ -32,6 +47,8 @@ export interface PodWorkersOptions {
   nodeName: string;
   hostIP: string;
   outbox: Outbox;
+  /** The node's pod network; without one, sandboxes go on the runtime's default network. */
+  network?: PodNetworkProvider;
   onError(err: unknown): void;
 }
 
@@ -94,7 +111,7 @@ export class PodWorkers {
       if (pod.deletion) this.opts.outbox.podTerminated(key);
       return;
     }
-    const actor = this.spawn(key, pod, leftover);
+    const actor = this.spawn(key, pod, obj, leftover);
     this.workers.set(key.uid, { key, actor });
     actor.start();
     if (pod.deletion) actor.delete(pod.deletion.graceSeconds);
@@ -131,13 +148,21 @@ export class PodWorkers {
     this.leftovers.clear();
   }
 
-  private spawn(key: PodKey, pod: NodePod, adopted: RuntimePod | undefined): PodRuntimeActor {
-    const { runtime, dataDir, outbox, onError } = this.opts;
+  private spawn(key: PodKey, pod: NodePod, obj: JsonObject, adopted: RuntimePod | undefined): PodRuntimeActor {
+    const { runtime, dataDir, outbox, onError, network } = this.opts;
     const volumes: HostVolume[] = pod.volumes.flatMap((v) => (v.kind === 'unsupported' ? [] : [{ name: v.name, hostPath: v.hostPath }]));
+    let specs: ReadonlyMap<string, ContainerSpec> = pod.specs;
+    const resolvConf = join(podDir(dataDir, key.uid), 'resolv.conf');
+    let settings: Promise<{ sandbox: SandboxOptions; resolvConf: string }> | undefined;
+    if (network) {
+      volumes.push({ name: RESOLV_CONF_VOLUME, hostPath: resolvConf });
+      const mount = { name: RESOLV_CONF_VOLUME, mountPath: '/etc/resolv.conf', readOnly: true };
+      specs = new Map([...pod.specs].map(([name, spec]) => [name, { ...spec, volumeMounts: [...(spec.volumeMounts ?? []), mount] }]));
+    }
     return new PodRuntimeActor(pod.input, {
       runtime,
       pod: pod.ref,
-      specs: pod.specs,
+      specs,
       volumes,
       ...(adopted ? { adopted } : {}),
       hostIP: this.opts.hostIP,
@@ -146,7 +171,15 @@ export class PodWorkers {
           if (v.kind === 'unsupported') throw new UnsupportedVolumeError(v.name, v.source);
           if (v.kind === 'emptyDir') await mkdir(v.hostPath, { recursive: true, mode: 0o777 });
         }
+        if (network) {
+          settings ??= network.settingsFor(obj);
+          await mkdir(podDir(dataDir, key.uid), { recursive: true });
+          await writeFile(resolvConf, (await settings).resolvConf, { mode: 0o644 });
+        }
       },
+      ...(network
+        ? { sandboxOptions: async () => (await (settings ??= network.settingsFor(obj))).sandbox, onSandboxCreated: () => network.sandboxCreated() }
+        : {}),
       removeVolumes: () => rm(podDir(dataDir, key.uid), { recursive: true, force: true }),
       onEvent: (record) => outbox.event(this.eventOf(key, record)),
       onStatus: (status) => outbox.status(key, status),

@@ -35,6 +35,12 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'v1/Endpoints': (obj) => {
     for (const subset of recordList(obj, 'subsets')) for (const port of recordList(subset, 'ports')) setDefault(port, 'protocol', 'TCP');
   },
+  'discovery.k8s.io/v1/EndpointSlice': (obj) => {
+    for (const port of recordList(obj, 'ports')) {
+      setDefault(port, 'name', '');
+      setDefault(port, 'protocol', 'TCP');
+    }
+  },
   'v1/Node': (obj) => {
     const status = optionalRecord(obj, 'status');
     if (status && isRecord(status.capacity)) setDefault(status, 'allocatable', structuredClone(status.capacity));

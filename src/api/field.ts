@@ -12,6 +12,7 @@ export type FieldErrorType =
   | 'FieldValueDuplicate'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
   | 'FieldValueTypeInvalid'
   | 'FieldValueNotFound'
   | 'FieldValueUnknown';
@@ -85,6 +86,11 @@ export function notFound(field: string, value: unknown): FieldError {
 
 export function tooLong(field: string, maxLength: number): FieldError {
   return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${maxLength} bytes` };
+}
+
+/** A list longer than allowed: `Too many: 101: must have at most 100 items`. */
+export function tooMany(field: string, actual: number, max: number): FieldError {
+  return { type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` };
 }
 
 /** Strict decoding's complaint about a field the schema does not declare. */

@@ -15,6 +15,7 @@ describe('resource registry', () => {
     ['autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', ['hpa'], ['all'], ['status'], true],
     ['coordination.k8s.io', 'v1', 'leases', 'Lease', [], [], [], true],
     ['events.k8s.io', 'v1', 'events', 'Event', ['ev'], [], [], true],
+    ['discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', [], [], [], true],
   ])('%s/%s %s', (group, version, resource, kind, shortNames, categories, subresources, namespaced) => {
     const info = findResource(group, version, resource);
     expect(info).toMatchObject({ kind, shortNames, categories, subresources, namespaced, listKind: `${kind}List`, singular: kind.toLowerCase() });
@@ -28,7 +29,7 @@ describe('resource registry', () => {
 
   it('groups resources for discovery, core first', () => {
     const gvs = groupVersions();
-    expect(gvs.map((g) => g.groupVersion)).toEqual(['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1']);
+    expect(gvs.map((g) => g.groupVersion)).toEqual(['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1', 'discovery.k8s.io/v1']);
     expect(gvs.reduce((n, g) => n + g.resources.length, 0)).toBe(allResources().length);
   });
 

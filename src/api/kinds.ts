@@ -72,6 +72,7 @@ const ENTRIES: Entry[] = [
   { group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], all: true, subresources: ['status'], storageVersion: 'v2' },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', resource: 'leases', namespaced: true },
   { group: 'events.k8s.io', version: 'v1', kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'] },
+  { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true },
 ];
 
 const RESOURCES: readonly ResourceInfo[] = ENTRIES.map((e) =>

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { apiVersionOf, type ResourceInfo } from './kinds.ts';
 import { childRecord, isRecord, jsonEqual, optionalRecord, recordList, type JsonObject, type KubeObject, type ObjectMetaLike } from './object.ts';
 import { parseQuantity } from './quantity.ts';
+import { prepareServiceForCreate, prepareServiceForUpdate } from './service.ts';
 import { ApiError } from './status.ts';
 
 /** Kinds whose controllers track `metadata.generation` against `status.observedGeneration`. */
@@ -133,6 +134,7 @@ const CREATE_HOOKS: Record<string, CreateHook> = {
     const spec = childRecord(obj, 'spec');
     if (!Array.isArray(spec.finalizers) || !spec.finalizers.includes('kubernetes')) spec.finalizers = ['kubernetes'];
   },
+  'v1/Service': prepareServiceForCreate,
   // Job strategy: unless manualSelector, the selector is the job's uid and the template carries it.
   'batch/v1/Job': (obj, uid) => {
     const spec = childRecord(obj, 'spec');
@@ -226,15 +228,8 @@ const UPDATE_HOOKS: Record<string, UpdateHook> = {
     const oldFinalizers = optionalRecord(o, 'spec')?.finalizers;
     if (oldFinalizers !== undefined) childRecord(n, 'spec').finalizers = structuredClone(oldFinalizers);
   },
-  // Allocated addresses stay when an update omits them (Kubernetes' patchAllocatedValues).
-  'v1/Service': (o, n) => {
-    const oldSpec = optionalRecord(o, 'spec');
-    if (!oldSpec) return;
-    const spec = childRecord(n, 'spec');
-    for (const f of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy']) {
-      if ((spec[f] === undefined || spec[f] === '') && oldSpec[f] !== undefined) spec[f] = structuredClone(oldSpec[f]);
-    }
-  },
+  // Allocated values stay when an update omits them; values a new type does not need go (service.ts).
+  'v1/Service': prepareServiceForUpdate,
 };
 
 function groupSegment(info: ResourceInfo): string {

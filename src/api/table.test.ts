@@ -205,6 +205,31 @@ describe('other kinds', () => {
       ['svc', 'NodePort', '10.96.0.10', '<none>', '80:30080/TCP,53/UDP', '5m', 'app=web'],
     ],
     [info('', 'services'), { metadata: meta('lb'), spec: { type: 'LoadBalancer', clusterIP: '10.96.0.11', ports: [{ port: 443, protocol: 'TCP' }] } }, ['lb', 'LoadBalancer', '10.96.0.11', '<pending>', '443/TCP', '5m', '<none>']],
+    [info('', 'services'), { metadata: meta('db'), spec: { type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], selector: { app: 'db' } } }, ['db', 'ClusterIP', 'None', '<none>', '<none>', '5m', 'app=db']],
+    [info('', 'services'), { metadata: meta('ext'), spec: { type: 'ExternalName', externalName: 'example.com' } }, ['ext', 'ExternalName', '<none>', 'example.com', '<none>', '5m', '<none>']],
+    [
+      info('', 'endpoints'),
+      {
+        metadata: meta('web'),
+        subsets: [
+          { addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }], notReadyAddresses: [{ ip: '10.0.0.9' }], ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9090 }] },
+        ],
+      },
+      ['web', '10.0.0.1:80,10.0.0.2:80,10.0.0.1:9090 + 1 more...', '5m'],
+    ],
+    [info('', 'endpoints'), { metadata: meta('none') }, ['none', '<none>', '5m']],
+    [info('', 'endpoints'), { metadata: meta('headless'), subsets: [{ addresses: [{ ip: '10.0.0.1' }] }] }, ['headless', '10.0.0.1', '5m']],
+    [
+      info('discovery.k8s.io', 'endpointslices'),
+      {
+        metadata: meta('web-x7k2p'),
+        addressType: 'IPv4',
+        ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { name: 'all', protocol: 'TCP' }],
+        endpoints: [{ addresses: ['10.0.0.1'] }, { addresses: ['10.0.0.2'] }, { addresses: ['10.0.0.3'] }, { addresses: ['10.0.0.4'] }],
+      },
+      ['web-x7k2p', 'IPv4', '80,all', '10.0.0.1,10.0.0.2,10.0.0.3 + 1 more...', '5m'],
+    ],
+    [info('discovery.k8s.io', 'endpointslices'), { metadata: meta('web-empty'), addressType: 'IPv4' }, ['web-empty', 'IPv4', '<unset>', '<unset>', '5m']],
     [
       info('autoscaling', 'horizontalpodautoscalers', 'v2'),
       {
@@ -229,6 +254,8 @@ describe('other kinds', () => {
     [info('apps', 'deployments'), ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']],
     [info('batch', 'jobs'), ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE']],
     [info('', 'services'), ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']],
+    [info('', 'endpoints'), ['NAME', 'ENDPOINTS', 'AGE']],
+    [info('discovery.k8s.io', 'endpointslices'), ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE']],
     [info('autoscaling', 'horizontalpodautoscalers', 'v2'), ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']],
   ])('%s headers', (resource, expected) => expect(headers(resource)).toEqual(expected));
 });

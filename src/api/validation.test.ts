@@ -84,7 +84,7 @@ describe('validateObject', () => {
   ])('metadata %#', async (resource, metadata, expected) => {
     const obj: KubeObject =
       resource === pods ? pod({ containers: [{ name: 'c', image: 'b' }] }, metadata) : { apiVersion: 'v1', kind: resource.kind, metadata, spec: {} };
-    if (resource.kind === 'Service') obj.spec = { ports: [{ port: 80 }] };
+    if (resource.kind === 'Service') obj.spec = { ports: [{ port: 80, protocol: 'TCP' }], sessionAffinity: 'None' };
     expect(await messages(resource, obj)).toEqual(expected);
   });
 

@@ -31,6 +31,7 @@ import { ApiMetrics } from './metrics.ts';
 import { shareClusterIdentity } from './cluster-identity.ts';
 import { loadOrCreatePki, type Pki } from './pki.ts';
 import { Registry } from './registry/registry.ts';
+import type { ServiceRanges } from './registry/allocators/ranges.ts';
 
 /** Namespaces every cluster has, created at start. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
@@ -62,6 +63,8 @@ export interface ApiServerOptions {
   portForward?: PortForwardSource;
   /** Usage served as metrics.k8s.io/v1beta1 (`kubectl top`); without one that group is neither listed nor served. */
   metrics?: PodMetricsSource;
+  /** Service CIDR and node port range Services allocate from (default 10.96.0.0/12, 30000-32767). */
+  serviceRanges?: ServiceRanges;
 }
 
 export interface ApiServer {
@@ -83,7 +86,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const log = opts.logger ?? pino({ name: 'apiserver' });
   const metrics = new ApiMetrics();
   const store = instrumentStore(opts.store, metrics);
-  const registry = new Registry({ store, now: opts.now, logger: log });
+  const registry = new Registry({ store, now: opts.now, logger: log, serviceRanges: opts.serviceRanges });
   await registry.start(SYSTEM_NAMESPACES);
   let pki: Pki;
   try {

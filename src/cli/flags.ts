@@ -6,6 +6,13 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Parses a comma-separated list (`a,b`), at least one item. */
+export function commaList(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new InvalidArgumentError('at least one value is needed');
+  return list;
+}
+
 /** Parses an integer flag value. */
 export function integer(value: string): number {
   const n = Number(value);

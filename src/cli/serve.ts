@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startMaster, type Master } from '../master/master.ts';
 import { HEARTBEAT_INTERVAL_MS, MIN_HEARTBEATS_PER_GRACE } from '../net/protocols.ts';
 import { openStore } from '../store/open.ts';
@@ -22,6 +23,14 @@ export interface ServeOptions {
   name?: string;
   nodeMonitorGracePeriodSeconds?: number;
   podEvictionTimeoutSeconds?: number;
+  /** `--cluster-cidr` / `--node-cidr-mask-size`. */
+  podNetwork?: PodNetworkConfig;
+  /** `--mesh-listen`: where node daemons reach this master (default loopback). */
+  meshListen?: string[];
+  /** `--service-cluster-ip-range` (default 10.96.0.0/12). */
+  serviceClusterIPRange?: string;
+  /** `--service-node-port-range` (default 30000-32767). */
+  serviceNodePortRange?: string;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -55,6 +64,10 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       name: opts.name,
       nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds,
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
+      podNetwork: opts.podNetwork,
+      ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
+      serviceClusterIPRange: opts.serviceClusterIPRange,
+      serviceNodePortRange: opts.serviceNodePortRange,
       logger,
     });
   } catch (err) {

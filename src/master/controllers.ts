@@ -10,12 +10,18 @@ import { deploymentControllerFactory } from '../actors/deployment/controller.ts'
 import { garbageCollectorFactory } from '../actors/gc/collector.ts';
 import { hpaControllerFactory } from '../actors/hpa/controller.ts';
 import { jobControllerFactory } from '../actors/job/controller.ts';
+import { nodeIpamControllerFactory } from '../actors/nodeipam/controller.ts';
+import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
+import { serviceControllerFactory } from '../actors/service/controller.ts';
 import type { InspectionBus } from '../actors/inspection.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
+import type { ServiceRanges } from '../apiserver/registry/allocators/ranges.ts';
+import { AllocationRepair } from '../apiserver/registry/allocators/repair.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
 import type { EventSink } from './event-recorder.ts';
+import { kubernetesServiceFactory } from './kubernetes-service.ts';
 
 /** What a controller gets: the store to watch, the Registry to write through, events, logs. */
 export interface ControllerDeps {
@@ -28,6 +34,10 @@ export interface ControllerDeps {
   metrics: PodMetricsSource;
   logger: Logger;
   now: () => Date;
+  /** The cluster CIDR and the size of each node's block (node IPAM). */
+  network: PodNetworkConfig;
+  /** The service CIDR and node port range Services allocate from (`--service-cluster-ip-range`, `--service-node-port-range`). */
+  serviceRanges: ServiceRanges;
 }
 
 /** A leader-only loop: started when this master becomes leader, stopped when it stops leading. */
@@ -40,6 +50,7 @@ export type ControllerFactory = (deps: ControllerDeps) => Controller;
 
 /** Registered controllers by name, started in this order. */
 export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
+  ['nodeipam', nodeIpamControllerFactory],
   ['deployment', deploymentControllerFactory],
   ['replicaset', replicaSetControllerFactory],
   ['replicationcontroller', replicationControllerFactory],
@@ -48,4 +59,9 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['cronjob', cronJobControllerFactory],
   ['horizontalpodautoscaler', (deps) => hpaControllerFactory(deps.metrics)(deps)],
   ['garbagecollector', garbageCollectorFactory],
+  // Kubernetes' endpoints, endpointslice and endpointslicemirroring controllers: one Service machine each.
+  ['service', serviceControllerFactory],
+  // default/kubernetes: its ClusterIP, and Endpoints/EndpointSlice naming every master's API address.
+  ['kubernetesservice', kubernetesServiceFactory],
+  ['serviceallocationrepair', (deps) => new AllocationRepair({ store: deps.store, ranges: deps.serviceRanges, events: deps.events, logger: deps.logger })],
 ];

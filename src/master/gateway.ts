@@ -13,6 +13,8 @@
  * - `pod.terminated` → delete with grace 0 and a uid precondition;
  * - `event.recorded` → a core/v1 Event (aggregated, source kubelet on that node);
  * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes.
+ * Watch (`/kactus/watch/1.0.0`, cluster-feed.ts): Services, EndpointSlices and Nodes for the node's
+ * proxy, DNS and overlay.
  *
  * Messages from one node are handled in order, one at a time: a slow store slows that node's
  * stream (backpressure through yamux), never the others. Sends to one node are queued in order.
@@ -31,6 +33,7 @@ import { checkMessage, type EventRecorded, type NodeHeartbeat, type PodStatusRep
 import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
 import type { NodeMetricsSample } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
+import { serveClusterFeed } from './cluster-feed.ts';
 import type { EventSink } from './event-recorder.ts';
 import { NodeDirectory, type NodePeer } from './node-directory.ts';
 import { renewNodeLease, writeNodeStatus } from './node-heartbeat.ts';
@@ -93,6 +96,7 @@ export class NodeGateway {
     const onRejected = (peer: PeerId): void => gateway.log.warn({ peer: peer.toString() }, 'stream from a peer that was never admitted');
     gateway.unhandle.push(await serveChannel(opts.mesh, PROTOCOL_ACTOR, { isAdmitted, onRejected, onChannel: (ch) => gateway.openActor(ch) }));
     gateway.unhandle.push(await serveChannel(opts.mesh, PROTOCOL_HEARTBEAT, { isAdmitted, onRejected, onChannel: (ch) => gateway.openHeartbeat(ch) }));
+    gateway.unhandle.push(await serveClusterFeed({ store: opts.store, mesh: opts.mesh, isAdmitted, logger: gateway.log }));
     gateway.syncTimer = setInterval(() => {
       for (const nodeName of gateway.sessions.keys()) gateway.sendSync(nodeName);
     }, opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);

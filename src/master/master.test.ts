@@ -23,6 +23,8 @@ const NODES = findKind('v1', 'Node') as ResourceInfo;
 const EVENTS = findKind('v1', 'Event') as ResourceInfo;
 const LEASES = findKind('coordination.k8s.io/v1', 'Lease') as ResourceInfo;
 const SECRETS = findKind('v1', 'Secret') as ResourceInfo;
+const SERVICES = findKind('v1', 'Service') as ResourceInfo;
+const ENDPOINTS = findKind('v1', 'Endpoints') as ResourceInfo;
 
 const CAPACITY = { cpu: '2', memory: '4Gi', pods: '110' };
 const conditionOf = (obj: KubeObject, type: string) => recordList(isRecord(obj.status) ? obj.status : undefined, 'conditions').find((c) => c.type === type);
@@ -116,9 +118,16 @@ describe('master: join, gateway, scheduler, node controller', () => {
     expect(lease.spec).toMatchObject({ holderIdentity: 'm1', leaseDurationSeconds: 15 });
   });
 
+  it('publishes its API address; the leader keeps default/kubernetes pointing at it', async () => {
+    const svc = await waitFor('default/kubernetes', () => registry().get(SERVICES, 'default', 'kubernetes').catch(() => undefined));
+    expect(svc.spec).toMatchObject({ clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: master.api.port }] });
+    const ep = await waitFor('its Endpoints', () => registry().get(ENDPOINTS, 'default', 'kubernetes').catch(() => undefined));
+    expect(ep.subsets).toEqual([{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: master.api.port, protocol: 'TCP' }] }]);
+  });
+
   it('runs one Pod informer on the leader, shared by the gateway, the scheduler and the controllers', async () => {
-    // Gateway, scheduler, ReplicaSet, ReplicationController, Deployment, DaemonSet, Job, HPA, GC.
-    await waitFor('every pod watcher started', () => sharedInformerUsers(store, PODS) === 9);
+    // Gateway, scheduler, ReplicaSet, ReplicationController, Deployment, DaemonSet, Job, HPA, GC, Service.
+    await waitFor('every pod watcher started', () => sharedInformerUsers(store, PODS) === 10);
   });
 
   it('creates bootstrap tokens as kubeadm does and prints the join line', async () => {

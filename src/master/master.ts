@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { NodeController } from '../actors/node/controller.ts';
 import { InspectionBus } from '../actors/inspection.ts';
+import { CidrSet } from '../actors/nodeipam/cidr-set.ts';
+import { DEFAULT_POD_NETWORK, type PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { serviceRanges } from '../apiserver/registry/allocators/ranges.ts';
 import { PodMetricsStore } from '../metrics/pod-metrics-store.ts';
 import { createMeshHost, type MeshHost } from '../net/host.ts';
 import { serveJoin } from '../net/join.ts';
@@ -26,6 +29,7 @@ import { meshAttachSource } from './pod-attach.ts';
 import { meshPortForwardSource } from './pod-portforward.ts';
 import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-listen.ts';
 import { LeaderElector } from './leader-election.ts';
+import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
 
 /** The controller-manager Lease every master competes for (DESIGN.md §7). */
 export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
@@ -50,8 +54,14 @@ export interface MasterOptions {
   leaseDurationSeconds?: number;
   /** Time between leader Lease tries (client-go: 2 s). Tests shorten it. */
   leaseRetryPeriodMs?: number;
+  /** Pod network: the cluster CIDR cut into one block per node (default 10.244.0.0/16 in /24s). */
+  podNetwork?: PodNetworkConfig;
   /** Period of the full `pods.sync` to each node (default 30 s). Tests shorten it. */
   podSyncIntervalMs?: number;
+  /** `--service-cluster-ip-range`: the IPv4 CIDR Services get ClusterIPs from (default 10.96.0.0/12). */
+  serviceClusterIPRange?: string;
+  /** `--service-node-port-range`: NodePort and LoadBalancer Services' node ports (default 30000-32767). */
+  serviceNodePortRange?: string;
   logger?: Logger;
 }
 
@@ -70,6 +80,9 @@ export interface Master {
 
 export async function startMaster(opts: MasterOptions): Promise<Master> {
   const name = opts.name ?? hostname();
+  // Checked before anything starts: a bad --cluster-cidr is a start-up error, not a leader's log line.
+  const podNetwork = opts.podNetwork ?? DEFAULT_POD_NETWORK;
+  new CidrSet(podNetwork.clusterCIDR, podNetwork.nodeCIDRMaskSize);
   const log = opts.logger ?? pino({ level: 'silent' });
   // The mesh comes first: the API server reads pods' logs, runs their commands, attaches to them and forwards their ports over it.
   const meshDir = join(opts.dataDir, 'mesh');
@@ -84,7 +97,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const metrics = new PodMetricsStore();
   let api: ApiServer;
   try {
-    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, attach, portForward, metrics });
+    const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
+    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, attach, portForward, metrics, serviceRanges: ranges });
   } catch (err) {
     await mesh.stop();
     throw err;
@@ -96,7 +110,10 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     for (const c of closers.splice(0).reverse()) await c();
   };
   try {
-    closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events })));
+    closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events }), { clusterCIDR: podNetwork.clusterCIDR }));
+    // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
+    const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });
+    closers.push(() => apiEndpoint.close());
     const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
@@ -114,7 +131,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
         logger: log,
       });
-      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date() };
+      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges };
       const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>

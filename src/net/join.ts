@@ -23,6 +23,8 @@ export interface JoinAccepted {
   nodeName: string;
   /** The master's peer id, which the node then trusts for actor streams. */
   masterPeerId: string;
+  /** The cluster's pod network (`--cluster-cidr`): what the node's proxy treats as pod traffic. */
+  clusterCIDR?: string;
 }
 
 export interface JoinAuthority {
@@ -49,7 +51,7 @@ function isJoinRequest(body: unknown): body is JoinRequest {
 }
 
 /** Serve joins on the master. Returns a function that unregisters the handler. */
-export async function serveJoin(host: MeshHost, authority: JoinAuthority): Promise<() => Promise<void>> {
+export async function serveJoin(host: MeshHost, authority: JoinAuthority, cluster: { clusterCIDR?: string } = {}): Promise<() => Promise<void>> {
   await host.handle(
     PROTOCOL_JOIN,
     async (stream, connection) => {
@@ -64,7 +66,7 @@ export async function serveJoin(host: MeshHost, authority: JoinAuthority): Promi
         }
         try {
           const { nodeName } = await authority.admit(peer, env.body);
-          const accepted: JoinAccepted = { nodeName, masterPeerId: host.peerId.toString() };
+          const accepted: JoinAccepted = { nodeName, masterPeerId: host.peerId.toString(), ...(cluster.clusterCIDR ? { clusterCIDR: cluster.clusterCIDR } : {}) };
           await framed.write('join.accepted', accepted, signal);
           await framed.close();
         } catch (err) {
@@ -104,7 +106,7 @@ export async function requestJoin(host: MeshHost, master: string, request: JoinR
     if (typeof body?.nodeName !== 'string' || typeof body.masterPeerId !== 'string') {
       throw new JoinRefusedError('malformed join answer');
     }
-    return { nodeName: body.nodeName, masterPeerId: body.masterPeerId };
+    return { nodeName: body.nodeName, masterPeerId: body.masterPeerId, ...(typeof body.clusterCIDR === 'string' ? { clusterCIDR: body.clusterCIDR } : {}) };
   } finally {
     await framed.close();
   }

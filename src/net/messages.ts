@@ -24,6 +24,9 @@
  * Port-forward (`/kactus/portforward/1.0.0`), one stream per forwarded TCP connection:
  *   portforward.request, then portforward.connected (or portforward.error); then
  *   portforward.data* both ways, each side's end of data being its half-close of the stream.
+ * Watch (`/kactus/watch/1.0.0`), a channel the node opens after it joined: node → master
+ *   watch.start {resources}; master → node, per resource, watch.event* for every object it has
+ *   (the list), watch.synced, then watch.event for every change. A new channel lists again.
  */
 import { FrameError } from './errors.ts';
 import { isNodeMetricsSample } from '../metrics/wire.ts';
@@ -138,6 +141,24 @@ export interface PortForwardRequest extends PodKey {
   port: number;
 }
 
+/** Resources a node daemon may watch over the mesh (its proxy, DNS and overlay need them). */
+export const WATCHABLE_RESOURCES = ['services', 'endpointslices', 'nodes'] as const;
+export type WatchableResource = (typeof WATCHABLE_RESOURCES)[number];
+const isWatchable = (v: unknown): v is WatchableResource => (WATCHABLE_RESOURCES as readonly unknown[]).includes(v);
+
+export interface WatchStart {
+  resources: WatchableResource[];
+}
+export interface WatchEvent {
+  resource: WatchableResource;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  /** The object as stored (for DELETED: its last state). */
+  object: Json;
+}
+export interface WatchSynced {
+  resource: WatchableResource;
+}
+
 const isEmpty = (b: unknown): b is Record<string, never> => isObj(b) || b === undefined || b === null;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
 
@@ -202,6 +223,15 @@ export const guards = {
   'portforward.connected': isEmpty,
   'portforward.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
   'portforward.data': (b: unknown): b is ExecData => isObj(b) && b.data instanceof Uint8Array,
+  'watch.start': (b: unknown): b is WatchStart => isObj(b) && Array.isArray(b.resources) && b.resources.every(isWatchable),
+  'watch.event': (b: unknown): b is WatchEvent =>
+    isObj(b) &&
+    isWatchable(b.resource) &&
+    (b.type === 'ADDED' || b.type === 'MODIFIED' || b.type === 'DELETED') &&
+    isObj(b.object) &&
+    isObj(b.object.metadata) &&
+    isStr(b.object.metadata.name),
+  'watch.synced': (b: unknown): b is WatchSynced => isObj(b) && isWatchable(b.resource),
 } as const;
 
 export type MessageType = keyof typeof guards;

@@ -9,6 +9,15 @@ export const PROTOCOL_LOGS = '/kactus/logs/1.0.0';
 export const PROTOCOL_EXEC = '/kactus/exec/1.0.0';
 export const PROTOCOL_ATTACH = '/kactus/attach/1.0.0';
 export const PROTOCOL_PORTFORWARD = '/kactus/portforward/1.0.0';
+/** The cluster objects a node daemon watches (Services, EndpointSlices, Nodes): kube-proxy's and the DNS's view. */
+export const PROTOCOL_WATCH = '/kactus/watch/1.0.0';
+
+/**
+ * Watch messages the master queues for one node before it gives up on that node's watch channel
+ * (the node reconnects and lists again): a node that stopped reading never grows a master's memory
+ * without bound.
+ */
+export const MAX_PENDING_WATCH_EVENTS = 50_000;
 
 /** Envelope format version carried in every frame's `v`. */
 export const ENVELOPE_VERSION = 1;

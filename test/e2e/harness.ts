@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { claimAddressBlock } from '../support/address-blocks.ts';
 import { parse } from 'yaml';
 
 /** The repository root and the kactus entry point. */
@@ -137,9 +138,21 @@ export async function startKactusServer(args: string[], timeoutMs = 30_000): Pro
   }
 }
 
-/** `kactus up --data-dir DIR --port PORT ARGS...` (ARGS: `--node-name`, grace periods, ...). */
+/**
+ * `kactus up --data-dir DIR --port PORT ARGS...` (ARGS: `--node-name`, grace periods, ...), with pod
+ * and service CIDRs of an address block no parallel test holds (unless ARGS name their own): test
+ * clusters share this machine's network namespace.
+ */
 export function startKactusUp(dataDir: string, opts: { port?: number; args?: string[] } = {}): Promise<KactusServer> {
-  return startKactusServer(['up', '--data-dir', dataDir, '--port', String(opts.port ?? 0), ...(opts.args ?? [])]);
+  const args = opts.args ?? [];
+  return startKactusServer(['up', '--data-dir', dataDir, '--port', String(opts.port ?? 0), ...clusterRanges(args), ...args]);
+}
+
+/** `--cluster-cidr`/`--service-cluster-ip-range` from a claimed block, unless `args` has them. */
+function clusterRanges(args: string[]): string[] {
+  if (args.includes('--cluster-cidr')) return [];
+  const block = claimAddressBlock();
+  return ['--cluster-cidr', block.clusterCIDR, '--service-cluster-ip-range', block.serviceCIDR];
 }
 
 /** `kactus master --data-dir DIR --store URI --port 0 --name NAME`. */

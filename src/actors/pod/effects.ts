@@ -24,6 +24,7 @@ import type {
   PodRef,
   RuntimeEvent,
   RuntimePod,
+  SandboxOptions,
 } from '../../../node-daemon/runtime/types.ts';
 import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../../node-daemon/runtime/errors.ts';
 import { podMachine, type PodMachine } from './machine.ts';
@@ -49,8 +50,16 @@ export interface PodEffectsDeps {
   removeVolumes(): Promise<void>;
   /** What the runtime still holds of this pod from before a daemon restart. */
   adopted?: RuntimePod;
-  /** The node's IP, added to the status as `hostIP`. */
+  /** The node's IP, added to the status as `hostIP` (and the pod's IP on the host network). */
   hostIP?: string;
+  /**
+   * Where the sandbox goes (the node's pod bridge, or the host network): resolves once the node's
+   * pod network is ready, so a pod assigned before that waits in ContainerCreating. Default: the
+   * runtime's default network.
+   */
+  sandboxOptions?(): Promise<SandboxOptions>;
+  /** The sandbox exists (the network finishes its port before the pod's containers start). */
+  onSandboxCreated?(): Promise<void>;
   /** Every Kubernetes Event the machine records. */
   onEvent(record: PodEventRecord): void;
   /** Every status the machine reports (after each transition). */
@@ -227,10 +236,15 @@ export class PodRuntimeActor {
       // Containers left without their sandbox cannot join a new one: remove them first.
       for (const id of this.adoptable.values()) await this.deps.runtime.removeContainer(id);
       this.adoptable.clear();
-      const sandbox = await this.deps.runtime.createSandbox(this.deps.pod);
+      const options = (await this.deps.sandboxOptions?.()) ?? {};
+      const sandbox = await this.deps.runtime.createSandbox(this.deps.pod, options);
       this.sandboxId = sandbox.sandboxId;
-      this.sandboxIp = sandbox.ip;
-      this.send({ type: 'sandbox.created', at: this.now(), ...(sandbox.ip === undefined ? {} : { podIP: sandbox.ip }) });
+      await this.deps.onSandboxCreated?.();
+      // A host-network pod has the node's address (Kubernetes reports hostIP as its podIP).
+      const podIP = sandbox.ip ?? (options.network === 'host' ? this.deps.hostIP : undefined);
+      // Where its ports are reached (port-forward).
+      this.sandboxIp = podIP;
+      this.send({ type: 'sandbox.created', at: this.now(), ...(podIP === undefined ? {} : { podIP }) });
     } catch (err) {
       this.send({ type: 'sandbox.failed', at: this.now(), message: message(err) });
     }

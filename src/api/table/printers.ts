@@ -7,6 +7,7 @@ import type { DaemonSet, Deployment, ReplicaSet, StatefulSet, ControllerRevision
 import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus } from 'kubernetes-types/autoscaling/v2.d.ts';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.d.ts';
 import type { Lease } from 'kubernetes-types/coordination/v1.d.ts';
+import type { Endpoint as DiscoveryEndpoint, EndpointPort as DiscoveryPort, EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type {
   ConfigMap,
   Container,
@@ -671,20 +672,46 @@ const leasePrinter: Printer = {
 
 const endpointsPrinter: Printer = {
   columns: [NAME, { name: 'Endpoints', description: 'Endpoints of the service' }, AGE],
+  cells: (obj, now) => [nameOf(obj), formatEndpoints(obj as Endpoints), ageOf(obj, now)],
+};
+
+/** kubectl's formatEndpoints: `ip:port` per port then address, at most 3, then `+ N more...`; `<none>`. */
+function formatEndpoints(endpoints: Endpoints): string {
+  const list: string[] = [];
+  for (const subset of endpoints.subsets ?? []) {
+    const addresses = subset.addresses ?? [];
+    // Headless services may have no ports: the addresses alone.
+    if ((subset.ports ?? []).length === 0) for (const a of addresses) list.push(a.ip);
+    for (const p of subset.ports ?? []) for (const a of addresses) list.push(`${a.ip}:${p.port}`);
+  }
+  const shown = list.slice(0, 3).join(',');
+  return list.length > 3 ? `${shown} + ${list.length - 3} more...` : orNone(shown);
+}
+
+const endpointSlicePrinter: Printer = {
+  columns: [
+    NAME,
+    { name: 'AddressType', description: 'addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. * IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name.' },
+    { name: 'Ports', description: 'ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates "all ports". Each slice may include a maximum of 100 ports.' },
+    { name: 'Endpoints', description: 'endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints.' },
+    AGE,
+  ],
   cells: (obj, now) => {
-    const list: string[] = [];
-    for (const subset of (obj as Endpoints).subsets ?? []) {
-      for (const addr of subset.addresses ?? []) {
-        const ports = subset.ports ?? [];
-        if (ports.length === 0) list.push(addr.ip);
-        for (const p of ports) list.push(`${addr.ip}:${p.port}`);
-      }
-    }
-    const shown = list.slice(0, 3).join(',');
-    const text = list.length > 3 ? `${shown} + ${list.length - 3} more...` : shown;
-    return [nameOf(obj), orNone(text), ageOf(obj, now)];
+    const slice = view<EndpointSlice>(obj);
+    return [nameOf(obj), slice.addressType ?? '', discoveryPorts(slice.ports ?? []), discoveryEndpoints(slice.endpoints ?? []), ageOf(obj, now)];
   },
 };
+
+/** kubectl's listWithMoreString: the first 3, then `+ N more...`; `<unset>` when empty. */
+function listWithMore(list: readonly string[]): string {
+  const shown = list.slice(0, 3).join(',');
+  if (list.length > 3) return `${shown} + ${list.length - 3} more...`;
+  return shown === '' ? '<unset>' : shown;
+}
+
+/** A port without a number is `*` ("all ports") unless it has a name. */
+const discoveryPorts = (ports: readonly DiscoveryPort[]): string => listWithMore(ports.map((p) => (p.port !== undefined ? String(p.port) : (p.name ?? '*'))));
+const discoveryEndpoints = (endpoints: readonly DiscoveryEndpoint[]): string => listWithMore(endpoints.flatMap((e) => e.addresses));
 
 const ACCESS_MODES: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
 const accessModes = (modes: readonly string[] | undefined): string => (modes ?? []).map((m) => ACCESS_MODES[m] ?? m).join(',');
@@ -804,6 +831,7 @@ const PRINTERS: Record<string, Printer> = {
   // Kubernetes prints every HPA version through one printer; v1 objects are read as v2.
   'autoscaling/v1/HorizontalPodAutoscaler': { ...hpaPrinter, cells: (obj, now) => hpaPrinter.cells(toStoredVersion(HPA_V1, obj), now) },
   'coordination.k8s.io/v1/Lease': leasePrinter,
+  'discovery.k8s.io/v1/EndpointSlice': endpointSlicePrinter,
   'events.k8s.io/v1/Event': eventsV1Printer,
 };
 

@@ -2,13 +2,14 @@
  * Per-kind rules (the `Validate<Kind>` functions of Kubernetes' pkg/apis/<group>/validation)
  * beyond ObjectMeta and beyond what the schema checks.
  */
-import { child, duplicate, forbidden, index, invalid, key, notSupported, required, type FieldError } from '../field.ts';
+import { child, forbidden, index, invalid, key, notSupported, required, type FieldError } from '../field.ts';
 import { apiVersionOf, type ResourceInfo } from '../kinds.ts';
 import { isRecord, optionalRecord, recordList, type JsonObject, type KubeObject } from '../object.ts';
 import { LabelSelector, type LabelSelectorObject } from '../selectors.ts';
 import { validateLabels } from './meta.ts';
-import { isConfigMapKey, isDNS1123Label, isQualifiedName, isValidPortName, isValidPortNum } from './names.ts';
-import { PROTOCOLS, validatePodSpec } from './pod.ts';
+import { isConfigMapKey, isQualifiedName } from './names.ts';
+import { validatePodSpec } from './pod.ts';
+import { validateEndpointSlice, validateEndpoints, validateService } from './service.ts';
 
 type Rule = (obj: KubeObject) => FieldError[];
 
@@ -26,6 +27,8 @@ const RULES: Record<string, Rule> = {
   'v1/ConfigMap': (obj) => validateDataKeys(obj, ['data', 'binaryData']),
   'v1/Secret': validateSecret,
   'v1/Service': validateService,
+  'v1/Endpoints': validateEndpoints,
+  'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
   'v1/PersistentVolumeClaim': (obj) => validateClaimSpec(optionalRecord(obj, 'spec'), 'spec'),
   'v1/ReplicationController': (obj) => {
     const spec = optionalRecord(obj, 'spec') ?? {};
@@ -257,42 +260,6 @@ function base64Error(value: string): number | undefined {
   }
   if (s.length % 4 !== 0) return Math.floor(s.length / 4) * 4;
   return undefined;
-}
-
-const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
-
-function validateService(obj: KubeObject): FieldError[] {
-  const spec = optionalRecord(obj, 'spec') ?? {};
-  const errs: FieldError[] = [];
-  const type = spec.type ?? 'ClusterIP';
-  if (!SERVICE_TYPES.includes(String(type))) errs.push(notSupported('spec.type', type, SERVICE_TYPES));
-  if (type === 'ExternalName') {
-    if (typeof spec.externalName !== 'string' || spec.externalName === '') errs.push(required('spec.externalName'));
-  }
-  const ports = recordList(spec, 'ports');
-  if (ports.length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None') errs.push(required('spec.ports'));
-  const names = new Set<string>();
-  const seen = new Set<string>();
-  ports.forEach((p, i) => {
-    const path = index('spec.ports', i);
-    if (typeof p.name === 'string' && p.name !== '') {
-      for (const msg of isDNS1123Label(p.name)) errs.push(invalid(child(path, 'name'), p.name, msg));
-      if (names.has(p.name)) errs.push(duplicate(child(path, 'name'), p.name));
-      names.add(p.name);
-    } else if (ports.length > 1) {
-      errs.push(required(child(path, 'name')));
-    }
-    if (typeof p.port === 'number') for (const msg of isValidPortNum(p.port)) errs.push(invalid(child(path, 'port'), p.port, msg));
-    else if (p.port === undefined) errs.push(required(child(path, 'port')));
-    if (typeof p.protocol === 'string' && !PROTOCOLS.includes(p.protocol)) errs.push(notSupported(child(path, 'protocol'), p.protocol, PROTOCOLS));
-    const target = p.targetPort;
-    if (typeof target === 'number') for (const msg of isValidPortNum(target)) errs.push(invalid(child(path, 'targetPort'), target, msg));
-    if (typeof target === 'string') for (const msg of isValidPortName(target)) errs.push(invalid(child(path, 'targetPort'), target, msg));
-    const id = `${p.port}/${p.protocol ?? 'TCP'}`;
-    if (seen.has(id)) errs.push(duplicate(path, { port: p.port, protocol: p.protocol ?? 'TCP' }));
-    seen.add(id);
-  });
-  return errs;
 }
 
 function validateClaimSpec(spec: JsonObject | undefined, path: string): FieldError[] {

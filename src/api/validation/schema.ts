@@ -40,6 +40,7 @@ const LOADERS: Record<string, Loader> = {
   'autoscaling/v2/HorizontalPodAutoscaler': () => import('kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler'),
   'coordination.k8s.io/v1/Lease': () => import('kubernetes-models/_schemas/IoK8sApiCoordinationV1Lease'),
   'events.k8s.io/v1/Event': () => import('kubernetes-models/_schemas/IoK8sApiEventsV1Event'),
+  'discovery.k8s.io/v1/EndpointSlice': () => import('kubernetes-models/_schemas/IoK8sApiDiscoveryV1EndpointSlice'),
 };
 
 const loaded = new Map<string, ValidateFn>();

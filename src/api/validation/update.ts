@@ -3,8 +3,9 @@
  * fields may not change once an object exists. Run on the prepared new object (see
  * `prepareForUpdate`) against the stored one.
  */
-import { forbidden, index, invalid, type FieldError } from '../field.ts';
+import { forbidden, invalid, type FieldError } from '../field.ts';
 import { apiVersionOf, type ResourceInfo } from '../kinds.ts';
+import { validateEndpointSliceUpdate, validateServiceUpdate } from './service.ts';
 import { isRecord, jsonEqual, optionalRecord, recordList, type JsonObject, type KubeObject } from '../object.ts';
 
 const IMMUTABLE = 'field is immutable';
@@ -35,16 +36,8 @@ const UPDATE_RULES: Record<string, UpdateRule> = {
   'v1/Pod': validatePodUpdate,
   'v1/ConfigMap': (o, n) => validateImmutableData(o, n, ['data', 'binaryData']),
   'v1/Secret': (o, n) => [...immutable(o.type, n.type, 'type'), ...validateImmutableData(o, n, ['data'])],
-  'v1/Service': (o, n) => {
-    const oldIP = spec(o).clusterIP;
-    if (typeof oldIP !== 'string' || oldIP === '') return [];
-    const errs = immutable(oldIP, spec(n).clusterIP, 'spec.clusterIP');
-    if (errs.length) return errs;
-    const oldIPs = spec(o).clusterIPs;
-    return Array.isArray(oldIPs) && !jsonEqual(oldIPs, spec(n).clusterIPs)
-      ? [invalid(index('spec.clusterIPs', 0), spec(n).clusterIPs ?? null, 'may not change once set')]
-      : [];
-  },
+  'v1/Service': validateServiceUpdate,
+  'discovery.k8s.io/v1/EndpointSlice': validateEndpointSliceUpdate,
   'v1/PersistentVolumeClaim': (o, n) => {
     // Only the storage request (expansion) and the attributes class may change.
     const strip = (s: JsonObject): JsonObject => {

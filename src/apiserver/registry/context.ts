@@ -1,7 +1,9 @@
 /** What every registry operation needs: the store, a clock and a logger. */
 import type { Logger } from 'pino';
+import type { ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
 import type { Store } from '../../store/types.ts';
+import type { WriteHooks } from './write-hooks.ts';
 
 export interface RegistryContext {
   store: Store;
@@ -13,4 +15,6 @@ export interface RegistryContext {
   /** Wall clock for creationTimestamp / deletionTimestamp (injectable for tests). */
   now(): Date;
   log: Logger;
+  /** Writes a kind commits together with its objects (Service allocation), if any (write-hooks.ts). */
+  writeHooks?(info: ResourceInfo): WriteHooks | undefined;
 }

@@ -21,6 +21,7 @@ import type { RegistryContext } from './context.ts';
 import { NAMESPACES } from './namespace-guard.ts';
 import { readCurrent, type Current } from './read.ts';
 import type { DeleteOptions, PropagationPolicy } from './types.ts';
+import { commitWithSideWrites } from './write-hooks.ts';
 
 const MAX_CONFLICT_RETRIES = 32;
 /** Kubernetes' default terminationGracePeriodSeconds. */
@@ -46,8 +47,16 @@ export async function deleteObject(
     try {
       if (next === 'delete') {
         if (opts.dryRun) return current.object;
-        await ctx.store.delete(key, current.kv.modRevision);
-        return current.object;
+        const hooks = ctx.writeHooks?.(info);
+        if (!hooks) {
+          await ctx.store.delete(key, current.kv.modRevision);
+          return current.object;
+        }
+        // With its side writes (releases) in one transaction; a failure re-reads and tries again.
+        const outcome = await commitWithSideWrites(ctx, key, current.kv.modRevision, { type: 'delete' }, await hooks.beforeDelete(current.object));
+        if (outcome.committed) return current.object;
+        if (attempt < MAX_CONFLICT_RETRIES) continue;
+        throw ApiError.conflict(info, name);
       }
       if (next === 'unchanged' || opts.dryRun) return next === 'unchanged' ? current.object : next;
       const written = decodeObject(await ctx.store.update(key, encodeObject(next), current.kv.modRevision));

@@ -27,9 +27,14 @@ import type { DeleteOptions, KubeList, ListOptions, RegistryWatch, Scale, WatchO
 import { checkName, checkNamespace, withTypeMeta } from './body-checks.ts';
 import { guaranteedUpdate } from './update.ts';
 import { watchObjects } from './watch.ts';
+import { AllocationCache } from './allocators/allocation-cache.ts';
+import { serviceRanges, type ServiceRanges } from './allocators/ranges.ts';
+import { ServiceAllocator } from './allocators/service-allocator.ts';
 
 export interface RegistryOptions {
   store: Store;
+  /** Where Services get ClusterIPs and node ports (default 10.96.0.0/12 and 30000-32767). */
+  serviceRanges?: ServiceRanges;
   /** Clock for timestamps (default: the system clock). */
   now?: () => Date;
   logger?: Logger;
@@ -44,14 +49,18 @@ export class Registry {
   private readonly ctx: RegistryContext;
   private readonly terminator: NamespaceTerminator;
   private readonly namespaces: Informer<KubeObject>;
+  /** ClusterIP and node port allocation, committed with each Service write (allocators/). */
+  readonly services: ServiceAllocator;
 
   constructor(opts: RegistryOptions) {
     this.namespaces = new Informer({ store: opts.store, prefix: prefixFor(NAMESPACES), decode: decodeObject });
+    this.services = new ServiceAllocator(opts.store, opts.serviceRanges ?? serviceRanges(), new AllocationCache(opts.store));
     this.ctx = {
       store: opts.store,
       now: opts.now ?? (() => new Date()),
       log: opts.logger ?? pino({ level: 'silent' }),
       cachedNamespace: (name) => this.namespaces.get(`${prefixFor(NAMESPACES)}${name}`),
+      writeHooks: (info) => (info.group === '' && info.kind === 'Service' ? this.services : undefined),
     };
     this.terminator = new NamespaceTerminator(this.ctx, (info, ns, name, o) => this.delete(info, ns, name, o));
   }
@@ -72,6 +81,7 @@ export class Registry {
   /** Stops background work (namespace terminations). The store is not closed. */
   close(): void {
     this.namespaces.stop();
+    this.services.cache.stop();
     this.terminator.close();
   }
 

@@ -19,6 +19,7 @@ import type { RegistryContext } from './context.ts';
 import { validateForWrite } from './field-validation.ts';
 import { readCurrent } from './read.ts';
 import type { WriteOptions } from './types.ts';
+import { commitWithSideWrites, type WriteHooks } from './write-hooks.ts';
 
 export type UpdateTarget = 'main' | 'status';
 
@@ -50,6 +51,13 @@ export async function guaranteedUpdate(
     const next = nextObject(info, current, candidate, update.target);
     await validateForWrite(info, next, update.opts, current);
     if (jsonEqual(next, current)) return current;
+    const hooks = ctx.writeHooks?.(info);
+    if (hooks) {
+      const written = await updateWithHooks(ctx, info, key, kv.modRevision, current, next, hooks, update.opts);
+      if (written !== 'retry') return written;
+      if (attempt < MAX_CONFLICT_RETRIES) continue;
+      throw ApiError.conflict(info, name);
+    }
     try {
       if (shouldDeleteDuringUpdate(next)) {
         if (update.opts.dryRun) return next;
@@ -63,6 +71,41 @@ export async function guaranteedUpdate(
       throw fromStoreError(err, info, name);
     }
   }
+}
+
+/**
+ * The write as one transaction with the kind's side writes. 'retry' when the object moved
+ * (re-read and rebuild) or a dynamic allocation lost a race (re-plan); a value the request
+ * named and another object holds is a 422 from explainFailure.
+ */
+async function updateWithHooks(
+  ctx: RegistryContext,
+  info: ResourceInfo,
+  key: string,
+  modRevision: number,
+  current: KubeObject,
+  next: KubeObject,
+  hooks: WriteHooks,
+  opts: WriteOptions,
+): Promise<KubeObject | 'retry'> {
+  const deleting = shouldDeleteDuringUpdate(next);
+  const side = deleting ? await hooks.beforeDelete(current) : await hooks.beforeUpdate(current, next, opts);
+  if (opts.dryRun) {
+    // Nothing is written, but a named value another object holds is still refused.
+    side.settle(false);
+    await side.explainFailure();
+    return next;
+  }
+  let outcome;
+  try {
+    outcome = await commitWithSideWrites(ctx, key, modRevision, deleting ? { type: 'delete' } : { type: 'put', value: encodeObject(next) }, side);
+  } catch (err) {
+    throw fromStoreError(err, info, next.metadata?.name ?? '');
+  }
+  if (outcome.committed && outcome.kv) return deleting ? withResourceVersion(next, outcome.kv.modRevision) : decodeObject(outcome.kv);
+  const now = await ctx.store.get(key);
+  if (now?.modRevision === modRevision) await side.explainFailure();
+  return 'retry';
 }
 
 /** The object to store: the candidate limited to what the target may change, defaulted and prepared. */

@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { resourcePath } from '../discovery.ts';
-import { describeObject, type KubeEvent } from '../describers/index.ts';
+import { describeObject, type KubeEvent, type Related } from '../describers/index.ts';
 import { ApiStatusError, formatError } from '../errors.ts';
 import { withTypeMeta, type KubeList, type KubeObject } from '../output.ts';
 import { openSession, type GlobalOptions, type Session } from '../session.ts';
@@ -41,11 +41,25 @@ export function describeCommand(): Command {
             failed = true;
           }
         }
-        for (const obj of objects) texts.push(describeObject(obj, await eventsOf(session, obj)));
+        for (const obj of objects) texts.push(describeObject(obj, await eventsOf(session, obj), new Date(), await relatedOf(session, obj)));
       }
       process.stdout.write(texts.join('\n\n\n'));
       if (failed) process.exitCode = 1;
     });
+}
+
+/** What a describer shows besides the object: a Service's EndpointSlices (as kubectl reads them). */
+async function relatedOf(session: Session, obj: KubeObject): Promise<Related> {
+  if (obj.kind !== 'Service' || obj.apiVersion !== 'v1') return {};
+  const ns = encodeURIComponent(obj.metadata?.namespace ?? '');
+  try {
+    const path = `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`;
+    const list = await session.client.json<{ items: KubeObject[] }>('GET', path, { query: { labelSelector: `kubernetes.io/service-name=${obj.metadata?.name ?? ''}` } });
+    return { endpointSlices: list.items };
+  } catch (err) {
+    if (err instanceof ApiStatusError) return {};
+    throw err;
+  }
 }
 
 /** The core/v1 events of the object's namespace (all namespaces for cluster-scoped objects). */

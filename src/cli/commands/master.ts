@@ -7,7 +7,9 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { integer } from '../flags.ts';
+import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
+import { commaList, integer } from '../flags.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 interface MasterOptions {
   dataDir: string;
@@ -17,6 +19,11 @@ interface MasterOptions {
   name: string;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
+  meshListen?: string[];
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
 }
 
 export function masterCommand(): Command {
@@ -29,6 +36,11 @@ export function masterCommand(): Command {
     .option('--name <name>', 'this master\'s identity', hostname())
     .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
     .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
+    .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
+    .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
+    .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .action(async (opts: MasterOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the API server.
       const { closeOnSignal, serve } = await import('../serve.ts');
@@ -43,6 +55,10 @@ export function masterCommand(): Command {
           name: opts.name,
           nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+          podNetwork: { clusterCIDR: opts.clusterCidr, nodeCIDRMaskSize: opts.nodeCidrMaskSize },
+          ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
+          serviceClusterIPRange: opts.serviceClusterIpRange,
+          serviceNodePortRange: opts.serviceNodePortRange,
         },
         log,
       );

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
 
 interface NodeOptions {
   dataDir: string;
@@ -12,6 +13,11 @@ interface NodeOptions {
   token: string;
   runtime: 'docker' | 'process' | 'hollow';
   name: string;
+  nodeIp: string;
+  listen?: string[];
+  dockerSocket: string;
+  podNetwork: PodNetworkMode;
+  clusterDomain: string;
 }
 
 const RUNTIMES = ['docker', 'process', 'hollow'] as const;
@@ -36,11 +42,28 @@ export function nodeCommand(): Command {
     .requiredOption('--token <token>', 'join token (kactus token create)')
     .option('--runtime <runtime>', 'container runtime: docker, process or hollow', runtimeName, 'docker')
     .option('--name <name>', 'node name', hostname().toLowerCase())
+    .option('--node-ip <address>', 'this node\'s address: InternalIP, NodePorts, the overlay\'s endpoint', '127.0.0.1')
+    .option('--listen <multiaddrs>', 'mesh listen address(es), comma-separated (default: the node IP, a free port)', multiaddrList)
+    .option('--docker-socket <path>', 'Docker engine socket (docker runtime)', '/var/run/docker.sock')
+    .option('--pod-network <mode>', 'auto (a pod bridge, overlay, proxy and DNS with the docker runtime as root), bridge, or none', podNetworkMode, 'auto')
+    .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
     .action(async (opts: NodeOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading libp2p and dockerode.
       const { startNodeDaemon } = await import('../../../node-daemon/daemon.ts');
       const log = (line: string): void => void process.stdout.write(line + '\n');
-      const daemon = await startNodeDaemon({ dataDir: opts.dataDir, join: opts.join, token: opts.token, runtime: opts.runtime, name: opts.name, log });
+      const network = podNetworkFor(opts.podNetwork, opts.runtime, log);
+      const daemon = await startNodeDaemon({
+        dataDir: opts.dataDir,
+        join: opts.join,
+        token: opts.token,
+        runtime: opts.runtime,
+        name: opts.name,
+        nodeIP: opts.nodeIp,
+        listen: opts.listen ?? [`/ip4/${opts.nodeIp}/tcp/0`],
+        dockerSocket: opts.dockerSocket,
+        ...(network ? { network: { clusterDomain: opts.clusterDomain } } : {}),
+        log,
+      });
       log(`kactus: node ${daemon.nodeName} joined; peer ${daemon.peerId}`);
       await new Promise<void>((resolve, reject) => {
         const onSignal = (signal: NodeJS.Signals): void => {

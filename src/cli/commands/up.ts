@@ -9,7 +9,10 @@ import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
-import { integer } from '../flags.ts';
+import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
+import { commaList, integer } from '../flags.ts';
+import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 type RuntimeFlag = 'docker' | 'process' | 'hollow';
 
@@ -22,6 +25,13 @@ interface UpOptions {
   nodeName: string;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
+  meshListen?: string[];
+  podNetwork: PodNetworkMode;
+  clusterDomain: string;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
 }
 
 export function upCommand(): Command {
@@ -35,6 +45,13 @@ export function upCommand(): Command {
     .addOption(new Option('--runtime <runtime>', 'container runtime of the local node').choices(['docker', 'process', 'hollow']))
     .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
     .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
+    .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
+    .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
+    .option('--pod-network <mode>', 'auto (a pod bridge, proxy and DNS with the docker runtime as root), bridge, or none', podNetworkMode, 'auto')
+    .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
+    .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .action(async (opts: UpOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the server side.
       const { closeOnSignal, serve } = await import('../serve.ts');
@@ -49,11 +66,16 @@ export function upCommand(): Command {
           port: opts.port,
           nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+          podNetwork: { clusterCIDR: opts.clusterCidr, nodeCIDRMaskSize: opts.nodeCidrMaskSize },
+          ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
+          serviceClusterIPRange: opts.serviceClusterIpRange,
+          serviceNodePortRange: opts.serviceNodePortRange,
         },
         log,
       );
       try {
         const runtime = await chooseRuntime(opts.runtime, log);
+        const network = podNetworkFor(opts.podNetwork, runtime, log);
         const { token } = await serving.master.createJoinToken(3600);
         const node = await startNodeDaemon({
           dataDir: join(dataDir, 'node'),
@@ -61,6 +83,7 @@ export function upCommand(): Command {
           token,
           runtime,
           name: opts.nodeName,
+          ...(network ? { network: { clusterDomain: opts.clusterDomain } } : {}),
           log,
         });
         // Containers outlive the daemon, as with a kubelet: a restart re-adopts them.
