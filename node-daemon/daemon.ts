@@ -144,6 +144,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
           overlay: opts.network.overlay ?? !isLoopback(nodeIP),
           ...dataplaneParts({ nodeName, scope, clusterDomain: opts.network.clusterDomain ?? 'cluster.local', dnsPort: opts.network.dnsPort ?? 53, log }),
           log,
+          onReady: () => void beat(),
         })
       : undefined;
 

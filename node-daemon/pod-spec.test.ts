@@ -18,6 +18,8 @@ const pod = {
         workingDir: '/w',
         resources: { limits: { memory: '16Mi', cpu: '500m' }, requests: { cpu: '250m' } },
         volumeMounts: [{ name: 'cache', mountPath: '/cache' }, { name: 'host', mountPath: '/h', readOnly: true }],
+        ports: [{ name: 'http', containerPort: 8080 }],
+        readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
       },
     ],
     volumes: [{ name: 'cache', emptyDir: {} }, { name: 'host', hostPath: { path: '/srv' } }, { name: 'cfg', configMap: { name: 'c' } }],
@@ -44,6 +46,23 @@ describe('readNodePod', () => {
       { kind: 'emptyDir', name: 'cache', hostPath: '/data/pods/u1/volumes/cache' },
       { kind: 'hostPath', name: 'host', hostPath: '/srv' },
       { kind: 'unsupported', name: 'cfg', source: 'configMap' },
+    ]);
+    // Probes go to the machine (probes/probe-spec.test.ts reads them in full), named ports resolved.
+    expect(p.input.containers).toEqual([
+      {
+        name: 'app',
+        image: 'busybox',
+        probes: {
+          readiness: {
+            handler: { type: 'httpGet', scheme: 'HTTP', port: 8080, path: '/healthz', headers: [] },
+            initialDelaySeconds: 0,
+            periodSeconds: 2,
+            timeoutSeconds: 1,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
+        },
+      },
     ]);
     expect(p.deletion).toEqual({ graceSeconds: 5 });
     expect(p.storedPhase).toBe('Running');

@@ -1,12 +1,14 @@
 /**
  * Reading a stored Pod (as `pod.assign` carries it) into what the node needs: the pod machine's
- * input, the runtime's container specs and the pod's host volumes. Pure: no I/O, so the mapping
+ * input (with each container's probes, read by probes/probe-spec.ts), the runtime's container
+ * specs and the pod's host volumes. Pure: no I/O, so the mapping
  * is tested on its own.
  */
 import { join } from 'node:path';
 import { isRecord, optionalRecord, recordList, type JsonObject } from '../src/api/object.ts';
 import { parseQuantity } from '../src/api/quantity.ts';
 import type { PodMachineInput, RestartPolicy } from '../src/actors/pod/events.ts';
+import { probesOf } from './probes/probe-spec.ts';
 import type { ContainerResources, ContainerSpec, PodRef, VolumeMount } from './runtime/types.ts';
 
 /** A pod volume as the node prepares it. */
@@ -141,7 +143,9 @@ export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
   };
   const hostname = str(spec.hostname);
   if (hostname) ref.hostname = hostname;
-  const specs = new Map(recordList(spec, 'containers').map((c) => [str(c.name) ?? '', containerSpecOf(c)] as const));
+  const containers = recordList(spec, 'containers');
+  const specs = new Map(containers.map((c) => [str(c.name) ?? '', containerSpecOf(c)] as const));
+  const probes = new Map(containers.map((c) => [str(c.name) ?? '', probesOf(c)] as const));
   const policy = str(spec.restartPolicy);
   const grace = num(spec.terminationGracePeriodSeconds) ?? 30;
   const input: PodMachineInput = {
@@ -152,7 +156,7 @@ export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
     scheduledAt: scheduledAt(status),
     restartPolicy: RESTART_POLICIES.find((p) => p === policy) ?? 'Always',
     terminationGracePeriodSeconds: grace,
-    containers: [...specs.values()].map((s) => ({ name: s.name, image: s.image })),
+    containers: [...specs.values()].map((s) => ({ name: s.name, image: s.image, probes: probes.get(s.name) ?? {} })),
   };
   const out: NodePod = { ref, input, specs, volumes: volumesOf(spec, podDir(dataDir, ref.uid)) };
   if (str(metadata.deletionTimestamp) !== undefined) {

@@ -10,10 +10,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodRuntimeActor } from '../src/actors/pod/effects.ts';
 import type { PodEventRecord } from '../src/actors/pod/events.ts';
+import type { ProbeRunner } from '../src/actors/pod/probe-spec.ts';
 import type { JsonObject } from '../src/api/object.ts';
 import type { EventRecorded, PodKey } from '../src/net/messages.ts';
 import type { Outbox } from './outbox.ts';
 import { podDir, readNodePod, type NodePod } from './pod-spec.ts';
+import { createProbeRunner } from './probes/runner.ts';
 import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions } from './runtime/types.ts';
 
 /** What the node's pod network gives each pod (node-daemon/network/node-network.ts). */
@@ -50,6 +52,8 @@ export interface PodWorkersOptions {
   /** The node's pod network; without one, sandboxes go on the runtime's default network. */
   network?: PodNetworkProvider;
   onError(err: unknown): void;
+  /** Runs container probes; default: the node's runners on `runtime` (probes/runner.ts). */
+  probe?: ProbeRunner;
 }
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
@@ -59,9 +63,11 @@ export class PodWorkers {
   /** Pods the runtime held when the daemon started, not yet re-assigned (uid → pod). */
   private readonly leftovers = new Map<string, RuntimePod>();
   private readonly unsubscribe: () => void;
+  private readonly probe: ProbeRunner;
 
   constructor(private readonly opts: PodWorkersOptions) {
     this.unsubscribe = opts.runtime.onEvent((e) => this.onRuntimeEvent(e));
+    this.probe = opts.probe ?? createProbeRunner(opts.runtime);
   }
 
   /** Remember what the runtime holds from a previous daemon, to adopt when the master re-assigns it. */
@@ -166,6 +172,7 @@ export class PodWorkers {
       volumes,
       ...(adopted ? { adopted } : {}),
       hostIP: this.opts.hostIP,
+      probe: this.probe,
       prepareVolumes: async () => {
         for (const v of pod.volumes) {
           if (v.kind === 'unsupported') throw new UnsupportedVolumeError(v.name, v.source);

@@ -55,6 +55,8 @@ export interface NodeNetworkOptions {
   /** The text of a pod's /etc/resolv.conf with this node's DNS address. */
   resolvConf(pod: JsonObject, nameserver: string): string;
   log(line: string): void;
+  /** The network became ready (the daemon heartbeats at once instead of at the next tick). */
+  onReady?(): void;
 }
 
 function podCidrOf(node: Node | undefined): string | undefined {
@@ -176,6 +178,7 @@ export class NodeNetwork implements PodNetworkProvider {
     this.syncOverlay();
     this.syncServices();
     for (const wake of this.readyWaiters.splice(0)) wake();
+    this.opts.onReady?.();
   }
 
   private syncOverlay(): void {

@@ -406,7 +406,7 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
 
     it('lists its pods from the runtime itself, so a new instance re-adopts them', async () => {
       const pod = newPod();
-      const { sandboxId } = await runtime.createSandbox(pod);
+      const { sandboxId, ip } = await runtime.createSandbox(pod);
       const done = await run(sandboxId, spec('done', ['sh', '-c', 'exit 3']));
       const forever = await run(sandboxId, spec('forever', ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.05; done']));
       await waitExited(runtime, done);
@@ -414,6 +414,8 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
       const adopted = await h.reopen();
       const listed = (await adopted.listPods()).find((p) => p.podUid === pod.uid);
       expect(listed).toMatchObject({ podUid: pod.uid, namespace: pod.namespace, name: pod.name, sandboxId });
+      // An adopted pod keeps the address its sandbox was given.
+      expect(listed!.sandboxIP).toBe(ip);
       const byName = new Map(listed!.containers.map((c) => [c.name, c]));
       expect(byName.get('done')).toMatchObject({ id: done, state: 'exited' });
       expect(byName.get('forever')).toMatchObject({ id: forever, state: h.capabilities.containersSurviveReopen ? 'running' : 'exited' });

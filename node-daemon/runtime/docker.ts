@@ -244,9 +244,8 @@ export class DockerRuntime implements ContainerRuntime {
       if (c.Labels[LABELS.role] === 'sandbox') {
         pod.sandboxId = c.Id;
         const ip = Object.values(c.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
-        if (ip) pod.sandboxIp = ip;
-      }
-      else pod.containers.push({ name: c.Labels[LABELS.containerName] ?? '', id: c.Id, state: toContainerState(c.State) });
+        if (ip) pod.sandboxIP = ip;
+      } else pod.containers.push({ name: c.Labels[LABELS.containerName] ?? '', id: c.Id, state: toContainerState(c.State) });
     }
     return [...pods.values()];
   }

@@ -331,7 +331,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const pods = new Map<string, RuntimePod>();
     for (const sandboxId of readdirSync(this.sandboxesDir)) {
       const pod = this.readPod(sandboxId);
-      if (pod !== undefined) pods.set(sandboxId, { podUid: pod.uid, namespace: pod.namespace, name: pod.name, sandboxId, sandboxIp: '127.0.0.1', containers: [] });
+      if (pod !== undefined) pods.set(sandboxId, { podUid: pod.uid, namespace: pod.namespace, name: pod.name, sandboxId, sandboxIP: '127.0.0.1', containers: [] });
     }
     for (const id of this.containerIds()) {
       const record = this.tryReadRecord(id);

@@ -194,8 +194,8 @@ export interface RuntimePod {
   name: string;
   /** Undefined when the sandbox is gone but containers remain: remove those one by one. */
   sandboxId: string | undefined;
-  /** The sandbox's IP, when it has one (as `createSandbox` answered): a re-adopted pod keeps its address. */
-  sandboxIp?: string;
+  /** The sandbox's IP, as `createSandbox` answered it (an adopted pod keeps its address). */
+  sandboxIP?: string;
   containers: PodContainer[];
 }
 

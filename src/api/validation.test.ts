@@ -13,6 +13,7 @@ const SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const LABEL_MSG =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const PORT_NAME_MSG = 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)';
 const DNS1035_MSG =
   "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
@@ -56,6 +57,46 @@ describe('validateObject', () => {
       'port of the wrong type (schema)',
       { containers: [{ name: 'c', image: 'b', ports: [{ containerPort: 'eighty' }] }] },
       ['spec.containers[0].ports[0].containerPort: Invalid value: "string": spec.containers[0].ports[0].containerPort in body must be of type integer: "string"'],
+    ],
+    [
+      'liveness probe with a success threshold other than 1',
+      { containers: [{ name: 'c', image: 'b', livenessProbe: { exec: { command: ['true'] }, successThreshold: 2 } }] },
+      ['spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1'],
+    ],
+    [
+      'startup probe with two handlers and a negative period',
+      { containers: [{ name: 'c', image: 'b', startupProbe: { exec: { command: ['true'] }, tcpSocket: { port: 80 }, periodSeconds: -1 } }] },
+      [
+        'spec.containers[0].startupProbe.tcpSocket: Forbidden: may not specify more than 1 handler type',
+        'spec.containers[0].startupProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0',
+      ],
+    ],
+    [
+      'readiness probe without a handler, with a grace',
+      { containers: [{ name: 'c', image: 'b', readinessProbe: { periodSeconds: 5, terminationGracePeriodSeconds: 3 } }] },
+      [
+        'spec.containers[0].readinessProbe: Required value: must specify a handler type',
+        'spec.containers[0].readinessProbe.terminationGracePeriodSeconds: Invalid value: 3: must not be set for readinessProbes',
+      ],
+    ],
+    [
+      'probe ports: out of range, a bad name, missing',
+      {
+        containers: [
+          {
+            name: 'c',
+            image: 'b',
+            livenessProbe: { httpGet: { port: 70000 } },
+            readinessProbe: { tcpSocket: { port: 'Web_Port' } },
+            startupProbe: { grpc: {} },
+          },
+        ],
+      },
+      [
+        'spec.containers[0].livenessProbe.httpGet.port: Invalid value: 70000: must be between 1 and 65535, inclusive',
+        `spec.containers[0].readinessProbe.tcpSocket.port: Invalid value: "Web_Port": ${PORT_NAME_MSG}`,
+        'spec.containers[0].startupProbe.grpc.port: Required value',
+      ],
     ],
     [
       'volume mount of an undeclared volume',

@@ -87,7 +87,7 @@ describe.skipIf(!enabled)('two nodes in two network namespaces', () => {
       (s) => nodeNames.every((n) => s.includes(`${n}=True`)),
       DEADLINE_MS,
     );
-    ok(await kubectl(['apply', '-f', '-'], pod('srv', nodeNames[1]!, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www')));
+    ok(await kubectl(['apply', '-f', '-'], pod('srv', nodeNames[1]!, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -vv -p 8080 -h /www')));
     ok(await kubectl(['apply', '-f', '-'], pod('cli', nodeNames[0]!, "trap 'exit 0' TERM; sleep 3600 & wait")));
     ok(
       await kubectl(
@@ -119,12 +119,15 @@ describe.skipIf(!enabled)('two nodes in two network namespaces', () => {
 
   it('a pod on one node reaches a pod on the other by pod IP, which sees the client\'s own address', async () => {
     const srvIP = await get('pod srv', '{.status.podIP}');
-    const out = ok(await kubectl(['exec', 'cli', '--', 'wget', '-q', '-T', '5', '-O', '-', `http://${srvIP}:8080/`]));
+    const out = ok(await kubectl(['exec', 'cli', '--', 'timeout', '5', 'wget', '-q', '-O', '-', `http://${srvIP}:8080/`]));
     expect(out.trim()).toBe('srv');
+    // No NAT between pods: the server saw the client pod's own address.
+    const cliIP = await get('pod cli', '{.status.podIP}');
+    await eventually('the server logged the client pod address', async () => (await kubectl(['logs', 'srv'])).stdout, (log) => log.includes(cliIP));
   });
 
   it('reaches it through a Service whose only endpoint is on the other node, by name', async () => {
-    const out = ok(await kubectl(['exec', 'cli', '--', 'sh', '-c', 'for i in 1 2 3 4 5; do wget -q -T 5 -O - http://srv.default.svc.cluster.local/ || echo FAIL; done']));
+    const out = ok(await kubectl(['exec', 'cli', '--', 'sh', '-c', 'for i in 1 2 3 4 5; do timeout 5 wget -q -O - http://srv.default.svc.cluster.local/ || echo FAIL; done']));
     expect(out.trim().split('\n')).toEqual(['srv', 'srv', 'srv', 'srv', 'srv']);
   });
 

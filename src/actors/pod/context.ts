@@ -3,6 +3,7 @@
  * `status.ts` turns them into the Kubernetes shape.
  */
 import type { PodMachineInput, PodPhase, RestartPolicy } from './events.ts';
+import type { ContainerProbes, ProbeKind } from './probe-spec.ts';
 
 /** Kubernetes reasons a container is waiting. */
 export type WaitingReason =
@@ -50,8 +51,25 @@ export interface ContainerRecord {
   state: ContainerStateRecord;
   lastState?: TerminatedState;
   restartCount: number;
-  /** No readiness probes yet: a running container is ready. */
+  /**
+   * Kubernetes' `ready`: running, started, and its readiness probe (if any) passed. A container
+   * with a startup or readiness probe starts each run not ready.
+   */
   ready: boolean;
+  /**
+   * Kubernetes' `started` (while running): the startup probe passed in this run, or there is
+   * none. Liveness and readiness probes wait for it.
+   */
+  started: boolean;
+  /** The container's probes, from the spec. */
+  probes: ContainerProbes;
+  /**
+   * The latest result of each probe in this run and how many times in a row it came
+   * (the kubelet worker's `lastResult`/`resultRun`; capped at the threshold that applies).
+   */
+  probeRuns: ProbeRuns;
+  /** A liveness or startup probe failed and the run is being killed: no probe runs until it restarts. */
+  unhealthy?: 'liveness' | 'startup';
   /** Ran (or tried to run) at least once: phase Running needs this of every container. */
   startedOnce: boolean;
   /** Consecutive crashes counted for CrashLoopBackOff (reset after 10 min running). */
@@ -60,6 +78,14 @@ export interface ContainerRecord {
   pullFailures: number;
   containerID?: string;
 }
+
+/** A probe's latest result and its run length. */
+export interface ProbeRun {
+  result: 'success' | 'failure';
+  count: number;
+}
+
+export type ProbeRuns = Partial<Record<ProbeKind, ProbeRun>>;
 
 /** Set once the pod is being deleted. */
 export interface Deletion {
@@ -109,6 +135,9 @@ export function initialPodContext(input: PodMachineInput): PodContext {
       state: { kind: 'waiting', reason: 'PodInitializing' },
       restartCount: 0,
       ready: false,
+      started: false,
+      probes: c.probes ?? {},
+      probeRuns: {},
       startedOnce: false,
       crashFailures: 0,
       pullFailures: 0,

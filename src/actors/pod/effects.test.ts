@@ -11,12 +11,18 @@ import { HollowEngine, HollowRuntime } from '../../../node-daemon/runtime/hollow
 import type { ContainerSpec, RuntimePod } from '../../../node-daemon/runtime/types.ts';
 import { PodRuntimeActor } from './effects.ts';
 import type { PodEventRecord, RestartPolicy } from './events.ts';
+import type { ContainerProbe, ContainerProbes, ProbeOutcome, ProbeRequest, ProbeRunner } from './probe-spec.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 
 const POD = { uid: 'uid-1', namespace: 'default', name: 'web' };
 
 
-function podActor(runtime: HollowRuntime, restartPolicy: RestartPolicy, script: string, adopted?: RuntimePod) {
+interface ProbeOptions {
+  probes?: ContainerProbes;
+  probe?: ProbeRunner;
+}
+
+function podActor(runtime: HollowRuntime, restartPolicy: RestartPolicy, script: string, adopted?: RuntimePod, { probes, probe }: ProbeOptions = {}) {
   const clock = new SimulatedClock();
   clock.set(Date.now());
   const spec: ContainerSpec = { name: 'app', image: 'busybox:latest', command: ['sh', '-c', script] };
@@ -25,7 +31,7 @@ function podActor(runtime: HollowRuntime, restartPolicy: RestartPolicy, script: 
   const errors: unknown[] = [];
   let removed = false;
   const actor = new PodRuntimeActor(
-    { ...POD, nodeName: 'n1', restartPolicy, terminationGracePeriodSeconds: 30, containers: [{ name: 'app', image: spec.image }] },
+    { ...POD, nodeName: 'n1', restartPolicy, terminationGracePeriodSeconds: 30, containers: [{ name: 'app', image: spec.image, ...(probes ? { probes } : {}) }] },
     {
       runtime,
       pod: POD,
@@ -34,6 +40,7 @@ function podActor(runtime: HollowRuntime, restartPolicy: RestartPolicy, script: 
       prepareVolumes: async () => {},
       removeVolumes: async () => {},
       ...(adopted ? { adopted } : {}),
+      ...(probe ? { probe } : {}),
       hostIP: '127.0.0.1',
       onEvent: (e) => events.push(e),
       onStatus: (s) => statuses.push(s),
@@ -130,5 +137,80 @@ describe('pod effects on a runtime', () => {
       await waitFor('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
       expect(pod.phase()).toBe('Running');
     });
+  });
+});
+
+describe('pod effects: probes', () => {
+  const probe = (overrides: Partial<ContainerProbe> = {}): ContainerProbe => ({
+    handler: { type: 'httpGet', scheme: 'HTTP', port: 8080, path: '/healthz', headers: [] },
+    initialDelaySeconds: 0,
+    periodSeconds: 10,
+    timeoutSeconds: 1,
+    successThreshold: 1,
+    failureThreshold: 1,
+    ...overrides,
+  });
+
+  /** A runner that records each request and answers with `outcome` (changeable). */
+  function fakeRunner(): { requests: ProbeRequest[]; outcome: ProbeOutcome; run: ProbeRunner } {
+    const runner = {
+      requests: [] as ProbeRequest[],
+      outcome: { result: 'success', output: '' } as ProbeOutcome,
+      run: async (request: ProbeRequest): Promise<ProbeOutcome> => {
+        runner.requests.push(request);
+        return runner.outcome;
+      },
+    };
+    return runner;
+  }
+
+  it("runs each probe on the container's live run; readiness follows the results into the status", async () => {
+    const runner = fakeRunner();
+    const pod = podActor(new HollowRuntime(), 'Always', 'sleep 3600', undefined, { probes: { readiness: probe() }, probe: runner.run });
+    await waitFor('ready', () => pod.app()?.ready === true);
+    const [first] = runner.requests;
+    expect(first).toEqual({
+      kind: 'readiness',
+      container: 'app',
+      containerId: pod.actor.containerId('app'),
+      handler: { type: 'httpGet', scheme: 'HTTP', port: 8080, path: '/healthz', headers: [] },
+      timeoutSeconds: 1,
+    });
+    runner.outcome = { result: 'failure', output: 'HTTP probe failed with statuscode: 503' };
+    pod.clock.increment(10_000);
+    await waitFor('not ready', () => pod.app()?.ready === false);
+    expect(pod.statuses.at(-1)?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    expect(pod.events.at(-1)).toEqual({ type: 'Warning', reason: 'Unhealthy', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503', container: 'app' });
+  });
+
+  it('kills a run that fails its liveness probe with the probe grace, and restarts it after the back-off', async () => {
+    const runtime = new HollowRuntime();
+    const stops: number[] = [];
+    const stop = runtime.stopContainer.bind(runtime);
+    // The hollow runtime ignores the grace: record what the pod asked for.
+    runtime.stopContainer = (id: string, graceSeconds?: number) => {
+      stops.push(graceSeconds ?? -1);
+      return stop(id);
+    };
+    const runner = fakeRunner();
+    runner.outcome = { result: 'failure', output: 'dial tcp 10.42.0.7:8080: connect: connection refused' };
+    const pod = podActor(runtime, 'Always', 'sleep 3600', undefined, { probes: { liveness: probe({ terminationGracePeriodSeconds: 3 }) }, probe: runner.run });
+    await waitFor('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
+    expect(stops).toEqual([3]);
+    expect(pod.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Unhealthy', 'Killing', 'BackOff']));
+    runner.outcome = { result: 'success', output: '' };
+    pod.clock.increment(10_000);
+    await waitFor('restarted', () => pod.app()?.restartCount === 1 && pod.app()?.state?.running !== undefined);
+    await waitFor('probed again', () => runner.requests.length === 2);
+    expect(runner.requests[1]?.containerId).toBe(pod.actor.containerId('app'));
+    expect(runner.requests[1]?.containerId).not.toBe(runner.requests[0]?.containerId);
+  });
+
+  it('errors every run without a probe runner, so the container never becomes ready', async () => {
+    const pod = podActor(new HollowRuntime(), 'Always', 'sleep 3600', undefined, { probes: { readiness: probe() } });
+    await waitFor('the errored run recorded', () => pod.events.some((e) => e.reason === 'Unhealthy'));
+    expect(pod.events.find((e) => e.reason === 'Unhealthy')?.message).toBe('Readiness probe errored: no probe runner on this node');
+    expect(pod.app()?.ready).toBe(false);
+    expect(pod.phase()).toBe('Running');
   });
 });

@@ -13,8 +13,12 @@
  * `startContainer` by replaying `container.created`, `container.started` (and `container.exited`
  * if it has exited) into the machine, with the Events of that replay suppressed (they were
  * recorded the first time). An exited container is then handled by the restart policy.
+ *
+ * Probes: each run the machine's probers ask for (`runProbe`) goes to `deps.probe` with the
+ * container's live runtime id and the pod's IP, beside the queue (a probe never waits for a
+ * container start, nor holds one up); a run whose prober stopped is aborted and reports nothing.
  */
-import { createActor, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
+import { createActor, fromCallback, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
 import type {
   ContainerRuntime,
@@ -29,6 +33,8 @@ import type {
 import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../../node-daemon/runtime/errors.ts';
 import { podMachine, type PodMachine } from './machine.ts';
 import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from './events.ts';
+import type { ProbeOutcome, ProbeRunner } from './probe-spec.ts';
+import { proberMachine, type ProberEvent, type ProbeRunInput } from './prober.ts';
 import { podStatus } from './status.ts';
 
 /** Exit code reported for a container that could not be created or started (as the kubelet's StartError). */
@@ -60,6 +66,12 @@ export interface PodEffectsDeps {
   sandboxOptions?(): Promise<SandboxOptions>;
   /** The sandbox exists (the network finishes its port before the pod's containers start). */
   onSandboxCreated?(): Promise<void>;
+  /**
+   * Runs one probe of a container (the node's runners: exec, httpGet, tcpSocket, grpc). Without
+   * it every probe run errors ("no probe runner"), so a container with a readiness probe never
+   * becomes ready.
+   */
+  probe?: ProbeRunner;
   /** Every Kubernetes Event the machine records. */
   onEvent(record: PodEventRecord): void;
   /** Every status the machine reports (after each transition). */
@@ -91,8 +103,8 @@ export class PodRuntimeActor {
   private readonly now: () => number;
   private queue: Promise<void> = Promise.resolve();
   private sandboxId: string | undefined;
-  /** The sandbox's IP (where its ports are reached), once known. */
-  private sandboxIp: string | undefined;
+  /** The pod's IP from its sandbox: where httpGet, tcpSocket and grpc probes connect by default. */
+  private podIP: string | undefined;
   /** The live container of each spec name, and the one it replaced (kept for `logs --previous`). */
   private readonly current = new Map<string, string>();
   private readonly previous = new Map<string, string>();
@@ -108,7 +120,7 @@ export class PodRuntimeActor {
   /** The pod's sandbox on the runtime and its IP (port-forward connects there), once created or adopted. */
   get sandbox(): { id: string; ip?: string } | undefined {
     if (this.sandboxId === undefined || this.removed) return undefined;
-    return this.sandboxIp === undefined ? { id: this.sandboxId } : { id: this.sandboxId, ip: this.sandboxIp };
+    return this.podIP === undefined ? { id: this.sandboxId } : { id: this.sandboxId, ip: this.podIP };
   }
 
   /** The runtime id of container `name`: the live one, or with `previous` the one it replaced. */
@@ -135,13 +147,26 @@ export class PodRuntimeActor {
       actions: {
         createSandbox: () => this.enqueue(() => this.createSandbox()),
         startContainer: (_, params) => this.enqueue(() => this.startContainer(params.name)),
-        stopContainer: (_, params) => void this.stopContainer(params.name, params.signal),
+        stopContainer: (_, params) => void this.stopContainer(params.name, params.signal, params.graceSeconds),
         removePod: () => this.enqueue(() => this.removeAll(true)),
         stopSandbox: () => void this.enqueue(() => this.stopSandbox()),
         recordEvent: (_, params) => {
           if (!this.replaying) this.deps.onEvent(params);
         },
         reportStatus: (_, params) => this.deps.onStatus(this.withHost(params.status)),
+      },
+      actors: {
+        prober: proberMachine.provide({
+          actors: {
+            runProbe: fromCallback<ProberEvent, ProbeRunInput>(({ input, sendBack }) => {
+              const abort = new AbortController();
+              void this.runProbe(input, abort.signal).then((outcome) => {
+                if (!abort.signal.aborted) sendBack({ type: 'probe.reported', outcome, at: this.now() });
+              });
+              return () => abort.abort();
+            }),
+          },
+        }),
       },
     });
     this.actor = createActor(machine, {
@@ -222,8 +247,8 @@ export class PodRuntimeActor {
     const adopted = this.deps.adopted;
     if (adopted?.sandboxId !== undefined && this.sandboxId === undefined) {
       this.sandboxId = adopted.sandboxId;
-      this.sandboxIp = adopted.sandboxIp;
-      this.replay([{ type: 'sandbox.created', at: this.now(), ...(adopted.sandboxIp === undefined ? {} : { podIP: adopted.sandboxIp }) }]);
+      this.podIP = adopted.sandboxIP;
+      this.replay([{ type: 'sandbox.created', at: this.now(), ...(adopted.sandboxIP === undefined ? {} : { podIP: adopted.sandboxIP }) }]);
       return;
     }
     try {
@@ -242,8 +267,7 @@ export class PodRuntimeActor {
       await this.deps.onSandboxCreated?.();
       // A host-network pod has the node's address (Kubernetes reports hostIP as its podIP).
       const podIP = sandbox.ip ?? (options.network === 'host' ? this.deps.hostIP : undefined);
-      // Where its ports are reached (port-forward).
-      this.sandboxIp = podIP;
+      this.podIP = podIP;
       this.send({ type: 'sandbox.created', at: this.now(), ...(podIP === undefined ? {} : { podIP }) });
     } catch (err) {
       this.send({ type: 'sandbox.failed', at: this.now(), message: message(err) });
@@ -342,12 +366,25 @@ export class PodRuntimeActor {
     this.send(this.exitFact(name, status, exitCode, at));
   }
 
-  private async stopContainer(name: string, signal: StopSignal): Promise<void> {
+  /** One probe run on the container's live run; never throws. */
+  private async runProbe(input: ProbeRunInput, signal: AbortSignal): Promise<ProbeOutcome> {
+    const containerId = this.current.get(input.container);
+    if (containerId === undefined) return { result: 'error', output: `container ${input.container} is not running` };
+    if (this.deps.probe === undefined) return { result: 'error', output: 'no probe runner on this node' };
+    try {
+      const request = { ...input, containerId, ...(this.podIP === undefined ? {} : { podIP: this.podIP }) };
+      return await this.deps.probe(request, signal);
+    } catch (err) {
+      return { result: 'error', output: message(err) };
+    }
+  }
+
+  private async stopContainer(name: string, signal: StopSignal, graceSeconds?: number): Promise<void> {
     const id = this.current.get(name);
     // No id yet: its start is in flight, and the machine stops it once the start is reported.
     if (id === undefined) return;
     try {
-      await this.deps.runtime.stopContainer(id, signal === 'SIGKILL' ? 0 : this.graceSeconds);
+      await this.deps.runtime.stopContainer(id, signal === 'SIGKILL' ? 0 : (graceSeconds ?? this.graceSeconds));
     } catch (err) {
       if (!(err instanceof ContainerNotFoundError)) this.deps.onError(err);
     }
@@ -359,7 +396,7 @@ export class PodRuntimeActor {
   private async stopSandbox(): Promise<void> {
     const id = this.sandboxId;
     if (id === undefined || this.removed) return;
-    this.sandboxIp = undefined;
+    this.podIP = undefined;
     try {
       await this.deps.runtime.stopSandbox(id);
     } catch (err) {

@@ -5,6 +5,7 @@
  * machine stays pure: it never reads the time itself.
  */
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
+import type { ContainerProbes, ProbeKind } from './probe-spec.ts';
 
 /** Kubernetes restart policies. */
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -23,7 +24,7 @@ export interface PodMachineInput {
   scheduledAt?: number;
   restartPolicy: RestartPolicy;
   terminationGracePeriodSeconds: number;
-  containers: ReadonlyArray<{ name: string; image: string }>;
+  containers: ReadonlyArray<{ name: string; image: string; probes?: ContainerProbes }>;
 }
 
 /** Events the pod machine accepts. */
@@ -53,7 +54,18 @@ export type PodMachineEvent =
   /** The node controller decided the pod's node is lost (unreachable past its grace). */
   | { type: 'node.lost'; at: number; message?: string }
   /** Delete the pod gracefully: SIGTERM, SIGKILL after the grace period, then remove it. */
-  | { type: 'pod.delete'; at: number; gracePeriodSeconds?: number };
+  | { type: 'pod.delete'; at: number; gracePeriodSeconds?: number }
+  | ProbeFactEvent;
+
+/**
+ * What one run of a container's probe found, sent by its prober (a child actor of the pod).
+ * `probe.errored`: the probe could not be run; the kubelet records it and throws the result away.
+ */
+export type ProbeFactEvent =
+  /** `warning`: succeeded with something to report (an HTTP redirect not followed). */
+  | { type: 'probe.succeeded'; name: string; kind: ProbeKind; at: number; warning?: string }
+  | { type: 'probe.failed'; name: string; kind: ProbeKind; at: number; message: string }
+  | { type: 'probe.errored'; name: string; kind: ProbeKind; at: number; message: string };
 
 /** Event types the runtime may report (everything except the machine's own timer event). */
 export type PodFactEvent = Exclude<PodMachineEvent, { type: 'container.backoffElapsed' }>;
@@ -80,8 +92,11 @@ export interface PodEffectParams {
   createSandbox: undefined;
   /** Pull the image if needed, create and start the container; answer with `image.*`, `container.*`. */
   startContainer: { name: string };
-  /** Signal the container; its end is reported as `container.exited`. */
-  stopContainer: { name: string; signal: StopSignal };
+  /**
+   * Signal the container; its end is reported as `container.exited`. `graceSeconds` (with
+   * SIGTERM): how long before SIGKILL, when not the delete's grace (a probe's kill).
+   */
+  stopContainer: { name: string; signal: StopSignal; graceSeconds?: number };
   /** Remove the sandbox and every container of the pod (also ones whose start was still in flight). */
   removePod: undefined;
   recordEvent: PodEventRecord;

@@ -41,6 +41,14 @@ export function restartsAfterExit(policy: RestartPolicy, exitCode: number, oomKi
   return false;
 }
 
+/**
+ * Whether a run killed for failing its liveness or startup probe is started again: unless the
+ * policy is Never, whatever its exit code (the kubelet restarts it as part of the kill).
+ */
+export function restartsAfterProbeKill(policy: RestartPolicy, c: ContainerRecord): boolean {
+  return c.unhealthy !== undefined && policy !== 'Never';
+}
+
 /** Whether some container is running (so deletion must wait for it to exit). */
 export function hasRunningContainer(context: PodContext): boolean {
   return context.containers.some((c) => c.step === 'running');
@@ -84,7 +92,7 @@ function withContainer(context: PodContext, name: string, update: Partial<Contai
 }
 
 /** Recomputes what follows from the containers: the phase and when readiness last changed. */
-function settle(before: PodContext, after: PodContext, at: number | undefined): PodContext {
+export function settle(before: PodContext, after: PodContext, at: number | undefined): PodContext {
   const wasReady = before.containers.every((c) => c.ready);
   const isReady = after.containers.every((c) => c.ready);
   const readyTransitionAt = wasReady !== isReady && at !== undefined ? at : after.readyTransitionAt;
@@ -200,7 +208,12 @@ function onContainerStarted(context: PodContext, e: EventOf<'container.started'>
     state: { kind: 'running', startedAt: e.at },
     restartCount: c.startedOnce ? c.restartCount + 1 : c.restartCount,
     startedOnce: true,
-    ready: true,
+    // Each run starts over: not started while a startup probe must pass, not ready while a
+    // startup or readiness probe must pass.
+    started: c.probes.startup === undefined,
+    ready: c.probes.startup === undefined && c.probes.readiness === undefined,
+    probeRuns: {},
+    unhealthy: undefined,
     pullFailures: 0,
     containerID: e.containerID ?? c.containerID,
   });
@@ -245,9 +258,12 @@ function onContainerExited(context: PodContext, e: EventOf<'container.exited'>):
   };
   const effects = [exitEvent(c, terminated)];
   const restarts =
-    !isTerminalPhase(context.phase) && !context.deletion && restartsAfterExit(context.restartPolicy, e.exitCode, oomKilled);
+    !isTerminalPhase(context.phase) &&
+    !context.deletion &&
+    (restartsAfterExit(context.restartPolicy, e.exitCode, oomKilled) || restartsAfterProbeKill(context.restartPolicy, c));
+  const ended = { ready: false, started: false, probeRuns: {}, unhealthy: undefined, startedOnce: true } as const;
   if (!restarts) {
-    const next = withContainer(context, c.name, { step: 'stopped', state: terminated, ready: false, startedOnce: true });
+    const next = withContainer(context, c.name, { step: 'stopped', state: terminated, ...ended });
     return outcome(context, next, e.at, effects);
   }
   const ranLongEnough = startedAt !== undefined && e.at - startedAt >= BACKOFF_RESET_AFTER_MS;
@@ -258,8 +274,7 @@ function onContainerExited(context: PodContext, e: EventOf<'container.exited'>):
     step: 'backingOff',
     state: { kind: 'waiting', reason: 'CrashLoopBackOff', message },
     lastState: terminated,
-    ready: false,
-    startedOnce: true,
+    ...ended,
     crashFailures,
   });
   effects.push(event('Warning', 'BackOff', `Back-off ${delayMs / 1000}s restarting failed container ${c.name}`, c.name));
@@ -373,5 +388,10 @@ export function applyPodEvent(context: PodContext, e: PodMachineEvent): Outcome 
       return onNodeLost(context, e);
     case 'pod.delete':
       return onDelete(context, e);
+    case 'probe.succeeded':
+    case 'probe.failed':
+    case 'probe.errored':
+      // Decided by the machine's guarded probe transitions (probe-rules.ts).
+      return undefined;
   }
 }

@@ -9,13 +9,33 @@
  *   once and `after` belongs to a state node, so each container gets its own delayed event;
  * - sandbox retry back-off and the termination grace period: `after` with the named delays
  *   `sandboxRetry` and `terminationGrace`, computed from context.
+ *
+ * Probes: every probe that should run (`activeProbes`, probe-rules.ts) has a prober child
+ * (`prober.ts`, id `probe:<container>:<kind>`), spawned and stopped as each transition changes
+ * that set. Probers report each run's result; the guarded `probe.*` transitions here decide:
+ * started, ready / not ready, or kill the run.
  */
 import { setup } from 'xstate';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
 import { backoffDelayMs } from './backoff.ts';
 import { initialPodContext, type PodContext } from './context.ts';
-import type { PodEventRecord, PodMachineEvent, PodMachineInput, StopSignal } from './events.ts';
+import type { PodEventRecord, PodMachineEvent, PodMachineInput, ProbeFactEvent, StopSignal } from './events.ts';
 import { applyPodEvent, hasRunningContainer, onGraceExpired, onSandboxRetry, type Outcome } from './lifecycle.ts';
+import {
+  activeProbes,
+  onProbeCounted,
+  onProbeKill,
+  onReadinessProbeFailed,
+  onReadinessProbePassed,
+  onStartupProbePassed,
+  probeApplies,
+  probeFailureKills,
+  readinessProbeFails,
+  readinessProbePasses,
+  remainingInitialDelayMs,
+  startupProbePasses,
+} from './probe-rules.ts';
+import { proberId, proberMachine } from './prober.ts';
 import { podStatus } from './status.ts';
 
 /** The id of a container's back-off timer (for `cancel`). */
@@ -35,6 +55,10 @@ const ACTIVE_EVENTS = [
   'node.lost',
 ] as const;
 
+function isProbeFact(e: PodMachineEvent): e is ProbeFactEvent {
+  return e.type === 'probe.succeeded' || e.type === 'probe.failed' || e.type === 'probe.errored';
+}
+
 /** Runtime reports that still arrive after the phase is final, kept for the container statuses. */
 const BOOKKEEPING_EVENTS = ['container.started', 'container.exited'] as const;
 
@@ -45,10 +69,13 @@ const base = setup({
     input: {} as PodMachineInput,
     output: {} as PodStatus,
   },
+  actors: {
+    prober: proberMachine,
+  },
   actions: {
     createSandbox: () => {},
     startContainer: (_, _params: { name: string }) => {},
-    stopContainer: (_, _params: { name: string; signal: StopSignal }) => {},
+    stopContainer: (_, _params: { name: string; signal: StopSignal; graceSeconds?: number }) => {},
     removePod: () => {},
     stopSandbox: () => {},
     recordEvent: (_, _params: PodEventRecord) => {},
@@ -68,6 +95,13 @@ const base = setup({
     isFailed: ({ context }) => context.phase === 'Failed',
     allContainersStopped: ({ context }) => !hasRunningContainer(context),
     killSent: ({ context }) => context.deletion?.killed === true,
+    /** The result is about a probe that runs now (probers stopped with their container report nothing). */
+    probeApplies: ({ context, event }) => isProbeFact(event) && probeApplies(context, event),
+    startupProbePasses: ({ context, event }) => isProbeFact(event) && startupProbePasses(context, event),
+    readinessProbePasses: ({ context, event }) => isProbeFact(event) && readinessProbePasses(context, event),
+    readinessProbeFails: ({ context, event }) => isProbeFact(event) && readinessProbeFails(context, event),
+    /** A liveness or startup probe reached its failure threshold. */
+    probeFailureKills: ({ context, event }) => isProbeFact(event) && probeFailureKills(context, event),
   },
   delays: {
     sandboxRetry: ({ context }) => backoffDelayMs(context.sandboxFailures),
@@ -77,9 +111,41 @@ const base = setup({
 
 type Enqueue = Parameters<Parameters<typeof base.enqueueActions>[0]>[0]['enqueue'];
 
-/** Turns an outcome of the lifecycle rules into context, timers and effects, then reports status. */
-function enact(enqueue: Enqueue, outcome: Outcome): void {
+/**
+ * Starts and stops probers so that exactly the probes that should run (`activeProbes`) have one.
+ * `at` is when the fact happened: a probe's initial delay counts from its container's start.
+ */
+function reconcileProbers(enqueue: Enqueue, before: PodContext, after: PodContext, at: number | undefined): void {
+  after.containers.forEach((c, i) => {
+    const was = activeProbes(before, before.containers[i]!);
+    const now = activeProbes(after, c);
+    for (const kind of was) if (!now.includes(kind)) enqueue.stopChild(proberId(c.name, kind));
+    for (const kind of now) {
+      if (was.includes(kind)) continue;
+      const probe = c.probes[kind]!;
+      const startedAt = c.state.kind === 'running' ? c.state.startedAt : undefined;
+      const input = { container: c.name, kind, probe, initialDelayMs: remainingInitialDelayMs(probe, startedAt, at) };
+      enqueue.spawnChild('prober', { id: proberId(c.name, kind), input });
+    }
+  });
+}
+
+/** What the fact that was applied says about when it happened. */
+function timeOf(event: PodMachineEvent): number | undefined {
+  return 'at' in event ? event.at : undefined;
+}
+
+interface EnactOptions {
+  /** When the applied fact happened. */
+  at: number | undefined;
+  /** False when the outcome changed nothing the status shows. */
+  reportStatus?: boolean;
+}
+
+/** Turns an outcome of the rules into context, probers, timers and effects, then reports the status. */
+function enact(enqueue: Enqueue, before: PodContext, outcome: Outcome, { at, reportStatus = true }: EnactOptions): void {
   enqueue.assign(() => outcome.context);
+  reconcileProbers(enqueue, before, outcome.context, at);
   for (const timer of outcome.timers) {
     if (timer.kind === 'cancel') enqueue.cancel(backoffTimerId(timer.name));
     else enqueue.raise({ type: 'container.backoffElapsed', name: timer.name }, { id: backoffTimerId(timer.name), delay: timer.delayMs });
@@ -88,7 +154,23 @@ function enact(enqueue: Enqueue, outcome: Outcome): void {
     if ('params' in effect) enqueue(effect);
     else enqueue(effect.type);
   }
-  enqueue({ type: 'reportStatus', params: { status: podStatus(outcome.context) } });
+  if (reportStatus) enqueue({ type: 'reportStatus', params: { status: podStatus(outcome.context) } });
+}
+
+type ProbeDecision = (context: PodContext, e: ProbeFactEvent) => Outcome;
+
+/**
+ * An action enacting a probe decision (behind the guard that chose it). The status is written
+ * only when it shows the change: a readiness flip is one write, a result that changes nothing
+ * visible (a failure below its threshold, a kill of a run already not ready) none.
+ */
+function probeAction(decide: ProbeDecision) {
+  return base.enqueueActions(({ context, event, enqueue }) => {
+    if (!isProbeFact(event)) return;
+    const outcome = decide(context, event);
+    const visible = JSON.stringify(podStatus(outcome.context)) !== JSON.stringify(podStatus(context));
+    enact(enqueue, context, outcome, { at: event.at, reportStatus: visible });
+  });
 }
 
 const withRules = base.extend({
@@ -96,10 +178,16 @@ const withRules = base.extend({
     /** Applies the current event through the lifecycle rules (behind the `accepts` guard). */
     applyEvent: base.enqueueActions(({ context, event, enqueue }) => {
       const outcome = applyPodEvent(context, event);
-      if (outcome) enact(enqueue, outcome);
+      if (outcome) enact(enqueue, context, outcome, { at: timeOf(event) });
     }),
-    expireGrace: base.enqueueActions(({ context, enqueue }) => enact(enqueue, onGraceExpired(context))),
-    retrySandbox: base.enqueueActions(({ context, enqueue }) => enact(enqueue, onSandboxRetry(context))),
+    expireGrace: base.enqueueActions(({ context, enqueue }) => enact(enqueue, context, onGraceExpired(context), { at: undefined })),
+    retrySandbox: base.enqueueActions(({ context, enqueue }) => enact(enqueue, context, onSandboxRetry(context), { at: undefined })),
+    passStartupProbe: probeAction(onStartupProbePassed),
+    markReady: probeAction(onReadinessProbePassed),
+    markUnready: probeAction(onReadinessProbeFailed),
+    killUnhealthy: probeAction(onProbeKill),
+    /** A result below its threshold, or an errored run: counted and recorded. */
+    countProbeResult: probeAction(onProbeCounted),
   },
 });
 
@@ -116,6 +204,21 @@ const FOLLOW_PHASE = [
   { guard: 'isFailed', target: '#pod.failed' },
 ] as const;
 
+/** Probe results: the first guard that holds decides (probe-rules.ts); stale results match none. */
+const PROBE_RESULTS = {
+  'probe.succeeded': [
+    { guard: 'startupProbePasses', actions: 'passStartupProbe' },
+    { guard: 'readinessProbePasses', actions: 'markReady' },
+    { guard: 'probeApplies', actions: 'countProbeResult' },
+  ],
+  'probe.failed': [
+    { guard: 'probeFailureKills', actions: 'killUnhealthy' },
+    { guard: 'readinessProbeFails', actions: 'markUnready' },
+    { guard: 'probeApplies', actions: 'countProbeResult' },
+  ],
+  'probe.errored': { guard: 'probeApplies', actions: 'countProbeResult' },
+} as const;
+
 const DELETE = {
   'pod.delete': [
     { guard: 'deletionWaits', target: '#pod.terminating', actions: 'applyEvent' },
@@ -126,8 +229,9 @@ const DELETE = {
 /**
  * The pod machine. Effects are the no-op actions `createSandbox`, `startContainer`,
  * `stopContainer`, `stopSandbox`, `removePod`, `recordEvent`, `reportStatus` (params: `PodEffectParams`);
- * supply them with `podMachine.provide({ actions: { … } })`. Its output, once `terminated`, is the
- * final `PodStatus`.
+ * supply them with `podMachine.provide({ actions: { … } })`, and the probe runs with
+ * `actors: { prober: proberMachine.provide({ actors: { runProbe } }) }`. Its output, once
+ * `terminated`, is the final `PodStatus`.
  */
 export const podMachine = withRules.createMachine({
   id: 'pod',
@@ -138,7 +242,7 @@ export const podMachine = withRules.createMachine({
     pending: {
       initial: 'scheduling',
       always: FOLLOW_PHASE,
-      on: { ...handlers(ACTIVE_EVENTS), ...DELETE },
+      on: { ...handlers(ACTIVE_EVENTS), ...PROBE_RESULTS, ...DELETE },
       states: {
         scheduling: {
           always: { guard: 'isBound', target: 'creatingSandbox' },
@@ -161,7 +265,7 @@ export const podMachine = withRules.createMachine({
     },
     running: {
       always: FOLLOW_PHASE,
-      on: { ...handlers(ACTIVE_EVENTS), ...DELETE },
+      on: { ...handlers(ACTIVE_EVENTS), ...PROBE_RESULTS, ...DELETE },
     },
     // A finished pod keeps its containers (their logs) until it is deleted, but no process:
     // its sandbox is stopped, as the kubelet stops a terminal pod's sandbox.
@@ -178,6 +282,8 @@ export const podMachine = withRules.createMachine({
       always: { guard: 'allContainersStopped', target: 'terminated' },
       on: {
         ...handlers(BOOKKEEPING_EVENTS),
+        // Readiness probes go on while the containers stop.
+        ...PROBE_RESULTS,
         'node.lost': { guard: 'accepts', target: 'terminated', actions: 'applyEvent' },
       },
       states: {

@@ -35,7 +35,7 @@ function containerStatus(c: ContainerRecord): ContainerStatus {
     imageID: '',
     ready: c.ready,
     restartCount: c.restartCount,
-    started: c.state.kind === 'running',
+    started: c.state.kind === 'running' && c.started,
     state: containerState(c.state),
     lastState: c.lastState ? containerState(c.lastState) : {},
     ...(c.containerID === undefined ? {} : { containerID: c.containerID }),

@@ -1,9 +1,9 @@
 /**
  * Pod spec rules Kubernetes checks and the schema cannot: containers present, names unique DNS
- * labels, image set, enum values, ports in range. Shared by Pods and every pod template.
+ * labels, image set, enum values, ports in range, probes (one handler, thresholds). Shared by Pods and every pod template.
  * Run after `applyDefaults`: absent enum fields are left to defaulting, not reported.
  */
-import { child, duplicate, index, invalid, notFound, notSupported, required, type FieldError } from '../field.ts';
+import { child, duplicate, forbidden, index, invalid, notFound, notSupported, required, type FieldError } from '../field.ts';
 import { isRecord, optionalRecord, type JsonObject } from '../object.ts';
 import { isDNS1123Label, isValidPortName, isValidPortNum } from './names.ts';
 
@@ -94,11 +94,48 @@ function validateContainer(c: unknown, path: string, names: Set<string>, volumes
   }
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     const p = optionalRecord(c, probe);
-    const port = optionalRecord(p, 'httpGet')?.port ?? optionalRecord(p, 'tcpSocket')?.port;
-    if (typeof port === 'number' && isValidPortNum(port).length) {
-      const which = optionalRecord(p, 'httpGet') ? 'httpGet' : 'tcpSocket';
-      errs.push(invalid(child(child(child(path, probe), which), 'port'), port, 'must be between 1 and 65535, inclusive'));
-    }
+    if (p) validateProbe(p, probe, child(path, probe), errs);
+  }
+}
+
+const PROBE_HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const;
+const HTTP_SCHEMES = ['HTTP', 'HTTPS'];
+
+function validateProbePort(port: unknown, path: string, numberOnly: boolean, errs: FieldError[]): void {
+  if (typeof port === 'number') {
+    for (const msg of isValidPortNum(port)) errs.push(invalid(path, port, msg));
+  } else if (typeof port === 'string' && !numberOnly) {
+    for (const msg of isValidPortName(port)) errs.push(invalid(path, port, msg));
+  } else {
+    errs.push(required(path));
+  }
+}
+
+/** Kubernetes' validateProbe, plus the per-kind rules (successThreshold 1 for liveness and startup). */
+function validateProbe(p: JsonObject, probe: string, path: string, errs: FieldError[]): void {
+  const handlers = PROBE_HANDLERS.filter((h) => isRecord(p[h]));
+  if (handlers.length === 0) errs.push(required(path, 'must specify a handler type'));
+  for (const extra of handlers.slice(1)) errs.push(forbidden(child(path, extra), 'may not specify more than 1 handler type'));
+  const handler = handlers[0];
+  const spec = handler === undefined ? {} : (p[handler] as JsonObject);
+  const handlerPath = handler === undefined ? path : child(path, handler);
+  if (handler === 'exec' && (!Array.isArray(spec.command) || spec.command.length === 0)) errs.push(required(child(handlerPath, 'command')));
+  if (handler === 'httpGet' || handler === 'tcpSocket' || handler === 'grpc') validateProbePort(spec.port, child(handlerPath, 'port'), handler === 'grpc', errs);
+  if (handler === 'httpGet' && typeof spec.scheme === 'string' && !HTTP_SCHEMES.includes(spec.scheme)) {
+    errs.push(notSupported(child(handlerPath, 'scheme'), spec.scheme, HTTP_SCHEMES));
+  }
+  for (const field of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']) {
+    const value = p[field];
+    if (typeof value === 'number' && value < 0) errs.push(invalid(child(path, field), value, 'must be greater than or equal to 0'));
+  }
+  const grace = p.terminationGracePeriodSeconds;
+  if (probe === 'readinessProbe' && grace !== undefined) {
+    errs.push(invalid(child(path, 'terminationGracePeriodSeconds'), grace, 'must not be set for readinessProbes'));
+  } else if (typeof grace === 'number' && grace <= 0) {
+    errs.push(invalid(child(path, 'terminationGracePeriodSeconds'), grace, 'must be greater than 0'));
+  }
+  if (probe !== 'readinessProbe' && typeof p.successThreshold === 'number' && p.successThreshold !== 1) {
+    errs.push(invalid(child(path, 'successThreshold'), p.successThreshold, 'must be 1'));
   }
 }
 

@@ -8,6 +8,8 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { findKind, type ResourceInfo } from '../../api/kinds.ts';
+import type { Registry } from '../../apiserver/registry/registry.ts';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { commaList, integer } from '../flags.ts';
@@ -89,6 +91,8 @@ export function upCommand(): Command {
         // Containers outlive the daemon, as with a kubelet: a restart re-adopts them.
         serving.onClose(() => node.close({ keepContainers: true }));
         log(`kactus: node ${node.nodeName} joined; runtime ${runtime}`);
+        // "ready" means pods can run: the local node is Ready (its pod network made, when it has one).
+        if (!(await nodeReady(serving.master.api.registry, node.nodeName, 60_000))) log(`kactus: warning: node ${node.nodeName} is not Ready yet`);
         if (opts.nodes > 0) {
           const { startHollowNodes } = await import('../../../node-daemon/hollow-nodes.ts');
           const hollow = await startHollowNodes(opts.nodes, { dataDir: join(dataDir, 'hollow'), join: serving.master.meshAddrs, token, log });
@@ -102,6 +106,18 @@ export function upCommand(): Command {
       log(`kactus: ready; run: export KUBECONFIG=${serving.kubeconfigPath}`);
       await closeOnSignal(serving, log);
     });
+}
+
+/** Polls the Node's Ready condition until it is True (true) or the deadline passes (false). */
+async function nodeReady(registry: Registry, nodeName: string, timeoutMs: number): Promise<boolean> {
+  const nodes = findKind('v1', 'Node') as ResourceInfo;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const node = (await registry.get(nodes, undefined, nodeName).catch(() => undefined)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+    if (node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 /** The flag, else docker when its socket answers a ping, else process; says which and why. */
