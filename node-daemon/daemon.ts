@@ -2,7 +2,8 @@
  * The node daemon (`kactus node`): joins a master over the mesh with a token, runs one pod actor
  * per pod the master assigns, reports pod statuses and Events, and heartbeats the node's status.
  *
- * Flow: mesh host (identity in the data dir) → runtime → pods the runtime still holds from a
+ * Flow: mesh host (identity in the data dir) → runtime → logs, exec, attach and port-forward
+ * servers (pod-streams.ts) → pods the runtime still holds from a
  * previous daemon (adopted when re-assigned, removed when the first `pods.sync` does not list
  * them) → join → actor + heartbeat channels (MasterLink reconnects them) → heartbeat timer.
  */
@@ -14,6 +15,8 @@ import Docker from 'dockerode';
 import { NodeMetricsReporter } from '../src/metrics/collector.ts';
 import { ExecError, serveExec } from '../src/net/exec.ts';
 import { LogsError, serveLogs } from '../src/net/logs.ts';
+import { serveAttach } from '../src/net/attach.ts';
+import { servePortForward } from '../src/net/portforward.ts';
 import { HEARTBEAT_INTERVAL_MS } from '../src/net/protocols.ts';
 import { checkMessage, type ExecRequest, type LogsRequest, type NodeHeartbeat } from '../src/net/messages.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
@@ -25,6 +28,7 @@ import { NodeNetwork } from './network/node-network.ts';
 import { HOLLOW_CAPACITY, hostCapacity, nodeAddresses, nodeInfo, runtimeAnswers } from './node-info.ts';
 import { Outbox } from './outbox.ts';
 import { PodWorkers } from './pod-workers.ts';
+import { connectPodPort, openContainerAttach } from './pod-streams.ts';
 import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from './runtime/errors.ts';
 import type { ContainerRuntime, ExecProcess, RuntimeName } from './runtime/types.ts';
@@ -196,11 +200,15 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const isAdmitted = (peer: { toString(): string }): boolean => link.masterPeers.has(peer.toString());
   const stopServingLogs = await serveLogs(mesh, { isAdmitted, open: (req) => openContainerLog(runtime, workers, req) });
   const stopServingExec = await serveExec(mesh, { isAdmitted, open: (req) => openContainerExec(runtime, workers, req) });
+  const stopServingAttach = await serveAttach(mesh, { isAdmitted, open: (req) => openContainerAttach(runtime, workers, req) });
+  const stopServingPortForward = await servePortForward(mesh, { isAdmitted, connect: (req) => connectPodPort(runtime, workers, req) });
 
   try {
     await workers.loadLeftovers();
     clusterCIDR = (await link.start()).clusterCIDR;
   } catch (err) {
+    await stopServingPortForward();
+    await stopServingAttach();
     await stopServingExec();
     await stopServingLogs();
     await link.close();
@@ -223,6 +231,8 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     async close(closeOpts = {}) {
       clearInterval(timer);
       await reporter.stop();
+      await stopServingPortForward();
+      await stopServingAttach();
       await stopServingExec();
       await stopServingLogs();
       await link.close();
@@ -240,7 +250,7 @@ function isLoopback(ip: string): boolean {
 
 /** A container's log for the master: 404 when the pod or container is not on this node. */
 async function openContainerLog(runtime: ContainerRuntime, workers: PodWorkers, req: LogsRequest): Promise<Readable> {
-  const id = workers.containerId(req.uid, req.container, req.previous === true);
+  const id = workers.logContainerId(req.uid, req.container, req.previous === true, req.containerID);
   if (!id) {
     const what = req.previous ? `previous terminated container "${req.container}"` : `container "${req.container}"`;
     throw new LogsError(404, `${what} in pod "${req.name}" not found on this node`);

@@ -68,6 +68,12 @@ describe('readNodePod', () => {
     expect(p.storedPhase).toBe('Running');
   });
 
+  it('passes stdin, stdinOnce and tty on (kubectl run -i -t)', () => {
+    const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i', stdin: true, stdinOnce: true, tty: true }, { name: 'd', image: 'i', stdin: false }] } }, '/d');
+    expect(p.specs.get('c')).toEqual({ name: 'c', image: 'i', stdin: true, stdinOnce: true, tty: true });
+    expect(p.specs.get('d')).toEqual({ name: 'd', image: 'i' });
+  });
+
   it('defaults restart policy and grace as the API does', () => {
     const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, '/d');
     expect(p.input).toMatchObject({ namespace: 'default', restartPolicy: 'Always', terminationGracePeriodSeconds: 30 });

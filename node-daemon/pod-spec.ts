@@ -101,6 +101,9 @@ export function containerSpecOf(container: JsonObject): ContainerSpec {
   if (resources) spec.resources = resources;
   const volumeMounts = mountsOf(container);
   if (volumeMounts) spec.volumeMounts = volumeMounts;
+  if (container.stdin === true) spec.stdin = true;
+  if (container.stdinOnce === true) spec.stdinOnce = true;
+  if (container.tty === true) spec.tty = true;
   return spec;
 }
 

@@ -84,6 +84,22 @@ export class PodWorkers {
     return this.workers.get(uid)?.actor.containerId(name, previous);
   }
 
+  /**
+   * The runtime id for a log request: the instance the pod's status names (`runtime://id`) when
+   * this node still holds it, else the live one or (with `previous`) the one it replaced.
+   */
+  logContainerId(uid: string, name: string, previous: boolean, containerID: string | undefined): string | undefined {
+    const actor = this.workers.get(uid)?.actor;
+    const named = containerID?.slice(containerID.indexOf('://') + 3);
+    if (actor && named && actor.holdsContainer(name, named)) return named;
+    return actor?.containerId(name, previous);
+  }
+
+  /** The sandbox of pod `uid` on this node and its IP (for port-forward), or undefined. */
+  sandbox(uid: string): { id: string; ip?: string } | undefined {
+    return this.workers.get(uid)?.actor.sandbox;
+  }
+
   /** The latest version of a pod bound to this node. */
   assign(obj: JsonObject): void {
     const pod = readNodePod(obj, this.opts.dataDir);

@@ -6,12 +6,12 @@
  * else (lifecycle, exit codes, re-adoption, images, errors) holds for all three.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { AttachNotSupportedError, ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import type { ContainerRuntime, ContainerSpec, ContainerStatus, ExecProcess, HostVolume, PodRef, RuntimeEvent } from './types.ts';
 
 export interface ConformanceCapabilities {
@@ -332,6 +332,78 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
       await expect(runtime.exec(id, { command: ['true'], stdin: false, tty: false })).rejects.toBeInstanceOf(ContainerNotFoundError);
     });
 
+    it('attaches to a running container: its output from then on, stdout and stderr apart, until it exits', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const volume = await emptyDir();
+      const script = 'echo before; while [ ! -f /data/go ]; do sleep 0.05; done; echo after; echo oops >&2; sleep 0.2; echo last';
+      const id = await runForever({ command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] }, [volume]);
+      await vi.waitFor(async () => expect(await readAll(await runtime.logs(id, { follow: false }))).toContain('before'), WAIT);
+      const attached = await runtime.attach(id, { stdin: false, tty: false });
+      expect(attached.stdin).toBeUndefined();
+      const output = Promise.all([readAll(attached.stdout), readAll(attached.stderr!)]);
+      await writeFile(join(volume.hostPath, 'go'), '');
+      // Nothing from before the attachment; the output ends when the container exits.
+      expect(await output).toEqual(['after\nlast\n', 'oops\n']);
+      expect((await waitExited(runtime, id)).exitCode).toBe(0);
+    });
+
+    it('attaches stdin when the container keeps it open; with stdinOnce its end is EOF for the process', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const { sandboxId } = await runtime.createSandbox(newPod());
+      const id = await run(sandboxId, spec('reader', ['sh', '-c', 'while read line; do echo "got $line"; done; echo eof'], { stdin: true, stdinOnce: true }));
+      await vi.waitFor(async () => expect((await runtime.inspectContainer(id)).state).toBe('running'), WAIT);
+      const attached = await runtime.attach(id, { stdin: true, tty: false });
+      const output = readAll(attached.stdout);
+      attached.stdin!.write('one\n');
+      attached.stdin!.end('two\n');
+      expect(await output).toBe('got one\ngot two\neof\n');
+      expect((await waitExited(runtime, id)).exitCode).toBe(0);
+
+      // A container without stdin has none to attach to.
+      const closed = await runForever();
+      const noStdin = await runtime.attach(closed, { stdin: true, tty: false });
+      expect(noStdin.stdin).toBeUndefined();
+      noStdin.close();
+    });
+
+    it('attaches to a container on a terminal: one output stream', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const { sandboxId } = await runtime.createSandbox(newPod());
+      const id = await run(sandboxId, spec('shell', ['sh', '-c', 'read line; echo "got $line"; echo to-stderr >&2'], { stdin: true, stdinOnce: true, tty: true }));
+      await vi.waitFor(async () => expect((await runtime.inspectContainer(id)).state).toBe('running'), WAIT);
+      const attached = await runtime.attach(id, { stdin: true, tty: true });
+      expect(attached.stderr).toBeUndefined();
+      await attached.resize(100, 30);
+      const output = readAll(attached.stdout);
+      attached.stdin!.write('hello\n');
+      const shown = await output;
+      expect(shown).toContain('got hello');
+      expect(shown).toContain('to-stderr');
+    });
+
+    it('close() lets go of an attachment while the container runs on', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const id = await runForever({ command: ['sh', '-c', 'trap "exit 0" TERM; while :; do echo tick; sleep 0.05; done'] });
+      const attached = await runtime.attach(id, { stdin: false, tty: false });
+      const rest = await readUntil(attached.stdout, 'tick');
+      attached.close();
+      while ((await rest.next()).done !== true);
+      expect((await runtime.inspectContainer(id)).state).toBe('running');
+    });
+
+    it('refuses to attach to a container that is not running or missing; a runtime that cannot attach says so', async () => {
+      const id = await runForever();
+      if (!h.capabilities.executes) await expect(runtime.attach(id, { stdin: false, tty: false })).rejects.toBeInstanceOf(AttachNotSupportedError);
+      else {
+        const { sandboxId } = await runtime.createSandbox(newPod());
+        const exited = await run(sandboxId, spec('exited', ['sh', '-c', 'exit 0']));
+        await waitExited(runtime, exited);
+        await expect(runtime.attach(exited, { stdin: false, tty: false })).rejects.toBeInstanceOf(ContainerNotRunningError);
+      }
+      await runtime.removeContainer(id);
+      await expect(runtime.attach(id, { stdin: false, tty: false })).rejects.toBeInstanceOf(ContainerNotFoundError);
+    });
+
     it('lists its pods from the runtime itself, so a new instance re-adopts them', async () => {
       const pod = newPod();
       const { sandboxId, ip } = await runtime.createSandbox(pod);
@@ -367,6 +439,21 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
       await expect(runtime.createContainer(sandboxId, spec('late', ['true']), [])).rejects.toBeInstanceOf(SandboxNotFoundError);
       await expect(runtime.startContainer(id)).rejects.toBeInstanceOf(ContainerNotFoundError);
       await expect(runtime.logs(id, { follow: false })).rejects.toBeInstanceOf(ContainerNotFoundError);
+    });
+
+    it('stops a finished pod\'s sandbox, keeping its containers and their logs until removal', async () => {
+      const pod = newPod();
+      const { sandboxId } = await runtime.createSandbox(pod);
+      // (hollow containers exit by a trailing `exit N` and print nothing)
+      const done = await run(sandboxId, spec('done', ['sh', '-c', h.capabilities.executes ? 'echo finished' : 'exit 0']));
+      await waitExited(runtime, done);
+      await runtime.stopSandbox(sandboxId);
+      await runtime.stopSandbox(sandboxId);
+      expect(await runtime.inspectContainer(done)).toMatchObject({ state: 'exited', exitCode: 0 });
+      if (h.capabilities.executes) expect(await readAll(await runtime.logs(done, { follow: true }))).toBe('finished\n');
+      expect((await runtime.listPods()).find((p) => p.podUid === pod.uid)).toMatchObject({ sandboxId, containers: [{ id: done, state: 'exited' }] });
+      await runtime.removeSandbox(sandboxId);
+      await expect(runtime.stopSandbox(sandboxId)).rejects.toBeInstanceOf(SandboxNotFoundError);
     });
 
     it('removes a single container, running or not', async () => {

@@ -2,9 +2,7 @@
  * `exec` on the Docker engine: create an exec, start it hijacked (the HTTP connection becomes a
  * raw duplex socket), and turn that socket into an ExecProcess.
  *
- * - Output: without a tty the engine multiplexes stdout and stderr in frames (demuxed into two
- *   streams); with a tty the socket carries the terminal's bytes as they are. The output streams
- *   end when the socket does, and a slow reader pauses the socket (back-pressure to the engine).
+ * - Output: demuxed (no tty) or as is (tty), with back-pressure: docker-hijack.ts.
  * - stdin: writes go to the socket. Without a tty, ending stdin half-closes the socket
  *   (`socket.end()`), which the engine passes on as EOF to the command (what `echo x | kubectl
  *   exec -i pod -- cat` and `kubectl cp` rely on). With a tty it cannot: on a half-close the
@@ -16,16 +14,13 @@
  * - Resize: `exec.resize`; the engine waits for an exec it has not started yet, and once the
  *   command has exited there is nothing to size: a no-op.
  */
-import { PassThrough, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { dockerStatusCode } from './docker-status.ts';
+import { EOT, hijackedStreams } from './docker-hijack.ts';
 import { ContainerNotFoundError, ContainerNotRunningError } from './errors.ts';
-import { execStdin } from './exec-stdin.ts';
 import type { ExecOptions, ExecProcess } from './types.ts';
-
-/** The terminal's end-of-input character (^D): EOF for a reader at the start of a line. */
-const EOT = Buffer.from([0x04]);
 
 /** Start `opts.command` in a running container (the caller checked that it exists, is this node's, and runs). */
 export async function dockerExec(docker: Docker, containerId: string, opts: ExecOptions): Promise<ExecProcess> {
@@ -39,42 +34,14 @@ export async function dockerExec(docker: Docker, containerId: string, opts: Exec
     throw execError(err, containerId);
   }
 
-  let outputHasEnded = false;
+  const streams = hijackedStreams(docker, socket, { tty, stdin: opts.stdin, sendEof: (s) => (tty ? s.write(EOT) : s.end()) });
   /** close() cut the output short: the exit code will not be waited for. */
   let abandoned = false;
-  let socketError: Error | undefined;
-  socket.on('error', (err: Error) => {
-    socketError ??= err;
-  });
 
-  const stdout = new PassThrough();
-  const stderr = tty ? undefined : new PassThrough();
-  const outputs = stderr ? [stdout, stderr] : [stdout];
-  if (stderr) docker.modem.demuxStream(socket, stdout, stderr);
-  else socket.on('data', (chunk: Buffer) => stdout.write(chunk));
-  // Registered after the demuxer, so it runs once a chunk has been written out.
-  socket.on('data', () => {
-    const full = outputs.filter((o) => o.writableNeedDrain && !o.destroyed);
-    if (full.length === 0) return;
-    socket.pause();
-    void Promise.all(full.map(drained)).then(() => socket.resume());
-  });
-  const outputEnded = new Promise<void>((resolve) => {
-    const end = () => {
-      outputHasEnded = true;
-      for (const o of outputs) o.end();
-      resolve();
-    };
-    socket.once('end', end);
-    socket.once('close', end);
-  });
-
-  const stdin = opts.stdin ? execStdin(socket, () => (tty ? socket.write(EOT) : socket.end())) : undefined;
-
-  const exitCode = outputEnded.then(async () => {
+  const exitCode = streams.outputEnded.then(async () => {
     for (let delay = 10; ; delay = Math.min(delay * 2, 500)) {
       if (abandoned) throw new Error(`exec in ${containerId} was closed before its output ended`);
-      if (socketError) throw socketError;
+      if (streams.error) throw streams.error;
       let info: Docker.ExecInspectInfo;
       try {
         info = await exec.inspect();
@@ -103,31 +70,17 @@ export async function dockerExec(docker: Docker, containerId: string, opts: Exec
   };
 
   const proc: ExecProcess = {
-    stdout,
+    stdout: streams.stdout,
     resize,
     exitCode,
     close() {
-      if (!outputHasEnded) abandoned = true;
-      socket.destroy();
-      stdin?.destroy();
+      if (!streams.ended) abandoned = true;
+      streams.destroy();
     },
   };
-  if (stdin) proc.stdin = stdin;
-  if (stderr) proc.stderr = stderr;
+  if (streams.stdin) proc.stdin = streams.stdin;
+  if (streams.stderr) proc.stderr = streams.stderr;
   return proc;
-}
-
-/** Resolves once `stream` can take more (or is gone). */
-function drained(stream: PassThrough): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
 }
 
 /** The engine's answer to creating or starting an exec, as the runtime's typed errors. */

@@ -29,6 +29,15 @@ describe('containerCreateOptions', () => {
     expect(cpuQuota(1)).toBe(1000);
   });
 
+  it('keeps stdin open and allocates a terminal only when the spec asks (kubectl run -i -t)', () => {
+    const plain = options({});
+    expect(plain).not.toHaveProperty('OpenStdin');
+    expect(plain).not.toHaveProperty('Tty');
+    expect(options({ stdin: true, stdinOnce: true, tty: true })).toMatchObject({ OpenStdin: true, StdinOnce: true, Tty: true });
+    // stdinOnce means nothing without stdin.
+    expect(options({ stdinOnce: true })).not.toHaveProperty('StdinOnce');
+  });
+
   it('rejects a mount naming no volume', () => {
     expect(() => options({ volumeMounts: [{ name: 'nope', mountPath: '/x' }] })).toThrow(InvalidContainerSpecError);
   });

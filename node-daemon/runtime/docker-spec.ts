@@ -121,6 +121,10 @@ export function containerCreateOptions(input: ContainerCreateInput): ContainerCr
   if (spec.command !== undefined) options.Entrypoint = spec.command;
   if (spec.args !== undefined) options.Cmd = spec.args;
   if (spec.workingDir !== undefined) options.WorkingDir = spec.workingDir;
+  // `kubectl run -i/-t`: stdin kept open for attachments (closed after the first with stdinOnce), a terminal.
+  if (spec.stdin) options.OpenStdin = true;
+  if (spec.stdin && spec.stdinOnce) options.StdinOnce = true;
+  if (spec.tty) options.Tty = true;
   return options;
 }
 

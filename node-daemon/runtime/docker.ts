@@ -10,12 +10,15 @@ import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { exitReason } from './container-spec.ts';
 import { DockerEventStream } from './docker-events.ts';
+import { dockerAttach } from './docker-attach.ts';
 import { dockerExec } from './docker-exec.ts';
 import { LABELS, containerCreateOptions, podFromLabels, sandboxCreateOptions } from './docker-spec.ts';
 import { dockerStatusCode, dockerTime, toContainerState } from './docker-status.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import { EventListeners } from './listeners.ts';
 import type {
+  AttachedProcess,
+  AttachOptions,
   ContainerRuntime,
   ContainerSpec,
   ContainerStats,
@@ -143,6 +146,19 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** The sandbox container stops at once on SIGTERM (SANDBOX_COMMAND); the exited containers stay. */
+  async stopSandbox(sandboxId: string): Promise<void> {
+    await this.sandboxPod(sandboxId);
+    try {
+      await this.docker.getContainer(sandboxId).stop({ t: 1 });
+    } catch (err) {
+      const status = dockerStatusCode(err);
+      if (status === 304) return; // already stopped
+      if (status === 404) throw new SandboxNotFoundError(sandboxId);
+      throw err;
+    }
+  }
+
   async removeSandbox(sandboxId: string): Promise<void> {
     let pod: PodRef;
     try {
@@ -204,6 +220,11 @@ export class DockerRuntime implements ContainerRuntime {
     const info = await this.inspectOwn(id);
     if (!info.State.Running) throw new ContainerNotRunningError(id);
     return dockerExec(this.docker, id, opts);
+  }
+
+  /** docker-attach.ts has how the terminal, stdin and its end work. */
+  async attach(id: string, opts: AttachOptions): Promise<AttachedProcess> {
+    return dockerAttach(this.docker, id, await this.inspectOwn(id), opts);
   }
 
   async listPods(): Promise<RuntimePod[]> {

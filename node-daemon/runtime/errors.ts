@@ -11,7 +11,8 @@ export type RuntimeErrorCode =
   | 'InvalidContainerSpec'
   | 'ContainerStart'
   | 'ContainerNotRunning'
-  | 'ExecNotSupported';
+  | 'ExecNotSupported'
+  | 'AttachNotSupported';
 
 export abstract class RuntimeError extends Error {
   abstract readonly code: RuntimeErrorCode;
@@ -81,5 +82,14 @@ export class ExecNotSupportedError extends RuntimeError {
   constructor(runtime: string) {
     super(`the ${runtime} runtime cannot run commands in containers`);
     this.name = 'ExecNotSupportedError';
+  }
+}
+
+/** attach on a runtime that runs no real processes (hollow). */
+export class AttachNotSupportedError extends RuntimeError {
+  readonly code = 'AttachNotSupported' as const;
+  constructor(runtime: string) {
+    super(`the ${runtime} runtime cannot attach to containers: nothing runs in them`);
+    this.name = 'AttachNotSupportedError';
   }
 }

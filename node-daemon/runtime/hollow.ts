@@ -10,9 +10,10 @@
 import { PassThrough, Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { exitReason, resolveMounts } from './container-spec.ts';
-import { ContainerNotFoundError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { AttachNotSupportedError, ContainerNotFoundError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import { EventListeners } from './listeners.ts';
 import type {
+  AttachedProcess,
   ContainerRuntime,
   ContainerSpec,
   ContainerState,
@@ -139,6 +140,11 @@ export class HollowRuntime implements ContainerRuntime {
     this.endFollowers(id);
   }
 
+  /** A hollow sandbox runs nothing: only its existence is checked. */
+  async stopSandbox(sandboxId: string): Promise<void> {
+    if (!this.engine.sandboxes.has(sandboxId)) throw new SandboxNotFoundError(sandboxId);
+  }
+
   async removeSandbox(sandboxId: string): Promise<void> {
     const sandbox = this.engine.sandboxes.get(sandboxId);
     if (sandbox === undefined) return;
@@ -181,6 +187,12 @@ export class HollowRuntime implements ContainerRuntime {
   async exec(id: string): Promise<ExecProcess> {
     this.container(id);
     throw new ExecNotSupportedError('hollow');
+  }
+
+  /** Nothing runs, so there is no process to attach to. */
+  async attach(id: string): Promise<AttachedProcess> {
+    this.container(id);
+    throw new AttachNotSupportedError('hollow');
   }
 
   async listPods(): Promise<RuntimePod[]> {

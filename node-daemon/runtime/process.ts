@@ -21,15 +21,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { exitReason, resolveMounts, type ResolvedMount } from './container-spec.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
 import { EventListeners } from './listeners.ts';
+import { execStdin } from './exec-stdin.ts';
 import { exitCodeOf, spawnGroup, startExec } from './process-exec.ts';
 import { hostArgv, launchFor, type Launch } from './process-launch.ts';
 import { ContainerLog, readLogFile } from './process-log.ts';
 import { readProcStat, readProcStatSync, readRssBytes } from './process-proc.ts';
 import type {
+  AttachedProcess,
+  AttachOptions,
   ContainerRuntime,
   ContainerSpec,
   ContainerStats,
@@ -60,6 +63,10 @@ interface ContainerRecord {
   launch: Launch & { cwd: string };
   /** The resolved volumeMounts, for rewriting exec'd command lines (absent in records of older versions). */
   mounts?: ResolvedMount[];
+  /** From the spec: stdin kept open for attachments, closed after the first (stdinOnce), one output stream (tty). */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
 }
 
 type StateRecord =
@@ -73,7 +80,21 @@ interface LiveContainer {
   exited: Promise<void>;
   /** Commands exec'd into it that still run: they die with it, as in a container's pid namespace. */
   execs: Set<ChildProcess>;
+  /** Attachments: each gets the output written from its start on. */
+  attachments: Set<Attachment>;
 }
+
+/** One `attach`: where the container's output goes (stderr into stdout with a tty). */
+interface Attachment {
+  stdout: PassThrough;
+  stderr?: PassThrough;
+}
+
+/**
+ * Output an attachment's reader has not taken yet, past which the attachment is dropped: a host
+ * process cannot be paused for one slow reader (its log must go on).
+ */
+export const ATTACH_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 const ID_PATTERN = /^[0-9a-f]{16}$/;
 
@@ -127,6 +148,9 @@ export class ProcessRuntime implements ContainerRuntime {
     const dir = join(this.containersDir, id);
     mkdirSync(dir);
     const record: ContainerRecord = { sandboxId, pod, name: spec.name, launch: { ...launch, cwd: launch.cwd ?? join(this.sandboxesDir, sandboxId) }, mounts };
+    if (spec.stdin) record.stdin = true;
+    if (spec.stdinOnce) record.stdinOnce = true;
+    if (spec.tty) record.tty = true;
     writeFileSync(join(dir, 'container.json'), JSON.stringify(record));
     this.writeState(id, { state: 'created' });
     return id;
@@ -138,14 +162,25 @@ export class ProcessRuntime implements ContainerRuntime {
     const log = new ContainerLog(join(this.containersDir, id, 'log'));
     let child: ChildProcess;
     try {
-      child = await spawnGroup(record.launch, 'ignore');
+      // With `stdin` the main process keeps a pipe for attachments to write to; otherwise it reads EOF.
+      child = await spawnGroup(record.launch, record.stdin ? 'pipe' : 'ignore');
     } catch (err) {
       log.close();
       throw new ContainerStartError(id, err instanceof Error ? err.message : String(err));
     }
     const pid = child.pid ?? 0;
-    child.stdout?.on('data', (chunk: Buffer) => log.write('stdout', chunk));
-    child.stderr?.on('data', (chunk: Buffer) => log.write('stderr', chunk));
+    const attachments = new Set<Attachment>();
+    const output = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      log.write(stream, chunk);
+      for (const a of attachments) {
+        const target = stream === 'stderr' ? (a.stderr ?? a.stdout) : a.stdout;
+        if (target.writableLength > ATTACH_MAX_BUFFERED_BYTES) target.destroy(new Error(`attach to container ${id}: the reader fell too far behind`));
+        else target.write(chunk);
+      }
+    };
+    child.stdout?.on('data', output('stdout'));
+    child.stderr?.on('data', output('stderr'));
+    child.stdin?.on('error', () => {});
     const startTicks = readProcStatSync(pid)?.startTicks ?? 0;
     const startedAt = new Date();
     this.writeState(id, { state: 'running', pid, startTicks, startedAt: startedAt.toISOString() });
@@ -158,6 +193,11 @@ export class ProcessRuntime implements ContainerRuntime {
     const exited = new Promise<void>((resolve) => {
       child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
         log.close();
+        for (const a of attachments) {
+          a.stdout.end();
+          a.stderr?.end();
+        }
+        attachments.clear();
         const exitCode = exitCodeOf(code, signal);
         this.writeState(id, { state: 'exited', exitCode, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString() });
         this.live.delete(id);
@@ -166,7 +206,7 @@ export class ProcessRuntime implements ContainerRuntime {
         resolve();
       });
     });
-    this.live.set(id, { child, log, exited, execs });
+    this.live.set(id, { child, log, exited, execs, attachments });
     this.emit(id, record, 'started');
   }
 
@@ -190,6 +230,11 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!ID_PATTERN.test(id)) return;
     await this.kill(id);
     rmSync(join(this.containersDir, id), { recursive: true, force: true });
+  }
+
+  /** A process sandbox is a directory, not a process: only its existence is checked. */
+  async stopSandbox(sandboxId: string): Promise<void> {
+    if (this.readPod(sandboxId) === undefined) throw new SandboxNotFoundError(sandboxId);
   }
 
   async removeSandbox(sandboxId: string): Promise<void> {
@@ -248,6 +293,38 @@ export class ProcessRuntime implements ContainerRuntime {
       }
     }
     return exec;
+  }
+
+  /**
+   * The container's output from now on (as its log gets it: the pipes are the runtime's), and
+   * its stdin when the container keeps one (`stdin`). No pty: with `tty` stderr joins stdout;
+   * resize is a no-op. Ending the attachment's stdin closes the process's only with `stdinOnce`.
+   */
+  async attach(id: string, opts: AttachOptions): Promise<AttachedProcess> {
+    const record = this.readRecord(id);
+    const live = this.live.get(id);
+    if (live === undefined || live.child.exitCode !== null || live.child.signalCode !== null) throw new ContainerNotRunningError(id);
+    const attachment: Attachment = { stdout: new PassThrough() };
+    if (!record.tty) attachment.stderr = new PassThrough();
+    live.attachments.add(attachment);
+    const detach = (): void => {
+      live.attachments.delete(attachment);
+      attachment.stdout.end();
+      attachment.stderr?.end();
+    };
+    const input = live.child.stdin;
+    const stdin = opts.stdin && input ? execStdin(input, () => (record.stdinOnce ? input.end() : undefined)) : undefined;
+    const proc: AttachedProcess = {
+      stdout: attachment.stdout,
+      resize: async () => {},
+      close() {
+        detach();
+        stdin?.destroy();
+      },
+    };
+    if (attachment.stderr) proc.stderr = attachment.stderr;
+    if (stdin) proc.stdin = stdin;
+    return proc;
   }
 
   async listPods(): Promise<RuntimePod[]> {

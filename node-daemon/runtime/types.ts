@@ -69,6 +69,12 @@ export interface ContainerSpec {
   workingDir?: string;
   resources?: ContainerResources;
   volumeMounts?: VolumeMount[];
+  /** Keep the main process's stdin open for attachments (`spec.containers[].stdin`); otherwise it reads EOF. */
+  stdin?: boolean;
+  /** Close the main process's stdin when the first attachment that wrote to it ends (`stdinOnce`). */
+  stdinOnce?: boolean;
+  /** Run the main process on a terminal (`tty`): one output stream, as exec with a tty. */
+  tty?: boolean;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited';
@@ -154,6 +160,27 @@ export interface ExecProcess {
   close(): void;
 }
 
+/** Attaching to a running container's main process (`kubectl attach`). */
+export interface AttachOptions {
+  /**
+   * Pass input to the process: `AttachedProcess.stdin` is then set, when the container keeps its
+   * stdin open (`ContainerSpec.stdin`); otherwise there is no stdin to attach to.
+   */
+  stdin: boolean;
+  /**
+   * The container runs on a terminal (its `ContainerSpec.tty`, which cannot change once it runs):
+   * one output stream, resize applies. A runtime knows the truth itself and goes by it.
+   */
+  tty: boolean;
+}
+
+/**
+ * An attachment to a container's main process: its output from now on and, optionally, its
+ * input. The output ends when the process exits (or at close()). Ending `stdin` detaches the
+ * input; the process reads EOF only if its container has `stdinOnce`.
+ */
+export type AttachedProcess = Omit<ExecProcess, 'exitCode'>;
+
 export interface PodContainer {
   name: string;
   id: string;
@@ -208,6 +235,13 @@ export interface ContainerRuntime {
   /** Remove a container (killing it if it runs). Idempotent. */
   removeContainer(id: string): Promise<void>;
 
+  /**
+   * Stop the sandbox's own process (a finished pod: its containers and their logs stay until the
+   * sandbox is removed, but it holds no process and no address any more). Throws
+   * SandboxNotFoundError; a no-op for a sandbox already stopped.
+   */
+  stopSandbox(sandboxId: string): Promise<void>;
+
   /** Remove the sandbox and all its containers. Idempotent. */
   removeSandbox(sandboxId: string): Promise<void>;
 
@@ -224,6 +258,12 @@ export interface ContainerRuntime {
    * (not running), ExecNotSupportedError (the runtime cannot, e.g. hollow).
    */
   exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
+
+  /**
+   * Attach to a running container's main process. Throws ContainerNotFoundError,
+   * ContainerNotRunningError, AttachNotSupportedError (the runtime cannot, e.g. hollow).
+   */
+  attach(id: string, opts: AttachOptions): Promise<AttachedProcess>;
 
   /** Every pod this runtime (this node) holds, from the runtime itself, not from memory. */
   listPods(): Promise<RuntimePod[]>;

@@ -20,6 +20,8 @@ import { serveHealth, serveMetrics } from './handlers/health.ts';
 import { serveOpenApi } from './handlers/openapi.ts';
 import { servePodLogs, type LogSource } from './handlers/pod-logs.ts';
 import { servePodExec, type ExecSource } from './handlers/pod-exec.ts';
+import { servePodAttach, type AttachSource } from './handlers/pod-attach.ts';
+import { servePodPortForward, type PortForwardSource } from './handlers/pod-portforward.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
 import { serveResourceMetrics } from '../metrics/api/handler.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
@@ -55,6 +57,10 @@ export interface ApiServerOptions {
   logs?: LogSource;
   /** Where `pods/{name}/exec` runs commands (the node gateway); without one that path is a 503. */
   exec?: ExecSource;
+  /** Where `pods/{name}/attach` attaches to containers (the node gateway); without one that path is a 503. */
+  attach?: AttachSource;
+  /** Where `pods/{name}/portforward` connects to pods' ports (the node gateway); without one that path is a 503. */
+  portForward?: PortForwardSource;
   /** Usage served as metrics.k8s.io/v1beta1 (`kubectl top`); without one that group is neither listed nor served. */
   metrics?: PodMetricsSource;
   /** Service CIDR and node port range Services allocate from (default 10.96.0.0/12, 30000-32767). */
@@ -123,8 +129,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resource = 'pods/log';
         return await servePodLogs(req, res, url.searchParams, r.namespace, r.name, { registry, logs: opts.logs });
       }
-      // Exec arrives as an upgrade (handleUpgrade below); a plain request is Kubernetes' 400.
-      if (r.type === 'podExec') throw ApiError.badRequest('Upgrade request required');
+      // Exec, attach and port-forward arrive as upgrades (handleUpgrade below); a plain request is Kubernetes' 400.
+      if (r.type === 'podExec' || r.type === 'podAttach' || r.type === 'podPortForward') throw ApiError.badRequest('Upgrade request required');
       if (r.type === 'resourceMetrics') {
         resource = `${r.resource}.metrics.k8s.io`;
         return await serveResourceMetrics(req.method ?? 'GET', res, url.searchParams, r, { registry, source: opts.metrics, now: opts.now });
@@ -139,15 +145,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   };
 
-  /** WebSocket upgrades: `pods/{name}/exec`; anything else, and every check that fails, is a Status on the socket. */
+  /** Upgrades: `pods/{name}/exec`, `/attach` (WebSocket), `/portforward` (WebSocket or SPDY); anything else, and every check that fails, is a Status on the socket. */
   const handleUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://apiserver');
     try {
       const r: Route = route(url.pathname);
       if (!(await authenticate(req))) throw ApiError.unauthorized();
-      if (r.type !== 'podExec') throw ApiError.badRequest(`${url.pathname} does not accept a connection upgrade`);
-      metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/exec', code: '101' });
-      await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
+      if (r.type === 'podExec') {
+        await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
+        metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/exec', code: '101' });
+      } else if (r.type === 'podAttach') {
+        await servePodAttach(req, socket, head, url.searchParams, r.namespace, r.name, { registry, attach: opts.attach });
+        metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/attach', code: '101' });
+      } else if (r.type === 'podPortForward') {
+        await servePodPortForward(req, socket, head, r.namespace, r.name, { registry, portForward: opts.portForward });
+        metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/portforward', code: '101' });
+      } else {
+        throw ApiError.badRequest(`${url.pathname} does not accept a connection upgrade`);
+      }
     } catch (err) {
       const res = new ServerResponse(req);
       res.assignSocket(socket as Socket);

@@ -25,6 +25,8 @@ import { ClusterJoinAuthority, createJoinToken, type JoinTokenResult } from './j
 import { publishMeshAddresses } from './mesh-directory.ts';
 import { meshLogSource } from './pod-logs.ts';
 import { meshExecSource } from './pod-exec.ts';
+import { meshAttachSource } from './pod-attach.ts';
+import { meshPortForwardSource } from './pod-portforward.ts';
 import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-listen.ts';
 import { LeaderElector } from './leader-election.ts';
 import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
@@ -82,19 +84,21 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const podNetwork = opts.podNetwork ?? DEFAULT_POD_NETWORK;
   new CidrSet(podNetwork.clusterCIDR, podNetwork.nodeCIDRMaskSize);
   const log = opts.logger ?? pino({ level: 'silent' });
-  // The mesh comes first: the API server reads pods' logs and runs their commands on nodes over it.
+  // The mesh comes first: the API server reads pods' logs, runs their commands, attaches to them and forwards their ports over it.
   const meshDir = join(opts.dataDir, 'mesh');
   const mesh = await startMesh(meshDir, opts.meshListen, log);
   const gatewayRef: { current?: NodeGateway } = {};
   const nodePeer = (nodeName: string) => gatewayRef.current?.nodePeer(nodeName);
   const logs = meshLogSource(mesh, nodePeer);
   const exec = meshExecSource(mesh, nodePeer);
+  const attach = meshAttachSource(mesh, nodePeer);
+  const portForward = meshPortForwardSource(mesh, nodePeer);
   // Node daemons' usage samples, served as metrics.k8s.io (kubectl top) and read by the HPA.
   const metrics = new PodMetricsStore();
   let api: ApiServer;
   try {
     const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
-    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, metrics, serviceRanges: ranges });
+    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, attach, portForward, metrics, serviceRanges: ranges });
   } catch (err) {
     await mesh.stop();
     throw err;

@@ -19,6 +19,11 @@
  * Exec (`/kactus/exec/1.0.0`), one stream per `kubectl exec`: exec.request, then the node answers
  *   exec.started (or exec.error); then both ways at once — master → node exec.stdin*,
  *   exec.stdin.end, exec.resize*; node → master exec.output* and last exec.exit (or exec.error).
+ * Attach (`/kactus/attach/1.0.0`), one stream per `kubectl attach`: attach.request, then exactly
+ *   exec's frames (session-stream.ts).
+ * Port-forward (`/kactus/portforward/1.0.0`), one stream per forwarded TCP connection:
+ *   portforward.request, then portforward.connected (or portforward.error); then
+ *   portforward.data* both ways, each side's end of data being its half-close of the stream.
  * Watch (`/kactus/watch/1.0.0`), a channel the node opens after it joined: node → master
  *   watch.start {resources}; master → node, per resource, watch.event* for every object it has
  *   (the list), watch.synced, then watch.event for every change. A new channel lists again.
@@ -93,6 +98,8 @@ export interface LogsRequest extends PodKey {
   sinceSeconds?: number;
   previous?: boolean;
   limitBytes?: number;
+  /** The instance the pod's status names (`<runtime>://<id>`); the node serves that one if it holds it. */
+  containerID?: string;
 }
 export interface LogsChunk {
   data: Uint8Array;
@@ -122,6 +129,16 @@ export interface ExecResize {
 }
 export interface ExecExit {
   code: number;
+}
+
+export interface AttachRequest extends PodKey {
+  container: string;
+  stdin: boolean;
+  tty: boolean;
+}
+
+export interface PortForwardRequest extends PodKey {
+  port: number;
 }
 
 /** Resources a node daemon may watch over the mesh (its proxy, DNS and overlay need them). */
@@ -177,7 +194,8 @@ export const guards = {
     isStr((b as unknown as Json).container) &&
     isOptNum((b as unknown as Json).tailLines) &&
     isOptNum((b as unknown as Json).sinceSeconds) &&
-    isOptNum((b as unknown as Json).limitBytes),
+    isOptNum((b as unknown as Json).limitBytes) &&
+    isOptStr((b as unknown as Json).containerID),
   'logs.chunk': (b: unknown): b is LogsChunk => isObj(b) && b.data instanceof Uint8Array,
   'logs.end': isEmpty,
   'logs.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
@@ -196,6 +214,15 @@ export const guards = {
   'exec.output': (b: unknown): b is ExecOutput => isObj(b) && (b.fd === 1 || b.fd === 2) && b.data instanceof Uint8Array,
   'exec.exit': (b: unknown): b is ExecExit => isObj(b) && typeof b.code === 'number',
   'exec.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
+  'attach.request': (b: unknown): b is AttachRequest =>
+    isPodKey(b) && isStr((b as unknown as Json).container) && typeof (b as unknown as Json).stdin === 'boolean' && typeof (b as unknown as Json).tty === 'boolean',
+  'portforward.request': (b: unknown): b is PortForwardRequest => {
+    const port = (b as Json | undefined)?.port;
+    return isPodKey(b) && typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
+  },
+  'portforward.connected': isEmpty,
+  'portforward.error': (b: unknown): b is LogsError => isObj(b) && typeof b.code === 'number' && isStr(b.message),
+  'portforward.data': (b: unknown): b is ExecData => isObj(b) && b.data instanceof Uint8Array,
   'watch.start': (b: unknown): b is WatchStart => isObj(b) && Array.isArray(b.resources) && b.resources.every(isWatchable),
   'watch.event': (b: unknown): b is WatchEvent =>
     isObj(b) &&

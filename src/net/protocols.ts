@@ -7,6 +7,8 @@ export const PROTOCOL_ACTOR = '/kactus/actor/1.0.0';
 export const PROTOCOL_HEARTBEAT = '/kactus/heartbeat/1.0.0';
 export const PROTOCOL_LOGS = '/kactus/logs/1.0.0';
 export const PROTOCOL_EXEC = '/kactus/exec/1.0.0';
+export const PROTOCOL_ATTACH = '/kactus/attach/1.0.0';
+export const PROTOCOL_PORTFORWARD = '/kactus/portforward/1.0.0';
 /** The cluster objects a node daemon watches (Services, EndpointSlices, Nodes): kube-proxy's and the DNS's view. */
 export const PROTOCOL_WATCH = '/kactus/watch/1.0.0';
 

@@ -198,8 +198,8 @@ export interface TestCluster {
   kubeconfigPath: string;
   /** Runs kubectl against this server (own kubeconfig and discovery cache). */
   kubectl(args: string[], input?: string): Promise<KubectlResult>;
-  /** Starts kubectl and returns the process (for `get -w`). */
-  spawnKubectl(args: string[]): ChildProcess;
+  /** Starts kubectl and returns the process (for `get -w`, `port-forward`); `env` replaces the environment. */
+  spawnKubectl(args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   close(): Promise<void>;
 }
 
@@ -231,8 +231,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         if (input !== undefined) child.stdin?.end(input);
       });
     },
-    spawnKubectl(args) {
-      const child = spawn('kubectl', [...baseArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    spawnKubectl(args, env) {
+      const child = spawn('kubectl', [...baseArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
       children.add(child);
       child.on('exit', () => children.delete(child));
       return child;

@@ -24,6 +24,8 @@ export interface TerminatedState {
   startedAt?: number;
   finishedAt: number;
   message?: string;
+  /** The runtime's id of the instance that terminated (`docker://…`): where its log is read. */
+  containerID?: string;
 }
 
 /** A container's current state, one of Kubernetes' three. */

@@ -71,10 +71,24 @@ describe('pod effects on a runtime', () => {
     const pod = podActor(runtime, 'OnFailure', 'exit 3');
     await waitFor('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
     expect(pod.app()?.lastState?.terminated?.exitCode).toBe(3);
+    const first = pod.app()?.containerID;
+    expect(pod.app()?.lastState?.terminated?.containerID).toBe(first);
     pod.clock.increment(10_000);
     await waitFor('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
     // The replaced container is kept (for logs --previous); nothing older.
     expect(runtime.engine.containers.size).toBeLessThanOrEqual(2);
+  });
+
+  it('names the container that finished in its terminated state (its log stays readable)', async () => {
+    const runtime = new HollowRuntime();
+    const pod = podActor(runtime, 'Never', 'exit 0');
+    await waitFor('Succeeded', () => pod.phase() === 'Succeeded');
+    const id = pod.app()?.containerID;
+    expect(id).toMatch(/^hollow:\/\//);
+    expect(pod.app()?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed', containerID: id });
+    // Kept until the pod is deleted.
+    expect(pod.actor.containerId('app')).toBe(id!.slice('hollow://'.length));
+    expect(runtime.engine.containers.size).toBe(1);
   });
 
   it('removes sandbox and containers on delete and then reports removal', async () => {

@@ -30,7 +30,7 @@ import type {
   RuntimePod,
   SandboxOptions,
 } from '../../../node-daemon/runtime/types.ts';
-import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError } from '../../../node-daemon/runtime/errors.ts';
+import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../../node-daemon/runtime/errors.ts';
 import { podMachine, type PodMachine } from './machine.ts';
 import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from './events.ts';
 import type { ProbeOutcome, ProbeRunner } from './probe-spec.ts';
@@ -117,9 +117,20 @@ export class PodRuntimeActor {
   /** The grace SIGTERM is given, from the latest delete. */
   private graceSeconds: number;
 
+  /** The pod's sandbox on the runtime and its IP (port-forward connects there), once created or adopted. */
+  get sandbox(): { id: string; ip?: string } | undefined {
+    if (this.sandboxId === undefined || this.removed) return undefined;
+    return this.podIP === undefined ? { id: this.sandboxId } : { id: this.sandboxId, ip: this.podIP };
+  }
+
   /** The runtime id of container `name`: the live one, or with `previous` the one it replaced. */
   containerId(name: string, previous = false): string | undefined {
     return (previous ? this.previous : this.current).get(name);
+  }
+
+  /** Whether `id` (the runtime's, without its `runtime://` prefix) is a container of `name` this pod still holds. */
+  holdsContainer(name: string, id: string): boolean {
+    return this.current.get(name) === id || this.previous.get(name) === id;
   }
 
   constructor(
@@ -138,6 +149,7 @@ export class PodRuntimeActor {
         startContainer: (_, params) => this.enqueue(() => this.startContainer(params.name)),
         stopContainer: (_, params) => void this.stopContainer(params.name, params.signal, params.graceSeconds),
         removePod: () => this.enqueue(() => this.removeAll(true)),
+        stopSandbox: () => void this.enqueue(() => this.stopSandbox()),
         recordEvent: (_, params) => {
           if (!this.replaying) this.deps.onEvent(params);
         },
@@ -378,6 +390,18 @@ export class PodRuntimeActor {
     }
     // The runtime's exit event normally reports it; this covers a missed or vanished one.
     await this.enqueue(() => this.reportExit(id, undefined, this.now()));
+  }
+
+  /** The pod finished: its sandbox's process goes (and with it the address), its containers stay. */
+  private async stopSandbox(): Promise<void> {
+    const id = this.sandboxId;
+    if (id === undefined || this.removed) return;
+    this.podIP = undefined;
+    try {
+      await this.deps.runtime.stopSandbox(id);
+    } catch (err) {
+      if (!(err instanceof SandboxNotFoundError)) throw err;
+    }
   }
 
   private async inspect(id: string): Promise<ContainerStatus | undefined> {

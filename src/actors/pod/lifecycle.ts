@@ -253,6 +253,8 @@ function onContainerExited(context: PodContext, e: EventOf<'container.exited'>):
     ...(startedAt === undefined ? {} : { startedAt }),
     finishedAt: e.at,
     ...(e.message === undefined ? {} : { message: e.message }),
+    // Only an instance that was started has a log: one that failed to start names none.
+    ...(startedAt === undefined || c.containerID === undefined ? {} : { containerID: c.containerID }),
   };
   const effects = [exitEvent(c, terminated)];
   const restarts =

@@ -5,7 +5,7 @@ import type { PodEffectParams, PodEventRecord, PodFactEvent, PodMachineInput, Re
 import { podMachine } from './machine.ts';
 import { podStatus } from './status.ts';
 
-const EFFECTS = ['createSandbox', 'startContainer', 'stopContainer', 'removePod', 'recordEvent', 'reportStatus'] as const;
+const EFFECTS = ['createSandbox', 'startContainer', 'stopContainer', 'stopSandbox', 'removePod', 'recordEvent', 'reportStatus'] as const;
 const T0 = Date.UTC(2024, 0, 1);
 const S = 1000;
 const MIN = 60 * S;
@@ -388,6 +388,33 @@ describe('pod machine: graceful termination', () => {
   });
 });
 
+describe('pod machine: a finished pod', () => {
+  it.each([
+    ['Never', 0, 'Succeeded'],
+    ['Never', 3, 'Failed'],
+    ['OnFailure', 0, 'Succeeded'],
+  ] as const)('%s, exit %d: %s, its sandbox stopped once and nothing removed until the delete', (policy, code, phase) => {
+    const pod = startPod(policy);
+    pod.runAll();
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(0);
+    pod.exit('app', code);
+    expect(pod.phase()).toBe(phase);
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(1);
+    expect(pod.effects.paramsOf('removePod')).toHaveLength(0);
+    pod.send({ type: 'pod.delete', gracePeriodSeconds: 30 });
+    expect(pod.effects.paramsOf('removePod')).toHaveLength(1);
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(1);
+  });
+
+  it('a running pod keeps its sandbox', () => {
+    const pod = startPod('Always');
+    pod.runAll();
+    pod.exit('app', 1);
+    expect(pod.phase()).toBe('Running');
+    expect(pod.effects.paramsOf('stopSandbox')).toHaveLength(0);
+  });
+});
+
 describe('podStatus', () => {
   it('renders the Kubernetes PodStatus shape', () => {
     const pod = startPod('Always', ['a', 'b']);
@@ -417,7 +444,8 @@ describe('podStatus', () => {
           started: false,
           restartCount: 0,
           state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=a pod=web_default(uid-1)' } },
-          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: t0, finishedAt: '2024-01-01T00:00:05Z' } },
+          // The instance that ended is named: `logs --previous` reads it.
+          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: t0, finishedAt: '2024-01-01T00:00:05Z', containerID: 'docker://a' } },
         },
         {
           name: 'b',

@@ -77,6 +77,7 @@ const base = setup({
     startContainer: (_, _params: { name: string }) => {},
     stopContainer: (_, _params: { name: string; signal: StopSignal; graceSeconds?: number }) => {},
     removePod: () => {},
+    stopSandbox: () => {},
     recordEvent: (_, _params: PodEventRecord) => {},
     reportStatus: (_, _params: { status: PodStatus }) => {},
   },
@@ -227,7 +228,7 @@ const DELETE = {
 
 /**
  * The pod machine. Effects are the no-op actions `createSandbox`, `startContainer`,
- * `stopContainer`, `removePod`, `recordEvent`, `reportStatus` (params: `PodEffectParams`);
+ * `stopContainer`, `stopSandbox`, `removePod`, `recordEvent`, `reportStatus` (params: `PodEffectParams`);
  * supply them with `podMachine.provide({ actions: { … } })`, and the probe runs with
  * `actors: { prober: proberMachine.provide({ actors: { runProbe } }) }`. Its output, once
  * `terminated`, is the final `PodStatus`.
@@ -266,10 +267,14 @@ export const podMachine = withRules.createMachine({
       always: FOLLOW_PHASE,
       on: { ...handlers(ACTIVE_EVENTS), ...PROBE_RESULTS, ...DELETE },
     },
+    // A finished pod keeps its containers (their logs) until it is deleted, but no process:
+    // its sandbox is stopped, as the kubelet stops a terminal pod's sandbox.
     succeeded: {
+      entry: 'stopSandbox',
       on: { ...handlers(BOOKKEEPING_EVENTS), ...DELETE },
     },
     failed: {
+      entry: 'stopSandbox',
       on: { ...handlers(BOOKKEEPING_EVENTS), ...DELETE },
     },
     terminating: {

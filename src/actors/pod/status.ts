@@ -22,6 +22,7 @@ function containerState(state: ContainerStateRecord): ContainerState {
           finishedAt: toKubernetesTime(state.finishedAt),
           ...(state.startedAt === undefined ? {} : { startedAt: toKubernetesTime(state.startedAt) }),
           ...(state.message === undefined ? {} : { message: state.message }),
+          ...(state.containerID === undefined ? {} : { containerID: state.containerID }),
         },
       };
   }

@@ -57,6 +57,15 @@ describe('pod log checks (Kubernetes wording)', () => {
     const crashing = st({ waiting: { reason: 'CrashLoopBackOff' } }, { terminated: { exitCode: 1, containerID: 'docker://x' } }).status;
     expect(() => checkLogAvailable(pod(crashing), 'c', false)).not.toThrow();
     expect(() => checkLogAvailable(pod(crashing), 'c', true)).not.toThrow();
+    // A finished container (a completed Job's pod) keeps its log while the pod exists.
+    const finished = st({ terminated: { exitCode: 0, reason: 'Completed', containerID: 'docker://y' } }).status;
+    expect(checkLogAvailable(pod({ ...finished, phase: 'Succeeded' }), 'c', false)).toBe('docker://y');
+    // CrashLoopBackOff: plain logs and --previous both name the last run, as the kubelet's do.
+    expect(checkLogAvailable(pod(crashing), 'c', false)).toBe('docker://x');
+    expect(checkLogAvailable(pod(crashing), 'c', true)).toBe('docker://x');
+    expect(badRequest(() => checkLogAvailable(pod({ ...finished, phase: 'Succeeded' }), 'c', true))).toBe('400 previous terminated container "c" in pod "p" not found');
+    // One that never started names no container: nothing to read.
+    expect(badRequest(() => checkLogAvailable(pod(st({ terminated: { exitCode: 128, reason: 'StartError' } }).status), 'c', false))).toBe('400 container "c" in pod "p" is terminated');
   });
 
   it('maps node codes to Status reasons', () => {
@@ -198,7 +207,8 @@ describe('GET pods/{name}/log', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/plain');
     expect(await text(res)).toBe('one\ntwo\n');
-    expect(log.opts).toEqual({ follow: false, previous: false, timestamps: true, tailLines: 2 });
+    // The instance the status names goes along: the node serves that run's log.
+    expect(log.opts).toEqual({ follow: false, previous: false, timestamps: true, tailLines: 2, containerID: 'docker://c' });
   });
 
   it('follow: headers before any output, lines as written, and a client hang-up releases the source', async () => {

@@ -24,6 +24,11 @@ export interface PodLogOptions {
   sinceSeconds?: number;
   /** Applied by the server too: the response stops after this many bytes. */
   limitBytes?: number;
+  /**
+   * The instance whose log is asked for (`docker://…`), as the pod's status names it (set by the
+   * server): a restarted container's log is that of the run the status shows.
+   */
+  containerID?: string;
 }
 
 /**
@@ -96,8 +101,11 @@ export function logContainer(pod: Pod, requested: string | undefined): string {
 /**
  * Whether the container has a log to read, from its reported status, with the kubelet's answers:
  * a container not yet created (pod unbound, no status yet) is "waiting to start: ContainerCreating".
+ * Returns the id of the instance whose log it is (`docker://…`), chosen as the kubelet chooses:
+ * the previous run's with `previous`; else the running one; else the terminated one (or, when
+ * that never started, the run before); else the last terminated (CrashLoopBackOff).
  */
-export function checkLogAvailable(pod: Pod, container: string, previous: boolean): void {
+export function checkLogAvailable(pod: Pod, container: string, previous: boolean): string {
   const podName = pod.metadata?.name ?? '';
   const who = `container ${JSON.stringify(container)} in pod ${JSON.stringify(podName)}`;
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
@@ -107,16 +115,17 @@ export function checkLogAvailable(pod: Pod, container: string, previous: boolean
   const { waiting, running, terminated } = st.state ?? {};
   if (previous) {
     if (!last?.containerID) throw ApiError.badRequest(`previous terminated ${who} not found`);
-    return;
+    return last.containerID;
   }
-  if (running) return;
+  if (running) return st.containerID ?? '';
   if (terminated) {
-    if (!terminated.containerID && !last?.containerID) throw ApiError.badRequest(`${who} is terminated`);
-    return;
+    const id = terminated.containerID || last?.containerID;
+    if (!id) throw ApiError.badRequest(`${who} is terminated`);
+    return id;
   }
   if (last) {
     if (!last.containerID) throw ApiError.badRequest(`${who} is terminated`);
-    return;
+    return last.containerID;
   }
   if (waiting) {
     if (waiting.reason === 'ErrImagePull') throw ApiError.badRequest(`${who} is waiting to start: image can't be pulled`);
@@ -137,12 +146,12 @@ export async function servePodLogs(req: IncomingMessage, res: ServerResponse, q:
   const opts = podLogOptions(q, name);
   const pod = (await deps.registry.get(PODS, namespace, name)) as Pod & KubeObject;
   const container = logContainer(pod, q.get('container') ?? undefined);
-  checkLogAvailable(pod, container, opts.previous);
+  const containerID = checkLogAvailable(pod, container, opts.previous);
   if (!deps.logs) throw ApiError.serviceUnavailable('pod logs are not available: no log source is configured on this API server');
 
   const abort = new AbortController();
   res.on('close', () => abort.abort());
-  const source = await deps.logs.stream(pod, container, opts, abort.signal);
+  const source = await deps.logs.stream(pod, container, containerID ? { ...opts, containerID } : opts, abort.signal);
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   // Headers now, not with the first byte: a follower with a quiet container knows it is connected.
   res.flushHeaders();

@@ -1,7 +1,7 @@
 /**
  * Maps a request path to what it addresses: a health or metrics endpoint, a discovery document,
  * OpenAPI, a resource (collection, object or subresource, possibly under the legacy `/watch/`
- * prefix), a pod's log or exec. Unknown paths are a 404 Status.
+ * prefix), a pod's log, exec, attach or portforward. Unknown paths are a 404 Status.
  */
 import { findResource, groupVersions, type ResourceInfo, type Subresource } from '../../api/kinds.ts';
 import { ApiError } from '../../api/status.ts';
@@ -35,6 +35,20 @@ export interface PodExecRoute {
   name: string;
 }
 
+/** `/api/v1/namespaces/{ns}/pods/{name}/portforward` (handlers/pod-portforward.ts; a WebSocket or SPDY upgrade). */
+export interface PodPortForwardRoute {
+  type: 'podPortForward';
+  namespace: string;
+  name: string;
+}
+
+/** `/api/v1/namespaces/{ns}/pods/{name}/attach` (handlers/pod-attach.ts; a WebSocket upgrade). */
+export interface PodAttachRoute {
+  type: 'podAttach';
+  namespace: string;
+  name: string;
+}
+
 export type Route =
   | { type: 'health'; check: 'healthz' | 'livez' | 'readyz' }
   | { type: 'metrics' }
@@ -47,6 +61,8 @@ export type Route =
   | ResourceRoute
   | PodLogRoute
   | PodExecRoute
+  | PodPortForwardRoute
+  | PodAttachRoute
   | ResourceMetricsRoute;
 
 /** The 404 Kubernetes answers for a path it does not serve. */
@@ -113,6 +129,8 @@ function groupVersionRoute(group: string, version: string, segs: string[]): Rout
   if (info.group === '' && info.resource === 'pods' && namespace !== undefined && name !== undefined && !watchPrefix) {
     if (subresource === 'log') return { type: 'podLog', namespace, name };
     if (subresource === 'exec') return { type: 'podExec', namespace, name };
+    if (subresource === 'portforward') return { type: 'podPortForward', namespace, name };
+    if (subresource === 'attach') return { type: 'podAttach', namespace, name };
   }
   if (subresource !== undefined && !(info.subresources as string[]).includes(subresource)) throw pathNotFound();
   if (watchPrefix && subresource !== undefined) throw pathNotFound();
