@@ -170,7 +170,7 @@ describe('master: join, gateway, scheduler, node controller', () => {
   it('admits a node with a valid token and registers its Node', async () => {
     const { token } = await master.createJoinToken();
     const accepted = await requestJoin(node.host, master.meshAddrs[0]!, node.joinRequest(token));
-    expect(accepted).toEqual({ nodeName: 'node-a', masterPeerId: master.mesh.peerId.toString() });
+    expect(accepted).toEqual({ nodeName: 'node-a', clusterCIDR: '10.244.0.0/16', masterPeerId: master.mesh.peerId.toString() });
     const n = await registry().get(NODES, undefined, 'node-a');
     expect(n.metadata?.labels).toMatchObject({ 'kubernetes.io/hostname': 'node-a', 'kubernetes.io/os': 'linux' });
     expect(n.metadata?.annotations).toMatchObject({ 'kactus.io/peer-id': node.host.peerId.toString() });

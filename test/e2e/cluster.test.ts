@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { background, eventually, kactusBin, kubectlFor, ok, run, startKactusUp, uniqueName, type KactusServer, type Kubectl, type RunResult } from './harness.ts';
-import { nodeContainers, removeNodeContainers, type PodContainer } from './node-containers.ts';
+import { nodeContainers, removeNodeLeftovers, type PodContainer } from './node-containers.ts';
 
 /** Prints a line to its log, then waits; exits at once on SIGTERM so graceful deletion is quick. */
 const COMMAND = `["sh", "-c", "trap 'exit 0' TERM; echo started; sleep 3600 & wait"]`;
@@ -129,7 +129,7 @@ describe.skipIf(!enabled)('kactus up with a Docker node', () => {
   afterAll(async () => {
     await up?.proc.kill('SIGKILL');
     // The daemon leaves containers running when killed: remove this run's, whatever happened.
-    await removeNodeContainers(docker, nodeName);
+    await removeNodeLeftovers(docker, nodeName);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from './harness.ts';
-import { removeNodeContainers } from './node-containers.ts';
+import { removeNodeLeftovers } from './node-containers.ts';
 
 /** Samples are taken every 15 s and the HPA syncs every 15 s: a scaling decision takes up to ~45 s. */
 const SCALE_DEADLINE_MS = 90_000;
@@ -70,7 +70,7 @@ describe.skipIf(!enabled)('HorizontalPodAutoscaler on a CPU-burning Deployment',
 
   afterAll(async () => {
     await up?.proc.kill('SIGKILL');
-    await removeNodeContainers(docker, nodeName);
+    await removeNodeLeftovers(docker, nodeName);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -6,6 +6,7 @@
  */
 import type Docker from 'dockerode';
 import { removeContainersByLabel } from '../support/docker.ts';
+import { removeNodeNetwork } from './node-network.ts';
 
 const NODE_LABEL = 'io.kactus.node';
 
@@ -39,10 +40,15 @@ export async function nodeContainers(docker: Docker, nodeName: string, podName?:
     .filter((c) => podName === undefined || c.podName === podName);
 }
 
-/** Force-removes every container of the node named `nodeName`; returns how many there were. */
-export async function removeNodeContainers(docker: Docker, nodeName: string): Promise<number> {
+/**
+ * Force-removes every container of the node named `nodeName`, then what its pod network left in
+ * this network namespace (bridge, nft table, DOCKER-USER rules: node-network.ts); returns how many
+ * containers there were. Daemons killed by tests leave both behind.
+ */
+export async function removeNodeLeftovers(docker: Docker, nodeName: string): Promise<number> {
   const scopes = new Set((await nodeContainers(docker, nodeName)).map((c) => c.scope));
   let removed = 0;
   for (const scope of scopes) removed += await removeContainersByLabel(docker, `${NODE_LABEL}=${scope}`);
+  await removeNodeNetwork(docker, nodeName);
   return removed;
 }

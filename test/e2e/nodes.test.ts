@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { background, eventually, kactusBin, kubectlFor, ok, run, startKactusUp, uniqueName, type Background, type KactusServer, type Kubectl } from './harness.ts';
-import { nodeContainers, removeNodeContainers } from './node-containers.ts';
+import { nodeContainers, removeNodeLeftovers } from './node-containers.ts';
 
 /**
  * Seconds without heartbeats before a node is Unknown, and after that before its pods fail. The
@@ -73,8 +73,8 @@ describe.skipIf(!enabled)('a second node joined with a token', () => {
     await n2?.kill('SIGKILL');
     await up?.proc.kill('SIGKILL');
     // Killed daemons leave their containers running: remove both nodes' by label.
-    await removeNodeContainers(docker, secondNode);
-    await removeNodeContainers(docker, masterNode);
+    await removeNodeLeftovers(docker, secondNode);
+    await removeNodeLeftovers(docker, masterNode);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { eventually, kubectlFor, ok, startKactusUp, uniqueName, watchApi, type KactusServer, type Kubectl } from './harness.ts';
-import { removeNodeContainers } from './node-containers.ts';
-import { removeNodeNetwork } from './node-network.ts';
+import { removeNodeLeftovers } from './node-containers.ts';
 
 const docker = dockerClient();
 const enabled = (dockerRequired() || (await isDockerUp(docker))) && process.getuid?.() === 0;
@@ -127,8 +126,7 @@ describe.skipIf(!enabled)('Services, pod network and cluster DNS on one node', (
   afterAll(async () => {
     await up?.proc.kill('SIGTERM');
     await up?.proc.exited;
-    await removeNodeContainers(docker, nodeName);
-    await removeNodeNetwork(docker, nodeName);
+    await removeNodeLeftovers(docker, nodeName);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { background, eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from './harness.ts';
-import { nodeContainers, removeNodeContainers } from './node-containers.ts';
+import { nodeContainers, removeNodeLeftovers } from './node-containers.ts';
 
 const WEB = `apiVersion: v1
 kind: Pod
@@ -118,7 +118,7 @@ describe.skipIf(!enabled)('streams with a Docker node', () => {
 
   afterAll(async () => {
     await up?.proc.kill('SIGKILL');
-    await removeNodeContainers(docker, nodeName);
+    await removeNodeLeftovers(docker, nodeName);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

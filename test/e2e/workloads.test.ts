@@ -27,7 +27,7 @@ import {
   type Kubectl,
   type RunResult,
 } from './harness.ts';
-import { nodeContainers, removeNodeContainers } from './node-containers.ts';
+import { nodeContainers, removeNodeLeftovers } from './node-containers.ts';
 
 /** Exits at once on SIGTERM, so scale-downs and deletions finish within the 1 s grace. */
 const COMMAND = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
@@ -188,8 +188,8 @@ describe.skipIf(!enabled)('workload controllers on a Docker node', () => {
     await n2?.kill('SIGKILL');
     await up?.proc.kill('SIGKILL');
     // Daemons leave containers running when killed: remove this run's, whatever happened.
-    await removeNodeContainers(docker, secondNode);
-    await removeNodeContainers(docker, nodeName);
+    await removeNodeLeftovers(docker, secondNode);
+    await removeNodeLeftovers(docker, nodeName);
     await docker
       .getImage(IMAGE_V2)
       .remove()
