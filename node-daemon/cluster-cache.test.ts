@@ -6,7 +6,7 @@ import { openChannel, type Channel } from '../src/net/channel.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
 import { PROTOCOL_WATCH } from '../src/net/protocols.ts';
 import { serveClusterFeed } from '../src/master/cluster-feed.ts';
-import { testCluster, waitFor, type TestCluster } from '../src/master/test-support.ts';
+import { testCluster, waitFor, type TestCluster } from '../src/registry/test-support.ts';
 import { ClusterCache } from './cluster-cache.ts';
 
 const SERVICES = findKind('v1', 'Service') as ResourceInfo;

@@ -30,8 +30,8 @@ import { Outbox } from './outbox.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { connectPodPort, openContainerAttach } from './pod-streams.ts';
 import { openRuntime } from './runtime/open.ts';
-import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from './runtime/errors.ts';
-import type { ContainerRuntime, ExecProcess, RuntimeName } from './runtime/types.ts';
+import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from '../src/runtime/errors.ts';
+import type { ContainerRuntime, ExecProcess, RuntimeName } from '../src/runtime/types.ts';
 
 const DOCKER_SOCKET = '/var/run/docker.sock';
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { arch, cpus, hostname, release, totalmem } from 'node:os';
-import type { ContainerRuntime } from './runtime/types.ts';
+import type { ContainerRuntime } from '../src/runtime/types.ts';
 
 /** The kubelet version kactus reports. */
 export const KUBELET_VERSION = 'v1.32.0-kactus';

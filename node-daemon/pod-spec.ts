@@ -9,7 +9,7 @@ import { isRecord, optionalRecord, recordList, type JsonObject } from '../src/ap
 import { parseQuantity } from '../src/api/quantity.ts';
 import type { PodMachineInput, RestartPolicy } from '../src/actors/pod/events.ts';
 import { probesOf } from './probes/probe-spec.ts';
-import type { ContainerResources, ContainerSpec, PodRef, VolumeMount } from './runtime/types.ts';
+import type { ContainerResources, ContainerSpec, PodRef, VolumeMount } from '../src/runtime/types.ts';
 
 /** A pod volume as the node prepares it. */
 export type PodVolume =

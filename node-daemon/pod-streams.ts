@@ -13,8 +13,8 @@ import { ExecError } from '../src/net/exec.ts';
 import { PortForwardError } from '../src/net/portforward.ts';
 import type { AttachRequest, PortForwardRequest } from '../src/net/messages.ts';
 import type { PodWorkers } from './pod-workers.ts';
-import { AttachNotSupportedError, ContainerNotFoundError, ContainerNotRunningError } from './runtime/errors.ts';
-import type { AttachedProcess, ContainerRuntime } from './runtime/types.ts';
+import { AttachNotSupportedError, ContainerNotFoundError, ContainerNotRunningError } from '../src/runtime/errors.ts';
+import type { AttachedProcess, ContainerRuntime } from '../src/runtime/types.ts';
 
 /** How long the node waits for the pod's port to accept a connection. */
 export const POD_CONNECT_TIMEOUT_MS = 5_000;

@@ -16,7 +16,7 @@ import type { EventRecorded, PodKey } from '../src/net/messages.ts';
 import type { Outbox } from './outbox.ts';
 import { podDir, readNodePod, type NodePod } from './pod-spec.ts';
 import { createProbeRunner } from './probes/runner.ts';
-import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions } from './runtime/types.ts';
+import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions } from '../src/runtime/types.ts';
 
 /** What the node's pod network gives each pod (node-daemon/network/node-network.ts). */
 export interface PodNetworkProvider {

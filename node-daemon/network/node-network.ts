@@ -18,7 +18,7 @@ import type { JsonObject } from '../../src/api/object.ts';
 import type { WatchableResource } from '../../src/net/messages.ts';
 import type { ClusterCache } from '../cluster-cache.ts';
 import type { PodNetworkProvider } from '../pod-workers.ts';
-import type { SandboxOptions } from '../runtime/types.ts';
+import type { SandboxOptions } from '../../src/runtime/types.ts';
 import { runChecked, spawnCommand } from './commands.ts';
 import { ensurePodBridge, removePodBridge, type PodBridge } from './pod-bridge.ts';
 import { underlayMtu, VXLAN_OVERHEAD, VxlanOverlay, type OverlayPeer } from './overlay.ts';

@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ProbeOutcome } from '../../src/actors/pod/probe-spec.ts';
-import type { ContainerRuntime, ExecProcess } from '../runtime/types.ts';
+import type { ContainerRuntime, ExecProcess } from '../../src/runtime/types.ts';
 
 /** Output bytes kept (the kubelet's maxReadLength). */
 export const MAX_OUTPUT_BYTES = 10 * 1024;

@@ -7,7 +7,7 @@
  * unless `hollow` decides otherwise (tests make probes fail through it).
  */
 import type { ProbeOutcome, ProbeRequest, ProbeRunner } from '../../src/actors/pod/probe-spec.ts';
-import type { ContainerRuntime } from '../runtime/types.ts';
+import type { ContainerRuntime } from '../../src/runtime/types.ts';
 import { probeExec } from './exec.ts';
 import { probeGrpc } from './grpc.ts';
 import { probeHttp } from './http.ts';

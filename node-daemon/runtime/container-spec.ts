@@ -2,8 +2,8 @@
  * Spec rules every runtime shares: resolving volumeMounts against the pod's host volumes, and
  * the Kubernetes reason for an exited container.
  */
-import { InvalidContainerSpecError } from './errors.ts';
-import type { ContainerSpec, HostVolume } from './types.ts';
+import { InvalidContainerSpecError } from '../../src/runtime/errors.ts';
+import type { ContainerSpec, HostVolume } from '../../src/runtime/types.ts';
 
 /** A volumeMount resolved to the host directory it binds. */
 export interface ResolvedMount {

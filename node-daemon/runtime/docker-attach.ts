@@ -13,8 +13,8 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerStatusCode } from './docker-status.ts';
 import { EOT, hijackedStreams } from './docker-hijack.ts';
-import { ContainerNotFoundError, ContainerNotRunningError } from './errors.ts';
-import type { AttachedProcess, AttachOptions } from './types.ts';
+import { ContainerNotFoundError, ContainerNotRunningError } from '../../src/runtime/errors.ts';
+import type { AttachedProcess, AttachOptions } from '../../src/runtime/types.ts';
 
 /** Attach to a running container (the caller checked that it exists and is this node's; `info` is its inspect). */
 export async function dockerAttach(docker: Docker, containerId: string, info: Docker.ContainerInspectInfo, opts: AttachOptions): Promise<AttachedProcess> {

@@ -8,7 +8,7 @@
  */
 import type Docker from 'dockerode';
 import { LABELS } from './docker-spec.ts';
-import type { RuntimeEvent } from './types.ts';
+import type { RuntimeEvent } from '../../src/runtime/types.ts';
 
 const RECONNECT_DELAY_MS = 500;
 /** Events remembered to drop the ones a reconnect replays (it asks from the last second seen). */

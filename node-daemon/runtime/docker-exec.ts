@@ -19,8 +19,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { dockerStatusCode } from './docker-status.ts';
 import { EOT, hijackedStreams } from './docker-hijack.ts';
-import { ContainerNotFoundError, ContainerNotRunningError } from './errors.ts';
-import type { ExecOptions, ExecProcess } from './types.ts';
+import { ContainerNotFoundError, ContainerNotRunningError } from '../../src/runtime/errors.ts';
+import type { ExecOptions, ExecProcess } from '../../src/runtime/types.ts';
 
 /** Start `opts.command` in a running container (the caller checked that it exists, is this node's, and runs). */
 export async function dockerExec(docker: Docker, containerId: string, opts: ExecOptions): Promise<ExecProcess> {

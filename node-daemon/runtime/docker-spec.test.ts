@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter, toRuntimeEvent } from './docker-events.ts';
 import { LABELS, containerCreateOptions, cpuQuota, cpuShares } from './docker-spec.ts';
-import { InvalidContainerSpecError } from './errors.ts';
-import type { ContainerSpec } from './types.ts';
+import { InvalidContainerSpecError } from '../../src/runtime/errors.ts';
+import type { ContainerSpec } from '../../src/runtime/types.ts';
 
 const pod = { uid: 'u1', namespace: 'ns', name: 'web-0' };
 const options = (spec: Partial<ContainerSpec>) =>

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
 import { resolveMounts } from './container-spec.ts';
-import type { ContainerSpec, HostVolume, PodRef } from './types.ts';
+import type { ContainerSpec, HostVolume, PodRef } from '../../src/runtime/types.ts';
 
 /** Labels on every container the Docker runtime creates: how listPods and events find a pod. */
 export const LABELS = {

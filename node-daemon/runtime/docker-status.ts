@@ -2,7 +2,7 @@
  * Reading Docker engine answers: the HTTP status of a failed call (dockerode puts it on the
  * error as `statusCode`) and the engine's container states mapped to the runtime's three.
  */
-import type { ContainerState } from './types.ts';
+import type { ContainerState } from '../../src/runtime/types.ts';
 
 /** The engine's HTTP status carried by a dockerode error, if any. */
 export function dockerStatusCode(err: unknown): number | undefined {

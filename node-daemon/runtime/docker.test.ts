@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BUSYBOX_IMAGE, TEST_LABEL, dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp, listContainersByLabel, removeContainersByLabel } from '../../test/support/docker.ts';
-import { readAll, runtimeConformance, waitExited } from './conformance.ts';
+import { readAll, runtimeConformance, waitExited } from '../../src/runtime/conformance.ts';
 import { DockerRuntime } from './docker.ts';
 import { LABELS } from './docker-spec.ts';
-import { ContainerNotFoundError, ContainerStartError } from './errors.ts';
-import type { RuntimeEvent } from './types.ts';
+import { ContainerNotFoundError, ContainerStartError } from '../../src/runtime/errors.ts';
+import type { RuntimeEvent } from '../../src/runtime/types.ts';
 
 const docker = dockerClient();
 const dockerUp = await isDockerUp(docker);

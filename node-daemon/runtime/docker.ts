@@ -14,7 +14,7 @@ import { dockerAttach } from './docker-attach.ts';
 import { dockerExec } from './docker-exec.ts';
 import { LABELS, containerCreateOptions, podFromLabels, sandboxCreateOptions } from './docker-spec.ts';
 import { dockerStatusCode, dockerTime, toContainerState } from './docker-status.ts';
-import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../src/runtime/errors.ts';
 import { EventListeners } from './listeners.ts';
 import type {
   AttachedProcess,
@@ -32,7 +32,7 @@ import type {
   RuntimePod,
   Sandbox,
   SandboxOptions,
-} from './types.ts';
+} from '../../src/runtime/types.ts';
 
 export interface DockerRuntimeOptions {
   /** This node's name: every container is labelled with it and only its own are seen. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runtimeConformance, waitExited } from './conformance.ts';
+import { runtimeConformance, waitExited } from '../../src/runtime/conformance.ts';
 import { HollowEngine, HollowRuntime, defaultHollowBehaviour } from './hollow.ts';
-import type { RuntimeEvent } from './types.ts';
+import type { RuntimeEvent } from '../../src/runtime/types.ts';
 
 const MISSING = 'kactus-test/absent:1';
 

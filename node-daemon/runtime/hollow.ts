@@ -10,7 +10,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { exitReason, resolveMounts } from './container-spec.ts';
-import { AttachNotSupportedError, ContainerNotFoundError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { AttachNotSupportedError, ContainerNotFoundError, ExecNotSupportedError, ImageNotPresentError, SandboxNotFoundError } from '../../src/runtime/errors.ts';
 import { EventListeners } from './listeners.ts';
 import type {
   AttachedProcess,
@@ -26,7 +26,7 @@ import type {
   RuntimeEventListener,
   RuntimePod,
   Sandbox,
-} from './types.ts';
+} from '../../src/runtime/types.ts';
 
 /** What a hollow container does once started. */
 export type HollowBehaviour = { kind: 'run' } | { kind: 'exit'; exitCode: number; oomKilled?: boolean };

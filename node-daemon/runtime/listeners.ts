@@ -2,7 +2,7 @@
  * The set of onEvent subscribers every runtime keeps. A throwing listener must not stop the
  * others or the runtime's event source, so errors are reported and swallowed here.
  */
-import type { RuntimeEvent, RuntimeEventListener } from './types.ts';
+import type { RuntimeEvent, RuntimeEventListener } from '../../src/runtime/types.ts';
 
 export class EventListeners {
   private readonly listeners = new Set<RuntimeEventListener>();

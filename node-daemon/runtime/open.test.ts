@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isDockerUp } from '../../test/support/docker.ts';
 import { openRuntime } from './open.ts';
-import type { ContainerRuntime } from './types.ts';
+import type { ContainerRuntime } from '../../src/runtime/types.ts';
 
 describe('openRuntime', () => {
   const opened: ContainerRuntime[] = [];

@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { DockerRuntime } from './docker.ts';
 import { HollowRuntime } from './hollow.ts';
 import { ProcessRuntime } from './process.ts';
-import type { ContainerRuntime, RuntimeName } from './types.ts';
+import type { ContainerRuntime, RuntimeName } from '../../src/runtime/types.ts';
 
 export interface OpenRuntimeOptions {
   runtime: RuntimeName | 'auto';

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { constants as osConstants } from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
 import { execStdin } from './exec-stdin.ts';
-import type { ExecOptions, ExecProcess } from './types.ts';
+import type { ExecOptions, ExecProcess } from '../../src/runtime/types.ts';
 
 /** Where and how a host process runs. */
 export interface HostCommand {

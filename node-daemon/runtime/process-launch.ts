@@ -10,7 +10,7 @@
  * and runs with the container's environment and working directory.
  */
 import type { ResolvedMount } from './container-spec.ts';
-import type { ContainerSpec } from './types.ts';
+import type { ContainerSpec } from '../../src/runtime/types.ts';
 
 /** The CMD every image is assumed to have. */
 const IMAGE_CMD = ['sh'];

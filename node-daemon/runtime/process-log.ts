@@ -8,7 +8,7 @@
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
-import type { LogOptions } from './types.ts';
+import type { LogOptions } from '../../src/runtime/types.ts';
 
 export type LogStreamName = 'stdout' | 'stderr';
 

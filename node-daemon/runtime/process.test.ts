@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runtimeConformance, waitExited } from './conformance.ts';
+import { runtimeConformance, waitExited } from '../../src/runtime/conformance.ts';
 import { commandLine, launchFor, rewriteMountPaths } from './process-launch.ts';
 import { ProcessRuntime } from './process.ts';
 

@@ -23,7 +23,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { exitReason, resolveMounts, type ResolvedMount } from './container-spec.ts';
-import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from './errors.ts';
+import { ContainerNotFoundError, ContainerNotRunningError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../src/runtime/errors.ts';
 import { EventListeners } from './listeners.ts';
 import { execStdin } from './exec-stdin.ts';
 import { exitCodeOf, spawnGroup, startExec } from './process-exec.ts';
@@ -46,7 +46,7 @@ import type {
   RuntimeEventListener,
   RuntimePod,
   Sandbox,
-} from './types.ts';
+} from '../../src/runtime/types.ts';
 
 export interface ProcessRuntimeOptions {
   /** Where sandboxes, container state and logs live. */

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreUnavailableError } from '../store/errors.ts';
 import { required } from './field.ts';
 import { findResource } from './kinds.ts';
-import { ApiError, fromStoreError } from './status.ts';
+import { ApiError } from './status.ts';
 
 const pods = findResource('', 'v1', 'pods')!;
 const deployments = findResource('apps', 'v1', 'deployments')!;
@@ -52,25 +51,5 @@ describe('ApiError', () => {
 
   it('names the resource in NotFound details', () => {
     expect(ApiError.notFound(deployments, 'web').status.details).toEqual({ name: 'web', group: 'apps', kind: 'deployments' });
-  });
-});
-
-describe('fromStoreError', () => {
-  it.each([
-    [new KeyExistsError('/k'), 409, 'AlreadyExists'],
-    [new NotFoundError('/k'), 404, 'NotFound'],
-    [new ConflictError('/k', 3, undefined), 409, 'Conflict'],
-    [new CompactedError(2, 10), 410, 'Expired'],
-    [new StoreUnavailableError('no quorum'), 503, 'ServiceUnavailable'],
-    [new Error('weird'), 500, 'InternalError'],
-  ])('%s', (err, code, reason) => {
-    const api = fromStoreError(err, pods, 'x');
-    expect([api.code, api.reason]).toEqual([code, reason]);
-  });
-
-  it('keeps an ApiError and words Compacted like Kubernetes', () => {
-    const original = ApiError.badRequest('x');
-    expect(fromStoreError(original, pods, 'x')).toBe(original);
-    expect(fromStoreError(new CompactedError(2, 10), pods, '').message).toBe('too old resource version: 2 (10)');
   });
 });

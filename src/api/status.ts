@@ -3,14 +3,6 @@
  * named constructors below, with Kubernetes' own reason, code and message wording (clients and
  * kubectl print the message verbatim; some tools branch on the reason).
  */
-import {
-  CompactedError,
-  ConflictError,
-  KeyExistsError,
-  NotFoundError,
-  StoreClosedError,
-  StoreUnavailableError,
-} from '../store/errors.ts';
 import { aggregateFieldErrors, type FieldError } from './field.ts';
 import { qualifiedKind, qualifiedResource, type ResourceInfo } from './kinds.ts';
 
@@ -196,20 +188,4 @@ export class ApiError extends Error {
   static timeout(message: string, retryAfterSeconds?: number): ApiError {
     return new ApiError(504, 'Timeout', message, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds });
   }
-}
-
-/**
- * Maps a store error (by class) to the Status Kubernetes would answer with for an operation on
- * `name` of resource `ref`. An `ApiError` passes through; anything unknown is a 500.
- */
-export function fromStoreError(err: unknown, ref: ResourceRef, name: string): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof KeyExistsError) return ApiError.alreadyExists(ref, name);
-  if (err instanceof NotFoundError) return ApiError.notFound(ref, name);
-  if (err instanceof ConflictError) return ApiError.conflict(ref, name);
-  if (err instanceof CompactedError) {
-    return ApiError.expired(`too old resource version: ${err.requestedRevision} (${err.compactRevision})`);
-  }
-  if (err instanceof StoreUnavailableError || err instanceof StoreClosedError) return ApiError.serviceUnavailable(err.message);
-  return ApiError.internal(err);
 }

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testCluster, type TestCluster } from '../master/test-support.ts';
+import { testCluster, type TestCluster } from '../registry/test-support.ts';
 import { findResource } from '../api/kinds.ts';
 import { IDENTITY_SECRET, shareClusterIdentity } from './cluster-identity.ts';
 import { loadOrCreatePki } from './pki.ts';

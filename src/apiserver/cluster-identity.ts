@@ -14,7 +14,7 @@ import { findResource } from '../api/kinds.ts';
 import type { KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
 import type { ClusterIdentity } from './pki.ts';
-import type { Registry } from './registry/registry.ts';
+import type { Registry } from '../registry/registry.ts';
 
 export const IDENTITY_SECRET = { namespace: 'kube-system', name: 'kactus-cluster-identity' } as const;
 

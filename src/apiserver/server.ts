@@ -4,6 +4,7 @@
  * OpenAPI, /metrics or a resource handler -> metrics and one debug log line per request.
  * See README.md for the whole flow and the watch buffering rules.
  */
+import { SYSTEM_NAMESPACES } from '../api/namespaces.ts';
 import { createServer, type Server } from 'node:https';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -23,18 +24,17 @@ import { servePodExec, type ExecSource } from './handlers/pod-exec.ts';
 import { servePodAttach, type AttachSource } from './handlers/pod-attach.ts';
 import { servePodPortForward, type PortForwardSource } from './handlers/pod-portforward.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
-import { serveResourceMetrics } from '../metrics/api/handler.ts';
+import { serveResourceMetrics } from './metrics-api/handler.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
 import type { WatchDeps } from './handlers/watch.ts';
 import { instrumentStore } from './instrumented-store.ts';
 import { ApiMetrics } from './metrics.ts';
 import { shareClusterIdentity } from './cluster-identity.ts';
 import { loadOrCreatePki, type Pki } from './pki.ts';
-import { Registry } from './registry/registry.ts';
-import type { ServiceRanges } from './registry/allocators/ranges.ts';
+import { Registry } from '../registry/registry.ts';
+import type { ServiceRanges } from '../registry/allocators/ranges.ts';
 
 /** Namespaces every cluster has, created at start. */
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 
 export interface ApiServerOptions {
   store: Store;

@@ -3,7 +3,7 @@
  * checked when the command line is parsed (commander reports a bad value), passed on as given.
  */
 import { InvalidArgumentError } from 'commander';
-import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parsePortRange, parseServiceCIDR } from '../apiserver/registry/allocators/ranges.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parsePortRange, parseServiceCIDR } from '../registry/allocators/ranges.ts';
 
 export { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE };
 

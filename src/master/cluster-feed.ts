@@ -21,7 +21,7 @@ import type { MeshHost } from '../net/host.ts';
 import { checkMessage, type WatchableResource, type WatchEvent } from '../net/messages.ts';
 import { MAX_PENDING_WATCH_EVENTS, PROTOCOL_WATCH } from '../net/protocols.ts';
 import type { Store } from '../store/types.ts';
-import { objectInformer, type ObjectInformer } from './informers.ts';
+import { objectInformer, type ObjectInformer } from '../registry/informers.ts';
 
 const GROUPS: Record<WatchableResource, [group: string, version: string]> = {
   services: ['', 'v1'],

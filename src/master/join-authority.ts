@@ -15,12 +15,12 @@ import type { PeerId } from '@libp2p/interface';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
-import type { Registry } from '../apiserver/registry/registry.ts';
+import type { Registry } from '../registry/registry.ts';
 import { JoinRefusedError } from '../net/errors.ts';
 import type { JoinAuthority, JoinRequest } from '../net/join.ts';
 import { formatToken, generateToken, parseToken, secretsEqual } from '../net/token.ts';
-import type { EventSink } from './event-recorder.ts';
-import { isNotFound, retryOnConflict } from './retry-on-conflict.ts';
+import type { EventSink } from '../registry/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
 
 const SECRETS = findKind('v1', 'Secret') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;

@@ -12,7 +12,7 @@ import { ServiceController } from '../actors/service/controller.ts';
 import { RecordingEvents } from '../actors/replicaset/test-support.ts';
 import { ApiEndpointLease, MASTER_LEASES_PREFIX } from './api-endpoints.ts';
 import { KubernetesServiceController } from './kubernetes-service.ts';
-import { testCluster, waitFor, type TestCluster } from './test-support.ts';
+import { testCluster, waitFor, type TestCluster } from '../registry/test-support.ts';
 
 const SERVICES = findResource('', 'v1', 'services') as ResourceInfo;
 const ENDPOINTS = findResource('', 'v1', 'endpoints') as ResourceInfo;

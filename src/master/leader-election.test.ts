@@ -8,7 +8,7 @@ import { openStore } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
 import { LeaderElector } from './leader-election.ts';
 import { startMaster, type Master } from './master.ts';
-import { testCluster, waitFor, type TestCluster } from './test-support.ts';
+import { testCluster, waitFor, type TestCluster } from '../registry/test-support.ts';
 
 const LEASES = findKind('coordination.k8s.io/v1', 'Lease') as ResourceInfo;
 

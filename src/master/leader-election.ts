@@ -11,8 +11,8 @@ import pino, { type Logger } from 'pino';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
-import type { Registry } from '../apiserver/registry/registry.ts';
-import { isNotFound } from './retry-on-conflict.ts';
+import type { Registry } from '../registry/registry.ts';
+import { isNotFound } from '../registry/retry-on-conflict.ts';
 
 const LEASES = findKind('coordination.k8s.io/v1', 'Lease') as ResourceInfo;
 

@@ -14,9 +14,9 @@ import type { NodeHeartbeat } from '../net/messages.ts';
 import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
 import { openEmbeddedStore } from '../store/embedded/index.ts';
 import type { Store } from '../store/types.ts';
-import { sharedInformerUsers } from './informers.ts';
+import { sharedInformerUsers } from '../registry/informers.ts';
 import { startMaster, type Master } from './master.ts';
-import { waitFor } from './test-support.ts';
+import { waitFor } from '../registry/test-support.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;

@@ -5,8 +5,8 @@
  * to print the join line.
  */
 import { findResource } from '../api/kinds.ts';
-import type { Registry } from '../apiserver/registry/registry.ts';
-import { isNotFound, retryOnConflict } from './retry-on-conflict.ts';
+import type { Registry } from '../registry/registry.ts';
+import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
 
 export const MESH_CONFIGMAP = { namespace: 'kube-public', name: 'kactus-mesh' } as const;
 

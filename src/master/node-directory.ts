@@ -6,9 +6,9 @@
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { objectKey } from '../api/metadata.ts';
 import type { KubeObject } from '../api/object.ts';
-import type { Registry } from '../apiserver/registry/registry.ts';
+import type { Registry } from '../registry/registry.ts';
 import type { Store } from '../store/types.ts';
-import { objectInformer, type ObjectInformer } from './informers.ts';
+import { objectInformer, type ObjectInformer } from '../registry/informers.ts';
 import { ADDRESSES_ANNOTATION, PEER_ID_ANNOTATION } from './join-authority.ts';
 
 const NODES = findKind('v1', 'Node') as ResourceInfo;

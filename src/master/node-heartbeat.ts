@@ -7,21 +7,21 @@
  * The condition texts come from the node machine's own rules (src/actors/node), so the gateway
  * and the node controller describe a node the same way.
  */
+import { NODE_LEASE_NAMESPACE } from '../api/namespaces.ts';
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import { nodeConditions } from '../actors/node/conditions.ts';
 import { initialNodeContext, onHeartbeat } from '../actors/node/context.ts';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, jsonEqual, recordList, type JsonObject, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
-import type { Registry } from '../apiserver/registry/registry.ts';
+import type { Registry } from '../registry/registry.ts';
 import type { NodeHeartbeat } from '../net/messages.ts';
-import { isNotFound, retryOnConflict } from './retry-on-conflict.ts';
+import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
 
 const NODES = findKind('v1', 'Node') as ResourceInfo;
 const LEASES = findKind('coordination.k8s.io/v1', 'Lease') as ResourceInfo;
 
 /** Where node Leases live (Kubernetes' NodeLease feature). */
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 /** The kubelet's node lease duration. */
 const NODE_LEASE_DURATION_SECONDS = 40;
 

@@ -5,7 +5,7 @@
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, type KubeObject } from '../api/object.ts';
 import type { Store } from '../store/types.ts';
-import { objectInformer, type ObjectInformer } from './informers.ts';
+import { objectInformer, type ObjectInformer } from '../registry/informers.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 

@@ -3,7 +3,7 @@
  * `ContainerRuntime.stats` (all in parallel: Docker's stats call takes about a second per
  * container), every 15 s as metrics-server scrapes kubelets, never two samples at once.
  */
-import type { ContainerRuntime, RuntimePod } from '../../node-daemon/runtime/types.ts';
+import type { ContainerRuntime, RuntimePod } from '../runtime/types.ts';
 import type { ContainerUsage, NodeMetricsSample } from './types.ts';
 
 /** metrics-server's scrape interval, also the window its CPU figures are averaged over. */

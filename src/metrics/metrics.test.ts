@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RuntimePod } from '../../node-daemon/runtime/types.ts';
+import type { RuntimePod } from '../runtime/types.ts';
 import { collectNodeMetrics, NodeMetricsReporter } from './collector.ts';
 import { PodMetricsStore } from './pod-metrics-store.ts';
 import { formatCpu, formatMemory } from './quantity-format.ts';

@@ -7,7 +7,7 @@ import { createMeshHost, type MeshHost } from './host.ts';
 import { openAttach, serveAttach } from './attach.ts';
 import { ExecError } from './exec.ts';
 import type { AttachRequest } from './messages.ts';
-import type { AttachedProcess } from '../../node-daemon/runtime/types.ts';
+import type { AttachedProcess } from '../runtime/types.ts';
 import { waitFor } from '../../test/support/wait.ts';
 
 describe('attach over libp2p', () => {

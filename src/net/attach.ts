@@ -6,7 +6,7 @@
  * The output ends when the process's does (it exited), with `exec.exit {code: 0}`.
  */
 import type { PeerId } from '@libp2p/interface';
-import type { AttachedProcess } from '../../node-daemon/runtime/types.ts';
+import type { AttachedProcess } from '../runtime/types.ts';
 import type { AttachRequest } from './messages.ts';
 import { PROTOCOL_ATTACH } from './protocols.ts';
 import type { MeshHost } from './host.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createMeshHost, type MeshHost } from './host.ts';
 import { EXEC_CHUNK_BYTES, ExecError, openExec, serveExec, type ExecSession } from './exec.ts';
-import type { ExecProcess } from '../../node-daemon/runtime/types.ts';
+import type { ExecProcess } from '../runtime/types.ts';
 import type { ExecRequest } from './messages.ts';
 import { waitFor } from '../../test/support/wait.ts';
 

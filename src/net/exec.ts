@@ -6,7 +6,7 @@
  * the other.
  */
 import type { PeerId } from '@libp2p/interface';
-import type { ExecProcess } from '../../node-daemon/runtime/types.ts';
+import type { ExecProcess } from '../runtime/types.ts';
 import type { ExecRequest } from './messages.ts';
 import { PROTOCOL_EXEC } from './protocols.ts';
 import type { MeshHost } from './host.ts';

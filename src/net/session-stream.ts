@@ -19,7 +19,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { PeerId } from '@libp2p/interface';
-import type { ExecProcess } from '../../node-daemon/runtime/types.ts';
+import type { ExecProcess } from '../runtime/types.ts';
 import { dialNode, serveNodeStream } from './node-stream.ts';
 import { FramedStream } from './framed.ts';
 import { StreamEndedError } from './errors.ts';

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, recordList, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
-import { EventRecorder } from '../master/event-recorder.ts';
-import { testCluster, waitFor, type TestCluster } from '../master/test-support.ts';
+import { EventRecorder } from '../registry/event-recorder.ts';
+import { testCluster, waitFor, type TestCluster } from '../registry/test-support.ts';
 import { Scheduler } from './scheduler.ts';
 import { node, pod } from './test-fixtures.ts';
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/api/object.ts';
 import type { Status } from '../../src/api/status.ts';
-import type { KubeList } from '../../src/apiserver/registry/types.ts';
+import type { KubeList } from '../../src/registry/types.ts';
 import { startTestCluster, waitFor, type TestCluster } from './harness.ts';
 
 let c: TestCluster;

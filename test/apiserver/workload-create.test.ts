@@ -1,7 +1,7 @@
 /** Every workload kind can be created through the Registry: its initial status passes its own schema. */
 import { expect, it } from 'vitest';
 import { openMemoryStore } from '../../src/store/embedded/index.ts';
-import { Registry } from '../../src/apiserver/registry/registry.ts';
+import { Registry } from '../../src/registry/registry.ts';
 import { findResource } from '../../src/api/kinds.ts';
 const tpl = { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
 it.each([

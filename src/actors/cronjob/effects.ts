@@ -6,11 +6,11 @@
 import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
 import { isRecord, jsonEqual, type JsonObject, type KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import { refTo, type EventSink, type EventType } from '../../master/event-recorder.ts';
-import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { refTo, type EventSink, type EventType } from '../../registry/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import { JOBS } from '../job/effects.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { controllerRefTo } from '../controller-kit/owner-refs.ts';
 
 export const CRONJOBS = findKind('batch/v1', 'CronJob') as ResourceInfo;

@@ -6,9 +6,9 @@
  */
 import { isRecord, type JsonObject, type KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import { refTo, type EventSink } from '../../master/event-recorder.ts';
-import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { refTo, type EventSink } from '../../registry/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import { CONTROLLER_REVISIONS, DAEMON_SETS, PODS } from './kinds.ts';
 import { nodeNameOf } from './nodes-to-pods.ts';
 import type { PlannedDelete } from './plan.ts';

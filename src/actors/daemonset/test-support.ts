@@ -6,8 +6,8 @@
 import { applyDefaults } from '../../api/defaults.ts';
 import { objectKey, prepareForCreate } from '../../api/metadata.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
-import { decodeObject, encodeObject } from '../../apiserver/registry/codec.ts';
-import { isNotFound } from '../../master/retry-on-conflict.ts';
+import { decodeObject, encodeObject } from '../../registry/codec.ts';
+import { isNotFound } from '../../registry/retry-on-conflict.ts';
 import { NS, type Fixture } from '../replicaset/test-support.ts';
 import { DAEMON_SETS, NODES, PODS } from './kinds.ts';
 

@@ -5,9 +5,9 @@
  * so a stale cache fails with a Conflict and the sync is retried on fresh data.
  */
 import type { JsonObject, KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import { refTo, type EventSink, type EventType } from '../../master/event-recorder.ts';
-import { isNotFound } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { refTo, type EventSink, type EventType } from '../../registry/event-recorder.ts';
+import { isNotFound } from '../../registry/retry-on-conflict.ts';
 import { DEPLOYMENTS, REPLICA_SETS, REVISION_ANNOTATION } from './objects.ts';
 import { controllerRefTo } from '../controller-kit/owner-refs.ts';
 

@@ -5,7 +5,7 @@
  * reads exactly these fields.
  */
 import { isRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { maxUnavailable } from './fenceposts.ts';
 import { deploymentSpec, statusNumber, specReplicas } from './objects.ts';
 

@@ -7,9 +7,9 @@
 import pino from 'pino';
 import { objectKey } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
-import { Registry } from '../../apiserver/registry/registry.ts';
-import type { EventSink, ObjectRef } from '../../master/event-recorder.ts';
-import { retryOnConflict } from '../../master/retry-on-conflict.ts';
+import { Registry } from '../../registry/registry.ts';
+import type { EventSink, ObjectRef } from '../../registry/event-recorder.ts';
+import { retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import { openMemoryStore } from '../../store/embedded/index.ts';
 import type { Store } from '../../store/types.ts';
 import { InspectionBus, type TransitionRecord } from '../inspection.ts';

@@ -17,11 +17,11 @@
 import pino, { type Logger } from 'pino';
 import { allResources, findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import type { PropagationPolicy } from '../../apiserver/registry/types.ts';
-import type { ControllerDeps, ControllerFactory } from '../../master/controllers.ts';
-import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
-import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { PropagationPolicy } from '../../registry/types.ts';
+import type { ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
+import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
+import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import type { Store } from '../../store/types.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { OwnershipGraph, ownerUids, type GraphNode } from './graph.ts';

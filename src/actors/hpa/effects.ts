@@ -4,10 +4,10 @@
  */
 import { findKind, findResource, type ResourceInfo } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import type { Scale } from '../../apiserver/registry/types.ts';
-import { refTo, type EventSink, type EventType } from '../../master/event-recorder.ts';
-import { retryOnConflict } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { Scale } from '../../registry/types.ts';
+import { refTo, type EventSink, type EventType } from '../../registry/event-recorder.ts';
+import { retryOnConflict } from '../../registry/retry-on-conflict.ts';
 
 export const HPAS = findResource('autoscaling', 'v2', 'horizontalpodautoscalers') as ResourceInfo;
 

@@ -5,7 +5,7 @@
  */
 import { isRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
 import { formatCpu, formatMemory } from '../../metrics/quantity-format.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import type { ResourceTarget } from './hpa-spec.ts';
 import type { Condition } from './normalize.ts';
 import type { MetricProposal } from './replica-calculator.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../api/object.ts';
 import { prefixFor } from '../../api/metadata.ts';
-import { decodeObject } from '../../apiserver/registry/codec.ts';
+import { decodeObject } from '../../registry/codec.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { InspectionBus, type TransitionRecord } from '../inspection.ts';
 import { MAX_POD_FAILURE_BACKOFF_MS } from './backoff.ts';

@@ -7,9 +7,9 @@
 import pino, { type Logger } from 'pino';
 import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import { refTo, type EventSink, type ObjectRef } from '../../master/event-recorder.ts';
-import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { refTo, type EventSink, type ObjectRef } from '../../registry/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import { podFromTemplate } from '../controller-kit/owner-refs.ts';
 import { jobStatusChanged } from './status.ts';
 import { jobMachine, type JobEventRecord, type JobMachine } from './machine.ts';

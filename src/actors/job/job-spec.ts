@@ -4,7 +4,7 @@
  * `kubectl wait --for=condition=complete` and `kubectl get jobs` read).
  */
 import { isRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 
 export interface JobSpec {
   /** undefined = a work queue: done when any pod succeeded and none is running. */

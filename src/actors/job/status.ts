@@ -4,7 +4,7 @@
  * completionTime, uncountedTerminatedPods, conditions).
  */
 import { jsonEqual, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import type { JobDecision } from './decide.ts';
 import { finishedCondition, jobCondition, jobSpec, jobStatus } from './job-spec.ts';
 import type { Tally } from './tracking.ts';

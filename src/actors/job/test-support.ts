@@ -5,7 +5,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import type { KubeObject } from '../../api/object.ts';
-import { Registry } from '../../apiserver/registry/registry.ts';
+import { Registry } from '../../registry/registry.ts';
 import { memoryRegistry, type MemoryRegistry } from '../replicaset/test-support.ts';
 import { PODS } from './effects.ts';
 

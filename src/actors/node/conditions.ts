@@ -1,6 +1,6 @@
 /** The node machine's context rendered as Kubernetes NodeStatus parts. */
 import type { NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { readyStatus, type NodeContext } from './context.ts';
 
 function times(heartbeatAt: number | undefined, transitionAt: number | undefined) {

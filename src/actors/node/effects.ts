@@ -11,10 +11,10 @@ import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import pino, { type Logger } from 'pino';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import { isRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import type { EventSink, ObjectRef } from '../../master/event-recorder.ts';
-import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { EventSink, ObjectRef } from '../../registry/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import type { NodeEffectParams, NodeEventRecord } from './events.ts';
 import { nodeMachine, type NodeMachine } from './machine.ts';
 

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
-import { testCluster, waitFor, type TestCluster } from '../../master/test-support.ts';
+import type { EventSink } from '../../registry/event-recorder.ts';
+import { testCluster, waitFor, type TestCluster } from '../../registry/test-support.ts';
 import { NodeIpamController, podCidrOf } from './controller.ts';
 
 const NODES = findKind('v1', 'Node') as ResourceInfo;

@@ -11,12 +11,12 @@
 import type { Logger } from 'pino';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import { isRecord, type KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
+import type { Registry } from '../../registry/registry.ts';
 import type { Store } from '../../store/types.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
-import { refTo } from '../../master/event-recorder.ts';
-import { objectInformer, type ObjectInformer } from '../../master/informers.ts';
-import { retryOnConflict, isNotFound } from '../../master/retry-on-conflict.ts';
+import type { EventSink } from '../../registry/event-recorder.ts';
+import { refTo } from '../../registry/event-recorder.ts';
+import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
+import { retryOnConflict, isNotFound } from '../../registry/retry-on-conflict.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { CidrSet } from './cidr-set.ts';
 import type { PodNetworkConfig } from './config.ts';

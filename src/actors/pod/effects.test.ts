@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
 import { HollowEngine, HollowRuntime } from '../../../node-daemon/runtime/hollow.ts';
-import type { ContainerSpec, RuntimePod } from '../../../node-daemon/runtime/types.ts';
+import type { ContainerSpec, RuntimePod } from '../../runtime/types.ts';
 import { PodRuntimeActor } from './effects.ts';
 import type { PodEventRecord, RestartPolicy } from './events.ts';
 import type { ContainerProbe, ContainerProbes, ProbeOutcome, ProbeRequest, ProbeRunner } from './probe-spec.ts';

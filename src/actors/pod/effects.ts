@@ -29,8 +29,8 @@ import type {
   RuntimeEvent,
   RuntimePod,
   SandboxOptions,
-} from '../../../node-daemon/runtime/types.ts';
-import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../../node-daemon/runtime/errors.ts';
+} from '../../runtime/types.ts';
+import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../runtime/errors.ts';
 import { podMachine, type PodMachine } from './machine.ts';
 import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from './events.ts';
 import type { ProbeOutcome, ProbeRunner } from './probe-spec.ts';

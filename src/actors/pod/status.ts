@@ -1,7 +1,7 @@
 /** The pod machine's context rendered as a Kubernetes PodStatus, for the store. */
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { ContainerRecord, ContainerStateRecord, PodContext } from './context.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { isTerminalPhase } from './lifecycle.ts';
 
 function optionalTime(epochMs: number | undefined): { lastTransitionTime?: string } {

@@ -6,9 +6,9 @@
  */
 import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import { refTo, type EventSink } from '../../master/event-recorder.ts';
-import { isNotFound, retryOnConflict } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { refTo, type EventSink } from '../../registry/event-recorder.ts';
+import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import type { ReplicaKind } from './replica-kind.ts';
 import { statusChanged } from './status.ts';
 import { controllerRefTo, podFromTemplate } from '../controller-kit/owner-refs.ts';

@@ -3,7 +3,7 @@
  * owner, its active pods and the outcome of the last create/delete round.
  */
 import { isRecord, recordList, jsonEqual, type JsonObject, type KubeObject } from '../../api/object.ts';
-import { toKubernetesTime } from '../kubernetes-time.ts';
+import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { isAvailable, isReady } from '../controller-kit/pods.ts';
 import { replicaSpec } from './replica-kind.ts';
 

@@ -8,9 +8,9 @@ import { applyDefaults } from '../../api/defaults.ts';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import { objectKey, prepareForCreate } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
-import { decodeObject, encodeObject } from '../../apiserver/registry/codec.ts';
-import { Registry } from '../../apiserver/registry/registry.ts';
-import type { EventSink, ObjectRef } from '../../master/event-recorder.ts';
+import { decodeObject, encodeObject } from '../../registry/codec.ts';
+import { Registry } from '../../registry/registry.ts';
+import type { EventSink, ObjectRef } from '../../registry/event-recorder.ts';
 import { openMemoryStore } from '../../store/embedded/index.ts';
 import type { Store, Watch, WatchEvent, WatchHandler, WatchOptions } from '../../store/types.ts';
 

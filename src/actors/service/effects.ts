@@ -10,9 +10,9 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import { objectKey } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
-import type { EventSink } from '../../master/event-recorder.ts';
-import { isNotFound } from '../../master/retry-on-conflict.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { EventSink } from '../../registry/event-recorder.ts';
+import { isNotFound } from '../../registry/retry-on-conflict.ts';
 import { desiredEndpoints, endpointSubsets } from './legacy-endpoints.ts';
 import { mirroredGroups, mirroredLabels, shouldMirror } from './mirror.ts';
 import {

@@ -5,12 +5,12 @@
  */
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
-import { testCluster, type TestCluster } from '../../master/test-support.ts';
+import { testCluster, type TestCluster } from '../../registry/test-support.ts';
 import { RecordingEvents } from '../replicaset/test-support.ts';
 import { ServiceController, type ServiceControllerOptions } from './controller.ts';
 import { ENDPOINTS, ENDPOINT_SLICES, LABEL_SERVICE_NAME, PODS, SERVICES } from './names.ts';
 
-export { waitFor } from '../../master/test-support.ts';
+export { waitFor } from '../../registry/test-support.ts';
 
 export const NS = 'default';
 

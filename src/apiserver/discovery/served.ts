@@ -4,7 +4,7 @@
  * Kubernetes API server lists it only while metrics-server is registered.
  */
 import { groupVersions, type GroupVersion } from '../../api/kinds.ts';
-import { metricsGroupVersion } from '../../metrics/api/discovery.ts';
+import { metricsGroupVersion } from '../metrics-api/discovery.ts';
 
 export function servedGroupVersions(withMetrics: boolean): GroupVersion[] {
   return withMetrics ? [...groupVersions(), metricsGroupVersion()] : groupVersions();

@@ -18,7 +18,7 @@ import { findResource } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
 import { bool } from '../http/query.ts';
-import type { Registry } from '../registry/registry.ts';
+import type { Registry } from '../../registry/registry.ts';
 import { channelProtocol, upgradeToChannels, type ChannelSession } from './channel-stream.ts';
 import { logContainer } from './pod-logs.ts';
 

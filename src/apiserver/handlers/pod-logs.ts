@@ -13,7 +13,7 @@ import { forbidden, invalid, type FieldError } from '../../api/field.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { ApiError, type StatusReason } from '../../api/status.ts';
 import { bool, int } from '../http/query.ts';
-import type { Registry } from '../registry/registry.ts';
+import type { Registry } from '../../registry/registry.ts';
 
 /** What a log request asks of the source, as Kubernetes' PodLogOptions (minus the container). */
 export interface PodLogOptions {

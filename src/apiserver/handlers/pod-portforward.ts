@@ -27,7 +27,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import { findResource } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
-import type { Registry } from '../registry/registry.ts';
+import type { Registry } from '../../registry/registry.ts';
 import { SpdySession, type SpdyStream } from '../spdy/session.ts';
 
 /** Where forwarded connections go: the pod's port, through the node that runs it. */

@@ -14,7 +14,7 @@ import { deleteOptions, isWatchRequest, listOptions, writeOptions } from '../htt
 import { writeJson } from '../http/respond.ts';
 import type { ResourceRoute } from '../http/router.ts';
 import { includeObjectParam, renderList, renderObject } from '../http/views.ts';
-import type { WriteOptions } from '../registry/types.ts';
+import type { WriteOptions } from '../../registry/types.ts';
 import { serveWatch, type WatchDeps } from './watch.ts';
 
 /** The verb a request counts as in metrics (Kubernetes' apiserver_request_total labels). */

@@ -5,8 +5,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from '../metrics.ts';
-import type { Registry } from '../registry/registry.ts';
-import type { RegistryWatch, WatchEvent } from '../registry/types.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { RegistryWatch, WatchEvent } from '../../registry/types.ts';
 import type { ObjectView } from '../http/negotiate.ts';
 import { timeoutSeconds, watchOptions } from '../http/query.ts';
 import type { ResourceRoute } from '../http/router.ts';

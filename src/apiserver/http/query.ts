@@ -4,7 +4,7 @@
  */
 import { ApiError } from '../../api/status.ts';
 import { isRecord } from '../../api/object.ts';
-import type { DeleteOptions, FieldValidation, ListOptions, PropagationPolicy, WatchOptions, WriteOptions } from '../registry/types.ts';
+import type { DeleteOptions, FieldValidation, ListOptions, PropagationPolicy, WatchOptions, WriteOptions } from '../../registry/types.ts';
 
 /** A boolean parameter (`true`, `1` or empty for true; `false`, `0`); 400 for anything else. */
 export function bool(q: URLSearchParams, name: string): boolean | undefined {

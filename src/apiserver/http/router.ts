@@ -5,8 +5,8 @@
  */
 import { findResource, groupVersions, type ResourceInfo, type Subresource } from '../../api/kinds.ts';
 import { ApiError } from '../../api/status.ts';
-import { METRICS_GROUP } from '../../metrics/api/discovery.ts';
-import { metricsRoute, type ResourceMetricsRoute } from '../../metrics/api/route.ts';
+import { METRICS_GROUP } from '../metrics-api/discovery.ts';
+import { metricsRoute, type ResourceMetricsRoute } from '../metrics-api/route.ts';
 import { servedGroupVersions } from '../discovery/served.ts';
 
 /** A resource URL, decoded. */

@@ -6,7 +6,7 @@ import type { ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
 import { toTable, type IncludeObject } from '../../api/table.ts';
-import type { KubeList } from '../registry/types.ts';
+import type { KubeList } from '../../registry/types.ts';
 import type { ObjectView } from './negotiate.ts';
 
 const INCLUDE_OBJECT: readonly IncludeObject[] = ['None', 'Metadata', 'Object'];

@@ -9,7 +9,7 @@
  * or re-lists if that has been compacted), so one slow reader cannot grow the server's memory.
  */
 import type { ServerResponse } from 'node:http';
-import type { WatchEvent } from '../registry/types.ts';
+import type { WatchEvent } from '../../registry/types.ts';
 import { toApiError, writeError } from './respond.ts';
 
 export interface WatchStreamLimits {

@@ -9,7 +9,7 @@ import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
-import type { Registry } from '../../apiserver/registry/registry.ts';
+import type { Registry } from '../../registry/registry.ts';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { commaList, integer } from '../flags.ts';
