@@ -32,6 +32,7 @@ import { connectPodPort, openContainerAttach } from './pod-streams.ts';
 import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from '../src/runtime/errors.ts';
 import type { ContainerRuntime, ExecProcess, RuntimeName } from '../src/runtime/types.ts';
+import { errorMessage } from '../src/api/error-message.ts';
 
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
@@ -115,7 +116,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const nodeName = opts.name ?? hostname().toLowerCase();
   checkMasterAddresses(opts.join);
   const log = opts.log ?? (() => {});
-  const onError = (err: unknown): void => log(`kactus: node ${nodeName}: ${err instanceof Error ? err.message : String(err)}`);
+  const onError = (err: unknown): void => log(`kactus: node ${nodeName}: ${errorMessage(err)}`);
   await mkdir(dataDir, { recursive: true });
 
   const mesh = await createMeshHost({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}) });

@@ -15,6 +15,7 @@ import { requestJoin, type JoinAccepted, type JoinRequest } from '../src/net/joi
 import type { MeshHost } from '../src/net/host.ts';
 import type { WatchableResource } from '../src/net/messages.ts';
 import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT, PROTOCOL_WATCH } from '../src/net/protocols.ts';
+import { errorMessage } from '../src/api/error-message.ts';
 
 /** First reconnect delay; doubles up to RECONNECT_MAX_MS, back to the start once a channel worked. */
 export const RECONNECT_INITIAL_MS = 200;
@@ -47,7 +48,7 @@ export function checkMasterAddresses(masters: string[]): void {
     try {
       peer = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
     } catch (err) {
-      throw new InvalidMasterAddressError(addr, err instanceof Error ? err.message : String(err));
+      throw new InvalidMasterAddressError(addr, errorMessage(err));
     }
     if (peer === undefined) throw new InvalidMasterAddressError(addr, 'it must end in /p2p/<peer id>');
   }

@@ -8,6 +8,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { podResolvConf, startClusterDnsServer } from './dns/index.ts';
 import type { NodeNetworkOptions } from './node-network.ts';
 import { ServiceProxy } from './proxy/service-proxy.ts';
+import { errorMessage } from '../../src/api/error-message.ts';
 
 export interface DataplaneOptions {
   nodeName: string;
@@ -42,7 +43,7 @@ export function dataplaneParts(opts: DataplaneOptions): Pick<NodeNetworkOptions,
       return {
         sync: (services, slices) =>
           // A failed apply keeps the previous table and the next change retries; say why meanwhile.
-          void proxy.sync({ services, endpointSlices: slices }).catch((err: unknown) => opts.log(`${prefix} proxy: ${err instanceof Error ? err.message : String(err)}`)),
+          void proxy.sync({ services, endpointSlices: slices }).catch((err: unknown) => opts.log(`${prefix} proxy: ${errorMessage(err)}`)),
         close: () => proxy.close(),
       };
     },

@@ -22,6 +22,7 @@ import type { SandboxOptions } from '../../src/runtime/types.ts';
 import { runChecked, spawnCommand } from './commands.ts';
 import { ensurePodBridge, removePodBridge, type PodBridge } from './pod-bridge.ts';
 import { underlayMtu, VXLAN_OVERHEAD, VxlanOverlay, type OverlayPeer } from './overlay.ts';
+import { errorMessage } from '../../src/api/error-message.ts';
 
 /** The service proxy as the node network drives it (node-daemon/network/proxy). */
 export interface ServiceProxyPart {
@@ -121,7 +122,7 @@ export class NodeNetwork implements PodNetworkProvider {
       }
     } catch (err) {
       // Only a pod reaching itself through its Service needs it: the pod runs on without.
-      this.opts.log(`kactus: node ${this.opts.nodeName}: hairpin mode: ${err instanceof Error ? err.message : String(err)}`);
+      this.opts.log(`kactus: node ${this.opts.nodeName}: hairpin mode: ${errorMessage(err)}`);
     }
   }
 
@@ -159,7 +160,7 @@ export class NodeNetwork implements PodNetworkProvider {
     const podCIDR = podCidrOf(this.ownNode());
     if (!podCIDR || this.starting) return;
     this.starting = this.start(podCIDR).catch((err: unknown) => {
-      this.failure = err instanceof Error ? err.message : String(err);
+      this.failure = errorMessage(err);
       this.opts.log(`kactus: node ${this.opts.nodeName}: pod network: ${this.failure}`);
       this.starting = undefined; // the next Node change tries again
     });

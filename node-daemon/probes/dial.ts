@@ -2,6 +2,7 @@
  * Network errors worded as the kubelet's Go probers report them (`dial tcp 10.42.0.7:8080:
  * connect: connection refused`), so probe Events read as they do in Kubernetes.
  */
+import { errorMessage } from '../../src/api/error-message.ts';
 
 /** `host:port`, with an IPv6 host in brackets (Go's `net.JoinHostPort`). */
 export function hostPort(host: string, port: number): string {
@@ -27,7 +28,7 @@ function codeOf(err: unknown): string | undefined {
 export function dialErrorText(address: string, err: unknown): string {
   const wording = GO_WORDING[codeOf(err) ?? ''];
   if (wording !== undefined) return `dial tcp ${address}: ${wording}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** Whether the error came from connecting (rather than from the exchange after it). */

@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import type { ProbeOutcome } from '../../src/actors/pod/probe-spec.ts';
 import type { ContainerRuntime, ExecProcess } from '../../src/runtime/types.ts';
+import { errorMessage } from '../../src/api/error-message.ts';
 
 /** Output bytes kept (the kubelet's maxReadLength). */
 export const MAX_OUTPUT_BYTES = 10 * 1024;
@@ -28,9 +29,6 @@ function collect(streams: (Readable | undefined)[]): () => string {
   return () => Buffer.concat(chunks).subarray(0, MAX_OUTPUT_BYTES).toString('utf8');
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export async function probeExec(
   runtime: ContainerRuntime,
@@ -56,7 +54,7 @@ export async function probeExec(
     try {
       proc = await runtime.exec(containerId, { command: [...command], stdin: false, tty: false });
     } catch (err) {
-      return { result: 'error', output: message(err) };
+      return { result: 'error', output: errorMessage(err) };
     }
     if (cutShort) proc.close();
     const output = collect([proc.stdout, proc.stderr]);
@@ -64,7 +62,7 @@ export async function probeExec(
       const code = await proc.exitCode;
       return { result: code === 0 ? 'success' : 'failure', output: output() };
     } catch (err) {
-      return { result: 'error', output: message(err) };
+      return { result: 'error', output: errorMessage(err) };
     }
   })();
   try {

@@ -14,6 +14,7 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { request as httpsRequest } from 'node:https';
 import type { HttpHeader, ProbeOutcome } from '../../src/actors/pod/probe-spec.ts';
 import { dialErrorText, hostPort, isDialError } from './dial.ts';
+import { errorMessage } from '../../src/api/error-message.ts';
 
 /** The kubelet's user agent (`kube-probe/<major>.<minor>`), for the version kactus speaks. */
 export const PROBE_USER_AGENT = 'kube-probe/1.32';
@@ -93,7 +94,7 @@ export async function probeHttp(target: HttpProbeTarget, timeoutMs: number, sign
   const failed = (err: unknown): ProbeOutcome => {
     if (signal.aborted) return { result: 'error', output: 'probe aborted' };
     if (deadline.aborted) return { result: 'failure', output: `Get "${url.href}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` };
-    const reason = isDialError(err) ? dialErrorText(url.host, err) : err instanceof Error ? err.message : String(err);
+    const reason = isDialError(err) ? dialErrorText(url.host, err) : errorMessage(err);
     return { result: 'failure', output: `Get "${url.href}": ${reason}` };
   };
   try {

@@ -33,6 +33,7 @@ import type {
   Sandbox,
   SandboxOptions,
 } from '../../src/runtime/types.ts';
+import { errorMessage } from '../../src/api/error-message.ts';
 
 export interface DockerRuntimeOptions {
   /** This node's name: every container is labelled with it and only its own are seen. */
@@ -119,7 +120,7 @@ export class DockerRuntime implements ContainerRuntime {
       if (status === 304) return; // already running
       if (status === 404) throw new ContainerNotFoundError(id);
       // 400/500: the engine created it but the command cannot run (missing binary, bad cwd).
-      if (status === 400 || status === 500) throw new ContainerStartError(id, err instanceof Error ? err.message : String(err));
+      if (status === 400 || status === 500) throw new ContainerStartError(id, errorMessage(err));
       throw err;
     }
   }

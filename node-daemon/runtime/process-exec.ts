@@ -14,6 +14,7 @@ import { constants as osConstants } from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
 import { execStdin } from './exec-stdin.ts';
 import type { ExecOptions, ExecProcess } from '../../src/runtime/types.ts';
+import { errorMessage } from '../../src/api/error-message.ts';
 
 /** Where and how a host process runs. */
 export interface HostCommand {
@@ -103,7 +104,7 @@ export async function startExec(command: HostCommand, opts: ExecOptions): Promis
 /** What exec gives for a command that cannot be spawned: its reason as output, and 127 or 126. */
 function unspawnable(name: string, err: unknown, opts: ExecOptions): ExecProcess {
   const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
-  const reason = code === 'ENOENT' ? 'executable file not found in $PATH' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
+  const reason = code === 'ENOENT' ? 'executable file not found in $PATH' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
   const message = `exec: ${JSON.stringify(name)}: ${reason}\n`;
   const stdout = new PassThrough();
   const stderr = opts.tty ? undefined : new PassThrough();

@@ -47,6 +47,7 @@ import type {
   RuntimePod,
   Sandbox,
 } from '../../src/runtime/types.ts';
+import { errorMessage } from '../../src/api/error-message.ts';
 
 export interface ProcessRuntimeOptions {
   /** Where sandboxes, container state and logs live. */
@@ -166,7 +167,7 @@ export class ProcessRuntime implements ContainerRuntime {
       child = await spawnGroup(record.launch, record.stdin ? 'pipe' : 'ignore');
     } catch (err) {
       log.close();
-      throw new ContainerStartError(id, err instanceof Error ? err.message : String(err));
+      throw new ContainerStartError(id, errorMessage(err));
     }
     const pid = child.pid ?? 0;
     const attachments = new Set<Attachment>();

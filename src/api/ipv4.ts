@@ -3,6 +3,7 @@
  * allocation, node IPAM and the node's network share. IPv4 only, as kactus' network is.
  */
 import ipaddr from 'ipaddr.js';
+import { errorMessage } from './error-message.ts';
 
 export class InvalidCidrError extends Error {
   constructor(cidr: string, why: string) {
@@ -28,7 +29,7 @@ export function parseIPv4Cidr(cidr: string): [number, number] {
   try {
     parsed = ipaddr.parseCIDR(cidr);
   } catch (err) {
-    throw new InvalidCidrError(cidr, err instanceof Error ? err.message : String(err));
+    throw new InvalidCidrError(cidr, errorMessage(err));
   }
   const [addr, bits] = parsed;
   if (addr.kind() !== 'ipv4') throw new InvalidCidrError(cidr, 'only IPv4 is supported');

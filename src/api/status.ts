@@ -5,6 +5,7 @@
  */
 import { aggregateFieldErrors, type FieldError } from './field.ts';
 import { qualifiedKind, qualifiedResource, type ResourceInfo } from './kinds.ts';
+import { errorMessage } from './error-message.ts';
 
 export type { FieldError, FieldErrorType } from './field.ts';
 
@@ -177,7 +178,7 @@ export class ApiError extends Error {
 
   /** 500: `Internal error occurred: <cause>`. */
   static internal(cause: unknown): ApiError {
-    const text = cause instanceof Error ? cause.message : String(cause);
+    const text = errorMessage(cause);
     return new ApiError(500, 'InternalError', `Internal error occurred: ${text}`, { causes: [{ message: text }] });
   }
 

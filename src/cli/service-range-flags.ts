@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parsePortRange, parseServiceCIDR } from '../registry/allocators/ranges.ts';
+import { errorMessage } from '../api/error-message.ts';
 
 export { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE };
 
@@ -12,7 +13,7 @@ function checked(parse: (value: string) => unknown): (value: string) => string {
     try {
       parse(value);
     } catch (err) {
-      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+      throw new InvalidArgumentError(errorMessage(err));
     }
     return value;
   };

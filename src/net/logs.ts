@@ -21,6 +21,7 @@ import { FramedStream } from './framed.ts';
 import { checkMessage, type LogsRequest } from './messages.ts';
 import { PROTOCOL_LOGS } from './protocols.ts';
 import type { MeshHost } from './host.ts';
+import { errorMessage } from '../api/error-message.ts';
 
 /** Largest `logs.chunk` payload (well under MAX_FRAME_BYTES; one yamux message window). */
 export const LOGS_CHUNK_BYTES = 64 * 1024;
@@ -157,7 +158,7 @@ async function readAnswer(framed: FramedStream, signal?: AbortSignal): Promise<U
  */
 function asLogsError(err: unknown, signal?: AbortSignal): unknown {
   if (err instanceof LogsError || signal?.aborted) return err;
-  return new LogsError(502, `the node broke off the log stream: ${err instanceof Error ? err.message : String(err)}`);
+  return new LogsError(502, `the node broke off the log stream: ${errorMessage(err)}`);
 }
 
 async function* follow(framed: FramedStream, first: Uint8Array, signal?: AbortSignal): AsyncGenerator<Uint8Array> {

@@ -24,6 +24,7 @@ import { ClusterDnsRecords, type ClusterDnsRecordsOptions, type RecordsUpdateSta
 import { resolveQuestion, type QueryType, type ZoneAnswer } from './resolve.ts';
 import { forwardQuery, formatUpstream, parseUpstreams, upstreamsFromResolvConf, type Transport, type Upstream } from './upstream.ts';
 import { encodeError, encodeResponse, MAX_TCP_MESSAGE, parseQuery, responseRcode, type ParsedQuery } from './wire.ts';
+import { errorMessage } from '../../../src/api/error-message.ts';
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 2000;
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10_000;
@@ -251,7 +252,7 @@ class QueryAnswerer {
       return await forwardQuery(bytes, this.upstreams, { transport, timeoutMs: this.options.timeoutMs, signal: this.#aborter.signal });
     } catch (error) {
       const tried = this.upstreams.map(formatUpstream).join(', ');
-      this.options.log(`dns: forwarding ${name} to ${tried} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.log(`dns: forwarding ${name} to ${tried} failed: ${errorMessage(error)}`);
       return undefined;
     } finally {
       this.#pending--;

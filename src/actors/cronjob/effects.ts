@@ -12,6 +12,7 @@ import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts
 import { JOBS } from '../job/effects.ts';
 import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { controllerRefTo } from '../controller-kit/owner-refs.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 export const CRONJOBS = findKind('batch/v1', 'CronJob') as ResourceInfo;
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -59,7 +60,7 @@ export class CronJobEffects {
       return created;
     } catch (err) {
       if (err instanceof ApiError && err.reason === 'AlreadyExists') return this.registry.get(JOBS, cronJob.metadata?.namespace, job.metadata?.name ?? '');
-      void this.record(cronJob, 'Warning', 'FailedCreate', `Error creating job: ${err instanceof Error ? err.message : String(err)}`);
+      void this.record(cronJob, 'Warning', 'FailedCreate', `Error creating job: ${errorMessage(err)}`);
       throw err;
     }
   }

@@ -4,6 +4,7 @@
  * fields as Kubernetes accepts (plus `@hourly`-style macros), in `timeZone` (UTC when unset).
  */
 import { CronExpressionParser } from 'cron-parser';
+import { errorMessage } from '../../api/error-message.ts';
 
 /** The schedule or time zone cannot be parsed (the CronJob gets an UnparseableSchedule Event). */
 export class UnparseableScheduleError extends Error {
@@ -35,7 +36,7 @@ export function scheduleTimes(schedule: string, timeZone: string | undefined, ea
   try {
     expr = CronExpressionParser.parse(trimmed, { currentDate: new Date(earliest), tz: timeZone ?? 'UTC' });
   } catch (err) {
-    throw new UnparseableScheduleError(schedule, err instanceof Error ? err.message : String(err));
+    throw new UnparseableScheduleError(schedule, errorMessage(err));
   }
   let mostRecent: number | undefined;
   let missed = 0;

@@ -15,6 +15,7 @@ import type { PlannedDelete } from './plan.ts';
 import { statusChanged } from './status.ts';
 import { daemonPodFor, REVISION_HASH_LABEL, templateOf } from './template.ts';
 import { controllerRefTo } from '../controller-kit/owner-refs.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 const SOURCE = { component: 'daemonset-controller' };
 
@@ -30,7 +31,7 @@ export class DaemonSetEffects {
       const pod = await this.registry.create(PODS, ds.metadata?.namespace, daemonPodFor(ds, nodeName, hash));
       void this.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
     } catch (err) {
-      void this.record(ds, 'Warning', 'FailedCreate', `Error creating: ${messageOf(err)}`);
+      void this.record(ds, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -53,7 +54,7 @@ export class DaemonSetEffects {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      void this.record(ds, 'Warning', 'FailedDelete', `Error deleting: ${messageOf(err)}`);
+      void this.record(ds, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -134,6 +135,3 @@ function revisionOf(r: KubeObject): number {
   return typeof r.revision === 'number' ? r.revision : 0;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

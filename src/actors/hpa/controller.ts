@@ -32,6 +32,7 @@ import { hpaMachine } from './machine.ts';
 import type { Recommendation } from './normalize.ts';
 import { podSamples } from './pod-samples.ts';
 import { hpaStatus } from './status.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 const PODS = findResource('', 'v1', 'pods') as ResourceInfo;
 
@@ -123,7 +124,7 @@ export class HpaController {
       scale = await this.effects.getScale(info, ns, spec.target.name);
     } catch (err) {
       if (!(err instanceof UnscalableTargetError) && !isNotFound(err)) throw err;
-      const message = `the HPA controller was unable to get the target's current scale: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `the HPA controller was unable to get the target's current scale: ${errorMessage(err)}`;
       this.effects.record(hpa, 'Warning', 'FailedGetScale', message);
       await this.effects.writeStatus(hpa, hpaStatus(hpa, { currentReplicas: 0, desiredReplicas: 0, metrics: [], conditions: { AbleToScale: { status: 'False', reason: 'FailedGetScale', message } }, now }));
       this.actors.get(key)?.send({ type: 'hpa.failed', reason: 'FailedGetScale', at: now });
@@ -158,8 +159,8 @@ export class HpaController {
     try {
       await this.effects.updateScale(info, ns, scale, evaluation.desiredReplicas);
     } catch (err) {
-      const message = `the HPA controller was unable to update the target scale: ${err instanceof Error ? err.message : String(err)}`;
-      this.effects.record(hpa, 'Warning', 'FailedRescale', `New size: ${evaluation.desiredReplicas}; reason: ${evaluation.rescaleReason}; error: ${err instanceof Error ? err.message : String(err)}`);
+      const message = `the HPA controller was unable to update the target scale: ${errorMessage(err)}`;
+      this.effects.record(hpa, 'Warning', 'FailedRescale', `New size: ${evaluation.desiredReplicas}; reason: ${evaluation.rescaleReason}; error: ${errorMessage(err)}`);
       await this.effects.writeStatus(hpa, hpaStatus(hpa, { ...evaluation, conditions: { AbleToScale: { status: 'False', reason: 'FailedUpdateScale', message } }, now }));
       throw err;
     }

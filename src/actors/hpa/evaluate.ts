@@ -7,6 +7,7 @@ import type { HpaSpec, ResourceTarget } from './hpa-spec.ts';
 import { normalizeReplicas, type Condition, type Recommendation } from './normalize.ts';
 import { metricReplicas, type MetricProposal, type PodResourceSample } from './replica-calculator.ts';
 import type { ConditionType } from './status.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 export interface Evaluation {
   currentReplicas: number;
@@ -61,7 +62,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
     try {
       metrics.push({ target, proposal: metricReplicas(currentReplicas, target, input.samples(target)) });
     } catch (err) {
-      errors.push(`failed to get ${target.resource} utilization: ${err instanceof Error ? err.message : String(err)}`);
+      errors.push(`failed to get ${target.resource} utilization: ${errorMessage(err)}`);
     }
   }
   let best: (typeof metrics)[number] | undefined;

@@ -14,12 +14,12 @@ import { podFromTemplate } from '../controller-kit/owner-refs.ts';
 import { jobStatusChanged } from './status.ts';
 import { jobMachine, type JobEventRecord, type JobMachine } from './machine.ts';
 import { TRACKING_FINALIZER } from './tracking.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 export const JOBS = findKind('batch/v1', 'Job') as ResourceInfo;
 export const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const SOURCE = { component: 'job-controller' };
 
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class JobEffects {
   private readonly log: Logger;
@@ -50,7 +50,7 @@ export class JobEffects {
       const created = await this.registry.create(PODS, job.metadata?.namespace, pod);
       void this.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`);
     } catch (err) {
-      void this.record(job, 'Warning', 'FailedCreate', `Error creating: ${messageOf(err)}`);
+      void this.record(job, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -64,7 +64,7 @@ export class JobEffects {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      void this.record(job, 'Warning', 'FailedDelete', `Error deleting: ${messageOf(err)}`);
+      void this.record(job, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
       throw err;
     }
   }

@@ -36,6 +36,7 @@ import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from '
 import type { ProbeOutcome, ProbeRunner } from './probe-spec.ts';
 import { proberMachine, type ProberEvent, type ProbeRunInput } from './prober.ts';
 import { podStatus } from './status.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 /** Exit code reported for a container that could not be created or started (as the kubelet's StartError). */
 export const START_FAILED_EXIT_CODE = 128;
@@ -93,9 +94,6 @@ export interface PodActorOptions {
   inspect?: (event: InspectionEvent) => void;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** One pod's machine, wired to a runtime. */
 export class PodRuntimeActor {
@@ -254,7 +252,7 @@ export class PodRuntimeActor {
     try {
       await this.deps.prepareVolumes();
     } catch (err) {
-      this.send({ type: 'volume.failed', at: this.now(), message: message(err) });
+      this.send({ type: 'volume.failed', at: this.now(), message: errorMessage(err) });
       return;
     }
     try {
@@ -270,7 +268,7 @@ export class PodRuntimeActor {
       this.podIP = podIP;
       this.send({ type: 'sandbox.created', at: this.now(), ...(podIP === undefined ? {} : { podIP }) });
     } catch (err) {
-      this.send({ type: 'sandbox.failed', at: this.now(), message: message(err) });
+      this.send({ type: 'sandbox.failed', at: this.now(), message: errorMessage(err) });
     }
   }
 
@@ -294,9 +292,9 @@ export class PodRuntimeActor {
       id = await runtime.createContainer(this.sandboxId, spec, this.deps.volumes);
     } catch (err) {
       if (err instanceof ImageNotPresentError) {
-        this.send({ type: 'image.pullFailed', name, at: this.now(), message: message(err) });
+        this.send({ type: 'image.pullFailed', name, at: this.now(), message: errorMessage(err) });
       } else {
-        this.send({ type: 'container.exited', name, at: this.now(), exitCode: START_FAILED_EXIT_CODE, message: `CreateContainerError: ${message(err)}` });
+        this.send({ type: 'container.exited', name, at: this.now(), exitCode: START_FAILED_EXIT_CODE, message: `CreateContainerError: ${errorMessage(err)}` });
       }
       return;
     }
@@ -310,7 +308,7 @@ export class PodRuntimeActor {
       await runtime.startContainer(id);
     } catch (err) {
       if (!(err instanceof ContainerStartError)) throw err;
-      this.send({ type: 'container.exited', name, at: this.now(), exitCode: START_FAILED_EXIT_CODE, message: `StartError: ${message(err)}` });
+      this.send({ type: 'container.exited', name, at: this.now(), exitCode: START_FAILED_EXIT_CODE, message: `StartError: ${errorMessage(err)}` });
       return;
     }
     const status = await this.inspect(id);
@@ -375,7 +373,7 @@ export class PodRuntimeActor {
       const request = { ...input, containerId, ...(this.podIP === undefined ? {} : { podIP: this.podIP }) };
       return await this.deps.probe(request, signal);
     } catch (err) {
-      return { result: 'error', output: message(err) };
+      return { result: 'error', output: errorMessage(err) };
     }
   }
 

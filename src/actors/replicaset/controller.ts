@@ -27,6 +27,7 @@ import { REPLICA_SET, REPLICATION_CONTROLLER, replicaSpec, type ReplicaKind } fr
 import { calculateStatus, statusChanged, type ManageFailure } from './status.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 /** Most pods created or deleted in one sync (Kubernetes' BurstReplicas). */
 export const DEFAULT_BURST_REPLICAS = 500;
@@ -269,9 +270,6 @@ export class ReplicaController {
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function factoryFor(kind: ReplicaKind): ControllerFactory {
   return (deps: ControllerDeps) =>

@@ -12,6 +12,7 @@ import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts
 import type { ReplicaKind } from './replica-kind.ts';
 import { statusChanged } from './status.ts';
 import { controllerRefTo, podFromTemplate } from '../controller-kit/owner-refs.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 export const PODS = findKind('v1', 'Pod') as ResourceInfo;
 
@@ -31,7 +32,7 @@ export class ReplicaEffects {
       const pod = await this.registry.create(PODS, owner.metadata?.namespace, podFromTemplate(this.kind.info, owner));
       void this.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
     } catch (err) {
-      void this.record(owner, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+      void this.record(owner, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -45,7 +46,7 @@ export class ReplicaEffects {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      void this.record(owner, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
+      void this.record(owner, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
       throw err;
     }
   }

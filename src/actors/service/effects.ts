@@ -30,6 +30,7 @@ import { endpointPorts, podToEndpoint, shouldPodBeInEndpoints } from './pod-endp
 import { isEmptyPlan, planSlices, portsKey, type EndpointGroup, type SliceOwner, type SlicePlan } from './slice-plan.ts';
 import type { SliceTracker } from './slice-tracker.ts';
 import type { TriggerTimeTracker } from './trigger-time.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 /** What the effects read: the controller's informer caches. */
 export interface ServiceCaches {
@@ -79,7 +80,7 @@ export class ServiceEffects {
       const plan = this.planFor(service, SLICE_CONTROLLER, owner, [...groups.values()], { triggerTime, placeholder: true });
       await this.apply(key, plan);
     } catch (err) {
-      void this.warn(service, SOURCE, 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${messageOf(err)}`);
+      void this.warn(service, SOURCE, 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${errorMessage(err)}`);
       throw err;
     }
 
@@ -90,7 +91,7 @@ export class ServiceEffects {
       if (current) await this.opts.registry.update(ENDPOINTS, namespace, name, next as KubeObject);
       else await this.opts.registry.create(ENDPOINTS, namespace, next as KubeObject);
     } catch (err) {
-      void this.warn(service, ENDPOINTS_SOURCE, 'FailedToUpdateEndpoint', `Failed to update endpoint ${namespace}/${name}: ${messageOf(err)}`);
+      void this.warn(service, ENDPOINTS_SOURCE, 'FailedToUpdateEndpoint', `Failed to update endpoint ${namespace}/${name}: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -110,7 +111,7 @@ export class ServiceEffects {
     try {
       await this.apply(key, this.planFor(service, MIRRORING_CONTROLLER, owner, groups, { placeholder: false }));
     } catch (err) {
-      void this.warn(service, MIRROR_SOURCE, 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Endpoints ${namespace}/${name}: ${messageOf(err)}`);
+      void this.warn(service, MIRROR_SOURCE, 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Endpoints ${namespace}/${name}: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -196,6 +197,3 @@ function isConflict(err: unknown): boolean {
   return err instanceof ApiError && err.code === 409;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -29,6 +29,7 @@ import type { KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
 import type { Registry } from '../../registry/registry.ts';
 import { SpdySession, type SpdyStream } from '../spdy/session.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 /** Where forwarded connections go: the pod's port, through the node that runs it. */
 export interface PortForwardSource {
@@ -191,7 +192,7 @@ async function forward(data: SpdyStream, error: SpdyStream, port: number, pod: K
   } catch (err) {
     sessionClosed.removeEventListener('abort', stop);
     // The kubelet's way: the reason on the error stream, then both streams closed.
-    error.end(err instanceof Error ? err.message : String(err));
+    error.end(errorMessage(err));
     data.end();
     return;
   }

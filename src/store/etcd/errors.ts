@@ -11,6 +11,7 @@ import {
   isRecoverableError,
 } from 'etcd3';
 import { LeaseNotFoundError, StoreClosedError, StoreError, StoreUnavailableError } from '../errors.ts';
+import { errorMessage } from '../../api/error-message.ts';
 
 /** cockatiel's BrokenCircuitError (every endpoint's circuit open) marks itself with this flag. */
 function isBrokenCircuit(err: object): boolean {
@@ -44,7 +45,7 @@ export function toStoreError(raw: unknown, lease?: number): unknown {
   if (err instanceof ClientClosedError) return new StoreClosedError();
   if (err instanceof EtcdLeaseInvalidError) return new LeaseNotFoundError(lease ?? 0);
   if (isUnavailable(err)) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     return new StoreUnavailableError(`etcd unavailable: ${message}`, err);
   }
   return err;
