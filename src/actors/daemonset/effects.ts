@@ -9,31 +9,30 @@ import { ApiError } from '../../api/status.ts';
 import type { Registry } from '../../registry/registry.ts';
 import { refTo, type EventSink } from '../../registry/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
-import { CONTROLLER_REVISIONS, DAEMON_SETS, PODS } from './kinds.ts';
+import { CONTROLLER_REVISIONS, DAEMON_SETS } from './kinds.ts';
 import { nodeNameOf } from './nodes-to-pods.ts';
 import type { PlannedDelete } from './plan.ts';
 import { statusChanged } from './status.ts';
 import { daemonPodFor, REVISION_HASH_LABEL, templateOf } from './template.ts';
 import { controllerRefTo } from '../controller-kit/owner-refs.ts';
-import { errorMessage } from '../../api/error-message.ts';
+import { RealPodControl, type PodControl } from '../controller-kit/pod-control.ts';
 
 const SOURCE = { component: 'daemonset-controller' };
 
 export class DaemonSetEffects {
+  private readonly pods: PodControl;
+
   constructor(
     private readonly registry: Registry,
     private readonly events: EventSink,
-  ) {}
+    pods?: PodControl,
+  ) {
+    this.pods = pods ?? new RealPodControl(registry, events, DAEMON_SETS, SOURCE);
+  }
 
   /** Creates the daemon pod for `nodeName` from the current template. */
   async createPod(ds: KubeObject, nodeName: string, hash: string): Promise<void> {
-    try {
-      const pod = await this.registry.create(PODS, ds.metadata?.namespace, daemonPodFor(ds, nodeName, hash));
-      void this.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
-    } catch (err) {
-      void this.record(ds, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
-      throw err;
-    }
+    await this.pods.createPod(ds, daemonPodFor(ds, nodeName, hash));
   }
 
   /**
@@ -41,22 +40,11 @@ export class DaemonSetEffects {
    * node daemon is left to confirm a graceful stop); the others get their grace period.
    */
   async deletePod(ds: KubeObject, { pod, reason }: PlannedDelete): Promise<boolean> {
-    const name = pod.metadata?.name ?? '';
     if (reason === 'Failed') {
+      const name = pod.metadata?.name ?? '';
       void this.record(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${pod.metadata?.namespace ?? ''}/${name} on node ${nodeNameOf(pod)}, will try to kill it`);
     }
-    try {
-      await this.registry.delete(PODS, pod.metadata?.namespace, name, {
-        preconditions: { uid: pod.metadata?.uid },
-        ...(reason === 'NodeGone' ? { gracePeriodSeconds: 0 } : {}),
-      });
-      void this.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      void this.record(ds, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
-      throw err;
-    }
+    return this.pods.deletePod(ds, pod, reason === 'NodeGone' ? { gracePeriodSeconds: 0 } : {});
   }
 
   /** Writes `status` when it differs from the stored one (re-read on conflict). */

@@ -4,6 +4,7 @@
  * delete a finished Job whose TTL ran out, and the machine's `recordEvent`. Each records the
  * Event Kubernetes' Job controller records (SuccessfulCreate, FailedCreate, SuccessfulDelete).
  */
+import { RealPodControl, type PodControl } from '../controller-kit/pod-control.ts';
 import pino, { type Logger } from 'pino';
 import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
@@ -14,7 +15,6 @@ import { podFromTemplate } from '../controller-kit/owner-refs.ts';
 import { jobStatusChanged } from './status.ts';
 import { jobMachine, type JobEventRecord, type JobMachine } from './machine.ts';
 import { TRACKING_FINALIZER } from './tracking.ts';
-import { errorMessage } from '../../api/error-message.ts';
 
 export const JOBS = findKind('batch/v1', 'Job') as ResourceInfo;
 export const PODS = findKind('v1', 'Pod') as ResourceInfo;
@@ -23,13 +23,16 @@ const SOURCE = { component: 'job-controller' };
 
 export class JobEffects {
   private readonly log: Logger;
+  private readonly pods: PodControl;
 
   constructor(
     private readonly registry: Registry,
     private readonly events: EventSink,
     logger?: Logger,
+    pods?: PodControl,
   ) {
     this.log = logger ?? pino({ level: 'silent' });
+    this.pods = pods ?? new RealPodControl(registry, events, JOBS, SOURCE);
   }
 
   /** The Job machine with its Events recorded against `job`. */
@@ -46,27 +49,12 @@ export class JobEffects {
     const pod = podFromTemplate(JOBS, job);
     const metadata = pod.metadata ?? {};
     pod.metadata = { ...metadata, finalizers: [...(metadata.finalizers ?? []), TRACKING_FINALIZER] };
-    try {
-      const created = await this.registry.create(PODS, job.metadata?.namespace, pod);
-      void this.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`);
-    } catch (err) {
-      void this.record(job, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
-      throw err;
-    }
+    await this.pods.createPod(job, pod);
   }
 
   /** Deletes `pod`; false when it was already gone. */
-  async deletePod(job: KubeObject, pod: KubeObject): Promise<boolean> {
-    const name = pod.metadata?.name ?? '';
-    try {
-      await this.registry.delete(PODS, pod.metadata?.namespace, name, { preconditions: { uid: pod.metadata?.uid } });
-      void this.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      void this.record(job, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
-      throw err;
-    }
+  deletePod(job: KubeObject, pod: KubeObject): Promise<boolean> {
+    return this.pods.deletePod(job, pod);
   }
 
   /** Removes the tracking finalizer from `pod` (it has been counted, or its Job is gone). */

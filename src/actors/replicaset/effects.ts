@@ -12,43 +12,31 @@ import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts
 import type { ReplicaKind } from './replica-kind.ts';
 import { statusChanged } from './status.ts';
 import { controllerRefTo, podFromTemplate } from '../controller-kit/owner-refs.ts';
-import { errorMessage } from '../../api/error-message.ts';
+import { RealPodControl, type PodControl } from '../controller-kit/pod-control.ts';
 
 export const PODS = findKind('v1', 'Pod') as ResourceInfo;
 
 export class ReplicaEffects {
   private readonly source: { component: string };
+  private readonly pods: PodControl;
 
   constructor(
     private readonly kind: ReplicaKind,
     private readonly registry: Registry,
     private readonly events: EventSink,
+    pods?: PodControl,
   ) {
     this.source = { component: kind.component };
+    this.pods = pods ?? new RealPodControl(registry, events, kind.info, this.source);
   }
 
   async createPod(owner: KubeObject): Promise<void> {
-    try {
-      const pod = await this.registry.create(PODS, owner.metadata?.namespace, podFromTemplate(this.kind.info, owner));
-      void this.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
-    } catch (err) {
-      void this.record(owner, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
-      throw err;
-    }
+    await this.pods.createPod(owner, podFromTemplate(this.kind.info, owner));
   }
 
   /** Deletes `pod`; false when it was already gone. */
-  async deletePod(owner: KubeObject, pod: KubeObject): Promise<boolean> {
-    const name = pod.metadata?.name ?? '';
-    try {
-      await this.registry.delete(PODS, pod.metadata?.namespace, name, { preconditions: { uid: pod.metadata?.uid } });
-      void this.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      void this.record(owner, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
-      throw err;
-    }
+  deletePod(owner: KubeObject, pod: KubeObject): Promise<boolean> {
+    return this.pods.deletePod(owner, pod);
   }
 
   /** Makes `owner` the pod's controller (an orphan the selector matches). False when the pod changed under us. */
