@@ -3,7 +3,7 @@
  * which types need a cluster IP or node ports, and how create and update prepare a Service
  * before validation — `clusterIPs` kept in step with `clusterIP`, allocated values carried over
  * when an update omits them, values a type no longer needs dropped when the user did not touch
- * them. Pure; the allocation itself happens in the registry (src/apiserver/registry/allocators).
+ * them. Pure; the allocation itself happens in the registry (src/registry/allocators).
  */
 import { childRecord, isRecord, jsonEqual, optionalRecord, recordList, type JsonObject, type KubeObject } from './object.ts';
 

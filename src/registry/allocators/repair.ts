@@ -24,7 +24,7 @@ import { ALLOCATIONS_PREFIX, clusterIPKey, decodeOwner, encodeOwner, nodePortKey
 
 const SERVICES = findResource('', 'v1', 'services')!;
 
-/** Where repair Events go: structurally the master's EventSink (src/master/event-recorder.ts). */
+/** Where repair Events go: structurally the master's EventSink (src/registry/event-recorder.ts). */
 export interface RepairEventSink {
   record(
     ref: { kind: string; apiVersion?: string; namespace?: string; name: string; uid?: string },
