@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
 import { waitFor } from '../../../test/support/wait.ts';
+import { retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import { InspectionBus, type TransitionRecord } from '../inspection.ts';
 import { DaemonSetController } from './controller.ts';
 import { CONTROLLER_REVISIONS, DAEMON_SETS, NODES, PODS } from './kinds.ts';
@@ -25,12 +27,13 @@ import {
 
 let f: Fixture;
 let controller: DaemonSetController | undefined;
-/** The controller's clock (availability, failed-pod back-off); tests move it. */
-let nowMs: number;
+/** The controller's and its machines' clock (availability, failed-pod back-off); tests move it. */
+let clock: SimulatedClock;
 
 beforeEach(async () => {
   f = await fixture();
-  nowMs = Date.parse('2024-06-01T00:00:00Z');
+  clock = new SimulatedClock();
+  clock.set(Date.parse('2024-06-01T00:00:00Z'));
 });
 afterEach(async () => {
   controller?.stop();
@@ -39,7 +42,7 @@ afterEach(async () => {
 });
 
 async function startController(bus?: InspectionBus): Promise<DaemonSetController> {
-  controller = new DaemonSetController({ store: f.store, registry: f.registry, events: f.events, bus, now: () => new Date(nowMs) });
+  controller = new DaemonSetController({ store: f.store, registry: f.registry, events: f.events, bus, clock });
   await controller.start();
   return controller;
 }
@@ -62,9 +65,12 @@ async function podsOnNodes(nodes: string[]): Promise<Map<string, KubeObject>> {
   });
 }
 
+/** A user's template edit (read-modify-write, re-read when the controller's status write got in between). */
 async function updateTemplate(name: string, shape: DaemonSetShape): Promise<void> {
-  const current = await f.registry.get(DAEMON_SETS, NS, name);
-  await f.registry.update(DAEMON_SETS, NS, name, { ...current, spec: { ...(current.spec as JsonObject), template: (daemonSet(name, shape).spec as JsonObject).template } });
+  await retryOnConflict(async () => {
+    const current = await f.registry.get(DAEMON_SETS, NS, name);
+    await f.registry.update(DAEMON_SETS, NS, name, { ...current, spec: { ...(current.spec as JsonObject), template: (daemonSet(name, shape).spec as JsonObject).template } });
+  });
 }
 
 describe('DaemonSet controller', () => {
@@ -186,7 +192,7 @@ describe('DaemonSet controller', () => {
     for (const n of nodes) await createNode(f, n);
     await createDaemonSet(f, daemonSet('agent', { image: 'busybox:1' }));
     for (const pod of (await podsOnNodes(nodes)).values()) await markReady(f, pod);
-    await waitFor('ready', () => controller?.stateOf(NS, 'agent') === 'ready');
+    await waitFor('ready', () => controller?.stateOf(NS, 'agent') === 'steady');
     const oldHash = live(await podsIn(f))[0].metadata?.labels?.[REVISION_HASH_LABEL];
 
     await updateTemplate('agent', { image: 'busybox:2' });
@@ -213,11 +219,12 @@ describe('DaemonSet controller', () => {
     expect(replaced.sort()).toEqual(nodes);
     await waitFor('rolled out', async () => (await statusOf()).updatedNumberScheduled === 3 && (await statusOf()).numberAvailable === 3);
     expect(await statusOf()).toMatchObject({ desiredNumberScheduled: 3, numberUnavailable: 0, observedGeneration: 2 });
-    await waitFor('ready again', () => controller?.stateOf(NS, 'agent') === 'ready');
+    await waitFor('ready again', () => controller?.stateOf(NS, 'agent') === 'steady');
     expect((await f.registry.list(CONTROLLER_REVISIONS, NS)).items.map((r) => r.revision).sort()).toEqual([1, 2]);
     const states = transitions.filter((t) => t.kind === 'DaemonSet').map((t) => t.to);
-    expect(states).toContain('updating');
-    expect(states.at(-1)).toBe('ready');
+    expect(states).toContain('rolling');
+    expect(states).toContain('syncing.deleting');
+    expect(states.at(-1)).toBe('steady');
   });
 
   it('OnDelete replaces only the pods the user deletes', async () => {
@@ -233,7 +240,7 @@ describe('DaemonSet controller', () => {
     await settled();
     expect(terminating(await podsIn(f))).toEqual([]);
     expect(await statusOf()).toMatchObject({ updatedNumberScheduled: 0, numberAvailable: 2 });
-    expect(controller?.stateOf(NS, 'agent')).toBe('updating');
+    expect(controller?.stateOf(NS, 'agent')).toBe('outdated');
 
     await f.registry.delete(PODS, NS, before.get('n2')?.metadata?.name ?? '');
     await confirmDeletions(f);
@@ -268,7 +275,11 @@ describe('DaemonSet controller', () => {
     await setPhase(f, second, 'Failed');
     await settled();
     expect((await podsIn(f)).map((p) => p.metadata?.uid)).toEqual([second.metadata?.uid]);
-    nowMs += 1000;
-    await waitFor('second replacement', async () => live(await podsIn(f)).some((p) => ![first, second].some((o) => o.metadata?.uid === p.metadata?.uid)), 5000);
+    // The machine looks again when the back-off has passed (its timer, on the simulated clock).
+    clock.increment(999);
+    await settled();
+    expect((await podsIn(f)).map((p) => p.metadata?.uid)).toEqual([second.metadata?.uid]);
+    clock.increment(1);
+    await waitFor('second replacement', async () => live(await podsIn(f)).some((p) => ![first, second].some((o) => o.metadata?.uid === p.metadata?.uid)));
   });
 });

@@ -2,16 +2,17 @@
  * The DaemonSet controller (Kubernetes' daemon_controller.go): one pod per node that should run
  * the daemon, replaced on template changes by the update strategy.
  *
- * Informer handlers only enqueue DaemonSet keys (and note expectations): a node appearing,
- * leaving, or changing labels or taints enqueues every DaemonSet; a pod enqueues its owner.
- * `sync(key)` reads the caches, plans (plan.ts), does one kind of work per round (deletions, else
- * creations, else the rolling update's deletions: one expectation record covers the round, and
- * the rolling update waits until every node has its pod, as in Kubernetes), writes status,
- * and tells the DaemonSet's machine what it counted. Failures are retried with backoff by the
- * work queue; nothing runs on a timer except per-key retries, expectation timeouts,
- * minReadySeconds checks and failed-pod back-off.
+ * The controller observes; the DaemonSet's machine (machine.ts) decides. Informer handlers only
+ * enqueue DaemonSet keys (and note expectations): a node appearing, leaving, or changing labels
+ * or taints enqueues every DaemonSet; a pod enqueues its owner. `sync(key)` reads the caches and
+ * sends the DaemonSet's actor `daemonset.observed` (the DaemonSet, the nodes, its pods, the time,
+ * whether expectations are met), then waits for the round the machine runs: its guards choose
+ * the work (delete, else create, else the rolling update's step) and its invoked effects are
+ * the ones provided here, which record expectations before they act. A round whose effect
+ * failed is retried by the work queue with backoff; the machine's own timers (minReadySeconds,
+ * failed-pod back-off) ask for a sync through `requestSync`.
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor } from 'xstate';
 import pino, { type Logger } from 'pino';
 import { objectKey } from '../../api/metadata.ts';
 import { jsonEqual, type KubeObject } from '../../api/object.ts';
@@ -20,23 +21,21 @@ import { objectInformer, type ObjectInformer } from '../../registry/informers.ts
 import type { ActorHost } from '../host.ts';
 import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from '../controller-kit/expectations.ts';
+import { roundOver } from '../controller-kit/machine-round.ts';
 import { controllerRefOf } from '../controller-kit/pods.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
+import { systemClock, type ControllerClock } from '../job/clock.ts';
 import { DaemonSetEffects } from './effects.ts';
-import { FailedPodBackoff } from './failed-pod-backoff.ts';
 import { DAEMON_SETS, NODES, PODS } from './kinds.ts';
-import { daemonSetMachine } from './machine.ts';
-import { nodeNameOf } from './nodes-to-pods.ts';
-import { minReadySecondsOf, planSync, type PlannedDelete } from './plan.ts';
-import { calculateStatus, statusChanged } from './status.ts';
-import { REVISION_HASH_LABEL, templateHash } from './template.ts';
+import { BUSY, daemonSetMachine, type CreatePodsInput, type DaemonSetContext, type DeletePodsInput, type SyncRevisionsInput, type WriteStatusInput } from './machine.ts';
+import type { PlannedDelete } from './plan.ts';
 
-/** Most pods created or deleted in one sync (Kubernetes' BurstReplicas). */
-export const DEFAULT_BURST_PODS = 250;
+export { DEFAULT_BURST_PODS } from './machine.ts';
 
 export interface DaemonSetControllerOptions extends OwnerControllerOptions {
-  now?: () => Date;
+  /** Time and the machines' timers (tests: xstate's SimulatedClock). */
+  clock?: ControllerClock;
   burstPods?: number;
   expectationsTtlMs?: number;
 }
@@ -53,31 +52,19 @@ export class DaemonSetController {
   readonly expectations: Expectations;
   private readonly queue: WorkQueue;
   private readonly effects: DaemonSetEffects;
-  private readonly backoff = new FailedPodBackoff();
-  /** The template hash whose ControllerRevision was last made current, by DaemonSet uid. */
-  private readonly revisionSynced = new Map<string, string>();
-  private readonly now: () => Date;
+  private readonly clock: ControllerClock;
   private readonly log: Logger;
 
   constructor(private readonly opts: DaemonSetControllerOptions) {
-    this.now = opts.now ?? (() => new Date());
+    this.clock = opts.clock ?? systemClock();
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.expectations = new Expectations(() => this.now().getTime(), opts.expectationsTtlMs ?? DEFAULT_EXPECTATIONS_TTL_MS);
+    this.expectations = new Expectations(() => this.clock.now(), opts.expectationsTtlMs ?? DEFAULT_EXPECTATIONS_TTL_MS);
     this.effects = new DaemonSetEffects(opts.registry, opts.events);
     this.queue = new WorkQueue((key) => this.sync(key), {
       workers: opts.workers,
       onError: (key, err) => this.log.warn({ err, key }, 'DaemonSet sync failed; retrying'),
     });
-    this.daemonSets = objectInformer(opts.store, DAEMON_SETS, {
-      onAdd: (_d, key) => this.queue.add(key),
-      onUpdate: (_o, _n, key) => this.queue.add(key),
-      onDelete: (ds, key) => {
-        this.expectations.forget(key);
-        this.backoff.forget(ds.metadata?.uid ?? '');
-        this.revisionSynced.delete(ds.metadata?.uid ?? '');
-        this.queue.add(key);
-      },
-    });
+    this.daemonSets = objectInformer(opts.store, DAEMON_SETS);
     this.pods = objectInformer(opts.store, PODS, {
       onAdd: (pod, key) => this.podAdded(pod, key),
       onUpdate: (old, pod, key) => this.podUpdated(old, pod, key),
@@ -91,9 +78,19 @@ export class DaemonSetController {
       },
       onDelete: () => this.enqueueAll(),
     });
-    this.host = objectActors<DaemonSetActor>(DAEMON_SETS, this.daemonSets, opts.bus, (_ds, inspect) =>
-      createActor(daemonSetMachine, { input: { desired: 0, updated: 0, available: 0, misscheduled: 0 }, inspect }).start(),
+    const machine = this.provideEffects();
+    this.host = objectActors<DaemonSetActor>(DAEMON_SETS, this.daemonSets, opts.bus, (ds, inspect) =>
+      createActor(machine, { input: { namespace: ds.metadata?.namespace, name: ds.metadata?.name ?? '', burst: opts.burstPods }, inspect, clock: this.clock }).start(),
     );
+    // Registered after the actor host's, so a DaemonSet's actor exists when its first sync runs.
+    this.daemonSets.addHandlers({
+      onAdd: (_d, key) => this.queue.add(key),
+      onUpdate: (_o, _n, key) => this.queue.add(key),
+      onDelete: (_ds, key) => {
+        this.expectations.forget(key);
+        this.queue.add(key);
+      },
+    });
   }
 
   start(): Promise<void> {
@@ -104,7 +101,7 @@ export class DaemonSetController {
     stopAll(this.queue, [this.daemonSets, this.pods, this.nodes], this.host);
   }
 
-  /** The DaemonSet's machine state (`progressing`, `updating`, `ready`, `terminating`), for tests and the UI. */
+  /** The DaemonSet's machine state (`steady`, `rolling`, `syncing.creating`, …), for tests and the UI. */
   stateOf(namespace: string, name: string): string | undefined {
     return actorState(this.host, DAEMON_SETS, namespace, name);
   }
@@ -114,7 +111,7 @@ export class DaemonSetController {
     return this.queue.length === 0;
   }
 
-  // ---- sync ----
+  // ---- sync: observe, let the machine decide ----
 
   private async sync(key: string): Promise<void> {
     const ds = this.daemonSets.get(key);
@@ -122,58 +119,33 @@ export class DaemonSetController {
       this.expectations.forget(key);
       return;
     }
-    if (ds.metadata?.deletionTimestamp) {
-      // The garbage collector removes the pods; nothing more to manage or report.
-      this.host.get(key)?.send({ type: 'owner.deleting' });
-      return;
-    }
-    const hash = templateHash(ds);
-    const pods = this.ownedPods(key, ds);
-    const nodes = this.nodes.list();
-    const now = this.now().getTime();
-    let failure: unknown;
-    if (this.expectations.satisfied(key)) {
-      try {
-        await this.syncRevisions(ds, hash, pods);
-        await this.manage(key, ds, hash, nodes, pods, now);
-      } catch (err) {
-        failure = err;
-      }
-    }
-    const status = calculateStatus(ds, hash, nodes, pods, now);
-    if (statusChanged(ds, status)) await this.effects.writeStatus(ds, status);
-    this.host.get(key)?.send({
+    const actor = this.host.get(key);
+    if (!actor) return;
+    actor.send({
       type: 'daemonset.observed',
-      desired: status.desiredNumberScheduled,
-      updated: status.updatedNumberScheduled,
-      available: status.numberAvailable,
-      misscheduled: status.numberMisscheduled,
+      facts: { ds, nodes: this.nodes.list(), pods: this.ownedPods(key, ds), now: this.clock.now(), expectationsMet: this.expectations.satisfied(key) },
     });
-    // Pods ready but not yet available: look again when minReadySeconds has passed.
-    const minReadySeconds = minReadySecondsOf(ds);
-    if (minReadySeconds > 0 && status.numberReady > status.numberAvailable) this.queue.addAfter(key, minReadySeconds * 1000);
-    if (failure !== undefined) throw failure;
+    const snapshot = await roundOver(actor, BUSY);
+    if (snapshot.context.error !== undefined) throw snapshot.context.error;
   }
 
-  private async syncRevisions(ds: KubeObject, hash: string, pods: readonly KubeObject[]): Promise<void> {
-    const uid = ds.metadata?.uid ?? '';
-    if (this.revisionSynced.get(uid) === hash) return;
-    const live = new Set(pods.map((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] ?? ''));
-    await this.effects.syncRevisions(ds, hash, live);
-    this.revisionSynced.set(uid, hash);
+  /** The machine with this controller's effects: the Registry writes, with expectations recorded first. */
+  private provideEffects() {
+    return daemonSetMachine.provide({
+      actors: {
+        syncRevisions: fromPromise<void, SyncRevisionsInput>(({ input }) => this.effects.syncRevisions(input.ds, input.hash, new Set(input.liveHashes))),
+        createPods: fromPromise<void, CreatePodsInput>(({ input }) => this.createAll(input)),
+        deletePods: fromPromise<void, DeletePodsInput>(({ input }) => this.deleteAll(input)),
+        writeStatus: fromPromise<void, WriteStatusInput>(({ input }) => this.effects.writeStatus(input.ds, input.status)),
+      },
+      actions: {
+        requestSync: ({ context }: { context: DaemonSetContext }) => this.queue.add(objectKey(DAEMON_SETS, context.namespace, context.name)),
+      },
+    });
   }
 
-  /** Carries out this round's plan: its deletions, else its creations, else the rolling update's deletions. */
-  private async manage(key: string, ds: KubeObject, hash: string, nodes: readonly KubeObject[], pods: readonly KubeObject[], now: number): Promise<void> {
-    const burst = this.opts.burstPods ?? DEFAULT_BURST_PODS;
-    const plan = planSync({ ds, hash, nodes, pods, now });
-    const deletions = plan.delete.filter((d) => this.mayDelete(key, ds, d, now)).slice(0, burst);
-    if (deletions.length > 0) return this.deleteAll(key, ds, deletions);
-    if (plan.create.length > 0) return this.createAll(key, ds, hash, plan.create.slice(0, burst));
-    if (plan.update.length > 0) return this.deleteAll(key, ds, plan.update.slice(0, burst));
-  }
-
-  private async deleteAll(key: string, ds: KubeObject, deletions: PlannedDelete[]): Promise<void> {
+  private async deleteAll({ ds, deletions }: DeletePodsInput): Promise<void> {
+    const key = keyOf(ds);
     this.expectations.expectDeletions(key, deletions.map((d) => d.pod.metadata?.uid ?? ''));
     this.queue.addAfter(key, this.expectations.ttlMs);
     const results = await Promise.allSettled(deletions.map((d) => this.deleteOne(key, ds, d)));
@@ -181,22 +153,15 @@ export class DaemonSetController {
     if (failed) throw failed.reason;
   }
 
-  private async createAll(key: string, ds: KubeObject, hash: string, nodeNames: string[]): Promise<void> {
-    this.expectations.expectCreations(key, nodeNames.length);
+  private async createAll({ ds, hash, nodes }: CreatePodsInput): Promise<void> {
+    const key = keyOf(ds);
+    this.expectations.expectCreations(key, nodes.length);
     this.queue.addAfter(key, this.expectations.ttlMs);
     let next = 0;
-    const { succeeded, error } = await slowStartBatch(nodeNames.length, 1, () => this.effects.createPod(ds, nodeNames[next++], hash));
+    const { succeeded, error } = await slowStartBatch(nodes.length, 1, () => this.effects.createPod(ds, nodes[next++], hash));
     // Creates that failed or were never made will not be observed.
-    for (let i = succeeded; i < nodeNames.length; i++) this.expectations.creationObserved(key);
+    for (let i = succeeded; i < nodes.length; i++) this.expectations.creationObserved(key);
     if (error !== undefined) throw error;
-  }
-
-  /** A failed pod is replaced only when its node's back-off allows; otherwise look again then. */
-  private mayDelete(key: string, ds: KubeObject, d: PlannedDelete, now: number): boolean {
-    if (d.reason !== 'Failed') return true;
-    const wait = this.backoff.take(ds.metadata?.uid ?? '', nodeNameOf(d.pod), now);
-    if (wait > 0) this.queue.addAfter(key, wait);
-    return wait === 0;
   }
 
   private async deleteOne(key: string, ds: KubeObject, d: PlannedDelete): Promise<void> {
@@ -271,6 +236,10 @@ function ownerKeyOf(pod: KubeObject): string | undefined {
   return objectKey(DAEMON_SETS, pod.metadata?.namespace, ref.name);
 }
 
+function keyOf(ds: KubeObject): string {
+  return objectKey(DAEMON_SETS, ds.metadata?.namespace, ds.metadata?.name ?? '');
+}
+
 /** The DaemonSet controller (apps/v1), for the leader's CONTROLLERS list. */
 export const daemonSetControllerFactory: ControllerFactory = (deps: ControllerDeps) =>
-  new DaemonSetController({ store: deps.store, registry: deps.registry, events: deps.events, bus: deps.bus, logger: deps.logger, now: deps.now });
+  new DaemonSetController({ store: deps.store, registry: deps.registry, events: deps.events, bus: deps.bus, logger: deps.logger, clock: systemClock(deps.now) });

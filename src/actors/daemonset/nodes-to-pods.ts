@@ -40,3 +40,7 @@ export function podsByNode(pods: readonly KubeObject[]): Map<string, KubeObject[
   }
   return byNode;
 }
+
+export function isSucceeded(pod: KubeObject): boolean {
+  return isRecord(pod.status) && pod.status.phase === 'Succeeded';
+}

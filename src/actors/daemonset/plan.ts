@@ -1,21 +1,25 @@
 /**
- * What one sync of a DaemonSet should do (pure): Kubernetes' `manage` (podsShouldBeOnNode) and
- * `rollingUpdate` for maxSurge 0, over the nodes and the DaemonSet's own pods as the caches hold
- * them. The controller carries the plan out; expectations keep it from acting twice.
+ * What one round of a DaemonSet should do (pure): Kubernetes' `manage` (podsShouldBeOnNode) and
+ * `rollingUpdate` (rolling.ts), over the nodes and the DaemonSet's own pods as the caches hold
+ * them. The DaemonSet machine's `planning` step calls it; its guards pick one kind of work per
+ * round from the result and its effects carry it out; expectations keep it from acting twice.
  */
-import { isRecord, optionalRecord, type KubeObject } from '../../api/object.ts';
-import { isAvailable } from '../controller-kit/pods.ts';
-import { isFailed, isTerminating, isUpdated, oldestFirst, podsByNode } from './nodes-to-pods.ts';
+import type { KubeObject } from '../../api/object.ts';
+import { isAvailable, isReady } from '../controller-kit/pods.ts';
+import { isFailed, isSucceeded, isTerminating, isUpdated, oldestFirst, podsByNode } from './nodes-to-pods.ts';
 import { placementOn } from './placement.ts';
+import { minReadySecondsOf, rollingUpdate, sortedByName, strategyOf, surgeCount } from './rolling.ts';
 import { daemonPodSpec } from './template.ts';
 
 export type DeleteReason =
   /** The node no longer matches the selector, affinity or taints. */
   | 'Misscheduled'
-  /** More than one pod on the node: all but the oldest go. */
+  /** More than one pod on the node: all but the oldest go (when surging: but the oldest old and oldest new). */
   | 'Duplicate'
-  /** The pod failed: it is replaced (subject to the controller's back-off). */
+  /** The pod failed: it is replaced (subject to the machine's back-off per node). */
   | 'Failed'
+  /** The pod finished (a daemon never should): it is replaced. */
+  | 'Succeeded'
   /** Its node is gone (or it was never bound): nobody will confirm a graceful stop. */
   | 'NodeGone'
   /** An old-template pod replaced by the rolling update. */
@@ -27,10 +31,10 @@ export interface PlannedDelete {
 }
 
 /**
- * One round's work, in the order the controller does it (one kind per round, as Kubernetes runs
- * its rolling update only once manage's creates and deletes have been observed): `delete`, else
- * `create`, else `update`. Acting on `update` while a node still waits for its pod would take
- * down a second node.
+ * One round's candidate work, in the order the machine takes it (one kind per round, as
+ * Kubernetes runs its rolling update only once manage's creates and deletes have been
+ * observed): `delete`, else `create`, else `retire`, else `surge`. Acting on the rolling update
+ * while a node still waits for its pod would take down a second node.
  */
 export interface DaemonPlan {
   /** Pods that must go whatever the strategy (wrong node, duplicate, failed, node gone). */
@@ -38,7 +42,9 @@ export interface DaemonPlan {
   /** Nodes that need a pod. */
   create: string[];
   /** Old-template pods the rolling update takes down now (reason `Update`). */
-  update: PlannedDelete[];
+  retire: PlannedDelete[];
+  /** Nodes where the rolling update starts a new pod beside the old one (maxSurge > 0). */
+  surge: string[];
 }
 
 export interface PlanInput {
@@ -50,17 +56,25 @@ export interface PlanInput {
   now: number;
 }
 
+export const EMPTY_PLAN: DaemonPlan = { delete: [], create: [], retire: [], surge: [] };
+
 export function planSync(input: PlanInput): DaemonPlan {
   const plan = manage(input);
-  if (strategyOf(input.ds).type === 'RollingUpdate') plan.update = rollingUpdate(input).map((pod) => ({ pod, reason: 'Update' }));
+  if (strategyOf(input.ds).type === 'RollingUpdate') {
+    const step = rollingUpdate(input);
+    plan.retire = step.retire.map((pod) => ({ pod, reason: 'Update' }));
+    plan.surge = step.surge;
+  }
   return plan;
 }
 
 /** Pods to create and delete so each node has exactly the pods it should (Kubernetes' podsShouldBeOnNode). */
-function manage({ ds, nodes, pods }: PlanInput): DaemonPlan {
+function manage({ ds, hash, nodes, pods, now }: PlanInput): DaemonPlan {
   const podSpec = daemonPodSpec(ds);
   const byNode = podsByNode(pods);
-  const plan: DaemonPlan = { delete: [], create: [], update: [] };
+  const surging = surgeCount(ds, nodes.filter((n) => placementOn(podSpec, n).shouldRun).length) > 0;
+  const minReadySeconds = minReadySecondsOf(ds);
+  const plan: DaemonPlan = { delete: [], create: [], retire: [], surge: [] };
   for (const node of sortedByName(nodes)) {
     const name = node.metadata?.name ?? '';
     const here = byNode.get(name) ?? [];
@@ -71,8 +85,21 @@ function manage({ ds, nodes, pods }: PlanInput): DaemonPlan {
       plan.create.push(name);
     } else if (shouldContinueRunning) {
       for (const pod of live.filter(isFailed)) plan.delete.push({ pod, reason: 'Failed' });
-      const [, ...extra] = oldestFirst(live.filter((p) => !isFailed(p)));
-      for (const pod of extra) plan.delete.push({ pod, reason: 'Duplicate' });
+      for (const pod of live.filter(isSucceeded)) plan.delete.push({ pod, reason: 'Succeeded' });
+      const running = oldestFirst(live.filter((p) => !isFailed(p) && !isSucceeded(p)));
+      if (!surging) {
+        for (const pod of running.slice(1)) plan.delete.push({ pod, reason: 'Duplicate' });
+      } else if (running.length === 0) {
+        // Surging: the node must keep one pod that is not on its way out.
+        if (shouldRun) plan.create.push(name);
+      } else {
+        // Surging allows the oldest new pod beside the oldest old one while the old one is
+        // ready and the new one not yet available; every other pod goes.
+        const fresh = running.find((p) => isUpdated(p, hash));
+        const old = running.find((p) => !isUpdated(p, hash));
+        for (const pod of running) if (pod !== fresh && pod !== old) plan.delete.push({ pod, reason: 'Duplicate' });
+        if (fresh && old && (!isReady(old) || isAvailable(fresh, minReadySeconds, now))) plan.delete.push({ pod: old, reason: 'Update' });
+      }
     } else {
       for (const pod of live) plan.delete.push({ pod, reason: 'Misscheduled' });
     }
@@ -80,71 +107,4 @@ function manage({ ds, nodes, pods }: PlanInput): DaemonPlan {
   // What is left sits on nodes that do not exist (or on none).
   for (const pod of [...byNode.values()].flat()) if (!isTerminating(pod)) plan.delete.push({ pod, reason: 'NodeGone' });
   return plan;
-}
-
-/**
- * Old-template pods to delete now (Kubernetes' rollingUpdate with maxSurge 0): unavailable old
- * pods always; available ones while fewer than maxUnavailable nodes are unavailable. A node whose
- * pods are all terminating, or whose new pod is not yet available, counts as unavailable, so the
- * next old pod goes only when the previous node's new pod is available.
- */
-function rollingUpdate({ ds, hash, nodes, pods, now }: PlanInput): KubeObject[] {
-  const podSpec = daemonPodSpec(ds);
-  const byNode = podsByNode(pods);
-  const minReadySeconds = minReadySecondsOf(ds);
-  const desired = nodes.filter((n) => placementOn(podSpec, n).shouldRun).length;
-  const maxUnavailable = maxUnavailableOf(ds, desired);
-  let unavailable = 0;
-  const replacements: KubeObject[] = [];
-  const candidates: KubeObject[] = [];
-  for (const node of sortedByName(nodes)) {
-    const here = byNode.get(node.metadata?.name ?? '');
-    if (!here || !placementOn(podSpec, node).shouldContinueRunning) continue;
-    const live = here.filter((p) => !isTerminating(p));
-    const fresh = live.filter((p) => isUpdated(p, hash));
-    const old = live.filter((p) => !isUpdated(p, hash));
-    if (fresh.length + old.length !== 1 || live.some(isFailed)) {
-      // Nothing running, or duplicates and failures that manage() clears first: unavailable.
-      unavailable++;
-    } else if (fresh.length === 1) {
-      if (!isAvailable(fresh[0], minReadySeconds, now)) unavailable++;
-    } else if (!isAvailable(old[0], minReadySeconds, now)) {
-      replacements.push(old[0]);
-    } else {
-      candidates.push(old[0]);
-    }
-  }
-  const room = Math.min(Math.max(maxUnavailable - unavailable, 0), candidates.length);
-  return [...replacements, ...candidates.slice(0, room)];
-}
-
-export interface UpdateStrategy {
-  type: 'RollingUpdate' | 'OnDelete';
-  maxUnavailable: unknown;
-}
-
-export function strategyOf(ds: KubeObject): UpdateStrategy {
-  const strategy = optionalRecord(isRecord(ds.spec) ? ds.spec : undefined, 'updateStrategy') ?? {};
-  const rolling = optionalRecord(strategy, 'rollingUpdate') ?? {};
-  return { type: strategy.type === 'OnDelete' ? 'OnDelete' : 'RollingUpdate', maxUnavailable: rolling.maxUnavailable ?? 1 };
-}
-
-/** maxUnavailable as a node count: an integer, or a percentage of `desired` rounded up; at least 1. */
-export function maxUnavailableOf(ds: KubeObject, desired: number): number {
-  const value = strategyOf(ds).maxUnavailable;
-  let n = 1;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\d+%$/.test(value)) n = Math.ceil((Number.parseInt(value, 10) * desired) / 100);
-  else if (typeof value === 'string' && /^\d+$/.test(value)) n = Number(value);
-  // Kubernetes makes 0 (with maxSurge 0, which is all we do) mean 1, or nothing would ever move.
-  return Math.max(n, 1);
-}
-
-export function minReadySecondsOf(ds: KubeObject): number {
-  const spec = isRecord(ds.spec) ? ds.spec : {};
-  return typeof spec.minReadySeconds === 'number' ? spec.minReadySeconds : 0;
-}
-
-function sortedByName(nodes: readonly KubeObject[]): KubeObject[] {
-  return [...nodes].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
 }

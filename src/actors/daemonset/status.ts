@@ -3,10 +3,10 @@
  * nodes and its pods: what `kubectl rollout status daemonset` and `kubectl get ds` read.
  */
 import { isRecord, jsonEqual, type JsonObject, type KubeObject } from '../../api/object.ts';
-import { isAvailable, isReady } from '../controller-kit/pods.ts';
+import { isAvailable, isReady, readySince } from '../controller-kit/pods.ts';
 import { isTerminating, isUpdated, oldestFirst, podsByNode } from './nodes-to-pods.ts';
 import { placementOn } from './placement.ts';
-import { minReadySecondsOf } from './plan.ts';
+import { minReadySecondsOf } from './rolling.ts';
 import { daemonPodSpec } from './template.ts';
 
 export interface DaemonSetStatus extends JsonObject {
@@ -58,4 +58,22 @@ export function calculateStatus(ds: KubeObject, hash: string, nodes: readonly Ku
 
 export function statusChanged(ds: KubeObject, next: JsonObject): boolean {
   return !jsonEqual(ds.status ?? {}, next);
+}
+
+/**
+ * Ms until the first of the DaemonSet's ready pods that is not yet available (ready for less
+ * than minReadySeconds) becomes available; undefined when none is waiting. The machine looks
+ * again then, since no watch event marks the moment.
+ */
+export function nextAvailableInMs(ds: KubeObject, pods: readonly KubeObject[], now: number): number | undefined {
+  const minReadySeconds = minReadySecondsOf(ds);
+  if (minReadySeconds <= 0) return undefined;
+  let next: number | undefined;
+  for (const pod of pods) {
+    const since = readySince(pod);
+    if (isTerminating(pod) || since === undefined || isAvailable(pod, minReadySeconds, now)) continue;
+    const wait = since + minReadySeconds * 1000 - now;
+    next = Math.min(next ?? wait, wait);
+  }
+  return next;
 }

@@ -1,83 +1,82 @@
 /**
  * The HorizontalPodAutoscaler controller (autoscaling/v2, Resource metrics cpu and memory).
  *
- * Every HPA is evaluated every 15 s (Kubernetes' --horizontal-pod-autoscaler-sync-period) on the
- * injected clock, and at once when it is created or its spec changes (its own status writes do
- * not re-trigger it). `sync(key)` reads the HPA and its target's /scale through the Registry,
- * selects the target's pods (informer cache) by the Scale's selector, takes their usage from the
- * PodMetricsSource, evaluates (evaluate.ts), writes /scale when the size changes (Event
- * SuccessfulRescale), then the status, and tells the HPA's actor (machine.ts) the outcome.
- * Recommendations for stabilization are kept in memory per HPA, as Kubernetes does: a new
- * leader starts without history.
+ * The controller observes; each HPA's machine (machine.ts) decides. `sync(key)` reads the HPA
+ * and its target's /scale through the Registry, selects the target's pods (informer cache) by
+ * the Scale's selector, takes their usage from the PodMetricsSource, and sends the HPA's actor
+ * `hpa.observed`. The machine evaluates (evaluate.ts), and its guards choose whether to write
+ * the new size and the status, through the effects provided here (Registry and Events). The
+ * machine's own timer asks for the next evaluation every 15 s (Kubernetes'
+ * --horizontal-pod-autoscaler-sync-period) on the injected clock; a new or changed spec is
+ * evaluated at once (status writes do not re-trigger it). Recommendations for stabilization are
+ * kept in each machine's context, as Kubernetes keeps them in memory: a new leader starts
+ * without history.
  */
 import pino, { type Logger } from 'pino';
-import { createActor, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor } from 'xstate';
+import { errorMessage } from '../../api/error-message.ts';
 import { findResource, type ResourceInfo } from '../../api/kinds.ts';
+import { objectKey } from '../../api/metadata.ts';
 import { isRecord, type KubeObject } from '../../api/object.ts';
 import { LabelSelector } from '../../api/selectors.ts';
-import type { Scale } from '../../registry/types.ts';
 import type { ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
 import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
 import { isNotFound } from '../../registry/retry-on-conflict.ts';
 import type { PodMetricsSource } from '../../metrics/types.ts';
 import type { ActorHost } from '../host.ts';
+import { stateValueToString } from '../inspection.ts';
+import { roundOver } from '../controller-kit/machine-round.ts';
 import { objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { isActive } from '../controller-kit/pods.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
-import { systemClock, WakeUps, type ControllerClock } from '../job/clock.ts';
-import { evaluate, type Evaluation } from './evaluate.ts';
+import { systemClock, type ControllerClock } from '../job/clock.ts';
 import { HpaEffects, HPAS, UnscalableTargetError } from './effects.ts';
-import { hpaSpec } from './hpa-spec.ts';
-import { hpaMachine } from './machine.ts';
-import type { Recommendation } from './normalize.ts';
+import { hpaSpec, type HpaSpec, type ResourceName } from './hpa-spec.ts';
+import { BUSY, hpaMachine, type HpaContext, type HpaEventRecord, type HpaFacts, type RescaleInput, type WriteStatusInput } from './machine.ts';
 import { podSamples } from './pod-samples.ts';
-import { hpaStatus } from './status.ts';
-import { errorMessage } from '../../api/error-message.ts';
+import type { PodResourceSample } from './replica-calculator.ts';
+
+export { SYNC_PERIOD_MS } from './machine.ts';
 
 const PODS = findResource('', 'v1', 'pods') as ResourceInfo;
 
-/** Kubernetes' --horizontal-pod-autoscaler-sync-period. */
-export const SYNC_PERIOD_MS = 15_000;
-
 export interface HpaControllerOptions extends OwnerControllerOptions {
   metrics: PodMetricsSource;
-  /** Time and timers (tests: xstate's SimulatedClock). */
+  /** Time and the machines' timers (tests: xstate's SimulatedClock). */
   clock?: ControllerClock;
   syncPeriodMs?: number;
 }
 
+type HpaActor = Actor<typeof hpaMachine>;
+
 export class HpaController {
   private readonly hpas: ObjectInformer;
   private readonly pods: ObjectInformer;
-  private readonly actors: ActorHost<KubeObject, Actor<typeof hpaMachine>>;
+  private readonly actors: ActorHost<KubeObject, HpaActor>;
   private readonly queue: WorkQueue;
-  private readonly wakeUps: WakeUps;
   private readonly effects: HpaEffects;
   private readonly clock: ControllerClock;
   private readonly log: Logger;
-  private readonly recommendations = new Map<string, Recommendation[]>();
-  private readonly syncPeriodMs: number;
 
   constructor(private readonly opts: HpaControllerOptions) {
     this.clock = opts.clock ?? systemClock();
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.syncPeriodMs = opts.syncPeriodMs ?? SYNC_PERIOD_MS;
     this.effects = new HpaEffects(opts.registry, opts.events);
     this.queue = new WorkQueue((key) => this.sync(key), { onError: (key, err) => this.log.warn({ err, key }, 'hpa sync failed; retrying') });
-    this.wakeUps = new WakeUps(this.clock, (key) => this.queue.add(key));
-    this.hpas = objectInformer(opts.store, HPAS, {
+    this.hpas = objectInformer(opts.store, HPAS);
+    this.pods = objectInformer(opts.store, PODS);
+    const machine = this.provideEffects();
+    this.actors = objectActors(HPAS, this.hpas, opts.bus, (hpa, inspect) =>
+      createActor(machine, { input: { namespace: hpa.metadata?.namespace, name: hpa.metadata?.name ?? '', syncPeriodMs: opts.syncPeriodMs }, inspect, clock: this.clock }).start(),
+    );
+    // Registered after the actor host's, so an HPA's actor exists when its first sync runs.
+    this.hpas.addHandlers({
       onAdd: (_h, key) => this.queue.add(key),
       // Only spec changes: the status this controller writes must not re-evaluate at once.
       onUpdate: (old, hpa, key) => {
         if (old.metadata?.generation !== hpa.metadata?.generation) this.queue.add(key);
       },
-      onDelete: (_h, key) => {
-        this.wakeUps.cancel(key);
-        this.recommendations.delete(key);
-      },
     });
-    this.pods = objectInformer(opts.store, PODS);
-    this.actors = objectActors(HPAS, this.hpas, opts.bus, (_h, inspect) => createActor(hpaMachine, { inspect }).start());
   }
 
   start(): Promise<void> {
@@ -85,7 +84,6 @@ export class HpaController {
   }
 
   stop(): void {
-    this.wakeUps.cancelAll();
     stopAll(this.queue, [this.hpas, this.pods], this.actors);
   }
 
@@ -94,15 +92,17 @@ export class HpaController {
     return this.queue.length === 0;
   }
 
-  /** The state of an HPA's actor (`steady`, `scalingUp`, …), by store key. */
+  /** The state of an HPA's actor (`steady`, `scalingUp`, `stabilizing`, …), by store key. */
   stateOf(key: string): string | undefined {
-    const value = this.actors.get(key)?.getSnapshot().value;
-    return typeof value === 'string' ? value : undefined;
+    const actor = this.actors.get(key);
+    return actor ? stateValueToString(actor.getSnapshot().value) : undefined;
   }
 
+  /** Reads what the HPA's machine decides on and sends it; waits for the machine's round. */
   private async sync(key: string): Promise<void> {
     const cached = this.hpas.get(key);
-    if (!cached) return;
+    const actor = this.actors.get(key);
+    if (!cached || !actor) return;
     const ns = cached.metadata?.namespace ?? '';
     let hpa: KubeObject;
     try {
@@ -111,62 +111,46 @@ export class HpaController {
       if (isNotFound(err)) return;
       throw err;
     }
-    if (hpa.metadata?.deletionTimestamp) return;
-    const now = this.clock.now();
-    // The next periodic evaluation, whatever happens below (a failure retries sooner through the queue).
-    this.wakeUps.at(key, now + this.syncPeriodMs);
     const spec = hpaSpec(hpa);
-
-    let info: ResourceInfo;
-    let scale: Scale;
+    const now = this.clock.now();
+    let target: HpaFacts['target'];
     try {
-      info = this.effects.targetInfo(spec.target.apiVersion, spec.target.kind);
-      scale = await this.effects.getScale(info, ns, spec.target.name);
+      target = { scale: await this.effects.getScale(this.effects.targetInfo(spec.target.apiVersion, spec.target.kind), ns, spec.target.name) };
     } catch (err) {
       if (!(err instanceof UnscalableTargetError) && !isNotFound(err)) throw err;
-      const message = `the HPA controller was unable to get the target's current scale: ${errorMessage(err)}`;
-      this.effects.record(hpa, 'Warning', 'FailedGetScale', message);
-      await this.effects.writeStatus(hpa, hpaStatus(hpa, { currentReplicas: 0, desiredReplicas: 0, metrics: [], conditions: { AbleToScale: { status: 'False', reason: 'FailedGetScale', message } }, now }));
-      this.actors.get(key)?.send({ type: 'hpa.failed', reason: 'FailedGetScale', at: now });
-      return;
+      target = { error: errorMessage(err) };
     }
-
-    const currentReplicas = scale.spec.replicas ?? 0;
-    const pods = this.targetPods(ns, scale.status.selector);
-    const evaluation = evaluate({
-      spec,
-      currentReplicas,
-      samples: (target) => podSamples(pods, target.resource, (pod) => this.opts.metrics.getPod(ns, pod.metadata?.name ?? '')),
-      recommendations: this.recommendations.get(key) ?? [],
-      now,
-    });
-    this.recommendations.set(key, evaluation.recommendations);
-    const rescaledAt = await this.rescale(hpa, info, ns, scale, evaluation, now);
-    await this.effects.writeStatus(hpa, hpaStatus(hpa, { ...evaluation, rescaledAt, now }));
-
-    const actor = this.actors.get(key);
-    if (evaluation.failure) {
-      this.effects.record(hpa, 'Warning', evaluation.failure.reason, evaluation.failure.message);
-      actor?.send({ type: 'hpa.failed', reason: evaluation.failure.reason, at: now });
-    } else {
-      actor?.send({ type: 'hpa.evaluated', currentReplicas, desiredReplicas: evaluation.desiredReplicas, limited: evaluation.conditions.ScalingLimited?.status === 'True', at: now });
-    }
+    const samples = 'scale' in target ? this.samplesOf(ns, target.scale.status.selector, spec) : {};
+    actor.send({ type: 'hpa.observed', facts: { hpa, now, target, samples } });
+    const snapshot = await roundOver(actor, BUSY);
+    if (snapshot.context.error !== undefined) throw snapshot.context.error;
   }
 
-  /** Writes the new size when it changes; returns when it did. */
-  private async rescale(hpa: KubeObject, info: ResourceInfo, ns: string, scale: Scale, evaluation: Evaluation, now: number): Promise<number | undefined> {
-    if (evaluation.desiredReplicas === evaluation.currentReplicas || evaluation.rescaleReason === undefined) return undefined;
-    try {
-      await this.effects.updateScale(info, ns, scale, evaluation.desiredReplicas);
-    } catch (err) {
-      const message = `the HPA controller was unable to update the target scale: ${errorMessage(err)}`;
-      this.effects.record(hpa, 'Warning', 'FailedRescale', `New size: ${evaluation.desiredReplicas}; reason: ${evaluation.rescaleReason}; error: ${errorMessage(err)}`);
-      await this.effects.writeStatus(hpa, hpaStatus(hpa, { ...evaluation, conditions: { AbleToScale: { status: 'False', reason: 'FailedUpdateScale', message } }, now }));
-      throw err;
-    }
-    this.effects.record(hpa, 'Normal', 'SuccessfulRescale', `New size: ${evaluation.desiredReplicas}; reason: ${evaluation.rescaleReason}`);
-    evaluation.conditions.AbleToScale = { status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${evaluation.desiredReplicas}` };
-    return now;
+  /** The machine with this controller's effects: /scale and status writes, Events, the next sync. */
+  private provideEffects() {
+    return hpaMachine.provide({
+      actors: {
+        rescale: fromPromise<void, RescaleInput>(({ input }) => {
+          const { target } = hpaSpec(input.hpa);
+          return this.effects.updateScale(this.effects.targetInfo(target.apiVersion, target.kind), input.hpa.metadata?.namespace ?? '', input.scale, input.replicas);
+        }),
+        writeStatus: fromPromise<void, WriteStatusInput>(({ input }) => this.effects.writeStatus(input.hpa, input.status)),
+      },
+      actions: {
+        recordEvent: ({ context }: { context: HpaContext }, e: HpaEventRecord) => {
+          if (context.facts) this.effects.record(context.facts.hpa, e.type, e.reason, e.message);
+        },
+        requestSync: ({ context }: { context: HpaContext }) => this.queue.add(objectKey(HPAS, context.namespace, context.name)),
+      },
+    });
+  }
+
+  /** Samples of the target's pods for each resource the spec's metrics use. */
+  private samplesOf(ns: string, selector: string | undefined, spec: HpaSpec): Partial<Record<ResourceName, PodResourceSample[]>> {
+    const pods = this.targetPods(ns, selector);
+    const samples: Partial<Record<ResourceName, PodResourceSample[]>> = {};
+    for (const { resource } of spec.metrics) samples[resource] ??= podSamples(pods, resource, (pod) => this.opts.metrics.getPod(ns, pod.metadata?.name ?? ''));
+    return samples;
   }
 
   /** The target's pods that count: in the namespace, matching the selector, not finished or terminating. */

@@ -102,3 +102,16 @@ export function evaluate(input: EvaluateInput): Evaluation {
 function ready(): Condition {
   return { status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' };
 }
+
+/** The evaluation when the target's /scale could not be read (AbleToScale False, FailedGetScale): nothing is scaled. */
+export function unreadableTarget(error: string, recommendations: readonly Recommendation[]): Evaluation {
+  const message = `the HPA controller was unable to get the target's current scale: ${error}`;
+  return {
+    currentReplicas: 0,
+    desiredReplicas: 0,
+    metrics: [],
+    recommendations: [...recommendations],
+    conditions: { AbleToScale: { status: 'False', reason: 'FailedGetScale', message } },
+    failure: { reason: 'FailedGetScale', message },
+  };
+}
