@@ -41,7 +41,7 @@ export class Rounds {
    * RoundFailedError when the round failed, and xstate's error when the actor stopped first (its
    * object went away).
    */
-  async run(actor: AnyActorRef, observation: { type: string }): Promise<void> {
+  async run<O extends { type: string }>(actor: AnyActorRef, observation: O): Promise<void> {
     const round = ++this.last;
     actor.send({ ...observation, round });
     const done = await waitFor(actor, (s: { context: RoundContext }) => s.context.round === round && !s.context.pending);

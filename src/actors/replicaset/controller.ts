@@ -10,7 +10,7 @@
  * a failed round is retried with backoff by the work queue. Nothing runs on a timer except
  * per-key retries and the machines' own timers (expectations timeout, minReadySeconds).
  */
-import { createActor, fromPromise, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate';
 import pino, { type Logger } from 'pino';
 import { apiVersionOf } from '../../api/kinds.ts';
 import { objectKey, prefixFor } from '../../api/metadata.ts';
@@ -42,6 +42,8 @@ export interface ReplicaControllerOptions extends OwnerControllerOptions {
   expectationsTtlMs?: number;
   /** How pods are created and deleted (default: through the Registry; tests: FakePodControl). */
   podControl?: PodControl;
+  /** The machines' timers (expectations timeout, minReadySeconds); tests pass xstate's SimulatedClock. Default: the system's. */
+  clock?: NonNullable<ActorOptions<typeof replicaMachine>['clock']>;
 }
 
 type ReplicaActor = Actor<typeof replicaMachine>;
@@ -81,7 +83,8 @@ export class ReplicaController {
     const expectationsTimeoutMs = this.expectations.ttlMs;
     this.host = objectActors<ReplicaActor>(this.kind.info, this.owners, opts.bus, (owner, inspect) => {
       const key = objectKey(this.kind.info, owner.metadata?.namespace, owner.metadata?.name ?? '');
-      return createActor(machine, { input: { key, owner, burstReplicas, expectationsTimeoutMs }, inspect }).start();
+      // An explicit `clock: undefined` would replace xstate's default clock.
+      return createActor(machine, { input: { key, owner, burstReplicas, expectationsTimeoutMs }, inspect, ...(opts.clock ? { clock: opts.clock } : {}) }).start();
     });
     // After the host's: an owner's actor exists before its first sync runs.
     this.owners.addHandlers({
