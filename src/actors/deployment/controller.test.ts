@@ -95,7 +95,7 @@ describe('deployment controller', () => {
     await stepReplicaSets(f);
     await f.settle();
     expect(await f.replicaSets()).toHaveLength(1);
-    expect(f.controller.stateOf(NS, 'db')).toBe('progressing');
+    expect(f.controller.stateOf(NS, 'db')).toBe('progressing.recreating');
     await f.registry.delete(PODS, NS, 'db-old', { gracePeriodSeconds: 0 });
     await waitFor('the new ReplicaSet', async () => (await f.replicaSets()).length === 2);
     await f.settle();
@@ -163,10 +163,10 @@ describe('deployment controller', () => {
     expect(rolloutDone(d)).toBe(true);
     expect((d.status as Record<string, number>).replicas).toBe(3);
     expect(f.controller.stateOf(NS, 'web')).toBe('complete');
-    expect(f.transitions.filter((t) => t.name === 'web').map((t) => t.to)).toEqual(expect.arrayContaining(['progressing', 'complete', 'paused']));
+    expect(f.transitions.filter((t) => t.name === 'web').map((t) => t.to)).toEqual(expect.arrayContaining(['progressing.rolling', 'complete', 'paused']));
   });
 
-  it('reports ProgressDeadlineExceeded when a rollout stops progressing past the deadline', async () => {
+  it('a rollout stalled past its deadline: the machine timer asks for a sync, a guard chooses failed, whose entry writes ProgressDeadlineExceeded', async () => {
     await f.registry.create(DEPLOYMENTS, NS, deployment('web', 2, { progressDeadlineSeconds: 60 }));
     await runToFixedPoint(f, { instant: true });
     await setImage(f, 'web', 'busybox:broken');
@@ -175,18 +175,23 @@ describe('deployment controller', () => {
     await runToFixedPoint(f, { healthy });
     let d = await f.deployment('web');
     expect(condition(d, 'Progressing')).toMatchObject({ status: 'True', reason: REASONS.replicaSetUpdated });
-    expect(f.controller.stateOf(NS, 'web')).toBe('progressing');
-    f.clock.now += 59_000;
-    f.controller.enqueue(NS, 'web');
+    expect(f.controller.stateOf(NS, 'web')).toBe('progressing.rolling');
+    // Nothing changes for 59 s: no sync, still progressing.
+    f.clock.increment(59_000);
     await f.settle();
     expect(condition(await f.deployment('web'), 'Progressing')).toMatchObject({ reason: REASONS.replicaSetUpdated });
-    f.clock.now += 2_000;
-    f.controller.enqueue(NS, 'web');
+    expect(f.controller.stateOf(NS, 'web')).toBe('progressing.rolling');
+    // The deadline passes: the machine's own timer brings the sync that fails it.
+    f.clock.increment(2_000);
+    await waitFor('failed', () => f.controller.stateOf(NS, 'web') === 'failed');
     await f.settle();
     d = await f.deployment('web');
     expect(condition(d, 'Progressing')).toMatchObject({ status: 'False', reason: REASONS.progressDeadlineExceeded });
-    expect(f.controller.stateOf(NS, 'web')).toBe('failed');
-    expect(f.transitions.some((t) => t.name === 'web' && t.to === 'failed')).toBe(true);
+    expect(f.transitions.filter((t) => t.name === 'web').map((t) => t.to).slice(-2)).toEqual(['progressing.rolling', 'failed']);
+    // A stalled rollout keeps going: the pods becoming available complete it.
+    await runToFixedPoint(f, { instant: true });
+    expect(f.controller.stateOf(NS, 'web')).toBe('complete');
+    expect(condition(await f.deployment('web'), 'Progressing')).toMatchObject({ status: 'True', reason: REASONS.newReplicaSetAvailable });
   });
 
   it('reports Available=False below minimum availability', async () => {

@@ -3,72 +3,50 @@
  * ReplicaSet per pod template and moves pods from the old sets to the new one by its strategy.
  *
  * Informer handlers only enqueue the Deployment's key; `sync(key)` reads the caches, claims
- * ReplicaSets (adopts matching orphans, releases owned sets that stopped matching), then either
- * only scales (paused, or spec.replicas changed) or rolls out (RollingUpdate / Recreate), and
- * writes status. No expectations are needed: the new set's name is deterministic (a second
- * create is AlreadyExists) and every update carries the resourceVersion read, so a stale cache
- * ends in a Conflict and a retry. Nothing runs on a timer except per-key retries and the
- * progress-deadline check.
+ * ReplicaSets (adopts matching orphans, releases owned sets that stopped matching) and tells the
+ * Deployment's machine what it saw (machine.ts). The machine decides the path (scale, roll,
+ * recreate, complete, failed, paused, status only) and makes its writes through the effect
+ * actors provided here (effects.ts `apply`); `sync` waits for its round to close. No
+ * expectations are needed: the new set's name is deterministic (a second create is
+ * AlreadyExists) and every update carries the resourceVersion read, so a stale cache ends in a
+ * Conflict, a failed round and a retry. Nothing runs on a timer except per-key retries and the
+ * machines' progress-deadline checks.
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate';
 import pino, { type Logger } from 'pino';
 import { objectKey, prefixFor } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { LabelSelector, type LabelSelectorObject } from '../../api/selectors.ts';
-import { ApiError } from '../../api/status.ts';
 import type { Controller, ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
 import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
 import type { ActorHost } from '../host.ts';
 import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
+import { Rounds } from '../controller-kit/rounds.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { DeploymentEffects } from './effects.ts';
 import { RunningPodsByOwner } from './old-pods.ts';
-import { InvalidIntOrPercentError, maxSurge, maxUnavailable } from './fenceposts.ts';
-import { NOTHING_OBSERVED, rolloutMachine, type RolloutObservation } from './machine.ts';
-import { annotationsOf, byRevision, controllerRefOf, DEPLOYMENTS, PODS, deploymentSpec, REPLICA_SETS, revisionOf, specReplicas, statusNumber } from './objects.ts';
-import { proportionalScale } from './proportional.ts';
-import { countsOf, findNewReplicaSet, maxRevision, newReplicaSetFor, setNewReplicaSetAnnotations, setReplicasAnnotations } from './replica-sets.ts';
-import { reconcileNewReplicaSet, reconcileOldReplicaSets } from './rolling.ts';
-import {
-  calculateStatus,
-  currentStatus,
-  deploymentComplete,
-  getCondition,
-  msUntilDeadline,
-  newCondition,
-  REASONS,
-  rolloutStatus,
-  setCondition,
-  statusJson,
-  type DeploymentStatus,
-} from './status.ts';
+import { deploymentMachine, type ApplyPlanInput } from './machine.ts';
+import { controllerRefOf, DEPLOYMENTS, PODS, deploymentSpec, REPLICA_SETS } from './objects.ts';
 
 export interface DeploymentControllerOptions extends OwnerControllerOptions {
   now?: () => Date;
+  /** The machines' timers (progress-deadline checks); tests pass xstate's SimulatedClock. Default: the system's. */
+  clock?: NonNullable<ActorOptions<typeof deploymentMachine>['clock']>;
 }
 
-type RolloutActor = Actor<typeof rolloutMachine>;
-
-/** How soon a rollout already past its deadline, yet not marked failed, is looked at again. */
-const DEADLINE_RECHECK_MS = 1000;
-
-/** A Deployment's sets as one sync sees them; `d` is its latest version (writes replace it). */
-interface Rollout {
-  d: KubeObject;
-  newRS: KubeObject | undefined;
-  oldRSs: KubeObject[];
-}
+type DeploymentActor = Actor<typeof deploymentMachine>;
 
 export class DeploymentController implements Controller {
   private readonly deployments: ObjectInformer;
   private readonly replicaSets: ObjectInformer;
   private readonly pods: ObjectInformer;
   private readonly runningPods = new RunningPodsByOwner();
-  private readonly host: ActorHost<KubeObject, RolloutActor>;
+  private readonly host: ActorHost<KubeObject, DeploymentActor>;
   private readonly queue: WorkQueue;
   private readonly effects: DeploymentEffects;
   private readonly now: () => Date;
   private readonly log: Logger;
+  private readonly rounds = new Rounds();
   /** Keys whose last sync failed: a retry is scheduled. */
   private readonly retrying = new Set<string>();
 
@@ -89,11 +67,7 @@ export class DeploymentController implements Controller {
         },
       },
     );
-    this.deployments = objectInformer(opts.store, DEPLOYMENTS, {
-      onAdd: (_d, key) => this.queue.add(key),
-      onUpdate: (_o, _n, key) => this.queue.add(key),
-      onDelete: (_d, key) => this.queue.add(key),
-    });
+    this.deployments = objectInformer(opts.store, DEPLOYMENTS);
     this.replicaSets = objectInformer(opts.store, REPLICA_SETS, {
       onAdd: (rs) => this.replicaSetChanged(undefined, rs),
       onUpdate: (old, rs) => this.replicaSetChanged(old, rs),
@@ -108,9 +82,31 @@ export class DeploymentController implements Controller {
       },
       onDelete: (pod, key) => this.podChanged(pod, key, true),
     });
-    this.host = objectActors<RolloutActor>(DEPLOYMENTS, this.deployments, opts.bus, (_d, inspect) =>
-      createActor(rolloutMachine, { input: NOTHING_OBSERVED, inspect }).start(),
+    const machine = this.provideEffects();
+    this.host = objectActors<DeploymentActor>(DEPLOYMENTS, this.deployments, opts.bus, (d, inspect) =>
+      // An explicit `clock: undefined` would replace xstate's default clock.
+      createActor(machine, { input: { key: objectKey(DEPLOYMENTS, d.metadata?.namespace, d.metadata?.name ?? '') }, inspect, ...(opts.clock ? { clock: opts.clock } : {}) }).start(),
     );
+    // After the host's: a Deployment's actor exists before its first sync runs.
+    this.deployments.addHandlers({
+      onAdd: (_d, key) => this.queue.add(key),
+      onUpdate: (_o, _n, key) => this.queue.add(key),
+      onDelete: (_d, key) => this.queue.add(key),
+    });
+  }
+
+  /** The machine with this controller's effects: the plan's writes, Warnings, resyncs. */
+  private provideEffects(): typeof deploymentMachine {
+    const apply = fromPromise<void, ApplyPlanInput>(({ input }) => this.effects.apply(input));
+    return deploymentMachine.provide({
+      actions: {
+        recordWarning: ({ context }, { reason, message }) => {
+          if (context.facts) this.effects.record(context.facts.deployment, 'Warning', reason, message);
+        },
+        requestSync: ({ context }) => this.queue.add(context.key),
+      },
+      actors: { scaleReplicaSets: apply, rollOutReplicaSets: apply, writeStatus: apply },
+    });
   }
 
   start(): Promise<void> {
@@ -121,7 +117,7 @@ export class DeploymentController implements Controller {
     stopAll(this.queue, [this.deployments, this.replicaSets, this.pods], this.host);
   }
 
-  /** The rollout machine's state (`progressing`, `complete`, `paused`, `failed`). */
+  /** The machine's state (`progressing.rolling`, `complete`, `paused`, `failed`, …), for tests and the UI. */
   stateOf(namespace: string, name: string): string | undefined {
     return actorState(this.host, DEPLOYMENTS, namespace, name);
   }
@@ -131,7 +127,7 @@ export class DeploymentController implements Controller {
     return this.queue.length === 0 && this.retrying.size === 0;
   }
 
-  /** Queues a sync (what a periodic resync or the deadline timer does). */
+  /** Queues a sync (what a periodic resync does). */
   enqueue(namespace: string, name: string): void {
     this.queue.add(objectKey(DEPLOYMENTS, namespace, name));
   }
@@ -175,63 +171,29 @@ export class DeploymentController implements Controller {
   // ---- sync ----
 
   private async sync(key: string): Promise<void> {
-    const cached = this.deployments.get(key);
-    if (!cached) return;
+    const d = this.deployments.get(key);
+    const actor = this.host.get(key);
+    if (!d || !actor) return;
+    const replicaSets = await this.claimReplicaSets(d);
+    const replicaSetsWithPods = replicaSets.map((rs) => rs.metadata?.uid ?? '').filter((uid) => this.runningPods.anyRunning([uid]));
     try {
-      await this.syncDeployment(key, structuredClone(cached));
+      await this.rounds.run(actor, { type: 'deployment.observed', deployment: d, replicaSets, replicaSetsWithPods, now: this.now().getTime() });
     } catch (err) {
-      // A malformed maxSurge/maxUnavailable will not heal by retrying: say so once per change.
-      if (!(err instanceof InvalidIntOrPercentError)) throw err;
-      this.effects.record(cached, 'Warning', 'InvalidStrategy', err.message);
+      // The Deployment went away during the round (its actor stopped): nothing left to retry.
+      if (this.host.get(key) !== actor) return;
+      throw err;
     }
-  }
-
-  private async syncDeployment(key: string, d: KubeObject): Promise<void> {
-    if (selectorOf(d).empty) {
-      this.effects.record(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
-      return;
-    }
-    const sets = await this.claimReplicaSets(d);
-    if (d.metadata?.deletionTimestamp) {
-      const r = this.split(d, sets);
-      await this.finish(key, r.d, calculateStatus(r.d, all(r), r.newRS, this.nowMs()), false);
-      return;
-    }
-    d = await this.checkPausedConditions(d);
-    const spec = deploymentSpec(d);
-    if (spec.paused || this.isScalingEvent(d, sets)) {
-      await this.syncScale(key, d, sets);
-      return;
-    }
-    if (spec.strategyType === 'Recreate') await this.rolloutRecreate(key, d, sets);
-    else await this.rolloutRolling(key, d, sets);
   }
 
   /**
-   * Writes the status when it changed. A rollout whose status did not change is looked at again
-   * when its progress deadline would pass (requeueStuckDeployment); scale-only and deletion syncs
-   * estimate no progress. Tells the machine.
+   * getReplicaSetsForDeployment: owned sets that match, plus matching orphans adopted. A selector
+   * that selects everything claims nothing (the machine refuses such a Deployment).
    */
-  private async finish(key: string, d: KubeObject, status: DeploymentStatus, estimateProgress: boolean): Promise<void> {
-    const changed = JSON.stringify(statusJson(currentStatus(d))) !== JSON.stringify(statusJson(status));
-    if (changed) d = await this.effects.writeStatus(d, statusJson(status));
-    else if (estimateProgress) {
-      const wait = msUntilDeadline(d, status, this.nowMs());
-      // Past the deadline already: not at once again (Kubernetes rate-limits this requeue).
-      if (wait !== undefined) this.queue.addAfter(key, wait > 0 ? wait + 1 : DEADLINE_RECHECK_MS);
-    }
-    this.host.get(key)?.send({ type: 'rollout.observed', ...observe(d, status) });
-  }
-
-  private nowMs(): number {
-    return this.now().getTime();
-  }
-
-  /** getReplicaSetsForDeployment: owned sets that match, plus matching orphans adopted. */
   private async claimReplicaSets(d: KubeObject): Promise<KubeObject[]> {
     const uid = d.metadata?.uid;
     const deleting = Boolean(d.metadata?.deletionTimestamp);
     const selector = selectorOf(d);
+    if (selector.empty) return [];
     const prefix = prefixFor(REPLICA_SETS, d.metadata?.namespace);
     const claimed: KubeObject[] = [];
     for (const [key, rs] of this.replicaSets.entries()) {
@@ -248,240 +210,10 @@ export class DeploymentController implements Controller {
     }
     return claimed;
   }
-
-  /** checkPausedConditions: Progressing=Unknown DeploymentPaused / DeploymentResumed on a change. */
-  private async checkPausedConditions(d: KubeObject): Promise<KubeObject> {
-    const spec = deploymentSpec(d);
-    if (spec.progressDeadlineSeconds === undefined) return d;
-    const status = currentStatus(d);
-    const cond = getCondition(status, 'Progressing');
-    if (cond?.reason === REASONS.progressDeadlineExceeded) return d;
-    const pausedCond = cond?.reason === REASONS.paused;
-    if (spec.paused === pausedCond) return d;
-    const [reason, message] = spec.paused ? [REASONS.paused, 'Deployment is paused'] : [REASONS.resumed, 'Deployment is resumed'];
-    setCondition(status, newCondition('Progressing', 'Unknown', reason, message, this.nowMs()));
-    return this.effects.writeStatus(d, statusJson(status));
-  }
-
-  /** isScalingEvent: an active set was last sized for another spec.replicas. */
-  private isScalingEvent(d: KubeObject, sets: KubeObject[]): boolean {
-    const { replicas } = deploymentSpec(d);
-    const r = this.split(d, sets);
-    return all(r).some((rs) => specReplicas(rs) > 0 && countsOf(rs).desiredAnnotation !== undefined && countsOf(rs).desiredAnnotation !== replicas);
-  }
-
-  /** The new set (by template) and the others, without writing anything. */
-  private split(d: KubeObject, sets: KubeObject[]): Rollout {
-    const newRS = findNewReplicaSet(d, sets);
-    return { d, newRS, oldRSs: sets.filter((rs) => rs !== newRS) };
-  }
-
-  /** sync.go `sync`: scale only (paused, or spec.replicas changed), clean up history when paused. */
-  private async syncScale(key: string, d: KubeObject, sets: KubeObject[]): Promise<void> {
-    const r = await this.newReplicaSetSynced(this.split(d, sets), false);
-    const { replicas, strategyType, paused } = deploymentSpec(r.d);
-    const surge = maxSurge(r.d);
-    const byName = new Map(all(r).map((rs) => [rs.metadata?.name ?? '', rs]));
-    const targets = proportionalScale({
-      replicas,
-      surge,
-      rollingUpdate: strategyType === 'RollingUpdate',
-      statusReplicas: statusNumber(r.d, 'replicas'),
-      newRS: r.newRS ? countsOf(r.newRS) : undefined,
-      oldRSs: r.oldRSs.map(countsOf),
-    });
-    for (const t of targets) {
-      const rs = byName.get(t.name);
-      if (rs) await this.scaleReplicaSet(r.d, rs, t.to);
-    }
-    if (paused) await this.cleanupDeployment(r.d, r.oldRSs);
-    await this.finish(key, r.d, calculateStatus(r.d, all(r), r.newRS, this.nowMs()), false);
-  }
-
-  private async rolloutRolling(key: string, d: KubeObject, sets: KubeObject[]): Promise<void> {
-    const r = await this.newReplicaSetSynced(this.split(d, sets), true);
-    const newRS = r.newRS as KubeObject;
-    const sets2 = all(r);
-    const spec = deploymentSpec(r.d);
-    const limits = { replicas: spec.replicas, surge: maxSurge(r.d), unavailable: maxUnavailable(r.d) };
-    const finish = (): Promise<void> => this.finish(key, r.d, rolloutStatus(r.d, sets2, newRS, this.nowMs()), true);
-
-    const target = reconcileNewReplicaSet(limits, sets2.map(countsOf), countsOf(newRS));
-    if (target !== undefined && (await this.scaleReplicaSet(r.d, newRS, target)).scaled) return finish();
-
-    const activeOld = r.oldRSs.filter((rs) => specReplicas(rs) > 0);
-    const steps = reconcileOldReplicaSets(limits, sets2.map(countsOf), activeOld.map(countsOf), countsOf(newRS));
-    const latest = new Map(activeOld.map((rs) => [rs.metadata?.name ?? '', rs]));
-    for (const step of steps) {
-      const rs = latest.get(step.name);
-      if (rs) latest.set(step.name, (await this.scaleReplicaSet(r.d, rs, step.to)).rs);
-    }
-    if (steps.length > 0) return finish();
-
-    if (deploymentComplete(r.d, currentStatus(r.d))) await this.cleanupDeployment(r.d, r.oldRSs);
-    return finish();
-  }
-
-  /** rolloutRecreate: old sets to 0, wait until none of their pods is left, then the new set. */
-  private async rolloutRecreate(key: string, d: KubeObject, sets: KubeObject[]): Promise<void> {
-    let r = await this.newReplicaSetSynced(this.split(d, sets), false);
-    const status = (): DeploymentStatus => rolloutStatus(r.d, all(r), r.newRS, this.nowMs());
-    let scaledDown = false;
-    for (const rs of r.oldRSs.filter((s) => specReplicas(s) > 0)) {
-      if ((await this.scaleReplicaSet(r.d, rs, 0)).scaled) scaledDown = true;
-    }
-    // Old pods still counted by their sets, or still there (terminating ones too): the new
-    // pods may not start before they are gone.
-    const oldUids = r.oldRSs.map((rs) => rs.metadata?.uid ?? '');
-    const oldPodsRunning = r.oldRSs.some((rs) => statusNumber(rs, 'replicas') > 0) || this.runningPods.anyRunning(oldUids);
-    if (scaledDown || oldPodsRunning) return this.finish(key, r.d, status(), true);
-    if (!r.newRS) r = await this.newReplicaSetSynced(r, true);
-    await this.scaleReplicaSet(r.d, r.newRS as KubeObject, deploymentSpec(r.d).replicas);
-    if (deploymentComplete(r.d, currentStatus(r.d))) await this.cleanupDeployment(r.d, r.oldRSs);
-    return this.finish(key, r.d, status(), true);
-  }
-
-  /**
-   * getNewReplicaSet: brings the existing new set's annotations and minReadySeconds up to date
-   * and the Deployment's revision with it, or (when `create`) creates the new set at revision
-   * max(old)+1. Returns the rollout with the latest objects.
-   */
-  private async newReplicaSetSynced(r: Rollout, create: boolean): Promise<Rollout> {
-    let d = r.d;
-    const spec = deploymentSpec(d);
-    const revision = maxRevision(r.oldRSs) + 1;
-    const maxReplicas = spec.replicas + maxSurge(d);
-    const status = currentStatus(d);
-    const existing = r.newRS;
-    if (existing) {
-      const annotations = { ...annotationsOf(existing) };
-      const changed = setNewReplicaSetAnnotations(d, annotations, revision, true, maxReplicas);
-      const rsSpec = existing.spec as Record<string, unknown>;
-      if (changed || rsSpec.minReadySeconds !== spec.minReadySeconds) {
-        // Updating the set triggers another sync, which then syncs the Deployment's revision.
-        const updated = await this.effects.updateReplicaSet({ ...existing, metadata: { ...existing.metadata, annotations }, spec: { ...rsSpec, minReadySeconds: spec.minReadySeconds } });
-        return { ...r, newRS: updated };
-      }
-      d = await this.syncRevision(d, revisionOf(existing));
-      if (spec.progressDeadlineSeconds !== undefined && !getCondition(status, 'Progressing')) {
-        setCondition(status, newCondition('Progressing', 'True', REASONS.foundNewReplicaSet, `Found new replica set "${existing.metadata?.name ?? ''}"`, this.nowMs()));
-        d = await this.effects.writeStatus(d, statusJson(status));
-      }
-      return { ...r, d };
-    }
-    if (!create) return r;
-
-    const all0 = [...r.oldRSs];
-    const counts = all0.map(countsOf);
-    let replicas = spec.replicas;
-    if (spec.strategyType === 'RollingUpdate') {
-      const fresh = { name: '', replicas: 0, available: 0, createdMs: Number.MAX_SAFE_INTEGER };
-      const limits = { replicas: spec.replicas, surge: maxSurge(d), unavailable: maxUnavailable(d) };
-      replicas = reconcileNewReplicaSet(limits, [...counts, fresh], fresh) ?? 0;
-    }
-    const wanted = newReplicaSetFor(d, replicas, revision, maxReplicas, status.collisionCount);
-    const name = wanted.metadata?.name ?? '';
-    let created: KubeObject;
-    let alreadyExisted = false;
-    try {
-      created = await this.effects.createReplicaSet(wanted);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.reason === 'AlreadyExists') {
-        const found = await this.existingNewReplicaSet(d, wanted);
-        if (!found) {
-          // A set of that name with another template: a hash collision; try the next hash.
-          status.collisionCount = (status.collisionCount ?? 0) + 1;
-          await this.effects.writeStatus(d, statusJson(status));
-          throw err;
-        }
-        created = found;
-        alreadyExisted = true;
-      } else {
-        const msg = `Failed to create new replica set "${name}": ${err.message}`;
-        if (spec.progressDeadlineSeconds !== undefined) {
-          setCondition(status, newCondition('Progressing', 'False', REASONS.failedCreate, msg, this.nowMs()));
-          await this.effects.writeStatus(d, statusJson(status)).catch(() => undefined);
-        }
-        this.effects.record(d, 'Warning', REASONS.failedCreate, msg);
-        throw err;
-      }
-    }
-    if (!alreadyExisted && replicas > 0) this.effects.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${replicas}`);
-    d = await this.syncRevision(d, revision);
-    if (!alreadyExisted && spec.progressDeadlineSeconds !== undefined) {
-      const fresh = currentStatus(d);
-      setCondition(fresh, newCondition('Progressing', 'True', REASONS.newReplicaSetCreated, `Created new replica set "${name}"`, this.nowMs()));
-      d = await this.effects.writeStatus(d, statusJson(fresh));
-    }
-    return { d, newRS: created, oldRSs: r.oldRSs };
-  }
-
-  /** The set named like `wanted`, when `d` controls it and its template is `d`'s: our own earlier create. */
-  private async existingNewReplicaSet(d: KubeObject, wanted: KubeObject): Promise<KubeObject | undefined> {
-    const rs = this.replicaSets.get(objectKey(REPLICA_SETS, wanted.metadata?.namespace, wanted.metadata?.name ?? ''));
-    if (!rs) throw new ApiError(409, 'Conflict', 'replica set not yet in cache');
-    return controllerRefOf(rs)?.uid === d.metadata?.uid && findNewReplicaSet(d, [rs]) ? rs : undefined;
-  }
-
-  /** SetDeploymentRevision: the Deployment's revision annotation follows its new set's. */
-  private async syncRevision(d: KubeObject, revision: number): Promise<KubeObject> {
-    return revisionOf(d) === revision ? d : this.effects.writeRevision(d, revision);
-  }
-
-  /**
-   * scaleReplicaSet: sets spec.replicas and the desired/max annotations when either differs;
-   * `scaled` when the size changed (then a ScalingReplicaSet event is recorded).
-   */
-  private async scaleReplicaSet(d: KubeObject, rs: KubeObject, to: number): Promise<{ scaled: boolean; rs: KubeObject }> {
-    const from = specReplicas(rs);
-    const { replicas } = deploymentSpec(d);
-    const annotations = { ...annotationsOf(rs) };
-    const annotationsChanged = setReplicasAnnotations(annotations, replicas, replicas + maxSurge(d));
-    if (from === to && !annotationsChanged) return { scaled: false, rs };
-    const updated = await this.effects.updateReplicaSet({
-      ...rs,
-      metadata: { ...rs.metadata, annotations },
-      spec: { ...(rs.spec as Record<string, unknown>), replicas: to },
-    });
-    if (from === to) return { scaled: false, rs: updated };
-    const direction = to > from ? 'up' : 'down';
-    this.effects.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${direction} replica set ${rs.metadata?.name ?? ''} from ${from} to ${to}`);
-    return { scaled: true, rs: updated };
-  }
-
-  /** cleanupDeployment: deletes the oldest idle old sets beyond revisionHistoryLimit. */
-  private async cleanupDeployment(d: KubeObject, oldRSs: KubeObject[]): Promise<void> {
-    const limit = deploymentSpec(d).revisionHistoryLimit;
-    if (limit === undefined) return;
-    const cleanable = oldRSs.filter((rs) => !rs.metadata?.deletionTimestamp).sort(byRevision);
-    const excess = cleanable.length - limit;
-    for (const rs of cleanable.slice(0, Math.max(0, excess))) {
-      const idle = statusNumber(rs, 'replicas') === 0 && specReplicas(rs) === 0 && (rs.metadata?.generation ?? 0) <= statusNumber(rs, 'observedGeneration');
-      if (idle) await this.effects.deleteReplicaSet(rs);
-    }
-  }
-}
-
-function all(r: Rollout): KubeObject[] {
-  return r.newRS ? [...r.oldRSs, r.newRS] : [...r.oldRSs];
 }
 
 function selectorOf(d: KubeObject): LabelSelector {
   return LabelSelector.fromObject(deploymentSpec(d).selector as LabelSelectorObject | undefined);
-}
-
-/** What the rollout machine is told after a sync. */
-function observe(d: KubeObject, status: DeploymentStatus): RolloutObservation {
-  return {
-    paused: deploymentSpec(d).paused,
-    deadlineExceeded: getCondition(status, 'Progressing')?.reason === REASONS.progressDeadlineExceeded,
-    complete: deploymentComplete(d, status),
-    revision: revisionOf(d),
-    replicas: status.replicas,
-    updatedReplicas: status.updatedReplicas,
-    availableReplicas: status.availableReplicas,
-  };
 }
 
 /** The Deployment controller (apps/v1). */

@@ -143,28 +143,45 @@ export function deploymentTimedOut(d: KubeObject, s: DeploymentStatus, now: numb
 }
 
 /**
- * progress.go syncRolloutStatus without the write: the status to store, with the Progressing
- * condition moved on (complete, progressing, or timed out).
+ * progress.go syncRolloutStatus, split by the outcome the Deployment's machine chose (its
+ * `complete`, `progressing.*` and `failed` states each write one of these). Common part: the
+ * counts, no Progressing condition without a deadline, and a rollout already marked complete
+ * with every replica updated keeps its condition.
  */
-export function rolloutStatus(d: KubeObject, all: readonly KubeObject[], newRS: KubeObject | undefined, now: number): DeploymentStatus {
+function rolloutStatusBase(d: KubeObject, all: readonly KubeObject[], newRS: KubeObject | undefined, now: number): { status: DeploymentStatus; settled: boolean; subject: string } {
   const status = calculateStatus(d, all, newRS, now);
   const deadline = deploymentSpec(d).progressDeadlineSeconds;
   if (deadline === undefined) removeCondition(status, 'Progressing');
   const current = getCondition(currentStatus(d), 'Progressing');
   const alreadyComplete = status.replicas === status.updatedReplicas && current?.reason === REASONS.newReplicaSetAvailable;
-  if (deadline === undefined || alreadyComplete) return status;
   const subject = newRS ? `ReplicaSet "${newRS.metadata?.name ?? ''}"` : `Deployment "${d.metadata?.name ?? ''}"`;
-  if (deploymentComplete(d, status)) {
-    setCondition(status, newCondition('Progressing', 'True', REASONS.newReplicaSetAvailable, `${subject} has successfully progressed.`, now));
-  } else if (deploymentProgressing(d, status)) {
-    // Progress renews lastUpdateTime even with the same reason (why it bypasses setCondition).
-    const cond = newCondition('Progressing', 'True', REASONS.replicaSetUpdated, `${subject} is progressing.`, now);
-    if (current?.status === 'True') cond.lastTransitionTime = current.lastTransitionTime;
-    removeCondition(status, 'Progressing');
-    status.conditions.push(cond);
-  } else if (deploymentTimedOut(d, status, now)) {
-    setCondition(status, newCondition('Progressing', 'False', REASONS.progressDeadlineExceeded, `${subject} has timed out progressing.`, now));
-  }
+  return { status, settled: deadline === undefined || alreadyComplete, subject };
+}
+
+/** The rollout is complete: Progressing=True NewReplicaSetAvailable. */
+export function completeStatus(d: KubeObject, all: readonly KubeObject[], newRS: KubeObject | undefined, now: number): DeploymentStatus {
+  const { status, settled, subject } = rolloutStatusBase(d, all, newRS, now);
+  if (!settled) setCondition(status, newCondition('Progressing', 'True', REASONS.newReplicaSetAvailable, `${subject} has successfully progressed.`, now));
+  return status;
+}
+
+/** The rollout goes on: when it progressed, Progressing=True ReplicaSetUpdated with lastUpdateTime renewed; else as it was. */
+export function progressingStatus(d: KubeObject, all: readonly KubeObject[], newRS: KubeObject | undefined, now: number): DeploymentStatus {
+  const { status, settled, subject } = rolloutStatusBase(d, all, newRS, now);
+  if (settled || !deploymentProgressing(d, status)) return status;
+  // Progress renews lastUpdateTime even with the same reason (why it bypasses setCondition).
+  const current = getCondition(currentStatus(d), 'Progressing');
+  const cond = newCondition('Progressing', 'True', REASONS.replicaSetUpdated, `${subject} is progressing.`, now);
+  if (current?.status === 'True') cond.lastTransitionTime = current.lastTransitionTime;
+  removeCondition(status, 'Progressing');
+  status.conditions.push(cond);
+  return status;
+}
+
+/** No progress for progressDeadlineSeconds: Progressing=False ProgressDeadlineExceeded. */
+export function deadlineExceededStatus(d: KubeObject, all: readonly KubeObject[], newRS: KubeObject | undefined, now: number): DeploymentStatus {
+  const { status, settled, subject } = rolloutStatusBase(d, all, newRS, now);
+  if (!settled) setCondition(status, newCondition('Progressing', 'False', REASONS.progressDeadlineExceeded, `${subject} has timed out progressing.`, now));
   return status;
 }
 

@@ -1,10 +1,11 @@
 /**
- * Fixtures for the deployment controller tests: a memory store and Registry, a controller on a
- * clock the test moves, a stand-in for the ReplicaSet controller that writes RS status the way
+ * Fixtures for the deployment controller tests: a memory store and Registry, a controller whose
+ * time and machine timers run on a SimulatedClock the test moves, a stand-in for the ReplicaSet controller that writes RS status the way
  * the real one would (one step at a time), and `settle()`, which waits until the controller has
  * nothing queued and its caches hold what the store holds (a fixed point: no write in flight).
  */
 import pino from 'pino';
+import { SimulatedClock } from 'xstate';
 import { objectKey } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { Registry } from '../../registry/registry.ts';
@@ -33,8 +34,8 @@ export interface Fixture {
   events: RecordingEvents;
   controller: DeploymentController;
   transitions: TransitionRecord[];
-  /** The controller's clock (epoch ms); tests move it. */
-  clock: { now: number };
+  /** The controller's clock and its machines' timers (a SimulatedClock at epoch ms); tests move it. */
+  clock: SimulatedClock;
   settle(): Promise<void>;
   replicaSets(): Promise<KubeObject[]>;
   deployment(name: string): Promise<KubeObject>;
@@ -46,13 +47,14 @@ export async function fixture(): Promise<Fixture> {
   let t = Date.parse('2024-01-01T00:00:00Z');
   const registry = new Registry({ store, now: () => new Date((t += 1000)) });
   await registry.start([NS]);
-  const clock = { now: Date.parse('2024-06-01T00:00:00Z') };
+  const clock = new SimulatedClock();
+  clock.set(Date.parse('2024-06-01T00:00:00Z'));
   const events = new RecordingEvents();
   const bus = new InspectionBus();
   const transitions: TransitionRecord[] = [];
   bus.subscribe((r) => transitions.push(r));
   const logger = pino({ level: process.env.DEPLOYMENT_TEST_LOG ?? 'silent' });
-  const controller = new DeploymentController({ store, registry, events, bus, logger, now: () => new Date(clock.now) });
+  const controller = new DeploymentController({ store, registry, events, bus, logger, now: () => new Date(clock.now()), clock });
   await controller.start();
   const replicaSets = async (): Promise<KubeObject[]> => (await registry.list(REPLICA_SETS, NS)).items;
   return {

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../api/object.ts';
 import { prefixFor } from '../../api/metadata.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { InspectionBus, type TransitionRecord } from '../inspection.ts';
+import { FakePodControl } from '../controller-kit/pod-control.ts';
 import { ReplicaController } from './controller.ts';
 import { REPLICA_SET, REPLICATION_CONTROLLER } from './replica-kind.ts';
 import { activePodsOf, CONTAINERS, createWorkload, fixture, NS, PODS, podsOf, RC, replicaSet, RS, SlowWatchStore, type Fixture } from './test-support.ts';
@@ -189,6 +190,21 @@ describe('ReplicaSet controller', () => {
     await waitFor('available 2', async () => (await statusOf()).availableReplicas === 2);
   });
 
+  it('creates that fail: the machine reports ReplicaFailure (FailedCreate) and the round is retried', async () => {
+    const pods = new FakePodControl();
+    pods.createError = new Error('exceeded quota: pods');
+    controller = new ReplicaController({ kind: REPLICA_SET, store: f.store, registry: f.registry, events: f.events, podControl: pods, now: () => new Date(nowMs) });
+    await controller.start();
+    await createWorkload(f, RS, replicaSet('web', 3, { app: 'web' }));
+    const failure = await waitFor('ReplicaFailure', async () => ((await statusOf()).conditions as Record<string, unknown>[] | undefined)?.find((k) => k.type === 'ReplicaFailure'));
+    expect(failure).toMatchObject({ status: 'True', reason: 'FailedCreate', message: 'exceeded quota: pods' });
+    expect(controller.stateOf(NS, 'web')).toBe('scaling.failing');
+    // Retried with backoff; once creates work again, the pods come and the condition goes.
+    pods.createError = undefined;
+    await waitFor('3 creates', () => pods.created.length === 3);
+    expect(pods.created.every((c) => c.owner === 'web')).toBe(true);
+  });
+
   it('does not rewrite an unchanged status', async () => {
     const c = await startController();
     await createWorkload(f, RS, replicaSet('web', 1, { app: 'web' }));
@@ -200,17 +216,18 @@ describe('ReplicaSet controller', () => {
     expect((await f.registry.get(RS, NS, 'web')).metadata?.resourceVersion).toBe(rv);
   });
 
-  it('publishes scalingUp, scalingDown and steady on the inspection bus', async () => {
+  it('publishes what its machine decided on the inspection bus: creating, awaiting the pods, steady, deleting', async () => {
     const bus = new InspectionBus();
     const seen: TransitionRecord[] = [];
     bus.subscribe((r) => seen.push(r));
     const c = await startController(REPLICA_SET, { bus });
     await createWorkload(f, RS, replicaSet('web', 2, { app: 'web' }));
-    await waitFor('steady at 2', () => c.stateOf(NS, 'web') === 'steady' && seen.some((r) => r.to === 'scalingUp'));
-    await f.registry.patch(RS, NS, 'web', 'application/merge-patch+json', { spec: { replicas: 0 } });
     const path = (): string[] => seen.filter((r) => r.kind === 'ReplicaSet' && r.name === 'web').map((r) => r.to);
-    await waitFor('steady at 0', async () => (await statusOf()).replicas === 0 && path().at(-1) === 'steady' && path().length > 3);
-    expect(path()).toEqual(['steady', 'scalingUp', 'steady', 'scalingDown', 'steady']);
+    await waitFor('steady at 2', async () => (await statusOf()).replicas === 2 && path().at(-1) === 'steady');
+    await settled(c);
+    await f.registry.patch(RS, NS, 'web', 'application/merge-patch+json', { spec: { replicas: 0 } });
+    await waitFor('steady at 0', async () => (await statusOf()).replicas === 0 && path().at(-1) === 'steady' && path().length > 4);
+    expect(path()).toEqual(['unobserved', 'scaling.creating', 'scaling.awaitingPods', 'steady', 'scaling.deleting', 'scaling.awaitingPods', 'steady']);
     expect(await podsOf(f.registry)).toHaveLength(0);
   });
 });

@@ -3,13 +3,14 @@
  * two kinds): keeps `spec.replicas` active pods matching the selector.
  *
  * Informer handlers only enqueue the owner's key (and note expectations); `sync(key)` reads the
- * caches, claims pods (adopts matching orphans, releases owned pods that stopped matching),
- * creates or deletes the difference when no earlier round is still in flight (expectations),
- * writes status when it changed, and tells the owner's machine what it saw. Failures are
- * retried with backoff by the work queue. Nothing runs on a timer except per-key retries,
- * expectation timeouts and minReadySeconds checks.
+ * caches, claims pods (adopts matching orphans, releases owned pods that stopped matching) and
+ * tells the owner's machine what it saw (machine.ts). The machine decides: create, delete, wait
+ * for the watch, or nothing; its effects are the actors and actions provided here (pod control,
+ * expectations, status write, a sync request). `sync` waits for the machine's round to close;
+ * a failed round is retried with backoff by the work queue. Nothing runs on a timer except
+ * per-key retries and the machines' own timers (expectations timeout, minReadySeconds).
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate';
 import pino, { type Logger } from 'pino';
 import { apiVersionOf } from '../../api/kinds.ts';
 import { objectKey, prefixFor } from '../../api/metadata.ts';
@@ -21,11 +22,13 @@ import type { ActorHost } from '../host.ts';
 import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
 import { ReplicaEffects, PODS } from './effects.ts';
 import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from '../controller-kit/expectations.ts';
-import { replicaMachine } from './machine.ts';
-import { controllerRefOf, isActive, isReady, rankForDeletion } from '../controller-kit/pods.ts';
+import { replicaMachine, type CreatePodsInput, type CreatePodsOutput, type DeletePodsInput, type DeletePodsOutput, type WriteStatusInput } from './machine.ts';
+import { controllerRefOf, isActive, isReady } from '../controller-kit/pods.ts';
 import { REPLICA_SET, REPLICATION_CONTROLLER, replicaSpec, type ReplicaKind } from './replica-kind.ts';
-import { calculateStatus, statusChanged, type ManageFailure } from './status.ts';
+import { statusChanged } from './status.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
+import type { PodControl } from '../controller-kit/pod-control.ts';
+import { Rounds } from '../controller-kit/rounds.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { errorMessage } from '../../api/error-message.ts';
 
@@ -37,6 +40,10 @@ export interface ReplicaControllerOptions extends OwnerControllerOptions {
   now?: () => Date;
   burstReplicas?: number;
   expectationsTtlMs?: number;
+  /** How pods are created and deleted (default: through the Registry; tests: FakePodControl). */
+  podControl?: PodControl;
+  /** The machines' timers (expectations timeout, minReadySeconds); tests pass xstate's SimulatedClock. Default: the system's. */
+  clock?: NonNullable<ActorOptions<typeof replicaMachine>['clock']>;
 }
 
 type ReplicaActor = Actor<typeof replicaMachine>;
@@ -53,18 +60,34 @@ export class ReplicaController {
   private readonly kind: ReplicaKind;
   private readonly now: () => Date;
   private readonly log: Logger;
+  private readonly rounds = new Rounds();
 
   constructor(private readonly opts: ReplicaControllerOptions) {
     this.kind = opts.kind;
     this.now = opts.now ?? (() => new Date());
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.expectations = new Expectations(() => this.now().getTime(), opts.expectationsTtlMs ?? DEFAULT_EXPECTATIONS_TTL_MS);
-    this.effects = new ReplicaEffects(opts.kind, opts.registry, opts.events);
+    this.effects = new ReplicaEffects(opts.kind, opts.registry, opts.events, opts.podControl);
     this.queue = new WorkQueue((key) => this.sync(key), {
       workers: opts.workers,
       onError: (key, err) => this.log.warn({ err, key }, `${this.kind.info.kind} sync failed; retrying`),
     });
-    this.owners = objectInformer(opts.store, this.kind.info, {
+    this.owners = objectInformer(opts.store, this.kind.info);
+    this.pods = objectInformer(opts.store, PODS, {
+      onAdd: (pod, key) => this.podAdded(pod, key),
+      onUpdate: (old, pod, key) => this.podUpdated(old, pod, key),
+      onDelete: (pod, key) => this.podDeleted(pod, key),
+    });
+    const machine = this.provideEffects();
+    const burstReplicas = opts.burstReplicas ?? DEFAULT_BURST_REPLICAS;
+    const expectationsTimeoutMs = this.expectations.ttlMs;
+    this.host = objectActors<ReplicaActor>(this.kind.info, this.owners, opts.bus, (owner, inspect) => {
+      const key = objectKey(this.kind.info, owner.metadata?.namespace, owner.metadata?.name ?? '');
+      // An explicit `clock: undefined` would replace xstate's default clock.
+      return createActor(machine, { input: { key, owner, burstReplicas, expectationsTimeoutMs }, inspect, ...(opts.clock ? { clock: opts.clock } : {}) }).start();
+    });
+    // After the host's: an owner's actor exists before its first sync runs.
+    this.owners.addHandlers({
       onAdd: (_o, key) => this.queue.add(key),
       onUpdate: (_o, _n, key) => this.queue.add(key),
       onDelete: (_o, key) => {
@@ -72,14 +95,33 @@ export class ReplicaController {
         this.queue.add(key);
       },
     });
-    this.pods = objectInformer(opts.store, PODS, {
-      onAdd: (pod, key) => this.podAdded(pod, key),
-      onUpdate: (old, pod, key) => this.podUpdated(old, pod, key),
-      onDelete: (pod, key) => this.podDeleted(pod, key),
+  }
+
+  /** The machine with this controller's effects: pod control, expectations, status, resyncs. */
+  private provideEffects(): typeof replicaMachine {
+    return replicaMachine.provide({
+      actions: {
+        expectCreations: ({ context }, { count }) => this.expectations.expectCreations(context.key, count),
+        expectDeletions: ({ context }, { uids }) => this.expectations.expectDeletions(context.key, uids),
+        forgetSkippedCreations: ({ context }, { count }) => {
+          for (let i = 0; i < count; i++) this.expectations.creationObserved(context.key);
+        },
+        forgetSkippedDeletions: ({ context }, { uids }) => {
+          for (const uid of uids) this.expectations.deletionObserved(context.key, uid);
+        },
+        requestSync: ({ context }) => this.queue.add(context.key),
+      },
+      actors: {
+        createPods: fromPromise<CreatePodsOutput, CreatePodsInput>(async ({ input }) => {
+          const { succeeded, error } = await slowStartBatch(input.count, 1, () => this.effects.createPod(input.owner));
+          return error === undefined ? { created: succeeded } : { created: succeeded, error: errorMessage(error) };
+        }),
+        deletePods: fromPromise<DeletePodsOutput, DeletePodsInput>(({ input }) => this.deletePods(input.owner, input.pods)),
+        writeStatus: fromPromise<void, WriteStatusInput>(async ({ input }) => {
+          if (statusChanged(input.owner, input.status)) await this.effects.writeStatus(input.owner, input.status);
+        }),
+      },
     });
-    this.host = objectActors<ReplicaActor>(this.kind.info, this.owners, opts.bus, (o, inspect) =>
-      createActor(replicaMachine, { input: { desired: replicaSpec(o).replicas, active: 0 }, inspect }).start(),
-    );
   }
 
   start(): Promise<void> {
@@ -90,7 +132,7 @@ export class ReplicaController {
     stopAll(this.queue, [this.owners, this.pods], this.host);
   }
 
-  /** The owner's machine state (`steady`, `scalingUp`, ...), for tests and the UI. */
+  /** The owner's machine state (`steady`, `scaling.creating`, ...), for tests and the UI. */
   stateOf(namespace: string, name: string): string | undefined {
     return actorState(this.host, this.kind.info, namespace, name);
   }
@@ -109,28 +151,22 @@ export class ReplicaController {
 
   private async sync(key: string): Promise<void> {
     const owner = this.owners.get(key);
-    if (!owner) {
-      this.expectations.forget(key);
+    const actor = this.host.get(key);
+    if (!owner || !actor) {
+      if (!owner) this.expectations.forget(key);
       return;
     }
-    const deleting = Boolean(owner.metadata?.deletionTimestamp);
-    const needsSync = this.expectations.satisfied(key) && !deleting;
     const selector = this.kind.selectorOf(owner);
     const active = [...(this.podsByNamespace.get(owner.metadata?.namespace ?? '')?.values() ?? [])].filter(isActive);
-    const claimed = await this.claimPods(owner, selector, active);
-    const failure = needsSync ? await this.manageReplicas(key, owner, claimed) : undefined;
-
-    const now = this.now().getTime();
-    const status = calculateStatus(owner, claimed, failure, now);
-    if (statusChanged(owner, status)) await this.effects.writeStatus(owner, status);
-
-    const { replicas, minReadySeconds } = replicaSpec(owner);
-    this.host.get(key)?.send(deleting ? { type: 'owner.deleting' } : { type: 'replicas.observed', desired: replicas, active: claimed.length });
-    // Pods ready but not yet available: look again when minReadySeconds has passed.
-    if (minReadySeconds > 0 && status.readyReplicas === replicas && status.availableReplicas !== replicas) {
-      this.queue.addAfter(key, minReadySeconds * 1000);
+    const pods = await this.claimPods(owner, selector, active);
+    const observation = { type: 'replicas.observed' as const, owner, pods, expectationsMet: this.expectations.satisfied(key), now: this.now().getTime() };
+    try {
+      await this.rounds.run(actor, observation);
+    } catch (err) {
+      // The owner went away during the round (its actor stopped): nothing left to retry.
+      if (this.host.get(key) !== actor) return;
+      throw err;
     }
-    if (failure) throw new Error(`${failure.reason}: ${failure.message}`);
   }
 
   /**
@@ -162,42 +198,27 @@ export class ReplicaController {
     return claimed;
   }
 
-  /** Creates or deletes the difference between desired and active (Kubernetes' manageReplicas). */
-  private async manageReplicas(key: string, owner: KubeObject, pods: KubeObject[]): Promise<ManageFailure | undefined> {
-    const burst = this.opts.burstReplicas ?? DEFAULT_BURST_REPLICAS;
-    const diff = pods.length - replicaSpec(owner).replicas;
-    if (diff < 0) {
-      const count = Math.min(-diff, burst);
-      this.expectations.expectCreations(key, count);
-      this.queue.addAfter(key, this.expectations.ttlMs);
-      const { succeeded, error } = await slowStartBatch(count, 1, () => this.effects.createPod(owner));
-      // Creates that failed or were never made will not be observed.
-      for (let i = succeeded; i < count; i++) this.expectations.creationObserved(key);
-      return error === undefined ? undefined : { reason: 'FailedCreate', message: errorMessage(error) };
-    }
-    if (diff > 0) {
-      const victims = rankForDeletion(pods).slice(0, Math.min(diff, burst));
-      this.expectations.expectDeletions(key, victims.map((p) => p.metadata?.uid ?? ''));
-      this.queue.addAfter(key, this.expectations.ttlMs);
-      const results = await Promise.allSettled(victims.map((pod) => this.deleteOne(key, owner, pod)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) return { reason: 'FailedDelete', message: errorMessage(failed.reason) };
-    }
-    return undefined;
-  }
-
-  private async deleteOne(key: string, owner: KubeObject, pod: KubeObject): Promise<void> {
-    const uid = pod.metadata?.uid ?? '';
-    try {
-      const deleted = await this.effects.deletePod(owner, pod);
-      // Already gone and its deletion already seen by the informer: nothing more will come.
-      if (!deleted && !this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.has(objectKey(PODS, pod.metadata?.namespace, pod.metadata?.name ?? ''))) {
-        this.expectations.deletionObserved(key, uid);
-      }
-    } catch (err) {
-      this.expectations.deletionObserved(key, uid);
-      throw err;
-    }
+  /**
+   * Deletes `pods` of `owner` at once (the machine's deletePods effect). Uids the watch will not
+   * report are returned: deletes that failed, and pods already gone whose removal the informer
+   * has already seen.
+   */
+  private async deletePods(owner: KubeObject, pods: KubeObject[]): Promise<DeletePodsOutput> {
+    const notDeleted: string[] = [];
+    let error: string | undefined;
+    await Promise.all(
+      pods.map(async (pod) => {
+        const uid = pod.metadata?.uid ?? '';
+        try {
+          const deleted = await this.effects.deletePod(owner, pod);
+          if (!deleted && !this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.has(objectKey(PODS, pod.metadata?.namespace, pod.metadata?.name ?? ''))) notDeleted.push(uid);
+        } catch (err) {
+          notDeleted.push(uid);
+          error ??= errorMessage(err);
+        }
+      }),
+    );
+    return error === undefined ? { notDeleted } : { notDeleted, error };
   }
 
   // ---- pod events: note expectations, enqueue owners ----
