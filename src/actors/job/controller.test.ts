@@ -86,7 +86,7 @@ describe('Job controller', () => {
     await waitFor('finalizers released', async () => (await podsOwnedBy(f.registry, uid)).every((p) => !(p.metadata?.finalizers ?? []).includes(TRACKING_FINALIZER)));
     expect(await podsOwnedBy(f.registry, uid)).toHaveLength(5);
     await waitFor('machine complete', () => controller.stateOf(NS, 'five') === 'complete');
-    expect(transitions.filter((t) => t.name === 'five').map((t) => t.to)).toEqual(['pending', 'running', 'complete']);
+    expect(transitions.filter((t) => t.name === 'five').map((t) => t.to)).toEqual(['pending', 'active', 'complete']);
     expect(f.events.reasons()).toContain('Completed');
     watch.close();
   });
@@ -199,7 +199,7 @@ describe('Job controller', () => {
     const current = await job('paused');
     await f.registry.update(JOBS, NS, 'paused', { ...current, spec: { ...(current.spec as object), suspend: false } });
     await waitFor('2 live pods again', async () => (await livePods(uid)).length === 2);
-    await waitFor('machine running', () => controller.stateOf(NS, 'paused') === 'running');
+    await waitFor('machine running', () => controller.stateOf(NS, 'paused') === 'active');
     expect(f.events.reasons()).toEqual(expect.arrayContaining(['Suspended', 'Resumed']));
   });
 
