@@ -64,6 +64,8 @@ export class JobController {
   private readonly host: ActorHost<KubeObject, JobActor>;
   private readonly views = new Map<string, JobView>();
   private readonly pending = new EffectQueue();
+  /** Syncs the machines asked for that are not queued yet. */
+  private requeues = 0;
   private readonly expectations: Expectations;
   private readonly queue: WorkQueue;
   private readonly wakeUps: WakeUps;
@@ -124,9 +126,22 @@ export class JobController {
     return actorState(this.host, JOBS, namespace, name);
   }
 
-  /** True when no sync is queued or running (tests wait on it). */
+  /** True when no sync is queued, running or asked for (tests wait on it). */
   idle(): boolean {
-    return this.queue.length === 0;
+    return this.queue.length === 0 && this.requeues === 0;
+  }
+
+  /**
+   * The machine's alarm asks for a sync. Not from inside the machine's own step: the sync would
+   * send the machine its observation while that step still runs, so it would be taken in only
+   * after the sync stopped waiting for its effects.
+   */
+  private requeue(key: string): void {
+    this.requeues++;
+    queueMicrotask(() => {
+      this.requeues--;
+      this.queue.add(key);
+    });
   }
 
   // ---- sync: observe, let the machine decide, run what it asked for ----
@@ -174,8 +189,7 @@ export class JobController {
         releasePods: () => later(async (v) => void (await Promise.all(v.releasable.map((p) => this.effects.releasePod(p))))),
         deleteJob: () => later((v) => this.effects.deleteJob(v.job)),
         recordEvent: (_, rec: JobEventRecord) => this.effects.record(ref, rec),
-        // Not from inside the machine's own step: the sync it starts sends the machine an event.
-        requeue: () => queueMicrotask(() => this.queue.add(key)),
+        requeue: () => this.requeue(key),
       },
     });
   }
