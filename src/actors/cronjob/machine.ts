@@ -47,9 +47,21 @@ function observed(event: CronJobMachineEvent): CronJobObserved | undefined {
 
 type ScheduleView = Pick<CronJobContext, 'spec' | 'createdAt' | 'at' | 'lastScheduleTime'>;
 
+/** Answers of `dueTimes` already worked out: several guards and actions ask the same for one observation. */
+const dueCache = new Map<string, ScheduleTimes | UnparseableScheduleError>();
+const DUE_CACHE_SIZE = 1024;
+
 /** The scheduled times due, counted from the last one run (else the creation). */
 export function dueFor(c: ScheduleView): ScheduleTimes | UnparseableScheduleError {
-  return dueTimes(c.spec, c.lastScheduleTime ?? c.createdAt, c.at);
+  const since = c.lastScheduleTime ?? c.createdAt;
+  const key = JSON.stringify([c.spec.schedule, c.spec.timeZone, c.spec.startingDeadlineSeconds, since, c.at]);
+  let due = dueCache.get(key);
+  if (due === undefined) {
+    due = dueTimes(c.spec, since, c.at);
+    if (dueCache.size >= DUE_CACHE_SIZE) dueCache.clear();
+    dueCache.set(key, due);
+  }
+  return due;
 }
 
 /** What the schedule says at the observation, for the machine as it is before taking it in. */
