@@ -61,9 +61,11 @@ describe('CronJob controller', () => {
   it('runs each scheduled time once and records lastScheduleTime and active', async () => {
     await createCronJob('tick');
     expect(await jobs()).toHaveLength(0);
+    expect(controller.stateOf(NS, 'tick')).toBe('waiting');
     await at(1);
     const [job] = await jobs();
     expect(job?.metadata?.name).toBe(minuteName('tick', 1));
+    expect(controller.stateOf(NS, 'tick')).toBe('running');
     expect(job?.metadata?.annotations?.[SCHEDULED_TIMESTAMP_ANNOTATION]).toBe('2024-06-01T00:01:00Z');
     expect(job?.metadata?.labels).toMatchObject({ app: 'tick' });
     expect(job?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'CronJob', name: 'tick', controller: true });
@@ -81,6 +83,7 @@ describe('CronJob controller', () => {
     });
     expect(done.lastSuccessfulTime).toBe('2024-06-01T00:01:31Z');
     expect(done.active).toBeUndefined();
+    expect(controller.stateOf(NS, 'tick')).toBe('waiting');
   });
 
   it('Allow runs the next time beside an active Job', async () => {
@@ -121,6 +124,22 @@ describe('CronJob controller', () => {
     await at(1);
     await at(2);
     expect(await jobs()).toHaveLength(0);
+    expect(controller.stateOf(NS, 'paused')).toBe('suspended');
+  });
+
+  it('a new leader does not run a time already run', async () => {
+    await createCronJob('handover');
+    await at(1);
+    expect(await jobs()).toHaveLength(1);
+    await waitFor('lastScheduleTime written', async () => ((await f.registry.get(CRONJOBS, NS, 'handover')).status as Record<string, unknown>).lastScheduleTime);
+    controller.stop();
+    controller = new CronJobController({ store: f.store, registry: f.registry, events: f.events, clock: f.clock });
+    await controller.start();
+    await at(1.5);
+    expect(await jobs()).toHaveLength(1);
+    expect(controller.stateOf(NS, 'handover')).toBe('running');
+    await at(2);
+    expect((await jobs()).map((j) => j.metadata?.name)).toEqual([minuteName('handover', 1), minuteName('handover', 2)]);
   });
 
   it('keeps successfulJobsHistoryLimit and failedJobsHistoryLimit finished Jobs, newest first', async () => {

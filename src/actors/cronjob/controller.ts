@@ -1,205 +1,209 @@
 /**
  * The CronJob controller (Kubernetes' cronjob_controllerv2): creates a Job for each scheduled
- * time, named `<cronjob>-<minutes since epoch>`, so a time is never run twice even across a
- * leader change (a second create finds the name taken).
+ * time, through the CronJob's machine (machine.ts), which takes every decision. Jobs are named
+ * `<cronjob>-<minutes since epoch>`, so a time is never run twice even across a leader change
+ * (a second create finds the name taken).
  *
- * Handlers only enqueue the CronJob's key (a Job it owns changing enqueues its owner). `sync(key)`
- * reads the CronJob fresh from the Registry, lists its active Jobs, records the last success,
- * trims history to the limits, and, unless suspended, runs the most recent missed scheduled time
- * (within startingDeadlineSeconds) as concurrencyPolicy allows: Allow runs it beside others,
- * Forbid waits while a Job is active (the time then runs late if still within the deadline, as
- * in Kubernetes), Replace deletes the active Jobs first. It then wakes itself, on the injected
- * clock, at the next scheduled time.
+ * Handlers only enqueue the CronJob's key (a Job it controls changing enqueues its owner; a Job
+ * appearing also meets the expectation its create set). `sync(key)` turns the informers' view into
+ * facts — its running and finished Jobs, whether the Job it last created came back through the
+ * watch — and sends them to the CronJob's actor as `cronjob.observed`. The machine's effect
+ * actions only queue I/O (controller-kit/effect-queue.ts); the sync runs it in order: delete Jobs
+ * (history, Replace), create the due Job (which answers the machine with `cronjob.jobStarted`),
+ * write the status. The machine's alarm (`requeue`, on the controller's clock) brings the next
+ * sync at the next scheduled time.
  */
+import { createActor, type Actor } from 'xstate';
 import pino, { type Logger } from 'pino';
 import { objectKey } from '../../api/metadata.ts';
-import { isRecord, type JsonObject, type KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../registry/registry.ts';
+import type { KubeObject } from '../../api/object.ts';
 import type { ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
-import type { EventSink } from '../../registry/event-recorder.ts';
 import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
-import { isNotFound } from '../../registry/retry-on-conflict.ts';
-import type { Store } from '../../store/types.ts';
-import { systemClock, WakeUps, type ControllerClock } from '../job/clock.ts';
-import { JOBS } from '../job/effects.ts';
-import { finishedCondition, parseTime } from '../job/job-spec.ts';
-import { toKubernetesTime } from '../../api/kubernetes-time.ts';
+import type { ActorHost } from '../host.ts';
+import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
+import { EffectQueue } from '../controller-kit/effect-queue.ts';
+import { DEFAULT_EXPECTATIONS_TTL_MS, Expectations } from '../controller-kit/expectations.ts';
 import { controllerRefOf } from '../controller-kit/pods.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
-import { CronJobEffects, CRONJOBS, jobRef } from './effects.ts';
-import { jobsBeyondHistory } from './history.ts';
-import { MAX_MISSED, scheduleTimes, UnparseableScheduleError } from './schedule.ts';
+import { systemClock, WakeUps, type ControllerClock } from '../job/clock.ts';
+import { JOBS } from '../job/effects.ts';
+import { parseTime } from '../job/job-spec.ts';
+import type { CronJobObserved } from './context.ts';
+import { cronJobSpec } from './cronjob-spec.ts';
+import { CronJobEffects, CRONJOBS } from './effects.ts';
+import { finishedJobOf, jobRefOf, type FinishedJob, type JobRef } from './jobs.ts';
+import { cronJobMachine, type CronJobEventRecord, type CronJobMachine } from './machine.ts';
+import { cronJobMachineInput } from './status.ts';
 
-export interface CronJobControllerOptions {
-  store: Store;
-  registry: Registry;
-  events: EventSink;
-  logger?: Logger;
-  /** Time and timers (tests: xstate's SimulatedClock). Default: the system clock. */
+export interface CronJobControllerOptions extends OwnerControllerOptions {
+  /** Time and timers, the machines' too (tests: xstate's SimulatedClock). Default: the system clock. */
   clock?: ControllerClock;
+  expectationsTtlMs?: number;
 }
 
-interface CronJobSpec {
-  schedule: string;
-  timeZone?: string;
-  concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace';
-  startingDeadlineSeconds?: number;
-  suspend: boolean;
-  successfulJobsHistoryLimit: number;
-  failedJobsHistoryLimit: number;
-}
-
-function cronJobSpec(cj: KubeObject): CronJobSpec {
-  const spec = isRecord(cj.spec) ? cj.spec : {};
-  const policy = spec.concurrencyPolicy;
-  return {
-    schedule: typeof spec.schedule === 'string' ? spec.schedule : '',
-    timeZone: typeof spec.timeZone === 'string' && spec.timeZone !== '' ? spec.timeZone : undefined,
-    concurrencyPolicy: policy === 'Forbid' || policy === 'Replace' ? policy : 'Allow',
-    startingDeadlineSeconds: typeof spec.startingDeadlineSeconds === 'number' ? spec.startingDeadlineSeconds : undefined,
-    suspend: spec.suspend === true,
-    successfulJobsHistoryLimit: typeof spec.successfulJobsHistoryLimit === 'number' ? spec.successfulJobsHistoryLimit : 3,
-    failedJobsHistoryLimit: typeof spec.failedJobsHistoryLimit === 'number' ? spec.failedJobsHistoryLimit : 1,
-  };
-}
+type CronJobActor = Actor<CronJobMachine>;
 
 export class CronJobController {
   private readonly cronJobs: ObjectInformer;
   private readonly jobs: ObjectInformer;
   /** Job keys by the uid of the CronJob that controls them. */
   private readonly jobsByOwner = new Map<string, Set<string>>();
+  private readonly host: ActorHost<KubeObject, CronJobActor>;
+  /** The CronJob as the latest sync saw it: what its machine's effects act on. */
+  private readonly views = new Map<string, KubeObject>();
+  private readonly pending = new EffectQueue();
+  /** Syncs the machines asked for that are not queued yet. */
+  private requeues = 0;
+  private readonly expectations: Expectations;
   private readonly queue: WorkQueue;
   private readonly wakeUps: WakeUps;
   private readonly effects: CronJobEffects;
   private readonly clock: ControllerClock;
   private readonly log: Logger;
 
-  constructor(private readonly opts: CronJobControllerOptions) {
+  constructor(opts: CronJobControllerOptions) {
     this.clock = opts.clock ?? systemClock();
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.effects = new CronJobEffects(opts.registry, opts.events);
+    this.expectations = new Expectations(() => this.clock.now(), opts.expectationsTtlMs ?? DEFAULT_EXPECTATIONS_TTL_MS);
     this.queue = new WorkQueue((key) => this.sync(key), { onError: (key, err) => this.log.warn({ err, key }, 'cronjob sync failed; retrying') });
     this.wakeUps = new WakeUps(this.clock, (key) => this.queue.add(key));
-    this.cronJobs = objectInformer(opts.store, CRONJOBS, {
+    this.cronJobs = objectInformer(opts.store, CRONJOBS);
+    // The actor host hears a new CronJob before the handler that syncs it: a sync always finds its actor.
+    this.host = objectActors<CronJobActor>(CRONJOBS, this.cronJobs, opts.bus, (cj, inspect) => {
+      const key = objectKey(CRONJOBS, cj.metadata?.namespace, cj.metadata?.name ?? '');
+      return createActor(this.machineFor(key), { input: cronJobMachineInput(cj, this.clock.now()), inspect, clock: this.clock }).start();
+    });
+    this.cronJobs.addHandlers({
       onAdd: (_c, key) => this.queue.add(key),
       onUpdate: (_o, _n, key) => this.queue.add(key),
-      onDelete: (_c, key) => this.wakeUps.cancel(key),
+      onDelete: (_c, key) => {
+        this.expectations.forget(key);
+        this.wakeUps.cancel(key);
+        this.views.delete(key);
+        this.pending.forget(key);
+      },
     });
     this.jobs = objectInformer(opts.store, JOBS, {
-      onAdd: (job, key) => this.jobChanged(job, key, true),
-      onUpdate: (_o, job, key) => this.jobChanged(job, key, true),
-      onDelete: (job, key) => this.jobChanged(job, key, false),
+      onAdd: (job, key) => this.jobChanged(job, key, 'added'),
+      onUpdate: (_o, job, key) => this.jobChanged(job, key, 'updated'),
+      onDelete: (job, key) => this.jobChanged(job, key, 'deleted'),
     });
   }
 
-  async start(): Promise<void> {
-    await this.jobs.start();
-    await this.cronJobs.start();
-    this.queue.start();
+  start(): Promise<void> {
+    return startInOrder([this.jobs, this.cronJobs], this.queue);
   }
 
   stop(): void {
-    this.queue.stop();
     this.wakeUps.cancelAll();
-    this.cronJobs.stop();
-    this.jobs.stop();
+    stopAll(this.queue, [this.cronJobs, this.jobs], this.host);
   }
 
-  /** True when no sync is queued or running (tests wait on it). */
+  /** The CronJob machine's state (`waiting`, `running`, `suspended`), for tests and the UI. */
+  stateOf(namespace: string, name: string): string | undefined {
+    return actorState(this.host, CRONJOBS, namespace, name);
+  }
+
+  /** True when no sync is queued, running or asked for (tests wait on it). */
   idle(): boolean {
-    return this.queue.length === 0;
-  }
-
-  private async sync(key: string): Promise<void> {
-    const cached = this.cronJobs.get(key);
-    if (!cached) return;
-    // Fresh: lastScheduleTime must be the one last written, not a lagging cache's.
-    let cronJob: KubeObject;
-    try {
-      cronJob = await this.opts.registry.get(CRONJOBS, cached.metadata?.namespace, cached.metadata?.name ?? '');
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    if (cronJob.metadata?.deletionTimestamp) return;
-    const spec = cronJobSpec(cronJob);
-    const stored = isRecord(cronJob.status) ? cronJob.status : {};
-    const now = this.clock.now();
-    const owned = this.jobsOf(cronJob);
-    let active = owned.filter((j) => !finishedCondition(j));
-
-    let lastSuccessful = parseTime(stored.lastSuccessfulTime);
-    for (const job of owned) {
-      const done = finishedCondition(job)?.type === 'Complete' ? (parseTime(isRecord(job.status) ? job.status.completionTime : undefined) ?? finishedCondition(job)?.at) : undefined;
-      if (done !== undefined && (lastSuccessful === undefined || done > lastSuccessful)) lastSuccessful = done;
-    }
-    await Promise.all(jobsBeyondHistory(owned, spec.successfulJobsHistoryLimit, spec.failedJobsHistoryLimit).map((j) => this.effects.deleteJob(cronJob, j)));
-
-    let lastSchedule = parseTime(stored.lastScheduleTime);
-    if (!spec.suspend) {
-      const scheduled = await this.runDue(key, cronJob, spec, active, lastSchedule, now);
-      if (scheduled) {
-        active = scheduled.active;
-        lastSchedule = scheduled.at;
-      }
-    }
-
-    const status: JsonObject = {};
-    if (active.length > 0) status.active = active.map(jobRef);
-    if (lastSchedule !== undefined) status.lastScheduleTime = toKubernetesTime(lastSchedule);
-    if (lastSuccessful !== undefined) status.lastSuccessfulTime = toKubernetesTime(lastSuccessful);
-    await this.effects.writeStatus(cronJob, status);
+    return this.queue.length === 0 && this.requeues === 0;
   }
 
   /**
-   * Runs the most recent due time, if concurrencyPolicy allows, and wakes at the next one.
-   * Returns the active Jobs and the time run, or undefined when nothing ran.
+   * The machine's alarm asks for a sync. Not from inside the machine's own step: the sync would
+   * send the machine its observation while that step still runs, so it would be taken in only
+   * after the sync stopped waiting for its effects.
    */
-  private async runDue(key: string, cronJob: KubeObject, spec: CronJobSpec, active: KubeObject[], lastSchedule: number | undefined, now: number): Promise<{ active: KubeObject[]; at: number } | undefined> {
-    let earliest = lastSchedule ?? parseTime(cronJob.metadata?.creationTimestamp) ?? now;
-    if (spec.startingDeadlineSeconds !== undefined) earliest = Math.max(earliest, now - spec.startingDeadlineSeconds * 1000);
-    let times;
-    try {
-      times = scheduleTimes(spec.schedule, spec.timeZone, earliest, now);
-    } catch (err) {
-      // Nothing to retry until the spec changes (an update enqueues it again).
-      if (err instanceof UnparseableScheduleError) {
-        void this.effects.record(cronJob, 'Warning', 'UnparseableSchedule', err.message);
-        return undefined;
-      }
-      throw err;
-    }
-    this.wakeUps.at(key, times.next);
-    if (times.mostRecent === undefined) return undefined;
-    if (times.missed > MAX_MISSED) {
-      void this.effects.record(cronJob, 'Warning', 'TooManyMissedTimes', `too many missed start times: ${times.missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`);
-    }
-    if (spec.concurrencyPolicy === 'Forbid' && active.length > 0) {
-      void this.effects.record(cronJob, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid');
-      return undefined;
-    }
-    let running = active;
-    if (spec.concurrencyPolicy === 'Replace') {
-      await Promise.all(active.map((j) => this.effects.deleteJob(cronJob, j)));
-      running = [];
-    }
-    const job = await this.effects.createJob(cronJob, times.mostRecent);
-    return { active: [...running.filter((j) => j.metadata?.uid !== job.metadata?.uid), job], at: times.mostRecent };
+  private requeue(key: string): void {
+    this.requeues++;
+    queueMicrotask(() => {
+      this.requeues--;
+      this.queue.add(key);
+    });
   }
 
-  private jobChanged(job: KubeObject, key: string, present: boolean): void {
+  // ---- sync: observe, let the machine decide, run what it asked for ----
+
+  private async sync(key: string): Promise<void> {
+    const cronJob = this.cronJobs.get(key);
+    const actor = this.host.get(key);
+    if (!cronJob || !actor) return;
+    const active: JobRef[] = [];
+    const finished: FinishedJob[] = [];
+    for (const job of this.jobsOf(cronJob)) {
+      const done = finishedJobOf(job);
+      if (done) finished.push(done);
+      else active.push(jobRefOf(job));
+    }
+    this.views.set(key, cronJob);
+    const now = this.clock.now();
+    const observation: CronJobObserved = {
+      type: 'cronjob.observed',
+      at: now,
+      spec: cronJobSpec(cronJob),
+      createdAt: parseTime(cronJob.metadata?.creationTimestamp) ?? now,
+      deleting: Boolean(cronJob.metadata?.deletionTimestamp),
+      active,
+      finished,
+      expectationsSatisfied: this.expectations.satisfied(key),
+    };
+    actor.send(observation);
+    await this.pending.run(key);
+  }
+
+  /** The CronJob machine with its effects queued for `key`'s sync, acting on the CronJob that sync saw. */
+  private machineFor(key: string): CronJobMachine {
+    const later = (effect: (cronJob: KubeObject) => Promise<boolean | void>) => {
+      const cronJob = this.views.get(key);
+      if (cronJob) this.pending.add(key, () => effect(cronJob));
+    };
+    return cronJobMachine.provide({
+      actions: {
+        startJob: (_, { scheduledAt }: { scheduledAt: number }) => later((cj) => this.startJob(key, cj, scheduledAt)),
+        deleteJobs: (_, { jobs }: { jobs: JobRef[] }) => later(async (cj) => void (await Promise.all(jobs.map((j) => this.effects.deleteJob(cj, j))))),
+        writeStatus: (_, { status }) => later((cj) => this.effects.writeStatus(cj, status)),
+        recordEvent: (_, rec: CronJobEventRecord) => {
+          const cronJob = this.views.get(key);
+          if (cronJob) this.effects.record(cronJob, rec.type, rec.reason, rec.message).catch((err: unknown) => this.log.debug({ err, key }, 'could not record cronjob event'));
+        },
+        requeue: () => this.requeue(key),
+      },
+    });
+  }
+
+  /** Creates the Job for `scheduledAt`, expecting it back through the watch, and tells the machine it runs. */
+  private async startJob(key: string, cronJob: KubeObject, scheduledAt: number): Promise<void> {
+    this.expectations.expectCreations(key, 1);
+    // Should the Job never be seen, the expectation lapses: look again then.
+    this.wakeUps.at(key, this.clock.now() + this.expectations.ttlMs);
+    let result;
+    try {
+      result = await this.effects.createJob(cronJob, scheduledAt);
+    } catch (err) {
+      this.expectations.creationObserved(key);
+      throw err;
+    }
+    // A Job made before (a restart, another leader) is in the cache already, or on its way.
+    if (!result.created) this.expectations.creationObserved(key);
+    this.host.get(key)?.send({ type: 'cronjob.jobStarted', job: jobRefOf(result.job), scheduledAt });
+  }
+
+  private jobChanged(job: KubeObject, key: string, change: 'added' | 'updated' | 'deleted'): void {
     const ref = controllerRefOf(job);
     if (ref?.kind !== 'CronJob' || typeof ref.name !== 'string') return;
     const uid = String(ref.uid ?? '');
     let set = this.jobsByOwner.get(uid);
-    if (present) {
+    if (change !== 'deleted') {
       if (!set) this.jobsByOwner.set(uid, (set = new Set()));
       set.add(key);
     } else {
       set?.delete(key);
       if (set?.size === 0) this.jobsByOwner.delete(uid);
     }
-    this.queue.add(objectKey(CRONJOBS, job.metadata?.namespace, ref.name));
+    const owner = objectKey(CRONJOBS, job.metadata?.namespace, ref.name);
+    if (change === 'added' && this.cronJobs.get(owner)?.metadata?.uid === ref.uid) this.expectations.creationObserved(owner);
+    this.queue.add(owner);
   }
 
   private jobsOf(cronJob: KubeObject): KubeObject[] {
@@ -210,4 +214,4 @@ export class CronJobController {
 
 /** The CronJob controller (batch/v1), on the system clock. */
 export const cronJobControllerFactory: ControllerFactory = (deps: ControllerDeps) =>
-  new CronJobController({ store: deps.store, registry: deps.registry, events: deps.events, logger: deps.logger, clock: systemClock(deps.now) });
+  new CronJobController({ store: deps.store, registry: deps.registry, events: deps.events, bus: deps.bus, logger: deps.logger, clock: systemClock(deps.now) });

@@ -1,7 +1,8 @@
 /**
- * The CronJob controller's writes, all through the Registry: create the Job for a scheduled time,
- * delete a Job (Replace, history cleanup: background propagation, its pods follow), write the
- * CronJob's status, and the Events Kubernetes' CronJob controller records.
+ * The CronJob controller's writes, all through the Registry: what the CronJob machine's effect
+ * actions become (controller.ts supplies them). Create the Job for a scheduled time, delete a Job
+ * (Replace, history cleanup: background propagation, its pods follow), write the CronJob's status,
+ * and the Events Kubernetes' CronJob controller records.
  */
 import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
 import { isRecord, jsonEqual, type JsonObject, type KubeObject } from '../../api/object.ts';
@@ -13,9 +14,10 @@ import { JOBS } from '../job/effects.ts';
 import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { controllerRefTo } from '../controller-kit/owner-refs.ts';
 import { errorMessage } from '../../api/error-message.ts';
+import { SCHEDULED_TIMESTAMP_ANNOTATION, type JobRef } from './jobs.ts';
 
+export { SCHEDULED_TIMESTAMP_ANNOTATION } from './jobs.ts';
 export const CRONJOBS = findKind('batch/v1', 'CronJob') as ResourceInfo;
-export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const SOURCE = { component: 'cronjob-controller' };
 
 /** `<cronjob>-<scheduled time in minutes since the epoch>`, as Kubernetes names them. */
@@ -40,37 +42,34 @@ export function jobFromTemplate(cronJob: KubeObject, scheduledAt: number): KubeO
   return { apiVersion: 'batch/v1', kind: 'Job', metadata, spec: structuredClone(isRecord(template.spec) ? template.spec : {}) };
 }
 
-/** An ObjectReference to a Job, as status.active lists them. */
-export function jobRef(job: KubeObject): JsonObject {
-  return { kind: 'Job', namespace: job.metadata?.namespace, name: job.metadata?.name, uid: job.metadata?.uid, apiVersion: 'batch/v1', resourceVersion: job.metadata?.resourceVersion };
-}
-
 export class CronJobEffects {
   constructor(
     private readonly registry: Registry,
     private readonly events: EventSink,
   ) {}
 
-  /** Creates the Job for `scheduledAt`; an existing one of that name (created before a restart) is returned instead. */
-  async createJob(cronJob: KubeObject, scheduledAt: number): Promise<KubeObject> {
+  /**
+   * Creates the Job for `scheduledAt`. A Job of that name already made (before a restart, or by
+   * an earlier leader) is returned instead: `created` tells which.
+   */
+  async createJob(cronJob: KubeObject, scheduledAt: number): Promise<{ job: KubeObject; created: boolean }> {
     const job = jobFromTemplate(cronJob, scheduledAt);
     try {
       const created = await this.registry.create(JOBS, cronJob.metadata?.namespace, job);
       void this.record(cronJob, 'Normal', 'SuccessfulCreate', `Created job ${created.metadata?.name ?? ''}`);
-      return created;
+      return { job: created, created: true };
     } catch (err) {
-      if (err instanceof ApiError && err.reason === 'AlreadyExists') return this.registry.get(JOBS, cronJob.metadata?.namespace, job.metadata?.name ?? '');
+      if (err instanceof ApiError && err.reason === 'AlreadyExists') return { job: await this.registry.get(JOBS, cronJob.metadata?.namespace, job.metadata?.name ?? ''), created: false };
       void this.record(cronJob, 'Warning', 'FailedCreate', `Error creating job: ${errorMessage(err)}`);
       throw err;
     }
   }
 
   /** Deletes `job` with background propagation; gone already is fine. */
-  async deleteJob(cronJob: KubeObject, job: KubeObject): Promise<void> {
-    const name = job.metadata?.name ?? '';
+  async deleteJob(cronJob: KubeObject, job: JobRef): Promise<void> {
     try {
-      await this.registry.delete(JOBS, job.metadata?.namespace, name, { propagationPolicy: 'Background', preconditions: { uid: job.metadata?.uid } });
-      void this.record(cronJob, 'Normal', 'SuccessfulDelete', `Deleted job ${name}`);
+      await this.registry.delete(JOBS, job.namespace ?? cronJob.metadata?.namespace, job.name, { propagationPolicy: 'Background', preconditions: { uid: job.uid } });
+      void this.record(cronJob, 'Normal', 'SuccessfulDelete', `Deleted job ${job.name}`);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -5,6 +5,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { errorMessage } from '../../api/error-message.ts';
+import type { CronJobSpec } from './cronjob-spec.ts';
 
 /** The schedule or time zone cannot be parsed (the CronJob gets an UnparseableSchedule Event). */
 export class UnparseableScheduleError extends Error {
@@ -51,5 +52,20 @@ export function scheduleTimes(schedule: string, timeZone: string | undefined, ea
       const last = tail.prev().getTime();
       return { mostRecent: last, missed, next: CronExpressionParser.parse(trimmed, { currentDate: new Date(now), tz: timeZone ?? 'UTC' }).next().getTime() };
     }
+  }
+}
+
+/**
+ * The scheduled times of `spec` due at `now` for a CronJob that last ran at `since` (its
+ * lastScheduleTime, else its creation): only those within startingDeadlineSeconds count. An
+ * unparseable schedule or time zone is answered, not thrown (the machine's guards ask).
+ */
+export function dueTimes(spec: CronJobSpec, since: number, now: number): ScheduleTimes | UnparseableScheduleError {
+  const earliest = spec.startingDeadlineSeconds === undefined ? since : Math.max(since, now - spec.startingDeadlineSeconds * 1000);
+  try {
+    return scheduleTimes(spec.schedule, spec.timeZone, earliest, now);
+  } catch (err) {
+    if (err instanceof UnparseableScheduleError) return err;
+    throw err;
   }
 }

@@ -4,6 +4,7 @@ import { prefixFor } from '../../api/metadata.ts';
 import { decodeObject } from '../../registry/codec.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { InspectionBus, type TransitionRecord } from '../inspection.ts';
+import { SlowWatchStore } from '../replicaset/test-support.ts';
 import { MAX_POD_FAILURE_BACKOFF_MS } from './backoff.ts';
 import { JobController } from './controller.ts';
 import { JOBS, PODS } from './effects.ts';
@@ -86,7 +87,7 @@ describe('Job controller', () => {
     await waitFor('finalizers released', async () => (await podsOwnedBy(f.registry, uid)).every((p) => !(p.metadata?.finalizers ?? []).includes(TRACKING_FINALIZER)));
     expect(await podsOwnedBy(f.registry, uid)).toHaveLength(5);
     await waitFor('machine complete', () => controller.stateOf(NS, 'five') === 'complete');
-    expect(transitions.filter((t) => t.name === 'five').map((t) => t.to)).toEqual(['pending', 'running', 'complete']);
+    expect(transitions.filter((t) => t.name === 'five').map((t) => t.to)).toEqual(['pending', 'active', 'complete']);
     expect(f.events.reasons()).toContain('Completed');
     watch.close();
   });
@@ -199,7 +200,7 @@ describe('Job controller', () => {
     const current = await job('paused');
     await f.registry.update(JOBS, NS, 'paused', { ...current, spec: { ...(current.spec as object), suspend: false } });
     await waitFor('2 live pods again', async () => (await livePods(uid)).length === 2);
-    await waitFor('machine running', () => controller.stateOf(NS, 'paused') === 'running');
+    await waitFor('machine running', () => controller.stateOf(NS, 'paused') === 'active');
     expect(f.events.reasons()).toEqual(expect.arrayContaining(['Suspended', 'Resumed']));
   });
 
@@ -221,5 +222,55 @@ describe('Job controller', () => {
       return condition(cur, 'Complete') && cur;
     });
     expect(status(done).succeeded).toBe(3);
+  });
+
+  it('never creates twice while its pod watch lags: the machine waits for its expectations', async () => {
+    const slow = new SlowWatchStore(f.store, prefixFor(PODS));
+    const lagging = new JobController({ store: slow.store, registry: f.registry, events: f.events, clock: f.clock });
+    controller.stop();
+    await lagging.start();
+    try {
+      slow.held = true;
+      const j = await createJob('lag', { completions: 4, parallelism: 2 });
+      await waitFor('2 pods in the store', async () => (await podsOwnedBy(f.registry, j.metadata?.uid ?? '')).length === 2);
+      // Syncs keep coming (Job updates) while the informer still sees no pods.
+      for (let i = 0; i < 4; i++) {
+        const cur = await job('lag');
+        await f.registry.update(JOBS, NS, 'lag', { ...cur, metadata: { ...cur.metadata, annotations: { poke: String(i) } } });
+        await waitFor('idle', () => lagging.idle());
+      }
+      expect(await podsOwnedBy(f.registry, j.metadata?.uid ?? '')).toHaveLength(2);
+      expect(lagging.stateOf(NS, 'lag')).toBe('active');
+      slow.release();
+      await waitFor('status active 2', async () => status(await job('lag')).active === 2);
+      await waitFor('idle', () => lagging.idle());
+      expect(await podsOwnedBy(f.registry, j.metadata?.uid ?? '')).toHaveLength(2);
+    } finally {
+      lagging.stop();
+    }
+  });
+
+  it('a new leader picks a finished Job up where it was: no Event again, its TTL still runs', async () => {
+    const j = await createJob('handover', { ttlSecondsAfterFinished: 60 });
+    const [pod] = await waitFor('pod', async () => {
+      const p = await livePods(j.metadata?.uid ?? '');
+      return p.length === 1 && p;
+    });
+    await setPhase(f.registry, pod as KubeObject, 'Succeeded');
+    await waitFor('Complete', async () => condition(await job('handover'), 'Complete'));
+    await waitFor('idle', () => controller.idle());
+    controller.stop();
+    const completed = f.events.reasons().filter((r) => r === 'Completed').length;
+    const next = new JobController({ store: f.store, registry: f.registry, events: f.events, clock: f.clock });
+    await next.start();
+    try {
+      await waitFor('restored', () => next.stateOf(NS, 'handover') === 'complete');
+      await waitFor('idle', () => next.idle());
+      expect(f.events.reasons().filter((r) => r === 'Completed')).toHaveLength(completed);
+      f.clock.increment(61_000);
+      await waitFor('job deleted', async () => (await f.registry.list(JOBS, NS)).items.length === 0);
+    } finally {
+      next.stop();
+    }
   });
 });

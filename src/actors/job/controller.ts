@@ -1,13 +1,17 @@
 /**
- * The Job controller (Kubernetes' pkg/controller/job): runs a Job's pods to completion.
+ * The Job controller (Kubernetes' pkg/controller/job): runs a Job's pods to completion, through
+ * the Job's machine (machine.ts), which takes every decision.
  *
- * Informer handlers only enqueue the Job's key (and note expectations); `sync(key)` counts the
- * Job's finished pods once (tracking.ts), decides (decide.ts), creates or deletes pods when no
- * earlier round is still in flight (expectations), writes status, releases counted pods'
- * finalizers, tells the Job's machine what it saw, and sets wake-ups on the injected clock for
- * activeDeadlineSeconds and ttlSecondsAfterFinished. Failed pods are replaced only after the
- * pod failure back-off (backoff.ts). Failed syncs are retried with backoff by the work queue.
- * Pods whose Job is gone are released from their finalizer under an `orphan:` key.
+ * Informer handlers only enqueue the Job's key (and note expectations). `sync(key)` turns what the
+ * informers hold into facts — finished pods counted once (tracking.ts), active and ready pods,
+ * whether the last round of creates and deletes has come back through the watch (expectations),
+ * the pod failure back-off (backoff.ts) — and sends them to the Job's actor as `job.observed`.
+ * The machine's effect actions only queue I/O (controller-kit/effect-queue.ts); the sync then runs
+ * it in the order asked: create or delete pods, write the status, release counted pods'
+ * finalizers, delete a Job whose TTL ran out. A failed effect fails the sync, which the work queue
+ * retries; the machine's alarm (`requeue`, on the controller's clock) brings the next sync at the
+ * active deadline, the end of a back-off or the TTL. Pods whose Job is gone are released from
+ * their finalizer under an `orphan:` key.
  */
 import { createActor, type Actor } from 'xstate';
 import pino, { type Logger } from 'pino';
@@ -16,31 +20,41 @@ import { objectKey } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import type { ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
 import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
+import type { ObjectRef } from '../../registry/event-recorder.ts';
 import type { ActorHost } from '../host.ts';
 import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOptions } from '../controller-kit/object-actors.ts';
+import { EffectQueue } from '../controller-kit/effect-queue.ts';
 import { DEFAULT_EXPECTATIONS_TTL_MS, Expectations } from '../controller-kit/expectations.ts';
 import { controllerRefOf, isActive, isReady, rankForDeletion } from '../controller-kit/pods.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
 import { WorkQueue } from '../controller-kit/work-queue.ts';
 import { podCreationAllowedAt } from './backoff.ts';
 import { systemClock, WakeUps, type ControllerClock } from './clock.ts';
-import { decideJob, type JobDecision } from './decide.ts';
+import type { JobObserved } from './context.ts';
 import { JobEffects, JOBS, PODS } from './effects.ts';
-import { finishedCondition, jobSpec, jobStatus, parseTime } from './job-spec.ts';
-import type { JobMachine } from './machine.ts';
-import { calculateJobStatus } from './status.ts';
-import { effectiveCounts, holdsTrackingFinalizer, podsToRelease, tallyFinishedPods } from './tracking.ts';
+import { jobSpec } from './job-spec.ts';
+import { jobMachine, type JobEventRecord, type JobMachine } from './machine.ts';
+import { jobMachineInput } from './status.ts';
+import { holdsTrackingFinalizer, podsToRelease, tallyFinishedPods } from './tracking.ts';
 
 /** Work keys for pods to release from a Job that is gone. */
 const ORPHAN = 'orphan:';
 
 export interface JobControllerOptions extends OwnerControllerOptions {
-  /** Time and timers (tests: xstate's SimulatedClock). Default: the system clock. */
+  /** Time and timers, the machines' too (tests: xstate's SimulatedClock). Default: the system clock. */
   clock?: ControllerClock;
   expectationsTtlMs?: number;
 }
 
 type JobActor = Actor<JobMachine>;
+
+/** What the latest sync of a Job saw: what its machine's effects act on. */
+interface JobView {
+  job: KubeObject;
+  pods: KubeObject[];
+  active: KubeObject[];
+  releasable: KubeObject[];
+}
 
 export class JobController {
   private readonly jobs: ObjectInformer;
@@ -48,6 +62,10 @@ export class JobController {
   /** Pod keys by the uid of the Job that controls them. */
   private readonly podsByJob = new Map<string, Set<string>>();
   private readonly host: ActorHost<KubeObject, JobActor>;
+  private readonly views = new Map<string, JobView>();
+  private readonly pending = new EffectQueue();
+  /** Syncs the machines asked for that are not queued yet. */
+  private requeues = 0;
   private readonly expectations: Expectations;
   private readonly queue: WorkQueue;
   private readonly wakeUps: WakeUps;
@@ -62,12 +80,20 @@ export class JobController {
     this.expectations = new Expectations(() => this.clock.now(), opts.expectationsTtlMs ?? DEFAULT_EXPECTATIONS_TTL_MS);
     this.queue = new WorkQueue((key) => this.sync(key), { onError: (key, err) => this.log.warn({ err, key }, 'job sync failed; retrying') });
     this.wakeUps = new WakeUps(this.clock, (key) => this.queue.add(key));
-    this.jobs = objectInformer(opts.store, JOBS, {
+    this.jobs = objectInformer(opts.store, JOBS);
+    // The actor host hears a new Job before the handler that syncs it: a sync always finds its actor.
+    this.host = objectActors<JobActor>(JOBS, this.jobs, opts.bus, (j, inspect) => {
+      const key = objectKey(JOBS, j.metadata?.namespace, j.metadata?.name ?? '');
+      return createActor(this.machineFor(key, j), { input: jobMachineInput(j, this.clock.now()), inspect, clock: this.clock }).start();
+    });
+    this.jobs.addHandlers({
       onAdd: (_j, key) => this.queue.add(key),
       onUpdate: (_o, _n, key) => this.queue.add(key),
       onDelete: (job, key) => {
         this.expectations.forget(key);
         this.wakeUps.cancel(key);
+        this.views.delete(key);
+        this.pending.forget(key);
         for (const podKey of this.podsByJob.get(job.metadata?.uid ?? '') ?? []) this.queue.add(ORPHAN + podKey);
       },
     });
@@ -84,11 +110,6 @@ export class JobController {
         if (jobKey) this.queue.add(jobKey);
       },
     });
-    this.host = objectActors<JobActor>(JOBS, this.jobs, opts.bus, (j, inspect) => {
-      const ref = { kind: 'Job', apiVersion: apiVersionOf(JOBS), namespace: j.metadata?.namespace, name: j.metadata?.name ?? '', uid: j.metadata?.uid };
-      const input = { finished: finishedCondition(j)?.type, suspended: jobSpec(j).suspend };
-      return createActor(this.effects.machineFor(ref), { input, inspect }).start();
-    });
   }
 
   start(): Promise<void> {
@@ -100,97 +121,99 @@ export class JobController {
     stopAll(this.queue, [this.jobs, this.pods], this.host);
   }
 
-  /** The Job machine's state (`running`, `complete`, ...), for tests and the UI. */
+  /** The Job machine's state (`active`, `complete`, ...), for tests and the UI. */
   stateOf(namespace: string, name: string): string | undefined {
     return actorState(this.host, JOBS, namespace, name);
   }
 
-  /** True when no sync is queued or running (tests wait on it). */
+  /** True when no sync is queued, running or asked for (tests wait on it). */
   idle(): boolean {
-    return this.queue.length === 0;
+    return this.queue.length === 0 && this.requeues === 0;
   }
 
-  // ---- sync ----
+  /**
+   * The machine's alarm asks for a sync. Not from inside the machine's own step: the sync would
+   * send the machine its observation while that step still runs, so it would be taken in only
+   * after the sync stopped waiting for its effects.
+   */
+  private requeue(key: string): void {
+    this.requeues++;
+    queueMicrotask(() => {
+      this.requeues--;
+      this.queue.add(key);
+    });
+  }
+
+  // ---- sync: observe, let the machine decide, run what it asked for ----
 
   private async sync(key: string): Promise<void> {
     if (key.startsWith(ORPHAN)) return this.releaseOrphan(key.slice(ORPHAN.length));
     const job = this.jobs.get(key);
-    if (!job) return;
+    const actor = this.host.get(key);
+    if (!job || !actor) return;
     const pods = this.podsOf(job);
     const spec = jobSpec(job);
-    const now = this.clock.now();
-    const finished = finishedCondition(job);
-    const deleting = Boolean(job.metadata?.deletionTimestamp);
     const tally = tallyFinishedPods(job, pods, spec.suspend);
     const active = pods.filter(isActive);
-    let activeCount = active.length;
-
-    let decision: JobDecision | undefined;
-    let failure: unknown;
-    if (!finished && !deleting) {
-      decision = decideJob({ spec, ...effectiveCounts(tally), active: active.length, startTime: parseTime(jobStatus(job).startTime), now });
-    }
-    if (!deleting && (decision?.finish || finished || this.expectations.satisfied(key))) {
-      const result = await this.manageJob(key, job, active, this.afterBackoff(key, pods, active.length, decision?.wantActive ?? 0, now));
-      activeCount = result.active;
-      failure = result.error;
-    }
-
-    const counts = { active: activeCount, ready: active.filter(isReady).length };
-    const status = calculateJobStatus(job, tally, counts, decision, now);
-    if (!(await this.effects.writeStatus(job, status))) return;
-    await Promise.all(podsToRelease(pods, tally, spec.suspend).map((p) => this.effects.releasePod(p)));
-
-    const effective = effectiveCounts(tally);
-    const actor = this.host.get(key);
-    if (actor?.getSnapshot().status === 'active') actor.send({ type: 'job.synced', active: counts.active, ...effective, suspended: spec.suspend, finish: decision?.finish });
-    this.scheduleWakeUps(key, job, decision, finished?.at, now);
-    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+    const releasable = podsToRelease(pods, tally, spec.suspend);
+    this.views.set(key, { job, pods, active, releasable });
+    const observation: JobObserved = {
+      type: 'job.observed',
+      at: this.clock.now(),
+      spec,
+      deleting: Boolean(job.metadata?.deletionTimestamp),
+      counted: { succeeded: tally.succeeded, failed: tally.failed },
+      uncounted: tally.uncounted,
+      active: active.length,
+      ready: active.filter(isReady).length,
+      expectationsSatisfied: this.expectations.satisfied(key),
+      podBackoffUntil: podCreationAllowedAt(pods),
+      releasable: releasable.length,
+    };
+    actor.send(observation);
+    await this.pending.run(key);
   }
 
-  /** `want`, unless it means creating pods while failed ones hold the Job in back-off: then wake when that ends. */
-  private afterBackoff(key: string, pods: KubeObject[], active: number, want: number, now: number): number {
-    if (want <= active) return want;
-    const allowedAt = podCreationAllowedAt(pods);
-    if (allowedAt === undefined || now >= allowedAt) return want;
-    this.wakeUps.at(key, allowedAt);
-    return active;
+  /** The Job machine with its effects queued for `key`'s sync, acting on what that sync saw. */
+  private machineFor(key: string, job: KubeObject): JobMachine {
+    const ref: ObjectRef = { kind: 'Job', apiVersion: apiVersionOf(JOBS), namespace: job.metadata?.namespace, name: job.metadata?.name ?? '', uid: job.metadata?.uid };
+    const later = (effect: (view: JobView) => Promise<boolean | void>) => {
+      const view = this.views.get(key);
+      if (view) this.pending.add(key, () => effect(view));
+    };
+    return jobMachine.provide({
+      actions: {
+        createPods: (_, { count }: { count: number }) => later((v) => this.createPods(key, v, count)),
+        deletePods: (_, { count }: { count: number }) => later((v) => this.deletePods(key, v, count)),
+        writeStatus: (_, { status }) => later((v) => this.effects.writeStatus(v.job, status)),
+        releasePods: () => later(async (v) => void (await Promise.all(v.releasable.map((p) => this.effects.releasePod(p))))),
+        deleteJob: () => later((v) => this.effects.deleteJob(v.job)),
+        recordEvent: (_, rec: JobEventRecord) => this.effects.record(ref, rec),
+        requeue: () => this.requeue(key),
+      },
+    });
   }
 
-  /** Creates or deletes pods so `want` are active (Kubernetes' manageJob); returns how many are active afterwards. */
-  private async manageJob(key: string, job: KubeObject, active: KubeObject[], want: number): Promise<{ active: number; error?: unknown }> {
-    const diff = active.length - want;
-    if (diff < 0) {
-      const count = -diff;
-      this.expectations.expectCreations(key, count);
-      this.wakeUps.at(key, this.clock.now() + this.expectations.ttlMs);
-      const { succeeded, error } = await slowStartBatch(count, 1, () => this.effects.createPod(job));
-      for (let i = succeeded; i < count; i++) this.expectations.creationObserved(key);
-      // Created pods count as active at once, as Kubernetes reports them.
-      return { active: active.length + succeeded, error };
-    }
-    if (diff > 0) {
-      const victims = rankForDeletion(active).slice(0, diff);
-      this.expectations.expectDeletions(key, victims.map((p) => p.metadata?.uid ?? ''));
-      const results = await Promise.allSettled(victims.map((pod) => this.effects.deletePod(job, pod)));
-      results.forEach((r, i) => {
-        if (r.status === 'rejected' || !r.value) this.expectations.deletionObserved(key, victims[i]?.metadata?.uid ?? '');
-      });
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      return { active: active.length - victims.length, error: failed?.reason };
-    }
-    return { active: active.length };
+  /** Creates `count` pods in slow-start batches, expecting each back through the watch. */
+  private async createPods(key: string, view: JobView, count: number): Promise<void> {
+    this.expectations.expectCreations(key, count);
+    // Should a creation never be seen, the expectation lapses: look again then.
+    this.wakeUps.at(key, this.clock.now() + this.expectations.ttlMs);
+    const { succeeded, error } = await slowStartBatch(count, 1, () => this.effects.createPod(view.job));
+    for (let i = succeeded; i < count; i++) this.expectations.creationObserved(key);
+    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
   }
 
-  /** Wake at the active deadline; delete a finished Job whose TTL ran out, or wake when it will. */
-  private scheduleWakeUps(key: string, job: KubeObject, decision: JobDecision | undefined, finishedAt: number | undefined, now: number): void {
-    if (decision?.deadlineAt !== undefined) this.wakeUps.at(key, decision.deadlineAt);
-    const endedAt = finishedAt ?? (decision?.finish ? now : undefined);
-    const ttl = jobSpec(job).ttlSecondsAfterFinished;
-    if (endedAt === undefined || ttl === undefined) return;
-    const expiresAt = endedAt + ttl * 1000;
-    if (now >= expiresAt && finishedAt !== undefined) void this.effects.deleteJob(job).catch((err: unknown) => this.log.warn({ err, key }, 'could not delete expired job'));
-    else this.wakeUps.at(key, Math.max(expiresAt, now + 1));
+  /** Deletes `count` active pods, the ones Kubernetes would delete first. */
+  private async deletePods(key: string, view: JobView, count: number): Promise<void> {
+    const victims = rankForDeletion(view.active).slice(0, count);
+    this.expectations.expectDeletions(key, victims.map((p) => p.metadata?.uid ?? ''));
+    const results = await Promise.allSettled(victims.map((pod) => this.effects.deletePod(view.job, pod)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected' || !r.value) this.expectations.deletionObserved(key, victims[i]?.metadata?.uid ?? '');
+    });
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
   }
 
   /** A pod still holding the tracking finalizer whose Job is gone: let it go. */

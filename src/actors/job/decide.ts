@@ -1,57 +1,45 @@
 /**
- * The Job controller's decision, pure (Kubernetes' syncJob + manageJob arithmetic): from the
- * spec, the pods counted so far and the clock, whether the Job finishes now and how many pods
- * should be active.
+ * The Job controller's arithmetic, pure and Kubernetes-named (syncJob + manageJob in
+ * pkg/controller/job): when a Job fails or completes, and how many pods should be active. The
+ * Job machine's guards and actions call these; nothing else decides.
  */
 import type { Finish, JobSpec } from './job-spec.ts';
 
-export interface JobObservation {
-  spec: JobSpec;
-  /** Finished pods, counted and not yet counted. */
-  succeeded: number;
-  failed: number;
-  /** Pods neither finished nor terminating. */
-  active: number;
-  /** The stored status.startTime (epoch ms). */
-  startTime: number | undefined;
-  now: number;
+export const BACKOFF_LIMIT_EXCEEDED: Finish = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+export const DEADLINE_EXCEEDED: Finish = { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+export const COMPLETIONS_REACHED: Finish = { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
+
+/** More pods failed than `backoffLimit` allows. */
+export function exceedsBackoffLimit(spec: JobSpec, failed: number): boolean {
+  return failed > spec.backoffLimit;
 }
 
-export interface JobDecision {
-  /** Set when the Job finishes with this sync. */
-  finish?: Finish;
-  /** Pods that should be active once this sync has acted. */
-  wantActive: number;
-  /** status.startTime to write: set when the Job first runs, cleared while suspended (a resume restarts the deadline). */
-  startTime: number | undefined;
-  /** When activeDeadlineSeconds runs out (epoch ms), while the Job runs. */
-  deadlineAt?: number;
+/** When `activeDeadlineSeconds` runs out for a Job started at `startTime` (epoch ms); undefined without one. */
+export function activeDeadlineAt(spec: JobSpec, startTime: number): number | undefined {
+  return spec.activeDeadlineSeconds === undefined ? undefined : startTime + spec.activeDeadlineSeconds * 1000;
 }
 
-export function decideJob(o: JobObservation): JobDecision {
-  const { spec } = o;
-  if (spec.suspend) return { wantActive: 0, startTime: undefined };
-  const startTime = o.startTime ?? o.now;
-  const deadlineAt = spec.activeDeadlineSeconds === undefined ? undefined : startTime + spec.activeDeadlineSeconds * 1000;
-  const finish = finishOf(o, deadlineAt);
-  if (finish) return { finish, wantActive: 0, startTime };
-  return { wantActive: wantActive(o), startTime, deadlineAt };
-}
-
-function finishOf(o: JobObservation, deadlineAt: number | undefined): Finish | undefined {
-  if (o.failed > o.spec.backoffLimit) return { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
-  if (deadlineAt !== undefined && o.now >= deadlineAt) return { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
-  const complete = o.spec.completions === undefined ? o.succeeded > 0 && o.active === 0 : o.succeeded >= o.spec.completions;
-  if (complete) return { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
-  return undefined;
+/** The Job, started at `startTime`, has run out its `activeDeadlineSeconds` at `now`. */
+export function pastActiveDeadline(spec: JobSpec, startTime: number, now: number): boolean {
+  const deadline = activeDeadlineAt(spec, startTime);
+  return deadline !== undefined && now >= deadline;
 }
 
 /**
- * Never more than `parallelism`, never more than the completions still missing; a work queue
- * (no completions) starts `parallelism` pods and, once one succeeded, starts no more.
+ * `completions` pods succeeded; a work queue (no completions) is complete once one pod
+ * succeeded and none is active any more.
  */
-function wantActive(o: JobObservation): number {
-  const { completions, parallelism } = o.spec;
-  const want = completions === undefined ? (o.succeeded > 0 ? o.active : parallelism) : completions - o.succeeded;
+export function completionsReached(spec: JobSpec, succeeded: number, active: number): boolean {
+  return spec.completions === undefined ? succeeded > 0 && active === 0 : succeeded >= spec.completions;
+}
+
+/**
+ * Pods that should be active: never more than `parallelism`, never more than the completions
+ * still missing; a work queue (no completions) starts `parallelism` pods and, once one
+ * succeeded, starts no more.
+ */
+export function wantActive(spec: JobSpec, succeeded: number, active: number): number {
+  const { completions, parallelism } = spec;
+  const want = completions === undefined ? (succeeded > 0 ? active : parallelism) : completions - succeeded;
   return Math.max(0, Math.min(want, parallelism));
 }

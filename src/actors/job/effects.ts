@@ -1,25 +1,25 @@
 /**
- * The Job controller's writes, all through the Registry: create a pod from the template (holding
- * the tracking finalizer), delete a pod, release a pod's finalizer, write the Job's status,
- * delete a finished Job whose TTL ran out, and the machine's `recordEvent`. Each records the
- * Event Kubernetes' Job controller records (SuccessfulCreate, FailedCreate, SuccessfulDelete).
+ * The Job controller's writes, all through the Registry: what the Job machine's effect actions
+ * become (controller.ts supplies them). Create a pod from the template (holding the tracking
+ * finalizer), delete a pod, release a pod's finalizer, write the Job's status, delete a finished
+ * Job whose TTL ran out, record the machine's Events. Pod creates and deletes record the Events
+ * Kubernetes' Job controller records (SuccessfulCreate, FailedCreate, SuccessfulDelete).
  */
 import { RealPodControl, type PodControl } from '../controller-kit/pod-control.ts';
 import pino, { type Logger } from 'pino';
-import { apiVersionOf, findKind, type ResourceInfo } from '../../api/kinds.ts';
+import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../registry/registry.ts';
-import { refTo, type EventSink, type ObjectRef } from '../../registry/event-recorder.ts';
+import type { EventSink, ObjectRef } from '../../registry/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import { podFromTemplate } from '../controller-kit/owner-refs.ts';
 import { jobStatusChanged } from './status.ts';
-import { jobMachine, type JobEventRecord, type JobMachine } from './machine.ts';
+import type { JobEventRecord } from './machine.ts';
 import { TRACKING_FINALIZER } from './tracking.ts';
 
 export const JOBS = findKind('batch/v1', 'Job') as ResourceInfo;
 export const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const SOURCE = { component: 'job-controller' };
-
 
 export class JobEffects {
   private readonly log: Logger;
@@ -35,13 +35,9 @@ export class JobEffects {
     this.pods = pods ?? new RealPodControl(registry, events, JOBS, SOURCE);
   }
 
-  /** The Job machine with its Events recorded against `job`. */
-  machineFor(job: ObjectRef): JobMachine {
-    return jobMachine.provide({
-      actions: {
-        recordEvent: (_, rec: JobEventRecord) => void this.events.record(job, rec.type, rec.reason, rec.message, { source: SOURCE }),
-      },
-    });
+  /** Records one of the machine's Events (Completed, BackoffLimitExceeded, Suspended, ...) on the Job. */
+  record(job: ObjectRef, rec: JobEventRecord): void {
+    this.events.record(job, rec.type, rec.reason, rec.message, { source: SOURCE }).catch((err: unknown) => this.log.debug({ err }, 'could not record job event'));
   }
 
   /** A pod from the Job's template, controlled by the Job and holding the tracking finalizer. */
@@ -99,9 +95,5 @@ export class JobEffects {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-  }
-
-  private record(job: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    return this.events.record(refTo({ ...job, apiVersion: apiVersionOf(JOBS), kind: JOBS.kind }), type, reason, message, { source: SOURCE });
   }
 }

@@ -1,59 +1,75 @@
 /**
- * The Job status the controller writes, a pure function of what one sync saw and decided
- * (Kubernetes' JobStatus: active, ready, succeeded, failed, startTime,
- * completionTime, uncountedTerminatedPods, conditions).
+ * The Job status is a pure function of the Job machine's context (Kubernetes' JobStatus: active,
+ * ready, succeeded, failed, startTime, completionTime, uncountedTerminatedPods, conditions), and
+ * a stored Job reads back into a context: what a machine spawned by a new leader starts from.
  */
-import { jsonEqual, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
+import { isRecord, jsonEqual, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
 import { toKubernetesTime } from '../../api/kubernetes-time.ts';
-import type { JobDecision } from './decide.ts';
-import { finishedCondition, jobCondition, jobSpec, jobStatus } from './job-spec.ts';
-import type { Tally } from './tracking.ts';
+import type { JobContext, JobFinish, JobMachineInput, Suspension } from './context.ts';
+import { jobCondition, jobSpec, jobStatus, parseTime } from './job-spec.ts';
+import type { Uncounted } from './tracking.ts';
 
-export interface JobPodCounts {
-  active: number;
-  ready: number;
-}
-
-export function calculateJobStatus(job: KubeObject, tally: Tally, pods: JobPodCounts, decision: JobDecision | undefined, now: number): JsonObject {
-  const previous = jobStatus(job);
-  let conditions = recordList(previous, 'conditions');
+export function jobStatusOf(c: JobContext): JsonObject {
   const status: JsonObject = {
-    active: pods.active,
-    ready: pods.ready,
-    succeeded: tally.succeeded,
-    failed: tally.failed,
-    uncountedTerminatedPods: uncountedOf(tally),
+    active: c.active,
+    ready: c.ready,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    uncountedTerminatedPods: uncountedOf(c.uncounted),
   };
-  // A finished Job keeps its times; a running one takes the decision's.
-  const finished = finishedCondition(job);
-  const startTime = finished || !decision ? previous.startTime : decision.startTime === undefined ? undefined : toKubernetesTime(decision.startTime);
-  if (startTime !== undefined) status.startTime = startTime;
-  if (previous.completionTime !== undefined) status.completionTime = previous.completionTime;
-  if (!finished && decision) {
-    conditions = withSuspendedCondition(conditions, jobSpec(job).suspend, now);
-    if (decision.finish) {
-      conditions = [...conditions, jobCondition(decision.finish.type, 'True', decision.finish.reason, decision.finish.message, now)];
-      if (decision.finish.type === 'Complete') status.completionTime = toKubernetesTime(now);
-    }
-  }
+  if (c.startTime !== undefined) status.startTime = toKubernetesTime(c.startTime);
+  if (c.completionTime !== undefined) status.completionTime = toKubernetesTime(c.completionTime);
+  const conditions: JsonObject[] = [];
+  if (c.suspension) conditions.push(suspendedCondition(c.suspension));
+  if (c.finish) conditions.push(jobCondition(c.finish.type, 'True', c.finish.reason, c.finish.message, c.finish.at));
   if (conditions.length > 0) status.conditions = conditions;
   return status;
 }
 
-function uncountedOf(tally: Tally): JsonObject {
+function suspendedCondition(s: Suspension): JsonObject {
+  return s.suspended ? jobCondition('Suspended', 'True', 'JobSuspended', 'Job suspended', s.at) : jobCondition('Suspended', 'False', 'JobResumed', 'Job resumed', s.at);
+}
+
+function uncountedOf(u: Uncounted): JsonObject {
   const out: JsonObject = {};
-  if (tally.uncounted.succeeded.length > 0) out.succeeded = tally.uncounted.succeeded;
-  if (tally.uncounted.failed.length > 0) out.failed = tally.uncounted.failed;
+  if (u.succeeded.length > 0) out.succeeded = u.succeeded;
+  if (u.failed.length > 0) out.failed = u.failed;
   return out;
 }
 
-/** Suspended True (JobSuspended) while suspended; False (JobResumed) once resumed. */
-function withSuspendedCondition(conditions: JsonObject[], suspend: boolean, now: number): JsonObject[] {
-  const current = conditions.find((c) => c.type === 'Suspended');
-  if (suspend === (current?.status === 'True')) return conditions;
-  if (!suspend && !current) return conditions;
-  const next = suspend ? jobCondition('Suspended', 'True', 'JobSuspended', 'Job suspended', now) : jobCondition('Suspended', 'False', 'JobResumed', 'Job resumed', now);
-  return [...conditions.filter((c) => c.type !== 'Suspended'), next];
+/** The context the stored `job` describes, observed at `now`. */
+export function jobMachineInput(job: KubeObject, now: number): JobMachineInput {
+  const status = jobStatus(job);
+  const count = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  const uncounted = isRecord(status.uncountedTerminatedPods) ? status.uncountedTerminatedPods : {};
+  const uids = (v: unknown): string[] => (Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : []);
+  const input: JobMachineInput = {
+    spec: jobSpec(job),
+    at: now,
+    active: count(status.active),
+    ready: count(status.ready),
+    succeeded: count(status.succeeded),
+    failed: count(status.failed),
+    uncounted: { succeeded: uids(uncounted.succeeded), failed: uids(uncounted.failed) },
+  };
+  const startTime = parseTime(status.startTime);
+  const completionTime = parseTime(status.completionTime);
+  if (startTime !== undefined) input.startTime = startTime;
+  if (completionTime !== undefined) input.completionTime = completionTime;
+  const finish = storedFinish(job);
+  if (finish) input.finish = finish;
+  const suspended = recordList(status, 'conditions').find((c) => c.type === 'Suspended');
+  if (suspended) input.suspension = { suspended: suspended.status === 'True', at: parseTime(suspended.lastTransitionTime) ?? 0 };
+  return input;
+}
+
+function storedFinish(job: KubeObject): JobFinish | undefined {
+  for (const c of recordList(jobStatus(job), 'conditions')) {
+    if ((c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') {
+      return { type: c.type, reason: String(c.reason ?? ''), message: String(c.message ?? ''), at: parseTime(c.lastTransitionTime) ?? 0 };
+    }
+  }
+  return undefined;
 }
 
 /** Whether `status` differs from what is stored. */

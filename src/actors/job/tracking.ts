@@ -75,11 +75,6 @@ export function tallyFinishedPods(job: KubeObject, pods: readonly KubeObject[], 
   return tally;
 }
 
-/** succeeded and failed including what is listed but not yet counted: what decisions use. */
-export function effectiveCounts(tally: Tally): { succeeded: number; failed: number } {
-  return { succeeded: tally.succeeded + tally.uncounted.succeeded.length, failed: tally.failed + tally.uncounted.failed.length };
-}
-
 /**
  * Pods whose finalizer may go once `tally` is written: listed ones and ones deleted while the
  * Job was suspended. (A finished Job's live pods are deleted, so they come back here counted.)
