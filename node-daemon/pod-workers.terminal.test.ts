@@ -92,6 +92,10 @@ describe('pod workers: a pod the master has as Failed', () => {
     expect(await containersOf(second.runtime, lost.metadata.uid)).toHaveLength(1);
     expect(second.workers.size).toBe(0);
     expect(statusesOf(lost.metadata.uid)).toEqual([]);
+    // Its logs are still there to read.
+    const [kept] = await containersOf(second.runtime, lost.metadata.uid);
+    expect(second.workers.logContainerId(lost.metadata.uid, 'app', false, undefined)).toBe(kept?.id);
+    expect(second.workers.logContainerId(lost.metadata.uid, 'app', false, `hollow://${kept?.id}`)).toBe(kept?.id);
     await second.workers.sync([]);
     expect(await containersOf(second.runtime, lost.metadata.uid)).toEqual([]);
   });

@@ -97,7 +97,10 @@ export class PodWorkers {
     const actor = this.workers.get(uid)?.actor;
     const named = containerID?.slice(containerID.indexOf('://') + 3);
     if (actor && named && actor.holdsContainer(name, named)) return named;
-    return actor?.containerId(name, previous);
+    if (actor) return actor.containerId(name, previous);
+    // A finished pod left by a previous daemon is not adopted, but its containers (and logs) stay.
+    const kept = this.leftovers.get(uid)?.containers.filter((c) => c.name === name) ?? [];
+    return kept.find((c) => c.id === named)?.id ?? (previous ? undefined : kept[0]?.id);
   }
 
   /** The sandbox of pod `uid` on this node and its IP (for port-forward), or undefined. */
