@@ -1,7 +1,7 @@
 /**
  * The node controller against a real embedded store, on a SimulatedClock: Leases renewed in the
  * store are heartbeats, and what the cluster sees (conditions, taints, failed pods) follows from
- * the node machine's states, written by their entry and exit actions.
+ * the node machine's states, written by their entry actions.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';

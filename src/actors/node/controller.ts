@@ -9,7 +9,7 @@
  * report on the Node (Ready True/False, written by the gateway) becomes `node.statusReported`.
  *
  * This controller only turns informer facts into events. What happens is the machine's: its
- * states' entry and exit actions write the Unknown conditions, put and take the `not-ready` and
+ * states' entry actions write the Unknown conditions, put and take the `not-ready` and
  * `unreachable` taints, fail the pods of a lost node (each through its own pod actor) and delete
  * the pods of a deleted Node (effects.ts).
  */

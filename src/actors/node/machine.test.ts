@@ -29,11 +29,15 @@ function startNode() {
     conditions: () => nodeConditions(actor.getSnapshot().context, nodeViewOf(actor.getSnapshot())),
     ready: () => nodeConditions(actor.getSnapshot().context, nodeViewOf(actor.getSnapshot()))[0],
     reasons: () => (effects.paramsOf('recordEvent') as NodeEventRecord[]).map((e) => e.reason),
-    /** Taint effects in order, as `+key` / `-key`. */
-    taintLog: () =>
-      effects.calls
-        .filter((c) => c.effect === 'taint' || c.effect === 'untaint')
-        .map((c) => `${c.effect === 'taint' ? '+' : '-'}${(c.params as NodeEffectParams['untaint']).key}`),
+    /** The Node's taint keys after every taint effect so far, starting from `initial`. */
+    taints: (initial: string[] = []) => {
+      const keys = new Set(initial);
+      for (const c of effects.calls) {
+        if (c.effect === 'taint') keys.add((c.params as NodeEffectParams['taint']).key);
+        if (c.effect === 'untaint') keys.delete((c.params as NodeEffectParams['untaint']).key);
+      }
+      return [...keys].sort();
+    },
   };
 }
 
@@ -58,7 +62,18 @@ describe('node machine', () => {
     expect(node.conditions()[1]).toMatchObject({ type: 'Reachable', status: 'True' });
     expect(nodeStatus(node.actor.getSnapshot().context, nodeViewOf(node.actor.getSnapshot()))).toMatchObject({ capacity: CAPACITY, allocatable: ALLOCATABLE });
     expect(node.reasons()).toEqual(['NodeReady']);
-    expect(node.taintLog()).toEqual([]);
+    expect(node.taints()).toEqual([]);
+    expect(node.effects.paramsOf('taint')).toEqual([]);
+  });
+
+  it('puts right the taints a previous leader left: the first state reached sets its own', () => {
+    const stale = [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE];
+    const back = startNode();
+    back.heartbeat();
+    expect(back.taints(stale)).toEqual([]);
+    const gone = startNode();
+    gone.clock.increment(40 * S);
+    expect(gone.taints(stale)).toEqual([TAINT_NODE_UNREACHABLE]);
   });
 
   it('marks a node that never sent a heartbeat Unknown after the grace (conditions written, tainted), then fails its pods', () => {
@@ -83,12 +98,13 @@ describe('node machine', () => {
     expect(node.ready()).toMatchObject({ status: 'False', reason: 'KubeletNotReady', message: 'container runtime is down' });
     expect(node.conditions()[1]).toMatchObject({ type: 'Reachable', status: 'True' });
     expect(node.effects.paramsOf('taint')).toEqual([{ nodeName: 'node-1', key: TAINT_NODE_NOT_READY, effects: ['NoSchedule', 'NoExecute'] }]);
+    expect(node.taints()).toEqual([TAINT_NODE_NOT_READY]);
     node.heartbeat(false, 'container runtime is down'); // renews: nothing new
     node.heartbeat(true);
     expect(node.ready()?.status).toBe('True');
     expect(node.reasons()).toEqual(['NodeNotReady', 'NodeReady']);
     expect((node.effects.paramsOf('recordEvent')[0] as NodeEventRecord).message).toBe('Node node-1 status is now: NodeNotReady (container runtime is down)');
-    expect(node.taintLog()).toEqual([`+${TAINT_NODE_NOT_READY}`, `-${TAINT_NODE_NOT_READY}`]);
+    expect(node.taints()).toEqual([]);
     expect(node.effects.paramsOf('writeConditions')).toEqual([]);
   });
 
@@ -99,12 +115,13 @@ describe('node machine', () => {
     node.statusReported(false, 'network not ready');
     expect(node.actor.getSnapshot().value).toEqual(REACHABLE_NOT_READY);
     expect(node.ready()).toMatchObject({ status: 'False', message: 'network not ready', lastTransitionTime: '2024-01-01T00:00:30Z' });
+    expect(node.taints()).toEqual([TAINT_NODE_NOT_READY]);
     node.clock.increment(10 * S); // 40 s after the only heartbeat
     expect(node.actor.getSnapshot().value).toEqual({ running: { unreachable: 'grace' } });
     node.statusReported(true);
     expect(node.actor.getSnapshot().value).toEqual({ running: { unreachable: 'grace' } });
     // not-ready is swapped for unreachable, as Kubernetes swaps them.
-    expect(node.taintLog()).toEqual([`+${TAINT_NODE_NOT_READY}`, `-${TAINT_NODE_NOT_READY}`, `+${TAINT_NODE_UNREACHABLE}`]);
+    expect(node.taints()).toEqual([TAINT_NODE_UNREACHABLE]);
   });
 
   it('goes Unknown exactly one grace after the last heartbeat; heartbeats reset the grace', () => {
@@ -144,7 +161,8 @@ describe('node machine', () => {
     expect(node.actor.getSnapshot().value).toEqual(REACHABLE_READY);
     expect(node.ready()).toMatchObject({ status: 'True', lastTransitionTime: '2024-01-01T01:05:40Z' });
     expect(node.conditions()[1]).toMatchObject({ status: 'True', lastTransitionTime: '2024-01-01T01:05:40Z' });
-    expect(node.taintLog()).toEqual([`+${TAINT_NODE_UNREACHABLE}`, `-${TAINT_NODE_UNREACHABLE}`]);
+    expect(node.taints()).toEqual([]);
+    expect((node.effects.paramsOf('taint') as NodeEffectParams['taint'][]).map((t) => t.key)).toEqual([TAINT_NODE_UNREACHABLE]);
     expect(node.reasons()).toEqual(['NodeReady', 'NodeNotReady', 'NodeLost', 'NodeReady']);
   });
 

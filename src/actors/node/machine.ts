@@ -1,16 +1,20 @@
 /**
  * The node state machine (DESIGN.md §4, Kubernetes' node lifecycle controller): pending
  * (registered, not yet checked) → running → terminated. The state is the one source of truth for
- * reachability and Ready; what the cluster sees follows from it by entry and exit actions:
+ * reachability and Ready; what the cluster sees follows from it by entry actions:
  *
- * - `running.reachable` (heartbeats arrive) is parallel: region `daemon` is Ready as the daemon
- *   reports it (`ready` True, `notReady` False: entry taints the node `not-ready`, exit removes
- *   it); region `heartbeats` holds the grace (`arriving` re-enters on each heartbeat, so its
- *   `after: notReadyGrace` restarts).
- * - `running.unreachable` (Ready Unknown): entry writes the Unknown conditions and taints the
- *   node `unreachable`, exit removes that taint; after `podFailGrace` more it is `lost`, whose
- *   entry fails the node's pods (`failPods`: through each pod's own actor, see lost-pods.ts).
+ * - `running.reachable` (heartbeats arrive; entry takes any `unreachable` taint off) is parallel:
+ *   region `daemon` is Ready as the daemon reports it (`ready` True: entry takes `not-ready` off;
+ *   `notReady` False: entry taints the node `not-ready`); region `heartbeats` holds the grace
+ *   (`arriving` re-enters on each heartbeat, so its `after: notReadyGrace` restarts).
+ * - `running.unreachable` (Ready Unknown): entry writes the Unknown conditions and swaps
+ *   `not-ready` for `unreachable`; after `podFailGrace` more it is `lost`, whose entry fails the
+ *   node's pods (`failPods`: through each pod's own actor, see lost-pods.ts).
  * - `terminated` (the Node was deleted) accepts nothing; entry deletes the node's pods.
+ *
+ * Each state's entry establishes its whole taint set, whatever the state before (level-based):
+ * a new leader's machine starts in `pending`, which touches no taint, and the first state it
+ * reaches puts the Node right even if the previous leader left it tainted.
  *
  * Every change of state records an Event (NodeReady, NodeNotReady, NodeLost, RemovingNode). A
  * heartbeat that changes nothing but the heartbeat time records none: it renews, it is not a
@@ -143,14 +147,14 @@ export const nodeMachine = withActions.createMachine({
       states: {
         reachable: {
           type: 'parallel',
-          entry: 'stampReachable',
+          entry: ['stampReachable', 'untaintUnreachable'],
           states: {
             // Ready as the daemon reports it (heartbeats, or its status changing on the Node).
             daemon: {
               initial: 'ready',
               states: {
                 ready: {
-                  entry: 'enterReady',
+                  entry: ['enterReady', 'untaintNotReady'],
                   on: {
                     'node.heartbeat': { guard: 'reportsNotReady', target: 'notReady' },
                     'node.statusReported': [{ guard: 'reportsNotReady', target: 'notReady', actions: 'applyHeartbeat' }, { actions: 'applyHeartbeat' }],
@@ -158,7 +162,6 @@ export const nodeMachine = withActions.createMachine({
                 },
                 notReady: {
                   entry: ['enterNotReady', 'taintNotReady'],
-                  exit: 'untaintNotReady',
                   on: {
                     'node.heartbeat': { guard: 'reportsReady', target: 'ready' },
                     'node.statusReported': [{ guard: 'reportsReady', target: 'ready', actions: 'applyHeartbeat' }, { actions: 'applyHeartbeat' }],
@@ -179,8 +182,7 @@ export const nodeMachine = withActions.createMachine({
           },
         },
         unreachable: {
-          entry: ['enterUnreachable', 'taintUnreachable'],
-          exit: 'untaintUnreachable',
+          entry: ['enterUnreachable', 'untaintNotReady', 'taintUnreachable'],
           on: { 'node.heartbeat': HEARTBEAT_RETURNS },
           initial: 'grace',
           states: {

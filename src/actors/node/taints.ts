@@ -1,7 +1,7 @@
 /**
  * The taints the node lifecycle controller puts on nodes, named as Kubernetes names them
  * (k8s.io/api/core/v1 well_known_taints.go), and the pure list edits the effects make with them.
- * Which taint a node carries follows from the node machine's state (entry/exit actions):
+ * Which taint a node carries follows from the node machine's state (entry actions):
  * Ready False → `not-ready`, Ready Unknown → `unreachable`, each NoSchedule + NoExecute.
  */
 import type { JsonObject } from '../../api/object.ts';
