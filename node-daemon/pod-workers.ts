@@ -3,6 +3,8 @@
  *
  * - `assign(pod)` starts an actor (adopting what the runtime still holds of the pod from before a
  *   daemon restart) or, for a pod with a deletionTimestamp, deletes it gracefully;
+ * - a pod the master has as Succeeded/Failed while its actor here still runs it (failed while this
+ *   node was away) has its actor stood down and its containers stopped, kept until it is deleted;
  * - `sync(uids)` tears down every pod (actor or runtime leftover) the master no longer lists;
  * - statuses, Events and terminations go to the Outbox; runtime events are dispatched by uid.
  */
@@ -17,6 +19,7 @@ import type { Outbox } from './outbox.ts';
 import { podDir, readNodePod, type NodePod } from './pod-spec.ts';
 import { createProbeRunner } from './probes/runner.ts';
 import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions } from '../src/runtime/types.ts';
+import { ContainerNotFoundError, SandboxNotFoundError } from '../src/runtime/errors.ts';
 
 /** What the node's pod network gives each pod (node-daemon/network/node-network.ts). */
 export interface PodNetworkProvider {
@@ -60,6 +63,8 @@ const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
 export class PodWorkers {
   private readonly workers = new Map<string, { key: PodKey; actor: PodRuntimeActor }>();
+  /** Pods whose actor stood down because the master has them finished (uids). */
+  private readonly stoodDown = new Set<string>();
   /** Pods the runtime held when the daemon started, not yet re-assigned (uid → pod). */
   private readonly leftovers = new Map<string, RuntimePod>();
   private readonly unsubscribe: () => void;
@@ -92,7 +97,10 @@ export class PodWorkers {
     const actor = this.workers.get(uid)?.actor;
     const named = containerID?.slice(containerID.indexOf('://') + 3);
     if (actor && named && actor.holdsContainer(name, named)) return named;
-    return actor?.containerId(name, previous);
+    if (actor) return actor.containerId(name, previous);
+    // A finished pod left by a previous daemon is not adopted, but its containers (and logs) stay.
+    const kept = this.leftovers.get(uid)?.containers.filter((c) => c.name === name) ?? [];
+    return kept.find((c) => c.id === named)?.id ?? (previous ? undefined : kept[0]?.id);
   }
 
   /** The sandbox of pod `uid` on this node and its IP (for port-forward), or undefined. */
@@ -106,13 +114,20 @@ export class PodWorkers {
     if (pod.input.nodeName !== this.opts.nodeName || pod.ref.uid === '') return;
     const key: PodKey = { namespace: pod.ref.namespace, name: pod.ref.name, uid: pod.ref.uid };
     const live = this.workers.get(key.uid);
+    const finished = TERMINAL_PHASES.has(pod.storedPhase ?? '');
     if (live) {
       if (pod.deletion) live.actor.delete(pod.deletion.graceSeconds);
+      else if (finished) this.standDown(key.uid, live.actor, pod.input.terminationGracePeriodSeconds);
       return;
     }
     const leftover = this.leftovers.get(key.uid);
+    if (leftover && finished && !pod.deletion) {
+      // Finished while this daemon was down: its containers stop, and stay until pods.sync removes them.
+      void this.stopContainers(leftover, pod.input.terminationGracePeriodSeconds);
+      return;
+    }
     this.leftovers.delete(key.uid);
-    if (!leftover && (pod.deletion || TERMINAL_PHASES.has(pod.storedPhase ?? ''))) {
+    if (!leftover && (pod.deletion || finished)) {
       // Nothing of it runs here: a deleted pod is done, a finished one is not run again.
       if (pod.deletion) this.opts.outbox.podTerminated(key);
       return;
@@ -130,6 +145,7 @@ export class PodWorkers {
     for (const [uid, { actor }] of this.workers) {
       if (wanted.has(uid)) continue;
       this.workers.delete(uid);
+      this.stoodDown.delete(uid);
       this.opts.outbox.forget(uid);
       teardowns.push(actor.teardown());
     }
@@ -196,6 +212,40 @@ export class PodWorkers {
       },
       onError,
     });
+  }
+
+  /**
+   * The master has this pod as finished while its actor here still runs it: it was failed while
+   * this node was away (NodeLost) and replaced. As the kubelet does with a pod the API says is
+   * terminal, the actor stands down (it never reports the pod again, so never Running) and the
+   * pod's containers are stopped but kept (logs, `docker ps -a`) until the pod is deleted and
+   * `pods.sync` removes them.
+   */
+  private standDown(uid: string, actor: PodRuntimeActor, graceSeconds: number): void {
+    if (this.stoodDown.has(uid)) return;
+    this.stoodDown.add(uid);
+    actor.stop();
+    this.opts.outbox.forget(uid);
+    void this.opts.runtime
+      .listPods()
+      .then((pods) => pods.find((p) => p.podUid === uid))
+      .then((held) => held && this.stopContainers(held, graceSeconds))
+      .catch((err: unknown) => this.opts.onError(err));
+  }
+
+  /** Stops (does not remove) a pod's containers, then its sandbox. */
+  private async stopContainers(pod: RuntimePod, graceSeconds: number): Promise<void> {
+    const { runtime } = this.opts;
+    try {
+      await Promise.all(pod.containers.map((c) => runtime.stopContainer(c.id, graceSeconds).catch((err: unknown) => {
+        if (!(err instanceof ContainerNotFoundError)) throw err;
+      })));
+      if (pod.sandboxId !== undefined) await runtime.stopSandbox(pod.sandboxId).catch((err: unknown) => {
+        if (!(err instanceof SandboxNotFoundError)) throw err;
+      });
+    } catch (err) {
+      this.opts.onError(err);
+    }
   }
 
   private eventOf(key: PodKey, record: PodEventRecord): EventRecorded {

@@ -9,7 +9,10 @@
  * - `pods.sync {uids}` after the opening assigns, when one of its pods leaves the store, and every
  *   `syncIntervalMs` (30 s): the node tears down pods not listed.
  * Up (node → master), written through the Registry:
- * - `pod.status` → pods/status (CAS, retried on conflict; dropped when the uid or node differs);
+ * - `pod.status` → pods/status (CAS, retried on conflict; dropped when the uid or node differs,
+ *   and refused, logged at debug and counted, when it would move the pod out of Succeeded or
+ *   Failed: a node back from a partition resends what its pods were doing, but the master failed
+ *   them meanwhile, and a terminal phase never changes back);
  * - `pod.terminated` → delete with grace 0 and a uid precondition;
  * - `event.recorded` → a core/v1 Event (aggregated, source kubelet on that node);
  * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes.
@@ -22,8 +25,9 @@
 import type { PeerId } from '@libp2p/interface';
 import pino, { type Logger } from 'pino';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
-import type { KubeObject } from '../api/object.ts';
+import { isRecord, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
+import { validatePodPhaseTransition } from '../api/validation/pod-status.ts';
 import type { Registry } from '../registry/registry.ts';
 import { serveChannel, type Channel, type MessageHandler } from '../net/channel.ts';
 import type { Envelope } from '../net/codec.ts';
@@ -74,6 +78,7 @@ export class NodeGateway {
   private readonly heartbeatQueues = new Map<string, Promise<void>>();
   private readonly unhandle: (() => Promise<void>)[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
+  private refused = 0;
   private readonly now: () => Date;
   private readonly log: Logger;
 
@@ -106,6 +111,11 @@ export class NodeGateway {
   /** How to dial node `nodeName`'s daemon (for logs); undefined when it never joined. */
   nodePeer(nodeName: string): NodePeer | undefined {
     return this.directory.peer(nodeName);
+  }
+
+  /** Status reports refused because they would move a pod out of a terminal phase (since start). */
+  get refusedStatusReports(): number {
+    return this.refused;
   }
 
   /** Nodes with an open actor channel to this master. */
@@ -195,12 +205,21 @@ export class NodeGateway {
     this.log.debug({ node: nodeName, type: env.type }, 'message ignored');
   }
 
-  /** The pod's status from the node, unless the pod was replaced or moved meanwhile. */
+  /**
+   * The pod's status from the node, unless the pod was replaced or moved meanwhile, or the report
+   * would take it out of a terminal phase (the API would refuse that write too, with a 422).
+   */
   private async writePodStatus(nodeName: string, report: PodStatusReport): Promise<void> {
     try {
       await retryOnConflict(async () => {
         const pod = await this.opts.registry.get(PODS, report.namespace, report.name);
         if (pod.metadata?.uid !== report.uid || nodeNameOf(pod) !== nodeName) return;
+        if (validatePodPhaseTransition(pod, { ...pod, status: report.status }).length > 0) {
+          this.refused += 1;
+          const stored = isRecord(pod.status) ? pod.status.phase : undefined;
+          this.log.debug({ node: nodeName, pod: `${report.namespace}/${report.name}`, stored, reported: report.status.phase }, 'status report out of a terminal phase refused');
+          return;
+        }
         await this.opts.registry.updateStatus(PODS, report.namespace, report.name, { ...pod, status: report.status });
       });
     } catch (err) {

@@ -112,6 +112,23 @@ describe('master: join, gateway, scheduler, node controller', () => {
 
   const registry = () => master.api.registry;
 
+  /** One JSON request to the master's API as the admin. */
+  const httpsJson = (method: string, path: string, body: unknown) =>
+    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const req = request(`${master.api.url}${path}`, {
+        method,
+        ca: master.api.caCertPem,
+        headers: { Authorization: `Bearer ${master.api.adminToken}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+
   it('becomes leader and holds kube-system/kactus-controller-manager', async () => {
     await waitFor('leadership', () => master.isLeader());
     const lease = await registry().get(LEASES, 'kube-system', 'kactus-controller-manager');
@@ -286,6 +303,28 @@ describe('master: join, gateway, scheduler, node controller', () => {
     await waitFor('NodeLost event for the pod', async () =>
       (await registry().list(EVENTS, 'default')).items.find((e) => e.reason === 'NodeLost' && (e.involvedObject as { kind: string }).kind === 'Pod'),
     );
+
+    // The node comes back and resends what its pod was doing: the gateway refuses to revive it...
+    const uid = failed.metadata?.uid ?? '';
+    const refusedBefore = master.gateway.refusedStatusReports;
+    await node.actor!.send('pod.status', { namespace: 'default', name: 'web', uid, status: { phase: 'Running', podIP: '10.0.0.5' } });
+    await node.actor!.send('event.recorded', {
+      involvedObject: { kind: 'Pod', namespace: 'default', name: 'web', uid },
+      type: 'Normal', reason: 'AfterResend', message: 'sent after the resend', time: new Date().toISOString(), source: 'kubelet',
+    });
+    await waitFor('the message after the resend', async () => (await registry().list(EVENTS, 'default')).items.find((e) => e.reason === 'AfterResend'));
+    expect(master.gateway.refusedStatusReports).toBe(refusedBefore + 1);
+    expect(((await registry().get(PODS, 'default', 'web')).status as { phase: string }).phase).toBe('Failed');
+    // ...and so does the API, naming the field (as Kubernetes' 422 Invalid).
+    const unconditional = { ...failed, metadata: { ...failed.metadata, resourceVersion: undefined } };
+    const put = await httpsJson('PUT', '/api/v1/namespaces/default/pods/web/status', { ...unconditional, status: { ...(failed.status as object), phase: 'Running' } });
+    expect(put.status).toBe(422);
+    expect(put.body).toMatchObject({
+      kind: 'Status',
+      reason: 'Invalid',
+      message: 'Pod "web" is invalid: status.phase: Forbidden: may not be transitioned from terminal phase Failed to Running',
+      details: { causes: [{ reason: 'FieldValueForbidden', field: 'status.phase' }] },
+    });
 
     // Heartbeats come back: Ready True again and the taint goes.
     node.startHeartbeats();

@@ -9,8 +9,7 @@
  */
 import { NODE_LEASE_NAMESPACE } from '../api/namespaces.ts';
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
-import { nodeConditions } from '../actors/node/conditions.ts';
-import { initialNodeContext, onHeartbeat } from '../actors/node/context.ts';
+import { heartbeatConditions } from '../actors/node/conditions.ts';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, jsonEqual, recordList, type JsonObject, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
@@ -65,20 +64,6 @@ export async function renewNodeLease(registry: Registry, node: KubeObject, now: 
   }
 }
 
-/** The Ready and Reachable conditions a heartbeat implies (texts from the node machine). */
-function heartbeatConditions(nodeName: string, hb: NodeHeartbeat, now: Date): NodeCondition[] {
-  const context = initialNodeContext({ name: nodeName, notReadyGraceMs: 0, podFailGraceMs: 0 });
-  const { context: after } = onHeartbeat(context, {
-    type: 'node.heartbeat',
-    at: now.getTime(),
-    ready: hb.ready,
-    capacity: hb.capacity,
-    allocatable: hb.allocatable,
-    message: hb.message,
-  });
-  return nodeConditions(after);
-}
-
 const sameCondition = (a: JsonObject | undefined, b: NodeCondition): boolean =>
   a !== undefined && a.status === b.status && a.reason === b.reason && a.message === b.message;
 
@@ -90,7 +75,7 @@ const sameCondition = (a: JsonObject | undefined, b: NodeCondition): boolean =>
 export function statusFromHeartbeat(node: KubeObject, hb: NodeHeartbeat, now: Date): JsonObject | undefined {
   const stored = isRecord(node.status) ? node.status : {};
   const storedConditions = recordList(stored, 'conditions');
-  const wanted = heartbeatConditions(node.metadata?.name ?? '', hb, now);
+  const wanted = heartbeatConditions(node.metadata?.name ?? '', { at: now.getTime(), ready: hb.ready, message: hb.message });
   const nodeInfo = Object.fromEntries(NODE_INFO_FIELDS.map((f) => [f, hb.nodeInfo[f] ?? '']));
   Object.assign(nodeInfo, hb.nodeInfo);
   const conditionsSame = wanted.every((c) => sameCondition(storedConditions.find((s) => s.type === c.type), c));

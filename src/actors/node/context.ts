@@ -1,19 +1,21 @@
-/** What the node machine remembers, and the pure rules that change it. */
-import type { NodeEventRecord, NodeMachineEvent, NodeMachineInput, ResourceList } from './events.ts';
+/**
+ * What the node machine remembers besides its state, and the pure helpers its actions call.
+ * Reachability and Ready are NOT here: the machine's state is their one source
+ * (`pending`: never heard from; `running.reachable.daemon.{ready,notReady}`: Ready True/False;
+ * `running.unreachable`: Ready Unknown). The context keeps what the conditions print with them.
+ */
+import type { DaemonReport, NodeMachineInput, ResourceList } from './events.ts';
 
 export interface NodeContext {
   name: string;
   notReadyGraceMs: number;
   podFailGraceMs: number;
-  /** Heartbeats arrive; `undefined` until the node was first checked. */
-  reachable?: boolean;
-  /** The daemon's own health from its last heartbeat. */
-  daemonReady?: boolean;
+  /** Why the daemon said it is not ready, from its last report (undefined when it is ready). */
   daemonMessage?: string;
   lastHeartbeatAt?: number;
   /** When the actor started watching the node; the first grace runs from here. */
   registeredAt?: number;
-  /** When the Ready and Reachable conditions last changed status. */
+  /** When the Ready and Reachable conditions last changed status (stamped by entry actions). */
   readyTransitionAt?: number;
   reachableTransitionAt?: number;
   capacity: ResourceList;
@@ -34,64 +36,23 @@ export function initialNodeContext(input: NodeMachineInput): NodeContext {
   };
 }
 
-/** Ready: True when heartbeats arrive and the daemon is healthy, Unknown when they stopped. */
-export function readyStatus(context: NodeContext): ConditionStatus {
-  if (context.reachable !== true) return 'Unknown';
-  return context.daemonReady ? 'True' : 'False';
-}
-
-/** What one rule did: the next context and the events it records. */
-export interface NodeOutcome {
-  context: NodeContext;
-  events: NodeEventRecord[];
-}
-
-/** Stamps condition transition times and records the Ready change, if any. */
-function settle(before: NodeContext, after: NodeContext, at: number, why: string): NodeOutcome {
-  const ready = readyStatus(after);
-  // A node that never posted status and is now given up on changes Ready's reason
-  // (NodeStatusNeverUpdated → NodeStatusUnknown): a transition, with its time and Event.
-  const readyChanged = ready !== readyStatus(before) || (before.reachable === undefined && after.reachable === false);
-  const next: NodeContext = {
-    ...after,
-    readyTransitionAt: readyChanged ? at : after.readyTransitionAt,
-    reachableTransitionAt: after.reachable !== before.reachable ? at : after.reachableTransitionAt,
-  };
-  if (!readyChanged) return { context: next, events: [] };
-  const reason = ready === 'True' ? 'NodeReady' : 'NodeNotReady';
-  return { context: next, events: [{ type: 'Normal', reason, message: `Node ${after.name} status is now: ${reason}${why}` }] };
-}
-
-/** A heartbeat: the node is reachable and reports its health and resources. */
-export function onHeartbeat(context: NodeContext, e: Extract<NodeMachineEvent, { type: 'node.heartbeat' }>): NodeOutcome {
-  const next: NodeContext = {
+/** What a daemon report (heartbeat or status) changes in the context. */
+export function withReport(context: NodeContext, report: DaemonReport, heartbeat: boolean): NodeContext {
+  return {
     ...context,
-    reachable: true,
-    daemonReady: e.ready,
-    daemonMessage: e.ready ? undefined : e.message,
-    lastHeartbeatAt: e.at,
-    capacity: e.capacity,
-    allocatable: e.allocatable,
+    daemonMessage: report.ready ? undefined : report.message,
+    capacity: report.capacity,
+    allocatable: report.allocatable,
+    ...(heartbeat ? { lastHeartbeatAt: report.at } : {}),
   };
-  return settle(context, next, e.at, e.ready || !e.message ? '' : ` (${e.message})`);
 }
 
 /** The moment the grace without heartbeats ran out (deterministic: no clock read). */
-function graceEndedAt(context: NodeContext, graceMs: number): number {
-  return (context.lastHeartbeatAt ?? context.registeredAt ?? 0) + graceMs;
+export function graceEndedAt(context: NodeContext): number {
+  return (context.lastHeartbeatAt ?? context.registeredAt ?? 0) + context.notReadyGraceMs;
 }
 
-/** No heartbeat within the grace: Ready becomes Unknown. */
-export function onHeartbeatsMissed(context: NodeContext): NodeOutcome {
-  const at = graceEndedAt(context, context.notReadyGraceMs);
-  return settle(context, { ...context, reachable: false }, at, `: no heartbeat for ${context.notReadyGraceMs / 1000}s`);
-}
-
-/** Unreachable past the second grace: its pods are failed. */
-export function onNodeLost(context: NodeContext): NodeOutcome {
-  const seconds = (context.notReadyGraceMs + context.podFailGraceMs) / 1000;
-  return {
-    context,
-    events: [{ type: 'Warning', reason: 'NodeLost', message: `Node ${context.name} unreachable for ${seconds}s: failing its pods` }],
-  };
+/** The NodeReady / NodeNotReady Event message, as Kubernetes' node lifecycle controller words it. */
+export function readyEventMessage(name: string, reason: 'NodeReady' | 'NodeNotReady', why = ''): string {
+  return `Node ${name} status is now: ${reason}${why}`;
 }

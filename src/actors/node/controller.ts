@@ -5,13 +5,13 @@
  * Heartbeats reach it through the store, not the mesh: the master a node is connected to renews
  * the node's Lease `kube-node-lease/<node>`, and a Lease informer turns each renewal into a
  * `node.heartbeat` for the machine. So any master may host the node's channel while the leader
- * judges its health, and a new leader needs nothing but the store.
+ * judges its health, and a new leader needs nothing but the store. A change of the daemon's own
+ * report on the Node (Ready True/False, written by the gateway) becomes `node.statusReported`.
  *
- * Reactions: machine Events are recorded against the Node; entering `running.unreachable`
- * writes the machine's conditions (Ready Unknown, NodeStatusUnknown) and taints the node
- * `node.kubernetes.io/unreachable`; coming back to `running.reachable` removes that taint;
- * `failPods` fails the node's pods; a Node deleted through the API makes its machine
- * `terminated`, which deletes its pods.
+ * This controller only turns informer facts into events. What happens is the machine's: its
+ * states' entry actions write the Unknown conditions, put and take the `not-ready` and
+ * `unreachable` taints, fail the pods of a lost node (each through its own pod actor) and delete
+ * the pods of a deleted Node (effects.ts).
  */
 import { createActor, type Actor, type ActorOptions } from 'xstate';
 import pino, { type Logger } from 'pino';
@@ -25,7 +25,6 @@ import { NODE_LEASE_NAMESPACE } from '../../api/namespaces.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
-import { nodeConditions } from './conditions.ts';
 import { NodeEffects } from './effects.ts';
 import type { ResourceList } from './events.ts';
 import type { NodeMachine } from './machine.ts';
@@ -66,7 +65,8 @@ export class NodeController {
   private readonly leases: ObjectInformer;
   private readonly host: ActorHost<KubeObject, NodeActor>;
   private readonly effects: NodeEffects;
-  /** Daemon readiness last told to each machine, so a change of it alone is passed on. */
+  private readonly bus: InspectionBus;
+  /** Each daemon's last reported readiness, for a heartbeat while the Node shows none (Ready Unknown). */
   private readonly readySent = new Map<string, boolean>();
   private readonly now: () => Date;
   private readonly log: Logger;
@@ -74,7 +74,8 @@ export class NodeController {
   constructor(private readonly opts: NodeControllerOptions) {
     this.now = opts.now ?? (() => new Date());
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.effects = new NodeEffects({ registry: opts.registry, events: opts.events, now: this.now, logger: this.log });
+    this.bus = opts.bus ?? new InspectionBus();
+    this.effects = new NodeEffects({ registry: opts.registry, events: opts.events, bus: this.bus, now: this.now, logger: this.log });
     this.nodes = objectInformer(opts.store, NODES);
     this.leases = objectInformer(opts.store, LEASES, {
       onAdd: (lease) => this.onLeaseRenewed(lease, true),
@@ -85,7 +86,7 @@ export class NodeController {
     this.host = new ActorHost<KubeObject, NodeActor>({
       kind: 'Node',
       informer: this.nodes,
-      bus: opts.bus ?? new InspectionBus(),
+      bus: this.bus,
       identity: (node) => ({ name: node.metadata?.name ?? '', uid: node.metadata?.uid ?? '' }),
       spawn: (node, inspect) => this.spawn(node, inspect),
       update: (actor, node) => this.onNodeChanged(actor, node),
@@ -109,7 +110,15 @@ export class NodeController {
     this.host.stopAll();
   }
 
-  /** The machine's state for node `name` (`pending`, `running.reachable`, ...), for tests and the UI. */
+  /** Resolves once every effect the machines asked for so far has run (tests). */
+  settled(): Promise<void> {
+    return this.effects.settled();
+  }
+
+  /**
+   * The machine's state for node `name` as a dotted path (`pending`,
+   * `running.reachable.daemon.ready|heartbeats.arriving`, `running.unreachable.lost`), for tests and the UI.
+   */
   stateOf(name: string): string | undefined {
     const actor = this.host.get(objectKey(NODES, undefined, name));
     return actor ? stateValueToString(actor.getSnapshot().value) : undefined;
@@ -123,19 +132,6 @@ export class NodeController {
       // An explicit `clock: undefined` would replace xstate's default clock.
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       inspect,
-    });
-    let previous = '';
-    actor.subscribe((snapshot) => {
-      const state = stateValueToString(snapshot.value);
-      if (state === previous) return;
-      const before = previous;
-      previous = state;
-      if (state === 'running.unreachable') {
-        const conditions = nodeConditions(snapshot.context);
-        this.effects.background('markUnreachable', () => this.effects.markUnreachable(name, conditions));
-      } else if (state === 'running.reachable' && before !== '') {
-        this.effects.background('markReachable', () => this.effects.markReachable(name));
-      }
     });
     actor.start();
     return actor;
@@ -153,12 +149,12 @@ export class NodeController {
     this.heartbeat(actor, name);
   }
 
-  /** The daemon's readiness changed on the Node while it is reachable: tell the machine. */
+  /** The daemon's report on the Node changed: the machine decides whether Ready changes. */
   private onNodeChanged(actor: NodeActor, node: KubeObject): void {
-    const name = node.metadata?.name ?? '';
     const reported = reportedBy(node);
-    if (!reported || stateValueToString(actor.getSnapshot().value) !== 'running.reachable') return;
-    if (this.readySent.get(name) !== reported.ready) this.heartbeat(actor, name);
+    if (!reported) return;
+    this.readySent.set(node.metadata?.name ?? '', reported.ready);
+    actor.send({ type: 'node.statusReported', at: this.clockNow(), ...reported });
   }
 
   private heartbeat(actor: NodeActor, name: string): void {

@@ -1,59 +1,74 @@
 /**
- * The node machine's effects in the cluster: its named actions (`recordEvent`, `failPods`,
- * `deletePods`) and the two writes the node controller makes on reachability changes
- * (`markUnreachable`, `markReachable`), all through the Registry, never through HTTP.
+ * The node machine's effects in the cluster, through the Registry (never HTTP): its named
+ * actions `recordEvent`, `writeConditions`, `taint`, `untaint`, `failPods` (each unfinished pod
+ * told through its own actor: lost-pods.ts) and `deletePods`.
  *
- * Machine actions are synchronous; each effect runs in the background and logs its failure.
- * Every effect is idempotent and level-based (it reads the current objects and changes only what
- * differs), so running one twice, or after a leader change, does no harm.
+ * Machine actions are synchronous; the effects of one node run in the background, one at a time
+ * in the order the machine asked for them (a taint then its removal never land the other way
+ * round), and a failure is logged. Every write is level-based (it reads the current Node and
+ * changes only what differs), so running one twice, or after a leader change, does no harm.
  */
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import pino, { type Logger } from 'pino';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
-import { isRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
-import type { Registry } from '../../registry/registry.ts';
-import type { EventSink, ObjectRef } from '../../registry/event-recorder.ts';
-import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
 import { toKubernetesTime } from '../../api/kubernetes-time.ts';
-import type { NodeEffectParams, NodeEventRecord } from './events.ts';
+import { isRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
+import type { EventSink, ObjectRef } from '../../registry/event-recorder.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { isNotFound, retryOnConflict } from '../../registry/retry-on-conflict.ts';
+import type { InspectionBus } from '../inspection.ts';
+import type { NodeEffectParams, NodeEventRecord, TaintEffect } from './events.ts';
+import { LostPodActors } from './lost-pods.ts';
 import { nodeMachine, type NodeMachine } from './machine.ts';
+import { withoutTaint, withTaint } from './taints.ts';
 
 const NODES = findKind('v1', 'Node') as ResourceInfo;
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 
-/** The taint an unreachable node carries (Kubernetes' TaintNodeUnreachable). */
-export const UNREACHABLE_TAINT_KEY = 'node.kubernetes.io/unreachable';
 /** Source of the Events this controller records. */
 const SOURCE = { component: 'node-controller' };
 
 export interface NodeEffectsDeps {
   registry: Registry;
   events: EventSink;
+  /** Where the lost pods' actors publish their transitions. */
+  bus?: InspectionBus;
   now?: () => Date;
   logger?: Logger;
 }
 
-const phaseOf = (pod: KubeObject): unknown => (isRecord(pod.status) ? pod.status.phase : undefined);
-const isTerminal = (pod: KubeObject): boolean => phaseOf(pod) === 'Succeeded' || phaseOf(pod) === 'Failed';
-
 export class NodeEffects {
   private readonly now: () => Date;
   private readonly log: Logger;
+  private readonly lostPods: LostPodActors;
+  /** Each node's effects, chained in order. */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: NodeEffectsDeps) {
     this.now = deps.now ?? (() => new Date());
     this.log = deps.logger ?? pino({ level: 'silent' });
+    this.lostPods = new LostPodActors({ registry: deps.registry, events: deps.events, bus: deps.bus, now: () => this.now().getTime(), logger: this.log });
   }
 
   /** The node machine for `node` with these effects supplied. */
   machineFor(node: ObjectRef): NodeMachine {
+    const name = node.name;
     return nodeMachine.provide({
       actions: {
-        recordEvent: (_, params: NodeEffectParams['recordEvent']) => this.background('recordEvent', () => this.recordEvent(node, params)),
-        failPods: (_, params: NodeEffectParams['failPods']) => this.background('failPods', () => this.failPods(params.nodeName)),
-        deletePods: (_, params: NodeEffectParams['deletePods']) => this.background('deletePods', () => this.deletePods(params.nodeName)),
+        recordEvent: (_, params: NodeEffectParams['recordEvent']) => this.enqueue(name, 'recordEvent', () => this.recordEvent(node, params)),
+        writeConditions: (_, params: NodeEffectParams['writeConditions']) =>
+          this.enqueue(name, 'writeConditions', () => this.writeConditions(params.nodeName, params.conditions)),
+        taint: (_, params: NodeEffectParams['taint']) => this.enqueue(name, 'taint', () => this.taint(params.nodeName, params.key, params.effects)),
+        untaint: (_, params: NodeEffectParams['untaint']) => this.enqueue(name, 'untaint', () => this.untaint(params.nodeName, params.key)),
+        failPods: (_, params: NodeEffectParams['failPods']) => this.enqueue(name, 'failPods', () => this.lostPods.failPodsOf(params.nodeName)),
+        deletePods: (_, params: NodeEffectParams['deletePods']) => this.enqueue(name, 'deletePods', () => this.deletePods(params.nodeName)),
       },
     });
+  }
+
+  /** Resolves once every effect asked for so far has run (tests; a clean stop). */
+  async settled(): Promise<void> {
+    while (this.queues.size > 0) await Promise.all(this.queues.values());
   }
 
   /** Records a machine Event against the Node. */
@@ -61,31 +76,36 @@ export class NodeEffects {
     await this.deps.events.record(node, rec.type, rec.reason, rec.message, { source: SOURCE });
   }
 
-  /** Every pod on the node that has not finished becomes Failed (reason NodeLost), with an Event each. */
-  async failPods(nodeName: string): Promise<void> {
-    for (const pod of await this.podsOn(nodeName)) {
-      if (isTerminal(pod)) continue;
-      const namespace = pod.metadata?.namespace ?? '';
-      const name = pod.metadata?.name ?? '';
-      const message = `Node ${nodeName} which was running pod ${name} is unresponsive`;
-      try {
-        const failed = await retryOnConflict(async () => {
-          const current = await this.deps.registry.get(PODS, namespace, name);
-          if (current.metadata?.uid !== pod.metadata?.uid || isTerminal(current)) return false;
-          const status = isRecord(current.status) ? current.status : {};
-          await this.deps.registry.updateStatus(PODS, namespace, name, { ...current, status: { ...status, phase: 'Failed', reason: 'NodeLost', message } });
-          return true;
-        });
-        if (failed) await this.deps.events.record({ kind: 'Pod', apiVersion: 'v1', namespace, name, uid: pod.metadata?.uid }, 'Warning', 'NodeLost', message, { source: SOURCE });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+  /** Writes the machine's conditions into the Node's status, keeping the others. */
+  async writeConditions(nodeName: string, conditions: NodeCondition[]): Promise<void> {
+    await this.updateNode(nodeName, 'status', (node) => {
+      const status = isRecord(node.status) ? node.status : {};
+      const others = recordList(status, 'conditions').filter((c) => !conditions.some((w) => w.type === c.type));
+      return { ...node, status: { ...status, conditions: [...conditions, ...others] } };
+    });
+  }
+
+  /** Puts taint `key` on the Node with `effects` (what is already there stays). */
+  async taint(nodeName: string, key: string, effects: readonly TaintEffect[]): Promise<void> {
+    const timeAdded = toKubernetesTime(this.now().getTime());
+    await this.updateNode(nodeName, 'main', (node) => {
+      const taints = withTaint(this.taintsOf(node), key, effects, timeAdded);
+      return taints && { ...node, spec: { ...(isRecord(node.spec) ? node.spec : {}), taints } };
+    });
+  }
+
+  /** Takes taint `key` off the Node. */
+  async untaint(nodeName: string, key: string): Promise<void> {
+    await this.updateNode(nodeName, 'main', (node) => {
+      const taints = withoutTaint(this.taintsOf(node), key);
+      return taints && { ...node, spec: { ...(isRecord(node.spec) ? node.spec : {}), taints } };
+    });
   }
 
   /** The node left the cluster: its pods go at once (nobody is left to confirm a graceful stop). */
   async deletePods(nodeName: string): Promise<void> {
-    for (const pod of await this.podsOn(nodeName)) {
+    const pods = (await this.deps.registry.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
+    for (const pod of pods) {
       try {
         await this.deps.registry.delete(PODS, pod.metadata?.namespace, pod.metadata?.name ?? '', {
           gracePeriodSeconds: 0,
@@ -95,35 +115,6 @@ export class NodeEffects {
         if (!isNotFound(err)) throw err;
       }
     }
-  }
-
-  /** Heartbeats stopped: write the machine's conditions (Ready Unknown) and taint the node unreachable. */
-  async markUnreachable(nodeName: string, conditions: NodeCondition[]): Promise<void> {
-    await this.updateNode(nodeName, 'status', (node) => {
-      const status = isRecord(node.status) ? node.status : {};
-      const others = recordList(status, 'conditions').filter((c) => !conditions.some((w) => w.type === c.type));
-      return { ...node, status: { ...status, conditions: [...conditions, ...others] } };
-    });
-    const timeAdded = toKubernetesTime(this.now().getTime());
-    await this.updateNode(nodeName, 'main', (node) => {
-      const taints = this.taintsOf(node);
-      if (taints.some((t) => t.key === UNREACHABLE_TAINT_KEY)) return undefined;
-      const added = [
-        { key: UNREACHABLE_TAINT_KEY, effect: 'NoSchedule' },
-        { key: UNREACHABLE_TAINT_KEY, effect: 'NoExecute', timeAdded },
-      ];
-      return { ...node, spec: { ...(isRecord(node.spec) ? node.spec : {}), taints: [...taints, ...added] } };
-    });
-  }
-
-  /** Heartbeats are back: the unreachable taints go (the gateway writes Ready from the heartbeat). */
-  async markReachable(nodeName: string): Promise<void> {
-    await this.updateNode(nodeName, 'main', (node) => {
-      const taints = this.taintsOf(node);
-      const kept = taints.filter((t) => t.key !== UNREACHABLE_TAINT_KEY);
-      if (kept.length === taints.length) return undefined;
-      return { ...node, spec: { ...(isRecord(node.spec) ? node.spec : {}), taints: kept } };
-    });
   }
 
   private taintsOf(node: KubeObject): JsonObject[] {
@@ -144,12 +135,13 @@ export class NodeEffects {
     }
   }
 
-  private async podsOn(nodeName: string): Promise<KubeObject[]> {
-    return (await this.deps.registry.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
-  }
-
-  /** Runs an effect outside the (synchronous) machine action, logging its failure. */
-  background(effect: string, run: () => Promise<void>): void {
-    run().catch((err: unknown) => this.log.error({ err, effect }, 'node effect failed'));
+  /** Chains an effect after the node's earlier ones, logging its failure. */
+  private enqueue(nodeName: string, effect: string, run: () => Promise<void>): void {
+    const previous = this.queues.get(nodeName) ?? Promise.resolve();
+    const next = previous.then(run).catch((err: unknown) => this.log.error({ err, effect, node: nodeName }, 'node effect failed'));
+    this.queues.set(nodeName, next);
+    void next.then(() => {
+      if (this.queues.get(nodeName) === next) this.queues.delete(nodeName);
+    });
   }
 }

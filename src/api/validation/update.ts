@@ -6,6 +6,7 @@
 import { forbidden, invalid, type FieldError } from '../field.ts';
 import { apiVersionOf, type ResourceInfo } from '../kinds.ts';
 import { validateEndpointSliceUpdate, validateServiceUpdate } from './service.ts';
+import { validatePodPhaseTransition } from './pod-status.ts';
 import { isRecord, jsonEqual, optionalRecord, recordList, type JsonObject, type KubeObject } from '../object.ts';
 
 const IMMUTABLE = 'field is immutable';
@@ -33,7 +34,8 @@ const spec = (obj: KubeObject): JsonObject => optionalRecord(obj, 'spec') ?? {};
 const selectorImmutable: UpdateRule = (o, n) => immutable(spec(o).selector, spec(n).selector, 'spec.selector');
 
 const UPDATE_RULES: Record<string, UpdateRule> = {
-  'v1/Pod': validatePodUpdate,
+  // The main resource keeps the stored status, so the phase rule bites on pods/status only.
+  'v1/Pod': (o, n) => [...validatePodUpdate(o, n), ...validatePodPhaseTransition(o, n)],
   'v1/ConfigMap': (o, n) => validateImmutableData(o, n, ['data', 'binaryData']),
   'v1/Secret': (o, n) => [...immutable(o.type, n.type, 'type'), ...validateImmutableData(o, n, ['data'])],
   'v1/Service': validateServiceUpdate,
