@@ -13,8 +13,8 @@ import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
 import type { Store } from '../store/types.ts';
 import { tokenAuthenticator, type TokenAuthenticator } from './http/auth.ts';
-import { writeError } from './http/respond.ts';
-import { route, type Route } from './http/router.ts';
+import { writeError, writeJson } from './http/respond.ts';
+import { pathNotFound, route, type Route } from './http/router.ts';
 import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from './http/watch-stream.ts';
 import { serveDiscovery } from './handlers/discovery.ts';
 import { serveHealth, serveMetrics } from './handlers/health.ts';
@@ -61,6 +61,11 @@ export interface ApiServerOptions {
   attach?: AttachSource;
   /** Where `pods/{name}/portforward` connects to pods' ports (the node gateway); without one that path is a 503. */
   portForward?: PortForwardSource;
+  /**
+   * Every kind's state machine as data (`GET /kactus/v1/machines`); the master passes the actors'
+   * catalogue, so this layer knows no actor. Without one the path is a 404.
+   */
+  machines?: () => unknown[];
   /** Usage served as metrics.k8s.io/v1beta1 (`kubectl top`); without one that group is neither listed nor served. */
   metrics?: PodMetricsSource;
   /** Service CIDR and node port range Services allocate from (default 10.96.0.0/12, 30000-32767). */
@@ -137,6 +142,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       if (r.type === 'metrics') return await serveMetrics(res, metrics);
+      if (r.type === 'machines') {
+        if (!opts.machines) throw pathNotFound();
+        return writeJson(res, 200, { kind: 'MachineList', apiVersion: 'kactus.io/v1', items: opts.machines() });
+      }
       if (r.type === 'openapi') return serveOpenApi(req, res, url);
       return serveDiscovery(req, res, r, serverAddress, opts.metrics !== undefined);
     } catch (err) {

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { NodeController } from '../actors/node/controller.ts';
+import { machineCatalogue } from '../actors/catalogue.ts';
 import { InspectionBus } from '../actors/inspection.ts';
 import { CidrSet } from '../actors/nodeipam/cidr-set.ts';
 import { DEFAULT_POD_NETWORK, type PodNetworkConfig } from '../actors/nodeipam/config.ts';
@@ -99,7 +100,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   let api: ApiServer;
   try {
     const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
-    api = await startApiServer({ store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, attach, portForward, metrics, serviceRanges: ranges });
+    api = await startApiServer({ machines: machineCatalogue, store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, attach, portForward, metrics, serviceRanges: ranges });
   } catch (err) {
     await mesh.stop();
     throw err;

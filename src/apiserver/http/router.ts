@@ -53,6 +53,7 @@ export type Route =
   | { type: 'health'; check: 'healthz' | 'livez' | 'readyz' }
   | { type: 'metrics' }
   | { type: 'version' }
+  | { type: 'machines' }
   | { type: 'openapi'; version: 'v3'; path?: string }
   | { type: 'apiVersions' }
   | { type: 'apiGroupList' }
@@ -80,6 +81,8 @@ export function route(pathname: string): Route {
   if (HEALTH.has(head)) return { type: 'health', check: head as 'healthz' | 'livez' | 'readyz' };
   if (head === 'metrics' && rest.length === 0) return { type: 'metrics' };
   if (head === 'version' && rest.length === 0) return { type: 'version' };
+  // kactus' own API: the machine catalogue (the event stream joins it under /kactus/v1).
+  if (head === 'kactus' && rest.length === 2 && rest[0] === 'v1' && rest[1] === 'machines') return { type: 'machines' };
   if (head === 'openapi' && rest[0] === 'v3') {
     return rest.length === 1 ? { type: 'openapi', version: 'v3' } : { type: 'openapi', version: 'v3', path: rest.slice(1).join('/') };
   }
