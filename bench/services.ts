@@ -23,7 +23,7 @@ import { markdownTable, measure, type Measurement } from './lib.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const argRequests = process.argv.indexOf('--requests');
 const REQUESTS = argRequests > 0 ? Number(process.argv[argRequests + 1]) : 3000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const BLOCK = 251; // 10.251.0.0/16: pod and service CIDRs of this run
 const node = `bench-svc-${randomBytes(3).toString('hex')}`;
 
