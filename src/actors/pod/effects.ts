@@ -1,6 +1,7 @@
 /**
  * The pod machine's effects on a real node: its named actions (`createSandbox`, `startContainer`,
- * `stopContainer`, `removePod`, `recordEvent`, `reportStatus`) become ContainerRuntime calls,
+ * `stopContainer`, `stopSandbox`, `removePod`, `recordEvent`, `reportStatus`; its container
+ * actors ask for theirs through it) become ContainerRuntime calls,
  * and what the runtime answers or reports (`started`, `exited`) goes back into the machine as
  * facts stamped with the runtime's own times.
  *
@@ -14,9 +15,12 @@
  * if it has exited) into the machine, with the Events of that replay suppressed (they were
  * recorded the first time). An exited container is then handled by the restart policy.
  *
- * Probes: each run the machine's probers ask for (`runProbe`) goes to `deps.probe` with the
+ * Probes: each run the containers' probers ask for (`runProbe`) goes to `deps.probe` with the
  * container's live runtime id and the pod's IP, beside the queue (a probe never waits for a
  * container start, nor holds one up); a run whose prober stopped is aborted and reports nothing.
+ *
+ * Init containers are containers like the others here (their specs are in `deps.specs`); the pod
+ * machine decides when each starts.
  */
 import { createActor, fromCallback, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
@@ -31,6 +35,7 @@ import type {
   SandboxOptions,
 } from '../../runtime/types.ts';
 import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../runtime/errors.ts';
+import { containerMachine } from './container-machine.ts';
 import { podMachine, type PodMachine } from './machine.ts';
 import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from './events.ts';
 import type { ProbeOutcome, ProbeRunner } from './probe-spec.ts';
@@ -154,14 +159,18 @@ export class PodRuntimeActor {
         reportStatus: (_, params) => this.deps.onStatus(this.withHost(params.status)),
       },
       actors: {
-        prober: proberMachine.provide({
+        container: containerMachine.provide({
           actors: {
-            runProbe: fromCallback<ProberEvent, ProbeRunInput>(({ input, sendBack }) => {
-              const abort = new AbortController();
-              void this.runProbe(input, abort.signal).then((outcome) => {
-                if (!abort.signal.aborted) sendBack({ type: 'probe.reported', outcome, at: this.now() });
-              });
-              return () => abort.abort();
+            prober: proberMachine.provide({
+              actors: {
+                runProbe: fromCallback<ProberEvent, ProbeRunInput>(({ input, sendBack }) => {
+                  const abort = new AbortController();
+                  void this.runProbe(input, abort.signal).then((outcome) => {
+                    if (!abort.signal.aborted) sendBack({ type: 'probe.reported', outcome, at: this.now() });
+                  });
+                  return () => abort.abort();
+                }),
+              },
             }),
           },
         }),
