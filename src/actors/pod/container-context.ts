@@ -23,6 +23,11 @@ export interface ContainerMachineInput {
   /** The pod's grace, for a probe kill when the probe sets none. */
   terminationGracePeriodSeconds: number;
   probes: ContainerProbes;
+  /**
+   * The pod has init containers: a container being created then shows `PodInitializing`, not
+   * `ContainerCreating` (the kubelet's default waiting reason for such a pod's containers).
+   */
+  podHasInitContainers?: boolean;
 }
 
 /** A lifecycle report the container owes its pod (sent once the transition settles). */

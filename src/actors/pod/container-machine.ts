@@ -3,9 +3,9 @@
  * kubelet's view of one container's life.
  *
  * ```
- * waiting (PodInitializing) ─start→ starting (ContainerCreating) ─started→ running ─exited→ exited?
+ * waiting (PodInitializing) ─start→ starting (ContainerCreating) ─started→ running
  *   starting ─pull failed→ pullBackOff (ImagePullBackOff) ─after→ starting (ErrImagePull)
- *   exited? (the restart table, DESIGN.md §4, as guards) → restarting? | terminated
+ *   running | starting ─exited→ restarting? | terminated     (the restart table, DESIGN.md §4, as guards)
  *   restarting? → starting at once (the first crash) | backOff (CrashLoopBackOff) ─after→ starting
  *   any not running ─stop→ stopped          running ─stop→ signalled; its exit → terminated
  * ```
@@ -78,7 +78,7 @@ function terminatedReason(exitCode: number, oomKilled: boolean): TerminatedReaso
   return exitCode === 0 ? 'Completed' : 'Error';
 }
 
-/** The run that just ended (the state record while `exited?` and `restarting?` decide). */
+/** The run that just ended (the state record while `restarting?` decides, and once `terminated`). */
 function endedRun(c: ContainerContext): TerminatedState {
   if (c.state.kind === 'terminated') return c.state;
   throw new Error(`container ${c.name}: no terminated run to judge`);
@@ -130,14 +130,12 @@ const base = setup({
       const reason = stopOf(event)?.reason;
       return reason === 'podFailed' || reason === 'nodeLost';
     },
-    // The restart table (DESIGN.md §4), row by row, on the run that just ended.
+    // The restart table (DESIGN.md §4), row by row, on a container's exit.
     /** Always: every exit restarts, 0 or not. */
     restartPolicyAlways: ({ context }) => context.restartPolicy === 'Always',
     /** OnFailure: a non-zero exit or an OOM kill restarts; exit 0 does not. */
-    failedUnderOnFailure: ({ context }) => {
-      const run = endedRun(context);
-      return context.restartPolicy === 'OnFailure' && (run.exitCode !== 0 || run.reason === 'OOMKilled');
-    },
+    failedUnderOnFailure: ({ context, event }) =>
+      context.restartPolicy === 'OnFailure' && event.type === 'container.exited' && (event.exitCode !== 0 || event.oomKilled === true),
     /** A run killed for failing its liveness or startup probe restarts unless the policy is Never. */
     killedByProbe: ({ context }) => context.restartPolicy !== 'Never' && context.unhealthy !== undefined,
     /** It crashed before (within 10 min of running): the restart waits (CrashLoopBackOff). */
@@ -168,7 +166,10 @@ function signalNow(context: ContainerContext, signal: StopSignal, graceSeconds?:
 const withActions = base.extend({
   actions: {
     // Waiting and starting.
-    showCreating: assign({ state: { kind: 'waiting', reason: 'ContainerCreating' } }),
+    /** Being created: ContainerCreating (PodInitializing in a pod with init containers, as the kubelet shows it). */
+    showCreating: assign(({ context }) => ({
+      state: { kind: 'waiting' as const, reason: context.podHasInitContainers === true ? ('PodInitializing' as const) : ('ContainerCreating' as const) },
+    })),
     showPullRetry: assign(({ context }) => ({
       state: { kind: 'waiting' as const, reason: 'ErrImagePull' as const, message: `Retrying the pull of image "${context.image}"` },
     })),
@@ -328,6 +329,18 @@ const withActions = base.extend({
   },
 });
 
+/**
+ * A run ended (or could not start): the restart table (DESIGN.md §4), row by row, decides
+ * whether the container is started again; the policy is never consulted once the pod stopped it.
+ */
+const EXIT = [
+  { guard: 'stopRequested', target: '#container.terminated', actions: ['assignExit', 'recordExit'] },
+  { guard: 'restartPolicyAlways', target: '#container.restarting', actions: ['assignExit', 'recordExit'] },
+  { guard: 'failedUnderOnFailure', target: '#container.restarting', actions: ['assignExit', 'recordExit'] },
+  { guard: 'killedByProbe', target: '#container.restarting', actions: ['assignExit', 'recordExit'] },
+  { target: '#container.terminated', actions: ['assignExit', 'recordExit'] },
+] as const;
+
 /** A prober invoked while its state is active (stopping the state stops it). */
 function prober(kind: ProbeKind) {
   return { id: proberId(kind), src: 'prober', input: ({ context, event }: { context: ContainerContext; event: Event }) => proberInput(context, kind, event) } as const;
@@ -366,7 +379,7 @@ export const containerMachine = withActions.createMachine({
         'container.created': { actions: ['assignContainerID', 'recordCreated'] },
         'container.started': { target: 'running' },
         // It could not be created or started (as the kubelet's StartError): judged as an exit.
-        'container.exited': { target: 'exited', actions: ['assignExit', 'recordExit'] },
+        'container.exited': EXIT,
         'container.stop': { target: 'stopped.startInFlight', actions: 'assignStop' },
       },
     },
@@ -380,7 +393,7 @@ export const containerMachine = withActions.createMachine({
       type: 'parallel',
       entry: 'enterRunning',
       on: {
-        'container.exited': { target: 'exited', actions: ['assignExit', 'recordExit'] },
+        'container.exited': EXIT,
       },
       states: {
         /** Startup probe, then liveness; a failure kills the run. */
@@ -485,16 +498,6 @@ export const containerMachine = withActions.createMachine({
           },
         },
       },
-    },
-    /** A run ended: the restart table decides (DESIGN.md §4). */
-    exited: {
-      always: [
-        { guard: 'stopRequested', target: 'terminated' },
-        { guard: 'restartPolicyAlways', target: 'restarting' },
-        { guard: 'failedUnderOnFailure', target: 'restarting' },
-        { guard: 'killedByProbe', target: 'restarting' },
-        { target: 'terminated' },
-      ],
     },
     /** It restarts: at once after its first crash, else after the back-off. */
     restarting: {

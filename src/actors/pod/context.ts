@@ -136,7 +136,8 @@ export function initialContainerRecord(spec: { name: string; image: string }): C
 /** What the pod's container actors are spawned with, init containers first. */
 function containerInputsOf(input: PodMachineInput): ContainerMachineInput[] {
   const pod = { namespace: input.namespace, name: input.name, uid: input.uid };
-  const common = { pod, terminationGracePeriodSeconds: input.terminationGracePeriodSeconds };
+  const podHasInitContainers = (input.initContainers ?? []).length > 0;
+  const common = { pod, terminationGracePeriodSeconds: input.terminationGracePeriodSeconds, podHasInitContainers };
   // An init container that completed never runs again: it restarts only on failure (or never).
   const initPolicy: RestartPolicy = input.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
   return [

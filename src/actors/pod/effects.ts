@@ -111,6 +111,12 @@ export class PodRuntimeActor {
   /** The live container of each spec name, and the one it replaced (kept for `logs --previous`). */
   private readonly current = new Map<string, string>();
   private readonly previous = new Map<string, string>();
+  /**
+   * Runtime ids whose exit was reported: an instance exits once. Its runtime event and the
+   * check after a stop may both find it exited, and a second report would reach the run that
+   * replaced it (a restart at once is `starting` when it arrives) as that run's failure.
+   */
+  private readonly exitReported = new Set<string>();
   /** Containers from before a restart, adopted on their first start. */
   private readonly adoptable = new Map<string, string>();
   /** Events of an adoption replay are not recorded again. */
@@ -339,7 +345,10 @@ export class PodRuntimeActor {
       { type: 'container.created', name, at: startedAt, containerID },
       { type: 'container.started', name, at: startedAt, containerID },
     ];
-    if (status.state === 'exited') facts.push(this.exitFact(name, status, undefined, this.now()));
+    if (status.state === 'exited') {
+      this.exitReported.add(id);
+      facts.push(this.exitFact(name, status, undefined, this.now()));
+    }
     this.replay(facts);
     return true;
   }
@@ -347,7 +356,10 @@ export class PodRuntimeActor {
   /** The previous-but-one container of `name` is removed; the current one becomes the previous. */
   private async retire(name: string): Promise<void> {
     const older = this.previous.get(name);
-    if (older !== undefined) await this.deps.runtime.removeContainer(older);
+    if (older !== undefined) {
+      await this.deps.runtime.removeContainer(older);
+      this.exitReported.delete(older);
+    }
     const last = this.current.get(name);
     if (last !== undefined) this.previous.set(name, last);
     else this.previous.delete(name);
@@ -364,12 +376,13 @@ export class PodRuntimeActor {
     };
   }
 
-  /** Report the exit of container `id` if it is still the live one of its name. */
+  /** Report the exit of container `id` (once) if it is still the live one of its name. */
   private async reportExit(id: string, exitCode: number | undefined, at: number): Promise<void> {
     const name = [...this.current].find(([, live]) => live === id)?.[0];
-    if (name === undefined || this.removed) return;
+    if (name === undefined || this.removed || this.exitReported.has(id)) return;
     const status = await this.inspect(id);
     if (status !== undefined && status.state !== 'exited') return;
+    this.exitReported.add(id);
     this.send(this.exitFact(name, status, exitCode, at));
   }
 
