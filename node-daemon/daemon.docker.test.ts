@@ -167,7 +167,7 @@ describe.skipIf(!up)('node daemon on Docker', () => {
     expect(master.reasonsOf(always.metadata.uid)).toEqual(expect.arrayContaining(['OOMKilled', 'BackOff']));
   }, 45_000);
 
-  it('runs init containers one at a time, in order, to completion, before the containers', async () => {
+  it('runs init containers one at a time, in order, to completion, before the containers; a sidecar beside them', async () => {
     const dataDir = join(dir, 'dk-init');
     await dockerNode('dk-init', dataDir);
     const mount = [{ name: 'work', mountPath: '/work' }];
@@ -181,8 +181,14 @@ describe.skipIf(!up)('node daemon on Docker', () => {
       initContainers: [step('check', 'exit 4')],
       volumes: [{ name: 'work', emptyDir: {} }],
     });
+    // A sidecar runs beside the container and is stopped once the container is done.
+    const withSidecar = testPod('dk-init', 'sidecar', 'Never', [{ name: 'app', script: 'sleep 2; exit 0' }], {
+      initContainers: [{ name: 'proxy', image: 'busybox:latest', restartPolicy: 'Always', command: ['sh', '-c', 'sleep 3600'] }],
+      terminationGracePeriodSeconds: 1,
+    });
     await master.assign(pod);
     await master.assign(failing);
+    await master.assign(withSidecar);
     await waitFor('Running after its init containers', () => phase(pod) === 'Running', 30_000);
     const status = statusOf(pod) as { initContainerStatuses: { name: string; state: { terminated?: { exitCode: number; reason: string; startedAt: string; finishedAt: string } } }[] };
     const [first, second] = status.initContainerStatuses.map((c) => c.state.terminated!);
@@ -198,6 +204,14 @@ describe.skipIf(!up)('node daemon on Docker', () => {
     expect(failed.initContainerStatuses[0]!.state.terminated?.exitCode).toBe(4);
     expect(failed.containerStatuses[0]!.state.waiting?.reason).toBe('PodInitializing');
     expect((await podContainers(failing.metadata.uid)).map((c) => c.role).sort()).toEqual(['container', 'sandbox']);
+
+    await waitFor('the sidecar pod Succeeded', () => phase(withSidecar) === 'Succeeded', 30_000);
+    await waitFor('its sidecar stopped', () => {
+      const proxy = (statusOf(withSidecar) as { initContainerStatuses?: { state: { terminated?: unknown } }[] } | undefined)?.initContainerStatuses?.[0];
+      return proxy?.state.terminated !== undefined;
+    }, 20_000);
+    expect(phase(withSidecar)).toBe('Succeeded');
+    expect((await podContainers(withSidecar.metadata.uid)).every((c) => c.state !== 'running')).toBe(true);
   }, 60_000);
 
   it('pods.sync removes the containers of a pod the master no longer lists', async () => {

@@ -107,6 +107,12 @@ export function containerSpecOf(container: JsonObject): ContainerSpec {
   return spec;
 }
 
+/** An init container for the machine: a sidecar (`restartPolicy: Always`) keeps its probes. */
+function initContainerOf(c: JsonObject): NonNullable<PodMachineInput['initContainers']>[number] {
+  const base = { name: str(c.name) ?? '', image: str(c.image) ?? '' };
+  return c.restartPolicy === 'Always' ? { ...base, restartPolicy: 'Always', probes: probesOf(c) } : base;
+}
+
 /** Where a pod's files live on the node: `DIR/pods/<uid>`. */
 export function podDir(dataDir: string, uid: string): string {
   return join(dataDir, 'pods', uid);
@@ -158,7 +164,7 @@ export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
     restartPolicy: RESTART_POLICIES.find((p) => p === policy) ?? 'Always',
     terminationGracePeriodSeconds: grace,
     containers: containers.map((c) => ({ name: str(c.name) ?? '', image: str(c.image) ?? '', probes: probes.get(str(c.name) ?? '') ?? {} })),
-    ...(initContainers.length === 0 ? {} : { initContainers: initContainers.map((c) => ({ name: str(c.name) ?? '', image: str(c.image) ?? '' })) }),
+    ...(initContainers.length === 0 ? {} : { initContainers: initContainers.map(initContainerOf) }),
   };
   const out: NodePod = { ref, input, specs, volumes: volumesOf(spec, podDir(dataDir, ref.uid)) };
   if (str(metadata.deletionTimestamp) !== undefined) {

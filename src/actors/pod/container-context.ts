@@ -13,11 +13,14 @@ export interface ContainerMachineInput {
   pod: { namespace: string; name: string; uid: string };
   name: string;
   image: string;
-  /** An init container: it runs to completion; its Events name `spec.initContainers{name}`. */
+  /** An init container: it runs to completion (unless a sidecar); its Events name `spec.initContainers{name}`. */
   init: boolean;
+  /** A sidecar (an init container with `restartPolicy: Always`): it runs beside the containers. */
+  sidecar?: boolean;
   /**
    * The policy its exits follow: the pod's `restartPolicy`, except that an init container's is
-   * OnFailure unless the pod's is Never (an init container that completed never runs again).
+   * OnFailure unless the pod's is Never (an init container that completed never runs again),
+   * and a sidecar's is Always.
    */
   restartPolicy: RestartPolicy;
   /** The pod's grace, for a probe kill when the probe sets none. */

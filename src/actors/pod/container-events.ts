@@ -17,7 +17,9 @@ export type StopReason =
   /** The pod failed as a whole (a volume failed, an init container failed for good): SIGKILL. */
   | 'podFailed'
   /** The pod's node is lost: nothing can be signalled, nothing starts again. */
-  | 'nodeLost';
+  | 'nodeLost'
+  /** The pod's containers are done: its sidecars stop (SIGTERM). */
+  | 'podCompleted';
 
 /** The pod's commands to a container actor. */
 export type ContainerCommand =

@@ -46,6 +46,18 @@ function timeOf(e: Event): number | undefined {
   return 'at' in e ? e.at : undefined;
 }
 
+/** A container's record as JSON, once per context object (the report check runs after every event). */
+const RECORD_JSON = new WeakMap<ContainerContext, string>();
+
+function recordJson(context: ContainerContext): string {
+  let json = RECORD_JSON.get(context);
+  if (json === undefined) {
+    json = JSON.stringify(containerRecord(context));
+    RECORD_JSON.set(context, json);
+  }
+  return json;
+}
+
 function request(effect: ContainerEffect): ContainerEffectRequest {
   return { type: 'container.effect', effect };
 }
@@ -141,7 +153,7 @@ const base = setup({
     /** It crashed before (within 10 min of running): the restart waits (CrashLoopBackOff). */
     crashLooping: ({ context }) => crashLoopBackOffMs(context.crashes) > 0,
     /** The pod's record of this container is out of date, or a lifecycle report is owed. */
-    reportDue: ({ context }) => context.announce !== undefined || JSON.stringify(containerRecord(context)) !== context.reported,
+    reportDue: ({ context }) => context.announce !== undefined || recordJson(context) !== context.reported,
   },
 });
 
@@ -324,7 +336,7 @@ const withActions = base.extend({
       const at = timeOf(event);
       const announce = context.announce ?? { type: 'container.changed' as const };
       enqueue.sendParent({ ...announce, name: context.name, view, ...(at === undefined ? {} : { at }) });
-      enqueue.assign({ reported: JSON.stringify(view), announce: undefined });
+      enqueue.assign({ reported: recordJson(context), announce: undefined });
     }),
   },
 });

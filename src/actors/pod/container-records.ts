@@ -46,6 +46,38 @@ export function initFailed(c: ContainerRecord): boolean {
   return c.life === 'done' && !initCompleted(c);
 }
 
+/** A sidecar: an init container with `restartPolicy: Always`, running beside the containers. */
+export function isSidecar(context: PodContext, name: string): boolean {
+  return context.containerInputs.some((i) => i.name === name && i.sidecar === true);
+}
+
+/**
+ * The init container lets the next one start: it completed, or (a sidecar) it runs and started
+ * (its startup probe passed, if it has one).
+ */
+export function initReady(context: PodContext, c: ContainerRecord): boolean {
+  return isSidecar(context, c.name) ? c.life === 'running' && c.started : initCompleted(c);
+}
+
+/** The init container is behind the pod: it completed, or (a sidecar) it was started. */
+function initPassed(context: PodContext, c: ContainerRecord): boolean {
+  return isSidecar(context, c.name) ? c.startedOnce : initCompleted(c);
+}
+
+export function everyInitPassed(context: PodContext): boolean {
+  return context.initContainers.every((c) => initPassed(context, c));
+}
+
+/** The containers the pod's readiness counts: its containers and its sidecars. */
+export function readinessRecords(context: PodContext): ContainerRecord[] {
+  return [...context.initContainers.filter((c) => isSidecar(context, c.name)), ...context.containers];
+}
+
+/** The sidecars, by name. */
+export function sidecarNames(context: PodContext): string[] {
+  return context.containerInputs.filter((i) => i.sidecar === true).map((i) => i.name);
+}
+
 export function everyStarted(records: readonly ContainerRecord[]): boolean {
   return records.every((c) => c.startedOnce);
 }
@@ -62,7 +94,7 @@ export function everyReady(records: readonly ContainerRecord[]): boolean {
   return records.every((c) => c.ready);
 }
 
-/** The init container to run next: the first that has not completed (a container starts only once from waiting). */
+/** The init container to run next: the first not behind the pod (a container starts only once from waiting). */
 export function nextInitContainer(context: PodContext): ContainerRecord | undefined {
-  return context.initContainers.find((c) => !initCompleted(c));
+  return context.initContainers.find((c) => !initPassed(context, c));
 }

@@ -104,8 +104,10 @@ export interface PodContext {
   /** The init containers, in the order they run (`spec.initContainers`). */
   initContainers: ContainerRecord[];
   containers: ContainerRecord[];
-  /** When the last init container completed (the Initialized condition's time). */
+  /** When the last init container completed (or, a sidecar, started): the Initialized condition's time. */
   initializedAt?: number;
+  /** Whether the pod was initialized (its init containers done): once true, it stays. */
+  initialized: boolean;
   phase: PodPhase;
   /** Pod-level `status.reason` (e.g. `NodeLost`) and `status.message`. */
   reason?: string;
@@ -141,7 +143,11 @@ function containerInputsOf(input: PodMachineInput): ContainerMachineInput[] {
   // An init container that completed never runs again: it restarts only on failure (or never).
   const initPolicy: RestartPolicy = input.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
   return [
-    ...(input.initContainers ?? []).map((c) => ({ ...common, name: c.name, image: c.image, init: true, restartPolicy: initPolicy, probes: {} })),
+    ...(input.initContainers ?? []).map((c) =>
+      c.restartPolicy === 'Always'
+        ? { ...common, name: c.name, image: c.image, init: true, sidecar: true, restartPolicy: 'Always' as const, probes: c.probes ?? {} }
+        : { ...common, name: c.name, image: c.image, init: true, restartPolicy: initPolicy, probes: {} },
+    ),
     ...input.containers.map((c) => ({ ...common, name: c.name, image: c.image, init: false, restartPolicy: input.restartPolicy, probes: c.probes ?? {} })),
   ];
 }
@@ -161,6 +167,7 @@ export function initialPodContext(input: PodMachineInput): PodContext {
     initContainers: (input.initContainers ?? []).map(initialContainerRecord),
     containers: input.containers.map(initialContainerRecord),
     phase: 'Pending',
+    initialized: (input.initContainers ?? []).length === 0,
     removed: false,
   };
 }

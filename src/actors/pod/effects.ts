@@ -100,6 +100,15 @@ export interface PodActorOptions {
 }
 
 
+/** Which PodRuntimeActor an actor system (one per pod actor and its children) belongs to. */
+const OWNERS = new WeakMap<object, PodRuntimeActor>();
+
+function ownerOf(system: unknown): PodRuntimeActor {
+  const owner = OWNERS.get(system as object);
+  if (!owner) throw new Error('pod effect from an actor system no PodRuntimeActor owns');
+  return owner;
+}
+
 /** One pod's machine, wired to a runtime. */
 export class PodRuntimeActor {
   readonly actor: Actor<PodMachine>;
@@ -152,27 +161,60 @@ export class PodRuntimeActor {
     for (const c of deps.adopted?.containers ?? []) {
       if (deps.specs.has(c.name) && !this.adoptable.has(c.name)) this.adoptable.set(c.name, c.id);
     }
-    const machine = podMachine.provide({
+    this.actor = createActor(PodRuntimeActor.runtimeMachine(), {
+      input,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    OWNERS.set(this.actor.system, this);
+  }
+
+  private static machine: PodMachine | undefined;
+
+  /**
+   * The pod machine with its effects, built once for every pod: each action finds the pod it
+   * acts for by its actor system (one per pod actor tree). A machine per pod would rebuild the
+   * whole state tree of the pod, container and prober machines for each (time and memory).
+   */
+  private static runtimeMachine(): PodMachine {
+    PodRuntimeActor.machine ??= podMachine.provide({
       actions: {
-        createSandbox: () => this.enqueue(() => this.createSandbox()),
-        startContainer: (_, params) => this.enqueue(() => this.startContainer(params.name)),
-        stopContainer: (_, params) => void this.stopContainer(params.name, params.signal, params.graceSeconds),
-        removePod: () => this.enqueue(() => this.removeAll(true)),
-        stopSandbox: () => void this.enqueue(() => this.stopSandbox()),
-        recordEvent: (_, params) => {
-          if (!this.replaying) this.deps.onEvent(params);
+        createSandbox: ({ system }) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.createSandbox());
         },
-        reportStatus: (_, params) => this.deps.onStatus(this.withHost(params.status)),
+        startContainer: ({ system }, params) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.startContainer(params.name));
+        },
+        stopContainer: ({ system }, params) => void ownerOf(system).stopContainer(params.name, params.signal, params.graceSeconds),
+        removePod: ({ system }) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.removeAll(true));
+        },
+        stopSandbox: ({ system }) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.stopSandbox());
+        },
+        recordEvent: ({ system }, params) => {
+          const pod = ownerOf(system);
+          if (!pod.replaying) pod.deps.onEvent(params);
+        },
+        reportStatus: ({ system }, params) => {
+          const pod = ownerOf(system);
+          pod.deps.onStatus(pod.withHost(params.status));
+        },
       },
       actors: {
         container: containerMachine.provide({
           actors: {
             prober: proberMachine.provide({
               actors: {
-                runProbe: fromCallback<ProberEvent, ProbeRunInput>(({ input, sendBack }) => {
+                runProbe: fromCallback<ProberEvent, ProbeRunInput>(({ input, system, sendBack }) => {
+                  const pod = ownerOf(system);
                   const abort = new AbortController();
-                  void this.runProbe(input, abort.signal).then((outcome) => {
-                    if (!abort.signal.aborted) sendBack({ type: 'probe.reported', outcome, at: this.now() });
+                  void pod.runProbe(input, abort.signal).then((outcome) => {
+                    if (!abort.signal.aborted) sendBack({ type: 'probe.reported', outcome, at: pod.now() });
                   });
                   return () => abort.abort();
                 }),
@@ -182,11 +224,7 @@ export class PodRuntimeActor {
         }),
       },
     });
-    this.actor = createActor(machine, {
-      input,
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
+    return PodRuntimeActor.machine;
   }
 
   start(): this {

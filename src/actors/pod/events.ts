@@ -30,8 +30,12 @@ export interface PodMachineInput {
   restartPolicy: RestartPolicy;
   terminationGracePeriodSeconds: number;
   containers: ReadonlyArray<{ name: string; image: string; probes?: ContainerProbes }>;
-  /** `spec.initContainers`: each runs to completion, in order, before the containers start. */
-  initContainers?: ReadonlyArray<{ name: string; image: string }>;
+  /**
+   * `spec.initContainers`: each runs to completion, in order, before the containers start; one
+   * with `restartPolicy: Always` is a sidecar: once started it lets the next one start and runs
+   * beside the containers for the pod's life (restarted whenever it exits).
+   */
+  initContainers?: ReadonlyArray<{ name: string; image: string; restartPolicy?: 'Always'; probes?: ContainerProbes }>;
 }
 
 /** Events the pod machine accepts. */

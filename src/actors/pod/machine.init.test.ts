@@ -20,16 +20,21 @@ function initPod(policy: RestartPolicy) {
 
 type Pod = ReturnType<typeof initPod>;
 
-/** The STATUS column `kubectl get pods` prints for the pod now. */
-function kubectlStatus(pod: Pod): string {
+/** The READY and STATUS columns `kubectl get pods` prints for the pod now. */
+function kubectlColumns(pod: Pod, initContainers: readonly object[] = INIT): [string, string] {
   const obj = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'web', namespace: 'default', creationTimestamp: new Date(T0).toISOString() },
-    spec: { initContainers: INIT, containers: [{ name: 'app', image: 'busybox:latest' }] },
+    spec: { initContainers, containers: [{ name: 'app', image: 'busybox:latest' }] },
     status: podStatus(pod.context()),
   } as unknown as KubeObject;
-  return String(toTable(findResource('', 'v1', 'pods')!, [obj], { now: new Date(T0) }).rows[0]!.cells[2]);
+  const cells = toTable(findResource('', 'v1', 'pods')!, [obj], { now: new Date(T0) }).rows[0]!.cells;
+  return [String(cells[1]), String(cells[2])];
+}
+
+function kubectlStatus(pod: Pod): string {
+  return kubectlColumns(pod)[1];
 }
 
 function initialized(pod: Pod) {
@@ -120,5 +125,58 @@ describe('pod machine: init containers', () => {
     pod.exit('i1', 143);
     expect(pod.actor.getSnapshot().value).toEqual({ failed: 'removed' });
     expect([pod.starts('i2'), pod.starts('app')]).toEqual([0, 0]);
+  });
+
+  describe('sidecars (an init container with restartPolicy Always)', () => {
+    const SIDECAR = [{ name: 'proxy', image: 'busybox:latest', restartPolicy: 'Always' as const }, { name: 'i1', image: 'busybox:latest' }];
+
+    it('lets the next init container start once it runs, runs beside the containers, and is stopped when they are done', () => {
+      const pod = startPod('Never', ['app'], { initContainers: SIDECAR });
+      pod.send({ type: 'sandbox.created' });
+      expect([pod.starts('proxy'), pod.starts('i1')]).toEqual([1, 0]);
+      pod.runContainer('proxy');
+      expect(pod.starts('i1')).toBe(1);
+      pod.runContainer('i1');
+      pod.exit('i1', 0);
+      expect(pod.starts('app')).toBe(1);
+      pod.runContainer('app');
+      expect(pod.phase()).toBe('Running');
+      expect(kubectlColumns(pod, SIDECAR)).toEqual(['2/2', 'Running']);
+      // A sidecar restarts whatever the pod's policy.
+      pod.exit('proxy', 1);
+      expect(pod.starts('proxy')).toBe(2);
+      pod.runContainer('proxy');
+      expect(pod.container('proxy').restartCount).toBe(1);
+      // The containers are done: the pod completes, its sidecar is stopped.
+      pod.effects.clear();
+      pod.exit('app', 0);
+      expect(pod.phase()).toBe('Succeeded');
+      expect(pod.stops()).toEqual([{ name: 'proxy', signal: 'SIGTERM' }]);
+      pod.exit('proxy', 143);
+      expect(pod.phase()).toBe('Succeeded');
+      expect(pod.containerState('proxy')).toBe('terminated');
+    });
+
+    it('with a startup probe, holds the next init container until the probe passes', () => {
+      const probe = { handler: { type: 'exec' as const, command: ['true'] }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
+      const pod = startPod('Always', ['app'], { initContainers: [{ ...SIDECAR[0]!, probes: { startup: probe } }, SIDECAR[1]!] });
+      pod.send({ type: 'sandbox.created' });
+      pod.runContainer('proxy');
+      expect(pod.starts('i1')).toBe(0);
+      expect(initialized(pod)).toMatchObject({ status: 'False', message: 'containers with incomplete status: [proxy i1]' });
+      pod.send({ type: 'probe.succeeded', name: 'proxy', kind: 'startup' });
+      expect(pod.starts('i1')).toBe(1);
+    });
+
+    it('a delete stops it with the containers; the phase is the containers\'', () => {
+      const pod = startPod('Always', ['app'], { initContainers: SIDECAR });
+      pod.runAll();
+      pod.send({ type: 'pod.delete', gracePeriodSeconds: 5 });
+      expect(pod.stops().map((s) => s.name).sort()).toEqual(['app', 'proxy']);
+      pod.exit('app', 0);
+      expect(pod.actor.getSnapshot().value).toEqual({ terminating: 'graceful' });
+      pod.exit('proxy', 143);
+      expect(pod.actor.getSnapshot().value).toEqual({ succeeded: 'removed' });
+    });
   });
 });

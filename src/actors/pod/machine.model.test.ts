@@ -45,6 +45,8 @@ interface Case {
   policy: RestartPolicy;
   containers: string[];
   init: string[];
+  /** Which of `init` are sidecars (restartPolicy Always). */
+  sidecars: string[];
   probes: boolean;
   /** The whole alphabet (pulls, OOM, created, a failed sandbox, a delete with grace 0). */
   full: boolean;
@@ -59,7 +61,7 @@ function probe(overrides: Partial<ContainerProbe>): ContainerProbe {
 /** All three probes; readiness needs two successes in a row, so runs of results count. */
 const PROBES: ContainerProbes = { startup: probe({}), liveness: probe({}), readiness: probe({ successThreshold: 2 }) };
 
-function podInput({ policy, containers, init, probes }: Case): PodMachineInput {
+function podInput({ policy, containers, init, sidecars, probes }: Case): PodMachineInput {
   return {
     namespace: 'ns',
     name: 'p',
@@ -67,7 +69,7 @@ function podInput({ policy, containers, init, probes }: Case): PodMachineInput {
     restartPolicy: policy,
     terminationGracePeriodSeconds: 30,
     containers: containers.map((name) => ({ name, image: 'busybox', probes: probes ? PROBES : {} })),
-    initContainers: init.map((name) => ({ name, image: 'busybox' })),
+    initContainers: init.map((name) => (sidecars.includes(name) ? { name, image: 'busybox', restartPolicy: 'Always' as const } : { name, image: 'busybox' })),
   };
 }
 
@@ -182,15 +184,16 @@ const values = memo((state: SystemSnapshot): string => JSON.stringify([...state.
 const statusJson = memo((context: PodContext): string => JSON.stringify(podStatus(context)));
 
 const CASES: Case[] = (['Always', 'OnFailure', 'Never'] as const).flatMap((policy) => [
-  { policy, containers: ['c0'], init: [], probes: false, full: true, retryBound: 2 },
-  { policy, containers: ['c0', 'c1'], init: [], probes: false, full: false, retryBound: 2 },
-  { policy, containers: ['c0'], init: [], probes: true, full: false, retryBound: 2 },
-  { policy, containers: ['c0'], init: ['i0', 'i1'], probes: false, full: false, retryBound: 2 },
+  { policy, containers: ['c0'], init: [], sidecars: [], probes: false, full: true, retryBound: 2 },
+  { policy, containers: ['c0', 'c1'], init: [], sidecars: [], probes: false, full: false, retryBound: 1 },
+  { policy, containers: ['c0'], init: [], sidecars: [], probes: true, full: false, retryBound: 2 },
+  { policy, containers: ['c0'], init: ['i0', 'i1'], sidecars: [], probes: false, full: false, retryBound: 1 },
+  { policy, containers: ['c0'], init: ['s0', 'i0'], sidecars: ['s0'], probes: false, full: false, retryBound: 1 },
 ]);
 
 describe('pod + container machines model (@xstate/graph over the actor system)', () => {
   it.each(CASES)(
-    '$policy, containers $containers, init $init, probes: $probes: invariants hold on every reachable edge',
+    '$policy, containers $containers, init $init (sidecars $sidecars), probes: $probes: invariants hold on every reachable edge',
     (c) => {
       const names = [...c.init, ...c.containers];
       const violations: string[] = [];
@@ -220,29 +223,37 @@ describe('pod + container machines model (@xstate/graph over the actor system)',
         );
         check(podStatus(after).phase === after.phase, 'podStatus reports another phase');
 
-        // Running only once every container started; Pending while an init container has not completed.
+        // Running only once every container started and the init containers are behind it.
         check(after.phase !== 'Running' || after.containers.every((r) => r.startedOnce), 'Running before every container started');
-        const initDone = after.initContainers.every((r) => r.life === 'done' && r.state.kind === 'terminated' && r.state.exitCode === 0);
-        check(after.phase !== 'Running' || initDone, 'Running before the init containers completed');
+        check(after.phase !== 'Running' || after.initialized, 'Running before the init containers completed');
 
         const starts = effects.filter((e) => e.type === 'startContainer').map((e) => (e.params as { name: string }).name);
-        // Init containers run in order, one at a time, all before the containers.
-        for (const name of starts) {
+        // Init containers run in order, one at a time, all before the containers (a sidecar: once it started).
+        const passed = (n: string) => {
+          const r = after.initContainers.find((x) => x.name === n)!;
+          return c.sidecars.includes(n) ? r.startedOnce : r.life === 'done' && r.state.kind === 'terminated' && r.state.exitCode === 0;
+        };
+        for (const name of starts.filter((n) => !containerContext(state, n).startedOnce)) {
           const i = c.init.indexOf(name);
           const earlier = i >= 0 ? c.init.slice(0, i) : c.init;
-          const completed = earlier.every((n) => {
-            const r = after.initContainers.find((x) => x.name === n)!;
-            return r.life === 'done' && r.state.kind === 'terminated' && r.state.exitCode === 0;
-          });
-          check(completed, `${name} started before the init containers ahead of it completed`);
+          check(earlier.every(passed), `${name} started before the init containers ahead of it completed`);
         }
-        const busyInits = c.init.filter((n) => ['running', 'restarting'].includes(containerContext(next, n).life) || containerAt(next, n).matches('starting'));
+        const regularInits = c.init.filter((n) => !c.sidecars.includes(n));
+        const busyInits = regularInits.filter((n) => ['running', 'restarting'].includes(containerContext(next, n).life) || containerAt(next, n).matches('starting'));
         check(busyInits.length <= 1, 'two init containers run at once');
 
-        // The restart table: Never never starts a container again.
+        // The restart table: Never never starts a container again (a sidecar always restarts).
         if (c.policy === 'Never') {
-          check(names.every((n) => containerContext(next, n).restartCount === 0), 'Never counted a restart');
-          check(!starts.some((n) => containerContext(state, n).startedOnce), 'Never started a container again');
+          const regular = names.filter((n) => !c.sidecars.includes(n));
+          check(regular.every((n) => containerContext(next, n).restartCount === 0), 'Never counted a restart');
+          check(!starts.some((n) => regular.includes(n) && containerContext(state, n).startedOnce), 'Never started a container again');
+        }
+        // A pod that completed stops its sidecars.
+        if (!isTerminalPhase(before.phase) && isTerminalPhase(after.phase) && !podAfter.matches({ failed: 'removed' }) && !podAfter.matches({ succeeded: 'removed' })) {
+          for (const sidecar of c.sidecars) {
+            const cc = containerContext(next, sidecar);
+            check(!containerAt(next, sidecar).matches('running') || cc.stop !== undefined, `${sidecar} runs on after the pod completed`);
+          }
         }
         // A removed pod starts nothing and is removed once.
         check(!before.removed || !effects.some((e) => ['startContainer', 'createSandbox', 'removePod'].includes(e.type)), 'a removed pod acted');
@@ -306,9 +317,7 @@ describe('pod + container machines model (@xstate/graph over the actor system)',
           if (was.matches('running') && is.matches('starting')) seen.immediateRestarts++;
           if (was.matches('stopped') && is.matches('running')) seen.lateStarts++;
         }
-        if (after.initContainers.length > 0 && after.initContainers.every((r) => r.life === 'done' && r.state.kind === 'terminated' && r.state.exitCode === 0) && !before.initContainers.every((r) => r.life === 'done')) {
-          seen.initCompleted++;
-        }
+        if (after.initContainers.length > 0 && after.initialized && !before.initialized) seen.initCompleted++;
       });
       console.log(`${c.policy} ${names.join(',')}${c.probes ? ' probes' : ''}: ${walked.states} states, ${walked.edges} edges, ${Math.round(performance.now() - t0)} ms`);
       expect(violations.slice(0, 5)).toEqual([]);

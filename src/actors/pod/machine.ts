@@ -32,13 +32,17 @@ import { containerActorId, type ContainerEffectRequest, type ContainerReport, ty
 import {
   allRecords,
   everyDone,
+  everyInitPassed,
   everyReady,
   everyStarted,
   hasContainer,
-  initCompleted,
   initFailed,
+  initReady,
   isInitContainer,
+  isSidecar,
   nextInitContainer,
+  readinessRecords,
+  sidecarNames,
   someRunning,
   succeeded,
   withReport,
@@ -78,6 +82,23 @@ function reported(context: PodContext, e: Event): PodContext {
   return report ? withReport(context, report) : context;
 }
 
+/**
+ * The status a context shows, and its JSON, computed once per context object (contexts are
+ * immutable: most events — effects asked for, facts handed on — leave it as it was, and the
+ * status-changed check runs after every one).
+ */
+const STATUS = new WeakMap<PodContext, { status: PodStatus; json: string }>();
+
+function statusOf(context: PodContext): { status: PodStatus; json: string } {
+  let known = STATUS.get(context);
+  if (!known) {
+    const status = podStatus(context);
+    known = { status, json: JSON.stringify(status) };
+    STATUS.set(context, known);
+  }
+  return known;
+}
+
 function podRef(context: PodContext): string {
   return `${context.namespace}/${context.name}`;
 }
@@ -115,29 +136,34 @@ const base = setup({
     /** An init container will not run again without completing (Never): the pod cannot start. */
     initContainerFailed: ({ context, event }) => {
       const report = reportOf(event);
-      return report !== undefined && isInitContainer(context, report.name) && initFailed(report.view);
+      return report !== undefined && isInitContainer(context, report.name) && !isSidecar(context, report.name) && initFailed(report.view);
     },
-    /** The last init container completed: the containers start. */
+    /** The last init container completed (or, a sidecar, started): the containers start. */
     lastInitContainerCompleted: ({ context, event }) => {
       const report = reportOf(event);
       const next = reported(context, event);
-      return report !== undefined && isInitContainer(context, report.name) && initCompleted(report.view) && next.initContainers.every(initCompleted);
+      return report !== undefined && isInitContainer(context, report.name) && initReady(next, report.view) && everyInitPassed(next);
     },
-    /** An init container completed and another follows. */
+    /** An init container completed (or, a sidecar, started) and another follows. */
     initContainerCompleted: ({ context, event }) => {
       const report = reportOf(event);
-      return report !== undefined && isInitContainer(context, report.name) && initCompleted(report.view);
+      return report !== undefined && isInitContainer(context, report.name) && initReady(reported(context, event), report.view);
     },
     /** Every container started at least once: Running. */
     everyContainerStarted: ({ context, event }) => everyStarted(reported(context, event).containers),
-    /** Every container is done and each last run exited 0: Succeeded. */
+    /** Every container is done and each last run exited 0: Succeeded (sidecars do not count). */
     everyContainerSucceeded: ({ context, event }) => reported(context, event).containers.every(succeeded),
     /** Every container is done (and not all exited 0): Failed. */
     everyContainerDone: ({ context, event }) => everyDone(reported(context, event).containers),
-    /** Deleting: nothing runs any more (init containers included). */
+    /** Deleting: nothing runs any more (init containers and sidecars included), every container's last run exited 0. */
+    everyContainerStoppedSucceeded: ({ context, event }) => {
+      const next = reported(context, event);
+      return everyDone(allRecords(next)) && next.containers.every(succeeded);
+    },
+    /** Deleting: nothing runs any more (init containers and sidecars included). */
     everyContainerStopped: ({ context, event }) => everyDone(allRecords(reported(context, event))),
     /** The status shows something not yet written (and the pod is not removed). */
-    statusChanged: ({ context }) => !context.removed && JSON.stringify(podStatus(context)) !== context.reportedStatus,
+    statusChanged: ({ context }) => !context.removed && statusOf(context).json !== context.reportedStatus,
   },
   delays: {
     sandboxRetry: ({ context }) => backoffDelayMs(context.sandboxFailures),
@@ -159,6 +185,7 @@ function record(make: (c: PodContext, e: Event) => PodEventRecord) {
 /** The signal a stop sends: the delete's (SIGKILL with grace 0), SIGKILL when failing or past the grace, none to a lost node. */
 function stopSignal(context: PodContext, reason: StopReason): StopSignal | undefined {
   if (reason === 'nodeLost') return undefined;
+  if (reason === 'podCompleted') return 'SIGTERM';
   if (reason === 'deleted' && context.deletion?.killed !== true) return 'SIGTERM';
   return 'SIGKILL';
 }
@@ -199,14 +226,14 @@ const withActions = base.extend({
       const report = reportOf(event);
       if (!report) return {};
       const next = withReport(context, report);
-      const flipped = everyReady(context.containers) !== everyReady(next.containers);
+      const flipped = everyReady(readinessRecords(context)) !== everyReady(readinessRecords(next));
       return {
         initContainers: next.initContainers,
         containers: next.containers,
         ...(flipped && report.at !== undefined ? { readyTransitionAt: report.at } : {}),
       };
     }),
-    assignInitialized: assign(({ context, event }) => ({ initializedAt: reportOf(event)?.at ?? context.initializedAt })),
+    assignInitialized: assign(({ context, event }) => ({ initialized: true, initializedAt: reportOf(event)?.at ?? context.initializedAt })),
     startNextInitContainer: base.enqueueActions(({ context, enqueue }) => {
       const next = nextInitContainer(context);
       if (next) enqueue.sendTo(containerActorId(next.name), { type: 'container.start' });
@@ -222,6 +249,12 @@ const withActions = base.extend({
     killContainersOfFailedPod: stopEveryContainer('podFailed'),
     /** The node is lost: nothing can be signalled, nothing starts again. */
     abandonContainers: stopEveryContainer('nodeLost'),
+    /** The containers are done: the sidecars stop (SIGTERM, the pod's grace). */
+    stopSidecars: base.enqueueActions(({ context, enqueue }) => {
+      for (const name of sidecarNames(context)) {
+        enqueue.sendTo(containerActorId(name), { type: 'container.stop', reason: 'podCompleted', signal: 'SIGTERM', graceSeconds: context.terminationGracePeriodSeconds });
+      }
+    }),
 
     assignNode: assign(({ context, event }) =>
       event.type === 'pod.scheduled' ? { nodeName: event.nodeName, scheduledAt: event.at } : { nodeName: context.nodeName },
@@ -273,9 +306,9 @@ const withActions = base.extend({
     /** Write the status if it changed since the last write. */
     reportCurrentStatus: base.enqueueActions(({ context, enqueue, check }) => {
       if (!check('statusChanged')) return;
-      const status = podStatus(context);
+      const { status, json } = statusOf(context);
       enqueue({ type: 'reportStatus', params: { status } });
-      enqueue.assign({ reportedStatus: JSON.stringify(status) });
+      enqueue.assign({ reportedStatus: json });
     }),
   },
 });
@@ -293,16 +326,22 @@ const ACTIVE = {
   ],
 } as const;
 
-/** A container terminated for good: the last one decides Succeeded or Failed. */
+/** A container terminated for good: the last one decides Succeeded or Failed; the sidecars stop. */
 const LAST_CONTAINER_DONE = [
-  { guard: 'everyContainerSucceeded', target: '#pod.succeeded', actions: 'assignReport' },
-  { guard: 'everyContainerDone', target: '#pod.failed', actions: 'assignReport' },
+  { guard: 'everyContainerSucceeded', target: '#pod.succeeded', actions: ['assignReport', 'stopSidecars'] },
+  { guard: 'everyContainerDone', target: '#pod.failed', actions: ['assignReport', 'stopSidecars'] },
 ] as const;
 
 /** Deleting: once nothing runs, the phase the containers' last runs give. */
 const LAST_CONTAINER_STOPPED = [
-  { guard: 'everyContainerSucceeded', target: '#pod.succeeded', actions: 'assignReport' },
+  { guard: 'everyContainerStoppedSucceeded', target: '#pod.succeeded', actions: 'assignReport' },
   { guard: 'everyContainerStopped', target: '#pod.failed', actions: 'assignReport' },
+] as const;
+
+/** An init container's report: the next one starts once it completed (a sidecar: started), the containers after the last. */
+const INIT_PROGRESS = [
+  { guard: 'lastInitContainerCompleted', target: 'startingContainers', actions: ['assignReport', 'assignInitialized'] },
+  { guard: 'initContainerCompleted', actions: ['assignReport', 'startNextInitContainer'] },
 ] as const;
 
 /**
@@ -379,15 +418,16 @@ export const podMachine = withActions.createMachine({
         sandboxBackoff: {
           after: { sandboxRetry: { target: 'creatingSandbox', actions: 'recordSandboxChanged' } },
         },
-        /** Init containers run one at a time, in order; each must complete before the next. */
+        /** Init containers run one at a time, in order; each must complete (a sidecar: start) before the next. */
         initializing: {
           entry: 'startNextInitContainer',
           on: {
             'container.terminated': [
               { guard: 'initContainerFailed', target: '#pod.failed', actions: ['assignReport', 'killContainersOfFailedPod'] },
-              { guard: 'lastInitContainerCompleted', target: 'startingContainers', actions: ['assignReport', 'assignInitialized'] },
-              { guard: 'initContainerCompleted', actions: ['assignReport', 'startNextInitContainer'] },
+              ...INIT_PROGRESS,
             ],
+            'container.running': INIT_PROGRESS,
+            'container.changed': INIT_PROGRESS,
           },
         },
         startingContainers: {

@@ -1,6 +1,7 @@
 /** The pod machine's context rendered as a Kubernetes PodStatus, for the store. */
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { ContainerRecord, ContainerStateRecord, PodContext } from './context.ts';
+import { initCompleted, isSidecar, readinessRecords } from './container-records.ts';
 import { toKubernetesTime } from '../../api/kubernetes-time.ts';
 import { isTerminalPhase } from './events.ts';
 
@@ -45,12 +46,10 @@ function containerStatus(c: ContainerRecord): ContainerStatus {
 /** The Initialized condition: every init container completed (True from the sandbox on without any). */
 function initializedCondition(context: PodContext): PodCondition {
   if (context.initContainers.length > 0) {
-    const incomplete = context.initContainers.filter((c) => !(c.life === 'done' && c.state.kind === 'terminated' && c.state.exitCode === 0));
-    if (incomplete.length > 0) {
-      const message = `containers with incomplete status: [${incomplete.map((c) => c.name).join(' ')}]`;
-      return { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message, ...optionalTime(context.startTime) };
-    }
-    return { type: 'Initialized', status: 'True', ...optionalTime(context.initializedAt ?? context.startTime) };
+    if (context.initialized) return { type: 'Initialized', status: 'True', ...optionalTime(context.initializedAt ?? context.startTime) };
+    const incomplete = context.initContainers.filter((c) => !(isSidecar(context, c.name) ? c.started : initCompleted(c)));
+    const message = `containers with incomplete status: [${incomplete.map((c) => c.name).join(' ')}]`;
+    return { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message, ...optionalTime(context.startTime) };
   }
   return context.startTime === undefined
     ? { type: 'Initialized', status: 'False', reason: 'PodInitializing' }
@@ -58,7 +57,7 @@ function initializedCondition(context: PodContext): PodCondition {
 }
 
 function readinessConditions(context: PodContext): PodCondition[] {
-  const unready = context.containers.filter((c) => !c.ready).map((c) => c.name);
+  const unready = readinessRecords(context).filter((c) => !c.ready).map((c) => c.name);
   const since = optionalTime(context.readyTransitionAt ?? context.startTime);
   if (unready.length === 0) {
     return [

@@ -18,7 +18,7 @@ type Fact<T extends PodFactEvent['type']> = Omit<Extract<PodFactEvent, { type: T
 
 /** A pod actor with recorded effects and a simulated clock; facts are stamped with the clock's time. */
 export function startPod(restartPolicy: RestartPolicy, containers = ['app'], overrides: Partial<PodMachineInput> = {}) {
-  const initContainers = (overrides.initContainers ?? []).map((c) => c.name);
+  const initContainers = overrides.initContainers ?? [];
   const clock = new SimulatedClock();
   clock.set(T0);
   const effects = createEffectRecorder(EFFECTS);
@@ -74,12 +74,13 @@ export function startPod(restartPolicy: RestartPolicy, containers = ['app'], ove
       send({ type: 'container.started', name, containerID: `docker://${name}` });
     },
     exit: (name: string, exitCode: number, oomKilled = false) => send({ type: 'container.exited', name, exitCode, oomKilled }),
-    /** Sandbox up, every init container run to completion, every container running. */
+    /** Sandbox up, every init container run to completion (a sidecar left running), every container running. */
     runAll: () => {
       send({ type: 'sandbox.created', podIP: '10.42.0.7' });
-      for (const name of initContainers) {
-        pod.runContainer(name);
-        pod.exit(name, 0);
+      for (const c of initContainers) {
+        pod.runContainer(c.name);
+        // A sidecar keeps running; an init container runs to completion.
+        if (c.restartPolicy !== 'Always') pod.exit(c.name, 0);
       }
       for (const name of containers) pod.runContainer(name);
     },
