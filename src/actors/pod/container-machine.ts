@@ -171,7 +171,8 @@ function record(make: (c: ContainerContext, e: Event) => [PodEventRecord['type']
   });
 }
 
-function signalNow(context: ContainerContext, signal: StopSignal, graceSeconds?: number) {
+/** The `stopContainer` effect with this signal (and the grace before SIGKILL, for a probe kill). */
+function signalNow(signal: StopSignal, graceSeconds?: number) {
   return { type: 'stopContainer' as const, params: graceSeconds === undefined ? { signal } : { signal, graceSeconds } };
 }
 
@@ -247,7 +248,7 @@ const withActions = base.extend({
       const restarts = context.restartPolicy !== 'Never';
       enqueue.assign({ unhealthy: kind });
       recordWith(enqueue, about(context, 'Normal', 'Killing', `Container ${context.name} failed ${kind} probe${restarts ? ', will be restarted' : ''}`));
-      enqueue(signalNow(context, graceSeconds > 0 ? 'SIGTERM' : 'SIGKILL', graceSeconds));
+      enqueue(signalNow(graceSeconds > 0 ? 'SIGTERM' : 'SIGKILL', graceSeconds));
     }),
 
     // Stopped by the pod.
@@ -263,22 +264,22 @@ const withActions = base.extend({
       const signal = stop?.signal ?? 'SIGTERM';
       const grace = stop?.graceSeconds ?? context.terminationGracePeriodSeconds;
       recordWith(enqueue, about(context, 'Normal', 'Killing', `Stopping container ${context.name} (${signal}, grace period ${grace}s)`));
-      enqueue(signalNow(context, signal));
+      enqueue(signalNow(signal));
     }),
     killAfterGrace: base.enqueueActions(({ context, event, enqueue }) => {
       const grace = stopOf(event)?.graceSeconds ?? context.terminationGracePeriodSeconds;
       recordWith(enqueue, about(context, 'Warning', 'ExceededGracePeriod', `Container ${context.name} did not stop within ${grace}s: sending SIGKILL`));
-      enqueue(signalNow(context, 'SIGKILL'));
+      enqueue(signalNow('SIGKILL'));
     }),
     /** The pod failed as a whole (its FailedMount or init failure Event says why): SIGKILL. */
-    killForFailedPod: base.enqueueActions(({ context, enqueue }) => enqueue(signalNow(context, 'SIGKILL'))),
+    killForFailedPod: base.enqueueActions(({ enqueue }) => enqueue(signalNow('SIGKILL'))),
     /** A start in flight when the pod stopped it landed: stop it again. */
     killLateStart: base.enqueueActions(({ context, enqueue }) => {
       const signal = context.stop?.signal;
       if (signal === undefined) return;
       const why = context.stop?.reason === 'podFailed' ? 'Failed' : 'being deleted';
       recordWith(enqueue, about(context, 'Normal', 'Killing', `Stopping container ${context.name}: the pod is ${why}`));
-      enqueue(signalNow(context, signal));
+      enqueue(signalNow(signal));
     }),
     enterStopped: assign({ life: 'done', ready: false, started: false, announce: { type: 'container.changed' } }),
     acknowledgeStop: assign({ announce: { type: 'container.changed' } }),
