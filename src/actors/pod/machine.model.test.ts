@@ -6,17 +6,20 @@
  * edge ran.
  *
  * Bound: crashes, failed pulls and failed sandboxes each grow a counter, so the reachable graph
- * is infinite. Exploration stops expanding a state once the pod counts more than two retries
- * (over all containers): a first crash (restarted at once), a second (backed off, then
- * restarted) and a failed pull exercise every rule; more cycles only repeat them with bigger
- * numbers (the exact back-off sequence is tested in machine.test.ts). All facts carry `at: 0`,
+ * is infinite. Exploration stops expanding a state once the pod counts more retries (over all
+ * its containers) than the case's bound: two for one container (a first crash restarted at once,
+ * a second backed off and restarted, or a failed pull), one where two containers or init
+ * containers multiply the states (a second crash is still reached and checked, so is its
+ * back-off); more cycles only repeat the rules with bigger numbers (the exact back-off sequence
+ * is tested in machine.test.ts). All facts carry `at: 0`,
  * so time adds no states; any pending timer may fire next (a superset of what a clock allows).
  * `limit` turns a runaway exploration into a failure, not a hang.
  *
  * Pods explored, under each restart policy: one container with the full alphabet (pulls, OOM,
  * a failed sandbox, a delete with grace 0); two containers (how their exits and restarts
  * combine); one container with all three probes (the probers are opaque children: their results
- * are in the alphabet while they exist); two init containers before one container.
+ * are in the alphabet while they exist); two init containers before one container; a sidecar
+ * and an init container before one container.
  */
 import { describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
