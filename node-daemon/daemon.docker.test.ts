@@ -1,13 +1,14 @@
 /**
  * The node daemon on real Docker containers (busybox), driven by a real test master over the
- * mesh: a pod reaching Running, every row of the restart table (DESIGN.md §4) with the first
- * restart (the back-off is 10 s by design), OOM at 16 MiB, graceful delete, pods.sync and
- * re-adoption after a daemon restart. Every container carries `io.kactus.test=<run>` and is
+ * mesh: a pod reaching Running, every row of the restart table (DESIGN.md §4) — the container
+ * machine's exit guards — with the first restart at once and the second after the 10 s
+ * back-off, OOM at 16 MiB, init containers, graceful delete, pods.sync and re-adoption after a
+ * daemon restart. Every container carries `io.kactus.test=<run>` and is
  * removed afterwards. Without an engine the file skips (fails under CI=true).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp, removeContainersByLabel, TEST_LABEL } from '../test/support/docker.ts';
@@ -23,8 +24,10 @@ if (!up) console.warn('daemon.docker.test.ts: Docker is not running, skipping');
 
 const RUN = `node-daemon-${randomBytes(4).toString('hex')}`;
 const RUN_LABEL = `${TEST_LABEL}=${RUN}`;
-/** The first restart waits the 10 s back-off; allow for starting and reporting on a busy machine. */
+/** The second restart waits the 10 s back-off; allow for starting and reporting on a busy machine. */
 const RESTART_MS = 30_000;
+/** The first restart is at once: well inside the 10 s back-off even on a busy machine. */
+const AT_ONCE_MS = 8_000;
 
 let master: TestMaster;
 let dir: string;
@@ -124,18 +127,22 @@ describe.skipIf(!up)('node daemon on Docker', () => {
     await waitFor('two-never Failed', () => phase(pods.twoNever) === 'Failed', 15_000);
     expect(containerOf(statusOf(pods.twoNever), 'side')?.state.terminated?.exitCode).toBe(2);
 
-    // Restarting rows: CrashLoopBackOff, then the first restart after 10 s, still Running.
-    await waitFor('CrashLoopBackOff', () => containerOf(statusOf(pods.alwaysFail), 'app')?.state.waiting?.reason === 'CrashLoopBackOff');
-    expect(phase(pods.alwaysFail)).toBe('Running');
-    for (const [pod, container] of [
+    // Restarting rows: the first restart at once, then CrashLoopBackOff and the second after 10 s, still Running.
+    const restarting = [
       [pods.alwaysOk, 'app'],
       [pods.alwaysFail, 'app'],
       [pods.onFailureFail, 'app'],
       [pods.twoAlways, 'app'],
-    ] as const) {
-      await waitFor(`${pod.metadata.name} restarted`, () => restarts(pod, container) >= 1, RESTART_MS);
+    ] as const;
+    for (const [pod, container] of restarting) {
+      await waitFor(`${pod.metadata.name} restarted at once`, () => restarts(pod, container) >= 1, AT_ONCE_MS);
+    }
+    await waitFor('CrashLoopBackOff', () => containerOf(statusOf(pods.alwaysFail), 'app')?.state.waiting?.reason === 'CrashLoopBackOff');
+    expect(phase(pods.alwaysFail)).toBe('Running');
+    for (const [pod, container] of restarting) {
+      await waitFor(`${pod.metadata.name} restarted after the back-off`, () => restarts(pod, container) >= 2, RESTART_MS);
       expect(phase(pod)).toBe('Running');
-      expect(master.reasonsOf(pod.metadata.uid)).toContain('BackOff');
+      expect(master.reasonsOf(pod.metadata.uid)).toEqual(expect.arrayContaining(['BackOff', 'Restarting']));
     }
     expect(restarts(pods.twoAlways, 'side')).toBe(0);
     expect(containerOf(statusOf(pods.twoAlways), 'side')?.state.running).toBeDefined();
@@ -155,8 +162,57 @@ describe.skipIf(!up)('node daemon on Docker', () => {
     expect(master.reasonsOf(never.metadata.uid)).toContain('OOMKilled');
     await waitFor('Always OOM restarted', () => restarts(always) >= 1, RESTART_MS);
     expect(phase(always)).toBe('Running');
+    // It is OOM-killed again at once: the second restart backs off.
+    await waitFor('Always OOM backing off', () => master.reasonsOf(always.metadata.uid).includes('BackOff'), RESTART_MS);
     expect(master.reasonsOf(always.metadata.uid)).toEqual(expect.arrayContaining(['OOMKilled', 'BackOff']));
   }, 45_000);
+
+  it('runs init containers one at a time, in order, to completion, before the containers; a sidecar beside them', async () => {
+    const dataDir = join(dir, 'dk-init');
+    await dockerNode('dk-init', dataDir);
+    const mount = [{ name: 'work', mountPath: '/work' }];
+    const step = (name: string, script: string) => ({ name, image: 'busybox:latest', command: ['sh', '-c', script], volumeMounts: mount });
+    const pod = testPod('dk-init', 'init', 'Always', [], {
+      initContainers: [step('first', 'echo first >> /work/log; sleep 1'), step('second', 'echo second >> /work/log')],
+      containers: [step('app', 'echo app >> /work/log; sleep 3600')],
+      volumes: [{ name: 'work', emptyDir: {} }],
+    });
+    const failing = testPod('dk-init', 'init-fails', 'Never', [{ name: 'app', script: 'sleep 3600' }], {
+      initContainers: [step('check', 'exit 4')],
+      volumes: [{ name: 'work', emptyDir: {} }],
+    });
+    // A sidecar runs beside the container and is stopped once the container is done.
+    const withSidecar = testPod('dk-init', 'sidecar', 'Never', [{ name: 'app', script: 'sleep 2; exit 0' }], {
+      initContainers: [{ name: 'proxy', image: 'busybox:latest', restartPolicy: 'Always', command: ['sh', '-c', 'sleep 3600'] }],
+      terminationGracePeriodSeconds: 1,
+    });
+    await master.assign(pod);
+    await master.assign(failing);
+    await master.assign(withSidecar);
+    await waitFor('Running after its init containers', () => phase(pod) === 'Running', 30_000);
+    const status = statusOf(pod) as { initContainerStatuses: { name: string; state: { terminated?: { exitCode: number; reason: string; startedAt: string; finishedAt: string } } }[] };
+    const [first, second] = status.initContainerStatuses.map((c) => c.state.terminated!);
+    expect([first!.reason, first!.exitCode, second!.reason, second!.exitCode]).toEqual(['Completed', 0, 'Completed', 0]);
+    expect(Date.parse(second!.startedAt)).toBeGreaterThanOrEqual(Date.parse(first!.finishedAt));
+    await waitFor('the app wrote after them', async () => (await readFile(join(dataDir, 'pods', pod.metadata.uid, 'volumes', 'work', 'log'), 'utf8').catch(() => '')) === 'first\nsecond\napp\n');
+    // Their Events name them as init containers.
+    expect(master.events.some((e) => e.involvedObject.uid === pod.metadata.uid && e.involvedObject.fieldPath === 'spec.initContainers{first}' && e.reason === 'Started')).toBe(true);
+
+    // Never: an init container that fails fails the pod; its container never starts.
+    await waitFor('Failed by its init container', () => phase(failing) === 'Failed', 20_000);
+    const failed = statusOf(failing) as { initContainerStatuses: { state: { terminated?: { exitCode: number } } }[]; containerStatuses: { state: { waiting?: { reason: string } } }[] };
+    expect(failed.initContainerStatuses[0]!.state.terminated?.exitCode).toBe(4);
+    expect(failed.containerStatuses[0]!.state.waiting?.reason).toBe('PodInitializing');
+    expect((await podContainers(failing.metadata.uid)).map((c) => c.role).sort()).toEqual(['container', 'sandbox']);
+
+    await waitFor('the sidecar pod Succeeded', () => phase(withSidecar) === 'Succeeded', 30_000);
+    await waitFor('its sidecar stopped', () => {
+      const proxy = (statusOf(withSidecar) as { initContainerStatuses?: { state: { terminated?: unknown } }[] } | undefined)?.initContainerStatuses?.[0];
+      return proxy?.state.terminated !== undefined;
+    }, 20_000);
+    expect(phase(withSidecar)).toBe('Succeeded');
+    expect((await podContainers(withSidecar.metadata.uid)).every((c) => c.state !== 'running')).toBe(true);
+  }, 60_000);
 
   it('pods.sync removes the containers of a pod the master no longer lists', async () => {
     await dockerNode('dk-sync');

@@ -74,9 +74,54 @@ describe('readNodePod', () => {
     expect(p.specs.get('d')).toEqual({ name: 'd', image: 'i' });
   });
 
+  it('reads init containers: in the machine input, in order, and their runtime specs first', () => {
+    const p = readNodePod(
+      {
+        metadata: { name: 'a', uid: 'u' },
+        spec: {
+          initContainers: [
+            { name: 'wait', image: 'busybox', command: ['sh', '-c', 'sleep 1'] },
+            { name: 'migrate', image: 'tools' },
+          ],
+          containers: [{ name: 'app', image: 'busybox' }],
+        },
+      },
+      '/d',
+    );
+    expect(p.input.initContainers).toEqual([
+      { name: 'wait', image: 'busybox' },
+      { name: 'migrate', image: 'tools' },
+    ]);
+    expect(p.input.containers).toEqual([{ name: 'app', image: 'busybox', probes: {} }]);
+    expect([...p.specs.keys()]).toEqual(['wait', 'migrate', 'app']);
+    expect(p.specs.get('wait')).toEqual({ name: 'wait', image: 'busybox', command: ['sh', '-c', 'sleep 1'] });
+  });
+
+  it('reads a sidecar (an init container with restartPolicy Always) with its probes', () => {
+    const p = readNodePod(
+      {
+        metadata: { name: 'a', uid: 'u' },
+        spec: {
+          initContainers: [{ name: 'proxy', image: 'busybox', restartPolicy: 'Always', startupProbe: { exec: { command: ['true'] } } }],
+          containers: [{ name: 'app', image: 'busybox' }],
+        },
+      },
+      '/d',
+    );
+    expect(p.input.initContainers).toEqual([
+      {
+        name: 'proxy',
+        image: 'busybox',
+        restartPolicy: 'Always',
+        probes: { startup: { handler: { type: 'exec', command: ['true'] }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 } },
+      },
+    ]);
+  });
+
   it('defaults restart policy and grace as the API does', () => {
     const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, '/d');
     expect(p.input).toMatchObject({ namespace: 'default', restartPolicy: 'Always', terminationGracePeriodSeconds: 30 });
+    expect(p.input.initContainers).toBeUndefined();
     expect(p.deletion).toBeUndefined();
   });
 });

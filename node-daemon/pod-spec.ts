@@ -1,7 +1,7 @@
 /**
  * Reading a stored Pod (as `pod.assign` carries it) into what the node needs: the pod machine's
- * input (with each container's probes, read by probes/probe-spec.ts), the runtime's container
- * specs and the pod's host volumes. Pure: no I/O, so the mapping
+ * input (with each container's probes, read by probes/probe-spec.ts, and the init containers),
+ * the runtime's container specs (init containers' too) and the pod's host volumes. Pure: no I/O, so the mapping
  * is tested on its own.
  */
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ export type PodVolume =
 export interface NodePod {
   ref: PodRef;
   input: PodMachineInput;
-  /** Runtime specs by container name, in spec order. */
+  /** Runtime specs by container name, init containers first, in spec order. */
   specs: ReadonlyMap<string, ContainerSpec>;
   volumes: PodVolume[];
   /** Set when the pod is being deleted. */
@@ -107,6 +107,12 @@ export function containerSpecOf(container: JsonObject): ContainerSpec {
   return spec;
 }
 
+/** An init container for the machine: a sidecar (`restartPolicy: Always`) keeps its probes. */
+function initContainerOf(c: JsonObject): NonNullable<PodMachineInput['initContainers']>[number] {
+  const base = { name: str(c.name) ?? '', image: str(c.image) ?? '' };
+  return c.restartPolicy === 'Always' ? { ...base, restartPolicy: 'Always', probes: probesOf(c) } : base;
+}
+
 /** Where a pod's files live on the node: `DIR/pods/<uid>`. */
 export function podDir(dataDir: string, uid: string): string {
   return join(dataDir, 'pods', uid);
@@ -144,7 +150,8 @@ export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
   const hostname = str(spec.hostname);
   if (hostname) ref.hostname = hostname;
   const containers = recordList(spec, 'containers');
-  const specs = new Map(containers.map((c) => [str(c.name) ?? '', containerSpecOf(c)] as const));
+  const initContainers = recordList(spec, 'initContainers');
+  const specs = new Map([...initContainers, ...containers].map((c) => [str(c.name) ?? '', containerSpecOf(c)] as const));
   const probes = new Map(containers.map((c) => [str(c.name) ?? '', probesOf(c)] as const));
   const policy = str(spec.restartPolicy);
   const grace = num(spec.terminationGracePeriodSeconds) ?? 30;
@@ -156,7 +163,8 @@ export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
     scheduledAt: scheduledAt(status),
     restartPolicy: RESTART_POLICIES.find((p) => p === policy) ?? 'Always',
     terminationGracePeriodSeconds: grace,
-    containers: [...specs.values()].map((s) => ({ name: s.name, image: s.image, probes: probes.get(s.name) ?? {} })),
+    containers: containers.map((c) => ({ name: str(c.name) ?? '', image: str(c.image) ?? '', probes: probes.get(str(c.name) ?? '') ?? {} })),
+    ...(initContainers.length === 0 ? {} : { initContainers: initContainers.map(initContainerOf) }),
   };
   const out: NodePod = { ref, input, specs, volumes: volumesOf(spec, podDir(dataDir, ref.uid)) };
   if (str(metadata.deletionTimestamp) !== undefined) {

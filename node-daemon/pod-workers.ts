@@ -256,7 +256,7 @@ export class PodWorkers {
         namespace: key.namespace,
         name: key.name,
         uid: key.uid,
-        ...(record.container === undefined ? {} : { fieldPath: `spec.containers{${record.container}}` }),
+        ...(record.container === undefined ? {} : { fieldPath: `spec.${record.init ? 'initContainers' : 'containers'}{${record.container}}` }),
       },
       type: record.type,
       reason: record.reason,

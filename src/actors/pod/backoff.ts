@@ -19,3 +19,20 @@ export function backoffDelayMs(failures: number): number {
   // Past 5 doublings the cap applies anyway; clamping keeps 2 ** n finite for any count.
   return Math.min(BACKOFF_INITIAL_MS * 2 ** Math.min(doublings, 16), BACKOFF_MAX_MS);
 }
+
+/**
+ * Delay before restarting a container that crashed `crashes` times in a row (crashes >= 1), as
+ * the kubelet's `doBackOff`: the first crash restarts at once (no back-off entry exists yet), the
+ * next ones wait 10 s, 20 s, 40 s, … 300 s from the exit (CrashLoopBackOff).
+ */
+export function crashLoopBackOffMs(crashes: number): number {
+  return crashes <= 1 ? 0 : backoffDelayMs(crashes - 1);
+}
+
+/**
+ * Crashes in a row counting this exit: a run of 10 min or more starts the count over (the
+ * kubelet forgets a back-off entry left alone that long), so its crash is a first one again.
+ */
+export function crashesAfterExit(previous: number, ranMs: number | undefined): number {
+  return ranMs !== undefined && ranMs >= BACKOFF_RESET_AFTER_MS ? 1 : previous + 1;
+}

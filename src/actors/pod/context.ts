@@ -1,9 +1,11 @@
 /**
- * What the pod machine remembers. Times are epoch ms taken from the events that reported them;
- * `status.ts` turns them into the Kubernetes shape.
+ * What the pod machine remembers: its own facts (node, sandbox, deletion, phase) and, per
+ * container, what that container's actor last reported. Times are epoch ms taken from the events
+ * that reported them; `status.ts` turns them into the Kubernetes shape.
  */
+import type { ContainerMachineInput } from './container-context.ts';
 import type { PodMachineInput, PodPhase, RestartPolicy } from './events.ts';
-import type { ContainerProbes, ProbeKind } from './probe-spec.ts';
+import type { ProbeKind } from './probe-spec.ts';
 
 /** Kubernetes reasons a container is waiting. */
 export type WaitingReason =
@@ -35,19 +37,22 @@ export type ContainerStateRecord =
   | TerminatedState;
 
 /**
- * Where a container is in its life, which decides what the machine accepts for it:
- * - `awaitingSandbox`: nothing requested yet;
- * - `starting`: `startContainer` was requested, waiting for the runtime's answer;
+ * Where a container is in its life, as its actor last reported it (what the pod's guards read):
+ * - `waiting`: not started yet, or being started (also while an image pull is retried);
  * - `running`;
- * - `backingOff`: a retry is scheduled (CrashLoopBackOff or ImagePullBackOff);
- * - `stopped`: it will not be (re)started.
+ * - `restarting`: it exited and the restart policy starts it again (at once or after a back-off);
+ * - `done`: it will not be started again (exited for good, or stopped by the pod).
  */
-export type ContainerStep = 'awaitingSandbox' | 'starting' | 'running' | 'backingOff' | 'stopped';
+export type ContainerLife = 'waiting' | 'running' | 'restarting' | 'done';
 
+/**
+ * One container as its pod knows it: what the container actor (`container:<name>`) last
+ * reported, enough to render its `ContainerStatus` and for the pod's guards to decide the phase.
+ */
 export interface ContainerRecord {
   name: string;
   image: string;
-  step: ContainerStep;
+  life: ContainerLife;
   state: ContainerStateRecord;
   lastState?: TerminatedState;
   restartCount: number;
@@ -61,21 +66,8 @@ export interface ContainerRecord {
    * none. Liveness and readiness probes wait for it.
    */
   started: boolean;
-  /** The container's probes, from the spec. */
-  probes: ContainerProbes;
-  /**
-   * The latest result of each probe in this run and how many times in a row it came
-   * (the kubelet worker's `lastResult`/`resultRun`; capped at the threshold that applies).
-   */
-  probeRuns: ProbeRuns;
-  /** A liveness or startup probe failed and the run is being killed: no probe runs until it restarts. */
-  unhealthy?: 'liveness' | 'startup';
   /** Ran (or tried to run) at least once: phase Running needs this of every container. */
   startedOnce: boolean;
-  /** Consecutive crashes counted for CrashLoopBackOff (reset after 10 min running). */
-  crashFailures: number;
-  /** Consecutive failed image pulls counted for ImagePullBackOff. */
-  pullFailures: number;
   containerID?: string;
 }
 
@@ -107,7 +99,15 @@ export interface PodContext {
   podIP?: string;
   /** Consecutive sandbox creation failures, for the sandbox retry back-off. */
   sandboxFailures: number;
+  /** What each container actor is spawned with, init containers first. */
+  containerInputs: ContainerMachineInput[];
+  /** The init containers, in the order they run (`spec.initContainers`). */
+  initContainers: ContainerRecord[];
   containers: ContainerRecord[];
+  /** When the last init container completed (or, a sidecar, started): the Initialized condition's time. */
+  initializedAt?: number;
+  /** Whether the pod was initialized (its init containers done): once true, it stays. */
+  initialized: boolean;
   phase: PodPhase;
   /** Pod-level `status.reason` (e.g. `NodeLost`) and `status.message`. */
   reason?: string;
@@ -115,11 +115,47 @@ export interface PodContext {
   /** When ContainersReady/Ready last changed. */
   readyTransitionAt?: number;
   deletion?: Deletion;
+  /** The status last written (`reportStatus`), as JSON: a status is written only when it changed. */
+  reportedStatus?: string;
+  /** `removePod` was asked for: nothing is written any more. */
+  removed: boolean;
+}
+
+/** A container's record before its actor reported anything. */
+export function initialContainerRecord(spec: { name: string; image: string }): ContainerRecord {
+  return {
+    name: spec.name,
+    image: spec.image,
+    life: 'waiting',
+    state: { kind: 'waiting', reason: 'PodInitializing' },
+    restartCount: 0,
+    ready: false,
+    started: false,
+    startedOnce: false,
+  };
+}
+
+/** What the pod's container actors are spawned with, init containers first. */
+function containerInputsOf(input: PodMachineInput): ContainerMachineInput[] {
+  const pod = { namespace: input.namespace, name: input.name, uid: input.uid };
+  const podHasInitContainers = (input.initContainers ?? []).length > 0;
+  const common = { pod, terminationGracePeriodSeconds: input.terminationGracePeriodSeconds, podHasInitContainers };
+  // An init container that completed never runs again: it restarts only on failure (or never).
+  const initPolicy: RestartPolicy = input.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
+  return [
+    ...(input.initContainers ?? []).map((c) =>
+      c.restartPolicy === 'Always'
+        ? { ...common, name: c.name, image: c.image, init: true, sidecar: true, restartPolicy: 'Always' as const, probes: c.probes ?? {} }
+        : { ...common, name: c.name, image: c.image, init: true, restartPolicy: initPolicy, probes: {} },
+    ),
+    ...input.containers.map((c) => ({ ...common, name: c.name, image: c.image, init: false, restartPolicy: input.restartPolicy, probes: c.probes ?? {} })),
+  ];
 }
 
 /** The context a pod machine starts with. */
 export function initialPodContext(input: PodMachineInput): PodContext {
   return {
+    containerInputs: containerInputsOf(input),
     namespace: input.namespace,
     name: input.name,
     uid: input.uid,
@@ -128,20 +164,10 @@ export function initialPodContext(input: PodMachineInput): PodContext {
     restartPolicy: input.restartPolicy,
     terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
     sandboxFailures: 0,
-    containers: input.containers.map((c) => ({
-      name: c.name,
-      image: c.image,
-      step: 'awaitingSandbox',
-      state: { kind: 'waiting', reason: 'PodInitializing' },
-      restartCount: 0,
-      ready: false,
-      started: false,
-      probes: c.probes ?? {},
-      probeRuns: {},
-      startedOnce: false,
-      crashFailures: 0,
-      pullFailures: 0,
-    })),
+    initContainers: (input.initContainers ?? []).map(initialContainerRecord),
+    containers: input.containers.map(initialContainerRecord),
     phase: 'Pending',
+    initialized: (input.initContainers ?? []).length === 0,
+    removed: false,
   };
 }

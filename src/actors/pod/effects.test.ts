@@ -66,15 +66,17 @@ describe('pod effects on a runtime', () => {
     expect(pod.errors).toEqual([]);
   });
 
-  it('restarts an exited container after the back-off, through the actor clock', async () => {
+  it('restarts an exited container at once, then after the back-off, through the actor clock', async () => {
     const runtime = new HollowRuntime();
     const pod = podActor(runtime, 'OnFailure', 'exit 3');
+    // The first crash restarts at once; the second backs off.
     await waitFor('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
+    expect(pod.app()?.restartCount).toBe(1);
     expect(pod.app()?.lastState?.terminated?.exitCode).toBe(3);
     const first = pod.app()?.containerID;
     expect(pod.app()?.lastState?.terminated?.containerID).toBe(first);
     pod.clock.increment(10_000);
-    await waitFor('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
+    await waitFor('restart', () => (pod.app()?.restartCount ?? 0) >= 2);
     // The replaced container is kept (for logs --previous); nothing older.
     expect(runtime.engine.containers.size).toBeLessThanOrEqual(2);
   });
@@ -129,13 +131,12 @@ describe('pod effects on a runtime', () => {
       expect(engine.containers.size).toBe(1);
     });
 
-    it('an exited container is judged by the restart policy (Always: restarted after the back-off)', async () => {
+    it('an exited container is judged by the restart policy (Always: restarted)', async () => {
       const { engine, adopted } = await leftover('exit 2');
       const pod = podActor(new HollowRuntime({ engine }), 'Always', 'exit 2', adopted);
-      await waitFor('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
-      pod.clock.increment(10_000);
       await waitFor('restart', () => (pod.app()?.restartCount ?? 0) >= 1);
       expect(pod.phase()).toBe('Running');
+      expect(pod.events.filter((e) => e.reason === 'Started')).not.toHaveLength(0);
     });
   });
 });
@@ -183,7 +184,7 @@ describe('pod effects: probes', () => {
     expect(pod.events.at(-1)).toEqual({ type: 'Warning', reason: 'Unhealthy', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503', container: 'app' });
   });
 
-  it('kills a run that fails its liveness probe with the probe grace, and restarts it after the back-off', async () => {
+  it('kills a run that fails its liveness probe with the probe grace and restarts it at once, its exit reported once', async () => {
     const runtime = new HollowRuntime();
     const stops: number[] = [];
     const stop = runtime.stopContainer.bind(runtime);
@@ -192,18 +193,25 @@ describe('pod effects: probes', () => {
       stops.push(graceSeconds ?? -1);
       return stop(id);
     };
-    const runner = fakeRunner();
-    runner.outcome = { result: 'failure', output: 'dial tcp 10.42.0.7:8080: connect: connection refused' };
-    const pod = podActor(runtime, 'Always', 'sleep 3600', undefined, { probes: { liveness: probe({ terminationGracePeriodSeconds: 3 }) }, probe: runner.run });
-    await waitFor('CrashLoopBackOff', () => pod.app()?.state?.waiting?.reason === 'CrashLoopBackOff');
-    expect(stops).toEqual([3]);
-    expect(pod.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Unhealthy', 'Killing', 'BackOff']));
-    runner.outcome = { result: 'success', output: '' };
-    pod.clock.increment(10_000);
+    const requests: ProbeRequest[] = [];
+    let unhealthy: string | undefined;
+    // Only the first run fails its probe.
+    const run: ProbeRunner = async (request) => {
+      requests.push(request);
+      unhealthy ??= request.containerId;
+      return request.containerId === unhealthy ? { result: 'failure', output: 'dial tcp 10.42.0.7:8080: connect: connection refused' } : { result: 'success', output: '' };
+    };
+    const pod = podActor(runtime, 'Always', 'sleep 3600', undefined, { probes: { liveness: probe({ terminationGracePeriodSeconds: 3 }) }, probe: run });
     await waitFor('restarted', () => pod.app()?.restartCount === 1 && pod.app()?.state?.running !== undefined);
-    await waitFor('probed again', () => runner.requests.length === 2);
-    expect(runner.requests[1]?.containerId).toBe(pod.actor.containerId('app'));
-    expect(runner.requests[1]?.containerId).not.toBe(runner.requests[0]?.containerId);
+    await waitFor('probed again', () => requests.some((r) => r.containerId !== unhealthy));
+    expect(stops).toEqual([3]);
+    expect(pod.actor.containerId('app')).not.toBe(unhealthy);
+    // Its runtime exit event and the check after the stop both saw it exit: one exit, one restart, no back-off.
+    const reasons = pod.events.map((e) => e.reason);
+    expect(reasons.filter((r) => r === 'Killing')).toHaveLength(1);
+    expect(reasons.filter((r) => ['Completed', 'Error', 'OOMKilled'].includes(r))).toHaveLength(1);
+    expect(reasons).not.toContain('BackOff');
+    expect(pod.errors).toEqual([]);
   });
 
   it('errors every run without a probe runner, so the container never becomes ready', async () => {

@@ -1,6 +1,7 @@
 /**
  * The pod machine's effects on a real node: its named actions (`createSandbox`, `startContainer`,
- * `stopContainer`, `removePod`, `recordEvent`, `reportStatus`) become ContainerRuntime calls,
+ * `stopContainer`, `stopSandbox`, `removePod`, `recordEvent`, `reportStatus`; its container
+ * actors ask for theirs through it) become ContainerRuntime calls,
  * and what the runtime answers or reports (`started`, `exited`) goes back into the machine as
  * facts stamped with the runtime's own times.
  *
@@ -14,9 +15,12 @@
  * if it has exited) into the machine, with the Events of that replay suppressed (they were
  * recorded the first time). An exited container is then handled by the restart policy.
  *
- * Probes: each run the machine's probers ask for (`runProbe`) goes to `deps.probe` with the
+ * Probes: each run the containers' probers ask for (`runProbe`) goes to `deps.probe` with the
  * container's live runtime id and the pod's IP, beside the queue (a probe never waits for a
  * container start, nor holds one up); a run whose prober stopped is aborted and reports nothing.
+ *
+ * Init containers are containers like the others here (their specs are in `deps.specs`); the pod
+ * machine decides when each starts.
  */
 import { createActor, fromCallback, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
@@ -31,6 +35,7 @@ import type {
   SandboxOptions,
 } from '../../runtime/types.ts';
 import { ContainerNotFoundError, ContainerStartError, ImageNotPresentError, SandboxNotFoundError } from '../../runtime/errors.ts';
+import { containerMachine } from './container-machine.ts';
 import { podMachine, type PodMachine } from './machine.ts';
 import type { PodEventRecord, PodFactEvent, PodMachineInput, StopSignal } from './events.ts';
 import type { ProbeOutcome, ProbeRunner } from './probe-spec.ts';
@@ -95,6 +100,15 @@ export interface PodActorOptions {
 }
 
 
+/** Which PodRuntimeActor an actor system (one per pod actor and its children) belongs to. */
+const OWNERS = new WeakMap<object, PodRuntimeActor>();
+
+function ownerOf(system: unknown): PodRuntimeActor {
+  const owner = OWNERS.get(system as object);
+  if (!owner) throw new Error('pod effect from an actor system no PodRuntimeActor owns');
+  return owner;
+}
+
 /** One pod's machine, wired to a runtime. */
 export class PodRuntimeActor {
   readonly actor: Actor<PodMachine>;
@@ -106,6 +120,12 @@ export class PodRuntimeActor {
   /** The live container of each spec name, and the one it replaced (kept for `logs --previous`). */
   private readonly current = new Map<string, string>();
   private readonly previous = new Map<string, string>();
+  /**
+   * Runtime ids whose exit was reported: an instance exits once. Its runtime event and the
+   * check after a stop may both find it exited, and a second report would reach the run that
+   * replaced it (a restart at once is `starting` when it arrives) as that run's failure.
+   */
+  private readonly exitReported = new Set<string>();
   /** Containers from before a restart, adopted on their first start. */
   private readonly adoptable = new Map<string, string>();
   /** Events of an adoption replay are not recorded again. */
@@ -141,37 +161,70 @@ export class PodRuntimeActor {
     for (const c of deps.adopted?.containers ?? []) {
       if (deps.specs.has(c.name) && !this.adoptable.has(c.name)) this.adoptable.set(c.name, c.id);
     }
-    const machine = podMachine.provide({
+    this.actor = createActor(PodRuntimeActor.runtimeMachine(), {
+      input,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    OWNERS.set(this.actor.system, this);
+  }
+
+  private static machine: PodMachine | undefined;
+
+  /**
+   * The pod machine with its effects, built once for every pod: each action finds the pod it
+   * acts for by its actor system (one per pod actor tree). A machine per pod would rebuild the
+   * whole state tree of the pod, container and prober machines for each (time and memory).
+   */
+  private static runtimeMachine(): PodMachine {
+    PodRuntimeActor.machine ??= podMachine.provide({
       actions: {
-        createSandbox: () => this.enqueue(() => this.createSandbox()),
-        startContainer: (_, params) => this.enqueue(() => this.startContainer(params.name)),
-        stopContainer: (_, params) => void this.stopContainer(params.name, params.signal, params.graceSeconds),
-        removePod: () => this.enqueue(() => this.removeAll(true)),
-        stopSandbox: () => void this.enqueue(() => this.stopSandbox()),
-        recordEvent: (_, params) => {
-          if (!this.replaying) this.deps.onEvent(params);
+        createSandbox: ({ system }) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.createSandbox());
         },
-        reportStatus: (_, params) => this.deps.onStatus(this.withHost(params.status)),
+        startContainer: ({ system }, params) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.startContainer(params.name));
+        },
+        stopContainer: ({ system }, params) => void ownerOf(system).stopContainer(params.name, params.signal, params.graceSeconds),
+        removePod: ({ system }) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.removeAll(true));
+        },
+        stopSandbox: ({ system }) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.stopSandbox());
+        },
+        recordEvent: ({ system }, params) => {
+          const pod = ownerOf(system);
+          if (!pod.replaying) pod.deps.onEvent(params);
+        },
+        reportStatus: ({ system }, params) => {
+          const pod = ownerOf(system);
+          pod.deps.onStatus(pod.withHost(params.status));
+        },
       },
       actors: {
-        prober: proberMachine.provide({
+        container: containerMachine.provide({
           actors: {
-            runProbe: fromCallback<ProberEvent, ProbeRunInput>(({ input, sendBack }) => {
-              const abort = new AbortController();
-              void this.runProbe(input, abort.signal).then((outcome) => {
-                if (!abort.signal.aborted) sendBack({ type: 'probe.reported', outcome, at: this.now() });
-              });
-              return () => abort.abort();
+            prober: proberMachine.provide({
+              actors: {
+                runProbe: fromCallback<ProberEvent, ProbeRunInput>(({ input, system, sendBack }) => {
+                  const pod = ownerOf(system);
+                  const abort = new AbortController();
+                  void pod.runProbe(input, abort.signal).then((outcome) => {
+                    if (!abort.signal.aborted) sendBack({ type: 'probe.reported', outcome, at: pod.now() });
+                  });
+                  return () => abort.abort();
+                }),
+              },
             }),
           },
         }),
       },
     });
-    this.actor = createActor(machine, {
-      input,
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
+    return PodRuntimeActor.machine;
   }
 
   start(): this {
@@ -330,7 +383,10 @@ export class PodRuntimeActor {
       { type: 'container.created', name, at: startedAt, containerID },
       { type: 'container.started', name, at: startedAt, containerID },
     ];
-    if (status.state === 'exited') facts.push(this.exitFact(name, status, undefined, this.now()));
+    if (status.state === 'exited') {
+      this.exitReported.add(id);
+      facts.push(this.exitFact(name, status, undefined, this.now()));
+    }
     this.replay(facts);
     return true;
   }
@@ -338,7 +394,10 @@ export class PodRuntimeActor {
   /** The previous-but-one container of `name` is removed; the current one becomes the previous. */
   private async retire(name: string): Promise<void> {
     const older = this.previous.get(name);
-    if (older !== undefined) await this.deps.runtime.removeContainer(older);
+    if (older !== undefined) {
+      await this.deps.runtime.removeContainer(older);
+      this.exitReported.delete(older);
+    }
     const last = this.current.get(name);
     if (last !== undefined) this.previous.set(name, last);
     else this.previous.delete(name);
@@ -355,12 +414,13 @@ export class PodRuntimeActor {
     };
   }
 
-  /** Report the exit of container `id` if it is still the live one of its name. */
+  /** Report the exit of container `id` (once) if it is still the live one of its name. */
   private async reportExit(id: string, exitCode: number | undefined, at: number): Promise<void> {
     const name = [...this.current].find(([, live]) => live === id)?.[0];
-    if (name === undefined || this.removed) return;
+    if (name === undefined || this.removed || this.exitReported.has(id)) return;
     const status = await this.inspect(id);
     if (status !== undefined && status.state !== 'exited') return;
+    this.exitReported.add(id);
     this.send(this.exitFact(name, status, exitCode, at));
   }
 

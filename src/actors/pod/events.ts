@@ -13,6 +13,11 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 /** Kubernetes pod phases. */
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
+/** Succeeded and Failed are final phases: nothing moves a pod out of them. */
+export function isTerminalPhase(phase: PodPhase): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
 /** What a pod machine is created with: the pod's identity and the parts of its spec it enforces. */
 export interface PodMachineInput {
   namespace: string;
@@ -25,6 +30,12 @@ export interface PodMachineInput {
   restartPolicy: RestartPolicy;
   terminationGracePeriodSeconds: number;
   containers: ReadonlyArray<{ name: string; image: string; probes?: ContainerProbes }>;
+  /**
+   * `spec.initContainers`: each runs to completion, in order, before the containers start; one
+   * with `restartPolicy: Always` is a sidecar: once started it lets the next one start and runs
+   * beside the containers for the pod's life (restarted whenever it exits).
+   */
+  initContainers?: ReadonlyArray<{ name: string; image: string; restartPolicy?: 'Always'; probes?: ContainerProbes }>;
 }
 
 /** Events the pod machine accepts. */
@@ -47,8 +58,6 @@ export type PodMachineEvent =
       oomKilled?: boolean;
       message?: string;
     }
-  /** Raised by the machine itself, delayed by the back-off, through the actor's clock. */
-  | { type: 'container.backoffElapsed'; name: string }
   /** A volume or the disk under the pod failed: the pod fails as a whole. */
   | { type: 'volume.failed'; at: number; message: string }
   /** The node controller decided the pod's node is lost (unreachable past its grace). */
@@ -67,8 +76,14 @@ export type ProbeFactEvent =
   | { type: 'probe.failed'; name: string; kind: ProbeKind; at: number; message: string }
   | { type: 'probe.errored'; name: string; kind: ProbeKind; at: number; message: string };
 
-/** Event types the runtime may report (everything except the machine's own timer event). */
-export type PodFactEvent = Exclude<PodMachineEvent, { type: 'container.backoffElapsed' }>;
+/** Events from outside the pod machine: the runtime's facts and the API's commands. */
+export type PodFactEvent = PodMachineEvent;
+
+/** The facts about one container the pod hands to that container's actor. */
+export type ContainerFactEvent = Extract<
+  PodMachineEvent,
+  { type: 'image.pulled' | 'image.pullFailed' | 'container.created' | 'container.started' | 'container.exited' }
+>;
 
 /** A Kubernetes Event to record against the pod (`involvedObject` = the pod). */
 export interface PodEventRecord {
@@ -78,6 +93,8 @@ export interface PodEventRecord {
   message: string;
   /** Set when the event concerns one container (`involvedObject.fieldPath: spec.containers{name}`). */
   container?: string;
+  /** The container is an init container (`fieldPath: spec.initContainers{name}`). */
+  init?: true;
 }
 
 /** Signals `stopContainer` sends. */

@@ -5,8 +5,11 @@
  * readiness flapping (one status write per flip), deletion and final phases.
  */
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback, SimulatedClock } from 'xstate';
+import { createActor, fromCallback, SimulatedClock, type AnyActorRef, type AnyMachineSnapshot } from 'xstate';
 import { createEffectRecorder } from '../testing/effect-recorder.ts';
+import type { ContainerContext } from './container-context.ts';
+import { containerActorId } from './container-events.ts';
+import { containerMachine } from './container-machine.ts';
 import type { PodEffectParams, PodEventRecord, PodFactEvent, RestartPolicy } from './events.ts';
 import { podMachine } from './machine.ts';
 import type { ContainerProbe, ContainerProbes, ProbeHandler, ProbeKind, ProbeOutcome } from './probe-spec.ts';
@@ -60,7 +63,7 @@ function startPod(probes: Record<string, ContainerProbes>, restartPolicy: Restar
   });
   const machine = podMachine.provide({
     actions: effects.actions,
-    actors: { prober: proberMachine.provide({ actors: { runProbe } }) },
+    actors: { container: containerMachine.provide({ actors: { prober: proberMachine.provide({ actors: { runProbe } }) } }) },
   });
   const names = Object.keys(probes);
   const actor = createActor(machine, {
@@ -83,7 +86,10 @@ function startPod(probes: Record<string, ContainerProbes>, restartPolicy: Restar
     clock,
     effects,
     runs,
-    container: (name = names[0]!) => actor.getSnapshot().context.containers.find((c) => c.name === name)!,
+    /** The container actor's snapshot and context (its probe runs, whether it was killed). */
+    containerActor: (name = names[0]!): AnyMachineSnapshot =>
+      (actor.getSnapshot().children as Record<string, AnyActorRef>)[containerActorId(name)]!.getSnapshot() as AnyMachineSnapshot,
+    container: (name = names[0]!): ContainerContext => pod.containerActor(name).context as ContainerContext,
     ready: (name = names[0]!) => pod.container(name).ready,
     status: () => podStatus(actor.getSnapshot().context),
     condition: (type: string) => pod.status().conditions?.find((c) => c.type === type),
@@ -93,7 +99,9 @@ function startPod(probes: Record<string, ContainerProbes>, restartPolicy: Restar
     statusWrites: () => effects.paramsOf('reportStatus').length,
     starts: (name = names[0]!) => (effects.paramsOf('startContainer') as { name: string }[]).filter((p) => p.name === name).length,
     runsOf: (kind: ProbeKind, name = names[0]!) => runs.filter((r) => r.kind === kind && r.container === name),
-    children: () => Object.keys(actor.getSnapshot().children).sort(),
+    /** The probers running now, as `<container>/<prober id>`. */
+    children: () =>
+      names.flatMap((name) => Object.keys(pod.containerActor(name).children).map((id) => `${name}/${id}`)).sort(),
     /** The next outcomes of a probe, in order. */
     script: (kind: ProbeKind, outcomes: ProbeOutcome[], name = names[0]!) => void scripts.set(key(name, kind), [...outcomes]),
     /** The outcome every further run of a probe gives. */
@@ -194,7 +202,7 @@ describe('pod machine probes: startup gating', () => {
     });
     pod.script('startup', [FAIL, FAIL, FAIL, FAIL]);
     pod.runAll();
-    expect(pod.children()).toEqual(['probe:app:startup']);
+    expect(pod.children()).toEqual(['app/probe:startup']);
     pod.advance(3 * S);
     expect(pod.container().started).toBe(false);
     expect(pod.status().containerStatuses?.[0]).toMatchObject({ started: false, ready: false });
@@ -202,7 +210,7 @@ describe('pod machine probes: startup gating', () => {
     expect(pod.runsOf('readiness')).toEqual([]);
     pod.advance(1 * S); // run 5 at 4 s: passes
     expect(pod.container().started).toBe(true);
-    expect(pod.children()).toEqual(['probe:app:liveness', 'probe:app:readiness']);
+    expect(pod.children()).toEqual(['app/probe:liveness', 'app/probe:readiness']);
     // The readiness delay (3 s from the container's start) is over: it runs at once.
     expect(pod.runsOf('readiness').map((r) => (r.at - T0) / S)).toEqual([4]);
     expect(pod.runsOf('liveness').map((r) => (r.at - T0) / S)).toEqual([4]);
@@ -259,14 +267,14 @@ describe('pod machine probes: liveness', () => {
     pod.advance(3 * S);
     expect(pod.runs).toHaveLength(runsBefore);
 
+    // Its first crash: restarted at once.
     pod.exit(137);
-    expect(pod.container().state).toMatchObject({ kind: 'waiting', reason: 'CrashLoopBackOff' });
-    pod.set('liveness', OK);
-    pod.advance(10 * S);
+    expect(pod.container().state).toMatchObject({ kind: 'waiting', reason: 'ContainerCreating' });
     expect(pod.starts()).toBe(2);
+    pod.set('liveness', OK);
     pod.runContainer();
     expect(pod.container()).toMatchObject({ restartCount: 1, ready: true, probeRuns: { liveness: { result: 'success', count: 1 }, readiness: { result: 'success', count: 1 } } });
-    expect(pod.children()).toEqual(['probe:app:liveness', 'probe:app:readiness']);
+    expect(pod.children()).toEqual(['app/probe:liveness', 'app/probe:readiness']);
   });
 
   it('uses the pod grace without a probe grace, and SIGKILL when that is 0', () => {
@@ -344,13 +352,13 @@ describe('pod machine probes: stopping', () => {
     const pod = startPod({ app: { liveness: probe({ periodSeconds: 1 }), readiness: probe({ periodSeconds: 1 }) } });
     pod.runAll();
     pod.send({ type: 'pod.delete', gracePeriodSeconds: 30 });
-    expect(pod.children()).toEqual(['probe:app:readiness']);
+    expect(pod.children()).toEqual(['app/probe:readiness']);
     pod.set('readiness', FAIL);
     pod.advance(3 * S);
     expect(pod.ready()).toBe(false);
     expect(pod.runsOf('liveness')).toHaveLength(1);
     pod.exit(143);
-    expect(pod.actor.getSnapshot().value).toBe('terminated');
+    expect(pod.actor.getSnapshot().value).toEqual({ failed: 'removed' });
     const runs = pod.runs.length;
     pod.advance(5 * S);
     expect(pod.runs).toHaveLength(runs);
@@ -360,7 +368,7 @@ describe('pod machine probes: stopping', () => {
     const pod = startPod({ a: { readiness: probe({ periodSeconds: 1 }) }, b: { liveness: probe({ periodSeconds: 1 }) } });
     pod.runAll();
     pod.exit(1, 'a');
-    expect(pod.children()).toEqual(['probe:b:liveness']);
+    expect(pod.children()).toEqual(['b/probe:liveness']);
     pod.send({ type: 'volume.failed', message: 'disk gone' });
     expect(pod.children()).toEqual([]);
     const runs = pod.runs.length;

@@ -1,69 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
-import { createEffectRecorder } from '../testing/effect-recorder.ts';
-import type { PodEffectParams, PodEventRecord, PodFactEvent, PodMachineInput, RestartPolicy } from './events.ts';
-import { podMachine } from './machine.ts';
+import type { PodEffectParams, RestartPolicy } from './events.ts';
 import { podStatus } from './status.ts';
-
-const EFFECTS = ['createSandbox', 'startContainer', 'stopContainer', 'stopSandbox', 'removePod', 'recordEvent', 'reportStatus'] as const;
-const T0 = Date.UTC(2024, 0, 1);
-const S = 1000;
-const MIN = 60 * S;
-
-type Fact<T extends PodFactEvent['type']> = Omit<Extract<PodFactEvent, { type: T }>, 'at'>;
-
-/** A pod actor with recorded effects and a simulated clock; facts are stamped with the clock's time. */
-function startPod(restartPolicy: RestartPolicy, containers = ['app'], overrides: Partial<PodMachineInput> = {}) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const effects = createEffectRecorder(EFFECTS);
-  const input: PodMachineInput = {
-    namespace: 'default',
-    name: 'web',
-    uid: 'uid-1',
-    nodeName: 'node-1',
-    scheduledAt: T0,
-    restartPolicy,
-    terminationGracePeriodSeconds: 30,
-    containers: containers.map((name) => ({ name, image: 'busybox:latest' })),
-    ...overrides,
-  };
-  const actor = createActor(podMachine.provide({ actions: effects.actions }), { input, clock });
-  actor.start();
-  const send = <T extends PodFactEvent['type']>(fact: Fact<T> & { type: T }) =>
-    actor.send({ ...fact, at: clock.now() } as PodFactEvent);
-  const pod = {
-    actor,
-    clock,
-    effects,
-    send,
-    context: () => actor.getSnapshot().context,
-    phase: () => actor.getSnapshot().context.phase,
-    container: (name: string) => {
-      const c = actor.getSnapshot().context.containers.find((x) => x.name === name);
-      if (!c) throw new Error(`no container ${name}`);
-      return c;
-    },
-    events: () => effects.paramsOf('recordEvent') as PodEventRecord[],
-    reasons: () => pod.events().map((e) => e.reason),
-    starts: (name: string) =>
-      (effects.paramsOf('startContainer') as PodEffectParams['startContainer'][]).filter((p) => p.name === name).length,
-    stops: () => effects.paramsOf('stopContainer') as PodEffectParams['stopContainer'][],
-    /** The runtime pulls, creates and starts the container. */
-    runContainer: (name: string) => {
-      send({ type: 'image.pulled', name });
-      send({ type: 'container.created', name, containerID: `docker://${name}` });
-      send({ type: 'container.started', name, containerID: `docker://${name}` });
-    },
-    exit: (name: string, exitCode: number, oomKilled = false) => send({ type: 'container.exited', name, exitCode, oomKilled }),
-    /** Sandbox up and every container running. */
-    runAll: () => {
-      send({ type: 'sandbox.created', podIP: '10.42.0.7' });
-      for (const name of containers) pod.runContainer(name);
-    },
-  };
-  return pod;
-}
+import { MIN, S, startPod } from './test-pod.ts';
 
 type Pod = ReturnType<typeof startPod>;
 
@@ -203,29 +141,50 @@ describe('pod machine: restart table (DESIGN.md §4)', () => {
     expect(pod.phase()).toBe(expected.phase);
     expect(podStatus(pod.context()).phase).toBe(expected.phase);
     if (expected.event) expect(pod.reasons()).toContain(expected.event);
-    for (const name of expected.restarted) {
-      expect(pod.container(name).state).toMatchObject({ kind: 'waiting', reason: 'CrashLoopBackOff' });
-    }
-    // Past the longest back-off: exactly the expected containers were asked to start again.
-    pod.clock.increment(10 * MIN);
+    // The first restart after a crash is at once (the kubelet's back-off starts with the second).
     for (const name of row.containers) {
       expect(pod.starts(name), name).toBe(expected.restarted.includes(name) ? 1 : 0);
     }
     for (const name of expected.restarted) {
+      expect(pod.container(name)).toMatchObject({ life: 'waiting', state: { kind: 'waiting', reason: 'ContainerCreating' }, lastState: { kind: 'terminated' } });
       pod.runContainer(name);
       expect(pod.container(name).restartCount).toBe(1);
-      expect(pod.container(name).lastState?.kind).toBe('terminated');
+    }
+    // Long after: nothing else was started, and the phase holds.
+    pod.clock.increment(10 * MIN);
+    for (const name of row.containers) {
+      expect(pod.starts(name), name).toBe(expected.restarted.includes(name) ? 1 : 0);
     }
     expect(pod.phase()).toBe(expected.phase);
+  });
+
+  it('decides each row by a guard on the container actor (its state shows the decision)', () => {
+    const always = startPod('Always');
+    always.runAll();
+    always.exit('app', 0);
+    expect(always.containerState('app')).toBe('starting');
+    const never = startPod('Never');
+    never.runAll();
+    never.exit('app', 1);
+    expect(never.containerState('app')).toBe('terminated');
+    const onFailure = startPod('OnFailure');
+    onFailure.runAll();
+    onFailure.exit('app', 0);
+    expect(onFailure.containerState('app')).toBe('terminated');
   });
 
   it('kills every running container when a volume fails, and keeps Failed while they exit', () => {
     const pod = startPod('Always', ['a', 'b']);
     pod.runAll();
-    pod.exit('a', 1); // a is backing off: its restart must be cancelled
+    // a crashes twice: backing off, its restart must be cancelled.
+    pod.exit('a', 1);
+    pod.runContainer('a');
+    pod.exit('a', 1);
+    expect(pod.containerState('a')).toBe('backOff');
     pod.effects.clear();
     pod.send({ type: 'volume.failed', message: 'disk gone' });
     expect(pod.stops()).toEqual([{ name: 'b', signal: 'SIGKILL' }]);
+    expect(pod.phase()).toBe('Failed');
     pod.exit('b', 137);
     pod.clock.increment(10 * MIN);
     expect(pod.starts('a')).toBe(0);
@@ -233,26 +192,33 @@ describe('pod machine: restart table (DESIGN.md §4)', () => {
     expect(pod.container('b').state).toMatchObject({ kind: 'terminated', exitCode: 137 });
   });
 
-  it('marks a pod on a lost node Failed with reason NodeLost', () => {
+  it('marks a pod on a lost node Failed with reason NodeLost, and signals nothing', () => {
     const pod = startPod('Always');
     pod.runAll();
+    pod.effects.clear();
     pod.send({ type: 'node.lost' });
     const status = podStatus(pod.context());
     expect(status).toMatchObject({ phase: 'Failed', reason: 'NodeLost' });
     expect(pod.events().at(-1)).toMatchObject({ type: 'Warning', reason: 'NodeLost' });
+    expect(pod.stops()).toEqual([]);
+    // If the node comes back and the container exits, it is not restarted.
+    pod.exit('app', 1);
+    pod.clock.increment(10 * MIN);
+    expect(pod.starts('app')).toBe(0);
+    expect(pod.phase()).toBe('Failed');
   });
 });
 
 describe('pod machine: CrashLoopBackOff', () => {
-  it('backs off 10, 20, 40, 80, 160, 300, 300 s, and resets after 10 min running', () => {
+  it('restarts at once, then backs off 10, 20, 40, 80, 160, 300, 300 s, and a run of 10 min starts over', () => {
     const pod = startPod('Always');
     pod.runAll();
     const observed: number[] = [];
-    for (let crash = 0; crash < 7; crash++) {
-      pod.exit('app', 1);
+    for (let crash = 0; crash < 8; crash++) {
       const before = pod.starts('app');
+      pod.exit('app', 1);
       let waited = 0;
-      // Step second by second until the restart is asked for: the delay to the millisecond.
+      // Step second by second until the restart is asked for: the delay to the second.
       while (pod.starts('app') === before) {
         pod.clock.increment(S);
         waited += S;
@@ -261,22 +227,31 @@ describe('pod machine: CrashLoopBackOff', () => {
       observed.push(waited / S);
       pod.runContainer('app');
     }
-    expect(observed).toEqual([10, 20, 40, 80, 160, 300, 300]);
-    expect(pod.container('app').restartCount).toBe(7);
+    expect(observed).toEqual([0, 10, 20, 40, 80, 160, 300, 300]);
+    expect(pod.container('app').restartCount).toBe(8);
 
+    // Ten minutes of running: the next crash is a first one again (restarted at once), the one after waits 10 s.
     pod.clock.increment(10 * MIN);
+    let before = pod.starts('app');
+    pod.exit('app', 1);
+    expect(pod.starts('app')).toBe(before + 1);
+    pod.runContainer('app');
     pod.exit('app', 1);
     expect(pod.container('app').state).toMatchObject({ reason: 'CrashLoopBackOff', message: expect.stringContaining('back-off 10s') });
-    const before = pod.starts('app');
+    before = pod.starts('app');
     pod.clock.increment(10 * S - 1);
     expect(pod.starts('app')).toBe(before);
     pod.clock.increment(1);
     expect(pod.starts('app')).toBe(before + 1);
   });
 
-  it('records Completed/Error then BackOff for each crash and keeps the pod Running', () => {
+  it('records the exit for each crash, then BackOff from the second, and keeps the pod Running', () => {
     const pod = startPod('Always');
     pod.runAll();
+    pod.effects.clear();
+    pod.exit('app', 1);
+    expect(pod.events()).toEqual([{ type: 'Warning', reason: 'Error', message: 'Container app exited with code 1', container: 'app' }]);
+    pod.runContainer('app');
     pod.effects.clear();
     pod.exit('app', 1);
     expect(pod.events()).toEqual([
@@ -284,6 +259,8 @@ describe('pod machine: CrashLoopBackOff', () => {
       { type: 'Warning', reason: 'BackOff', message: 'Back-off 10s restarting failed container app', container: 'app' },
     ]);
     expect(pod.phase()).toBe('Running');
+    pod.clock.increment(10 * S);
+    expect(pod.reasons().at(-1)).toBe('Restarting');
   });
 });
 
@@ -311,7 +288,7 @@ describe('pod machine: ImagePullBackOff', () => {
 });
 
 describe('pod machine: graceful termination', () => {
-  it('sends SIGTERM, SIGKILL at the grace period, then ends terminated with the computed phase', () => {
+  it('sends SIGTERM, SIGKILL at the grace period, then ends with the phase the exits give and is removed', () => {
     const pod = startPod('Always', ['a', 'b']);
     pod.runAll();
     pod.effects.clear();
@@ -321,6 +298,7 @@ describe('pod machine: graceful termination', () => {
       { name: 'b', signal: 'SIGTERM' },
     ]);
     expect(pod.reasons()).toEqual(['Killing', 'Killing']);
+    expect(pod.events()[0]?.message).toBe('Stopping container a (SIGTERM, grace period 30s)');
     pod.exit('a', 143);
     expect(pod.actor.getSnapshot().value).toEqual({ terminating: 'graceful' });
     pod.clock.increment(30 * S - 1);
@@ -329,11 +307,13 @@ describe('pod machine: graceful termination', () => {
     expect(pod.stops().at(-1)).toEqual({ name: 'b', signal: 'SIGKILL' });
     expect(pod.reasons().at(-1)).toBe('ExceededGracePeriod');
     pod.exit('b', 137);
-    const snapshot = pod.actor.getSnapshot();
-    expect(snapshot.status).toBe('done');
-    expect(snapshot.value).toBe('terminated');
-    expect(snapshot.output?.phase).toBe('Failed');
+    expect(pod.actor.getSnapshot().value).toEqual({ failed: 'removed' });
+    expect(pod.phase()).toBe('Failed');
     expect(pod.effects.paramsOf('removePod')).toHaveLength(1);
+    // The final status was written before the removal, and nothing after it.
+    const calls = pod.effects.calls.map((c) => c.effect);
+    expect(calls.slice(-2)).toEqual(['reportStatus', 'removePod']);
+    expect((pod.effects.paramsOf('reportStatus').at(-1) as PodEffectParams['reportStatus']).status.phase).toBe('Failed');
     // No restarts during termination, even with Always.
     pod.clock.increment(10 * MIN);
     expect(pod.starts('a')).toBe(0);
@@ -342,13 +322,18 @@ describe('pod machine: graceful termination', () => {
   it('cancels a pending restart and ends Succeeded when every container exits 0', () => {
     const pod = startPod('Always', ['a', 'b']);
     pod.runAll();
-    pod.exit('a', 0); // backing off
+    pod.exit('a', 0);
+    pod.runContainer('a');
+    pod.exit('a', 0); // the second exit: backing off
+    expect(pod.containerState('a')).toBe('backOff');
+    pod.effects.clear();
     pod.send({ type: 'pod.delete' });
     expect(pod.stops()).toEqual([{ name: 'b', signal: 'SIGTERM' }]);
+    expect(pod.containerState('a')).toBe('stopped');
     pod.clock.increment(10 * S);
-    expect(pod.starts('a')).toBe(1);
+    expect(pod.starts('a')).toBe(0);
     pod.exit('b', 0);
-    expect(pod.actor.getSnapshot().output?.phase).toBe('Succeeded');
+    expect(pod.actor.getSnapshot().value).toEqual({ succeeded: 'removed' });
   });
 
   it('kills at once with grace 0', () => {
@@ -358,17 +343,25 @@ describe('pod machine: graceful termination', () => {
     expect(pod.stops()).toEqual([{ name: 'app', signal: 'SIGKILL' }]);
     expect(pod.actor.getSnapshot().value).toEqual({ terminating: 'killing' });
     pod.exit('app', 137);
-    expect(pod.actor.getSnapshot().value).toBe('terminated');
+    expect(pod.actor.getSnapshot().value).toEqual({ failed: 'removed' });
+  });
+
+  it('removes a pod with nothing running at once (Killing: Removing pod)', () => {
+    const pod = startPod('Always');
+    pod.send({ type: 'pod.delete' });
+    expect(pod.actor.getSnapshot().value).toEqual({ failed: 'removed' });
+    expect(pod.events()).toEqual([{ type: 'Normal', reason: 'Killing', message: 'Removing pod default/web' }]);
+    expect(pod.effects.paramsOf('removePod')).toHaveLength(1);
   });
 
   it('removes a finished pod without changing its phase', () => {
     const pod = startPod('Never');
     pod.runAll();
     pod.exit('app', 0);
-    expect(pod.actor.getSnapshot().value).toBe('succeeded');
+    expect(pod.actor.getSnapshot().value).toEqual({ succeeded: 'retained' });
     pod.send({ type: 'pod.delete' });
-    expect(pod.actor.getSnapshot().value).toBe('terminated');
-    expect(pod.actor.getSnapshot().output?.phase).toBe('Succeeded');
+    expect(pod.actor.getSnapshot().value).toEqual({ succeeded: 'removed' });
+    expect(pod.phase()).toBe('Succeeded');
     expect(pod.effects.paramsOf('removePod')).toHaveLength(1);
   });
 
@@ -382,9 +375,30 @@ describe('pod machine: graceful termination', () => {
       { name: 'a', signal: 'SIGTERM' },
       { name: 'b', signal: 'SIGTERM' },
     ]);
+    expect(pod.events().at(-1)).toEqual({ type: 'Normal', reason: 'Killing', message: 'Stopping container b: the pod is being deleted', container: 'b' });
     pod.exit('a', 143);
     pod.exit('b', 143);
-    expect(pod.actor.getSnapshot().output?.phase).toBe('Failed');
+    expect(pod.phase()).toBe('Failed');
+    expect(pod.actor.getSnapshot().value).toEqual({ failed: 'removed' });
+  });
+
+  it('never leaves a terminal phase: facts after it change records, not the phase', () => {
+    const pod = startPod('Never', ['a', 'b']);
+    pod.runAll();
+    pod.exit('a', 0);
+    pod.exit('b', 3);
+    expect(pod.phase()).toBe('Failed');
+    for (const fact of [
+      { type: 'container.started', name: 'a' },
+      { type: 'sandbox.created' },
+      { type: 'volume.failed', message: 'late' },
+      { type: 'node.lost' },
+      { type: 'pod.scheduled', nodeName: 'elsewhere' },
+    ] as const) {
+      pod.send(fact as never);
+      expect(pod.phase()).toBe('Failed');
+      expect(pod.actor.getSnapshot().matches('failed')).toBe(true);
+    }
   });
 });
 
@@ -420,7 +434,7 @@ describe('podStatus', () => {
     const pod = startPod('Always', ['a', 'b']);
     pod.runAll();
     pod.clock.increment(5 * S);
-    pod.exit('a', 1);
+    pod.exit('a', 1); // restarted at once: being created again
     const status = podStatus(pod.context());
     const t0 = '2024-01-01T00:00:00Z';
     expect(status).toEqual({
@@ -443,7 +457,7 @@ describe('podStatus', () => {
           ready: false,
           started: false,
           restartCount: 0,
-          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=a pod=web_default(uid-1)' } },
+          state: { waiting: { reason: 'ContainerCreating' } },
           // The instance that ended is named: `logs --previous` reads it.
           lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: t0, finishedAt: '2024-01-01T00:00:05Z', containerID: 'docker://a' } },
         },

@@ -1,14 +1,15 @@
 /**
- * The prober: one child actor of the pod per running probe (id `probe:<container>:<kind>`), as
+ * The prober: one child actor of a container actor per running probe (id `probe:<kind>`), as
  * the kubelet has one probe worker per container and probe. It owns the probe's rhythm only:
  * wait out the initial delay, run, then run again every `periodSeconds` (start to start; a run
  * that outlasts the period is followed at once by the next, as a Go ticker keeps one tick). It
- * reports every result to the pod as a fact (`probe.succeeded` / `probe.failed` /
- * `probe.errored`); thresholds, readiness and kills are the pod machine's to decide.
+ * reports every result to its container as a fact (`probe.succeeded` / `probe.failed` /
+ * `probe.errored`); thresholds, readiness and kills are the container machine's to decide.
  *
- * The pod machine spawns a prober when a probe should start running (its container started, or
- * the startup probe passed) and stops it when it should not (the container stopped or is being
- * killed, the pod is deleted or finished); stopping it cancels its timers and its run in flight.
+ * The container machine invokes a prober in the states where its probe runs (the startup probe
+ * while starting up; liveness and readiness once started) and so stops it when it leaves them
+ * (the run exited or is being killed, the pod is deleted or failed); stopping it cancels its
+ * timers and its run in flight.
  * Timers go through the actor system's clock, so tests drive them with `SimulatedClock`.
  *
  * One run is the `runProbe` actor (no-op until provided): a callback actor given
@@ -66,9 +67,9 @@ export function probeFact(input: Pick<ProberInput, 'container' | 'kind'>, report
   }
 }
 
-/** The id of the prober of `container`'s `kind` probe among the pod's children. */
-export function proberId(container: string, kind: ProbeKind): string {
-  return `probe:${container}:${kind}`;
+/** The id of a container's `kind` prober among the container actor's children. */
+export function proberId(kind: ProbeKind): string {
+  return `probe:${kind}`;
 }
 
 export const proberMachine = setup({

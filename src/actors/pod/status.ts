@@ -1,8 +1,9 @@
 /** The pod machine's context rendered as a Kubernetes PodStatus, for the store. */
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { ContainerRecord, ContainerStateRecord, PodContext } from './context.ts';
+import { initCompleted, isSidecar, readinessRecords } from './container-records.ts';
 import { toKubernetesTime } from '../../api/kubernetes-time.ts';
-import { isTerminalPhase } from './lifecycle.ts';
+import { isTerminalPhase } from './events.ts';
 
 function optionalTime(epochMs: number | undefined): { lastTransitionTime?: string } {
   return epochMs === undefined ? {} : { lastTransitionTime: toKubernetesTime(epochMs) };
@@ -42,8 +43,21 @@ function containerStatus(c: ContainerRecord): ContainerStatus {
   };
 }
 
+/** The Initialized condition: every init container completed (True from the sandbox on without any). */
+function initializedCondition(context: PodContext): PodCondition {
+  if (context.initContainers.length > 0) {
+    if (context.initialized) return { type: 'Initialized', status: 'True', ...optionalTime(context.initializedAt ?? context.startTime) };
+    const incomplete = context.initContainers.filter((c) => !(isSidecar(context, c.name) ? c.started : initCompleted(c)));
+    const message = `containers with incomplete status: [${incomplete.map((c) => c.name).join(' ')}]`;
+    return { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message, ...optionalTime(context.startTime) };
+  }
+  return context.startTime === undefined
+    ? { type: 'Initialized', status: 'False', reason: 'PodInitializing' }
+    : { type: 'Initialized', status: 'True', ...optionalTime(context.startTime) };
+}
+
 function readinessConditions(context: PodContext): PodCondition[] {
-  const unready = context.containers.filter((c) => !c.ready).map((c) => c.name);
+  const unready = readinessRecords(context).filter((c) => !c.ready).map((c) => c.name);
   const since = optionalTime(context.readyTransitionAt ?? context.startTime);
   if (unready.length === 0) {
     return [
@@ -61,7 +75,7 @@ function readinessConditions(context: PodContext): PodCondition[] {
 
 /**
  * The Kubernetes `PodStatus` for this context: phase, conditions (PodScheduled, Initialized,
- * ContainersReady, Ready), container statuses, start time, reason and message.
+ * ContainersReady, Ready), init container and container statuses, start time, reason and message.
  * `podIP` is set once the sandbox reported one; `hostIP` is the effect layer's to add.
  */
 export function podStatus(context: PodContext): PodStatus {
@@ -70,14 +84,13 @@ export function podStatus(context: PodContext): PodStatus {
     ...(context.nodeName === undefined
       ? []
       : [{ type: 'PodScheduled', status: 'True', ...optionalTime(context.scheduledAt) }]),
-    context.startTime === undefined
-      ? { type: 'Initialized', status: 'False', reason: 'PodInitializing' }
-      : { type: 'Initialized', status: 'True', ...optionalTime(context.startTime) },
+    initializedCondition(context),
     ...readinessConditions(context),
   ];
   return {
     phase: context.phase,
     conditions,
+    ...(context.initContainers.length === 0 ? {} : { initContainerStatuses: context.initContainers.map(containerStatus) }),
     containerStatuses: context.containers.map(containerStatus),
     ...(context.startTime === undefined ? {} : { startTime: toKubernetesTime(context.startTime) }),
     ...(context.podIP === undefined ? {} : { podIP: context.podIP, podIPs: [{ ip: context.podIP }] }),
