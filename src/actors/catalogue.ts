@@ -13,6 +13,7 @@ import { hpaMachine } from './hpa/machine.ts';
 import { jobMachine } from './job/machine.ts';
 import { nodeMachine } from './node/machine.ts';
 import { podMachine } from './pod/machine.ts';
+import { containerMachine } from './pod/container-machine.ts';
 import { proberMachine } from './pod/prober.ts';
 import { replicaMachine } from './replicaset/machine.ts';
 import { serviceMachine } from './service/machine.ts';
@@ -62,6 +63,7 @@ export interface MachineDescription {
 /** Kind → machine, in the order the catalogue lists them. */
 export const MACHINES: readonly (readonly [string, AnyStateMachine])[] = [
   ['Pod', podMachine],
+  ['Pod/container', containerMachine],
   ['Pod/probe', proberMachine],
   ['Node', nodeMachine],
   ['ReplicaSet', replicaMachine],
@@ -108,7 +110,6 @@ interface JsonState {
   exit?: unknown[];
   invoke?: { id?: string; src?: unknown }[];
   transitions?: JsonTransition[];
-  always?: JsonTransition[];
   tags?: string[];
   states?: Record<string, JsonState>;
 }
@@ -127,7 +128,13 @@ function describeTransition(t: JsonTransition, always = false): TransitionDescri
   return out;
 }
 
-function describeState(s: JsonState): StateDescription {
+/** The live state node: `toJSON()` leaves out eventless (`always`) transitions, so they come from here. */
+interface LiveStateNode {
+  always?: JsonTransition[];
+  states?: Record<string, LiveStateNode>;
+}
+
+function describeState(s: JsonState, live: LiveStateNode | undefined): StateDescription {
   const out: StateDescription = {
     id: s.id,
     key: s.key,
@@ -135,9 +142,9 @@ function describeState(s: JsonState): StateDescription {
     entry: names(s.entry),
     exit: names(s.exit),
     invoke: (s.invoke ?? []).map((i) => ({ id: i.id ?? '', src: nameOf(i.src) })),
-    transitions: [...(s.transitions ?? []).map((t) => describeTransition(t)), ...(s.always ?? []).map((t) => describeTransition(t, true))],
+    transitions: [...(s.transitions ?? []).map((t) => describeTransition(t)), ...(live?.always ?? []).map((t) => describeTransition(t, true))],
     tags: s.tags ?? [],
-    states: Object.values(s.states ?? {}).map(describeState),
+    states: Object.entries(s.states ?? {}).map(([key, child]) => describeState(child, live?.states?.[key])),
   };
   const initial = s.initial?.target?.[0];
   if (initial) out.initial = targetId(initial);
@@ -150,7 +157,7 @@ function collectEvents(state: StateDescription, into: Set<string>): void {
 }
 
 export function describeMachine(kind: string, machine: AnyStateMachine): MachineDescription {
-  const root = describeState(machine.toJSON() as unknown as JsonState);
+  const root = describeState(machine.toJSON() as unknown as JsonState, machine.root as unknown as LiveStateNode);
   const events = new Set<string>();
   collectEvents(root, events);
   const impl = machine.implementations as { guards?: object; actions?: object; actors?: object; delays?: object };
