@@ -44,8 +44,9 @@ describe('LostPodActors: a lost node reaches each pod as node.lost to its own ac
     const pod = await createPod(f, 'running', 'n1', RUNNING);
     await lost.failPodsOf('n1');
     const mine = f.transitions.filter((t) => t.kind === 'Pod' && t.uid === pod.metadata?.uid);
-    expect(mine.at(-2)).toMatchObject({ to: 'running', event: 'container.started' });
-    expect(mine.at(-1)).toMatchObject({ from: 'running', to: 'failed', event: 'node.lost', namespace: NS, name: 'running' });
+    // Restored: the container actor reported running to the pod, which followed.
+    expect(mine.at(-2)).toMatchObject({ to: 'running', event: 'container.running' });
+    expect(mine.at(-1)).toMatchObject({ from: 'running', to: 'failed.retained', event: 'node.lost', namespace: NS, name: 'running' });
   });
 
   it('writes nothing the second time: the stored pod is Failed now', async () => {

@@ -76,10 +76,17 @@ export class LostPodActors {
     const ref: ObjectRef = { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? '', uid };
     const writes: Promise<void>[] = [];
     let replaying = true;
+    // The machine reports after each of its steps (its containers stopping too); the master writes
+    // only the verdict, once per change of it.
+    let lastVerdict = '';
     const machine = podMachine.provide({
       actions: {
         reportStatus: (_, params: { status: PodStatus }) => {
-          if (!replaying) writes.push(this.writeStatus(ref, params.status));
+          if (replaying) return;
+          const verdict = JSON.stringify([params.status.phase, params.status.reason, params.status.message]);
+          if (verdict === lastVerdict) return;
+          lastVerdict = verdict;
+          writes.push(this.writeStatus(ref, params.status));
         },
         recordEvent: (_, params: PodEventRecord) => {
           if (!replaying) writes.push(this.deps.events.record(ref, params.type, params.reason, params.message, { source: SOURCE }));
