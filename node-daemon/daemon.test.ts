@@ -83,6 +83,19 @@ describe('node daemon (hollow runtime)', () => {
     expect(master.reasonsOf(pod.metadata.uid)).toContain('Killing');
   });
 
+  it('sends its pod actors\' transitions, the containers\' with their actor ids, in order', async () => {
+    await hollowNode('stream-node');
+    const pod = testPod('stream-node', 'streamed', 'Always', [{ name: 'app', script: 'sleep 3600' }]);
+    await master.assign(pod);
+    await waitFor('the pod actor running', () => master.transitions.some((t) => t.uid === pod.metadata.uid && t.actor === '' && t.to === 'running'));
+    const mine = master.transitions.filter((t) => t.uid === pod.metadata.uid);
+    const own = mine.filter((t) => t.actor === '');
+    const app = mine.filter((t) => t.actor === 'container:app');
+    expect(own[0]).toMatchObject({ kind: 'Pod', namespace: 'default', name: 'streamed', from: '', event: 'xstate.init' });
+    expect(app.map((t) => t.to).slice(0, 2)).toEqual(['waiting', 'starting']);
+    for (const actor of [own, app]) for (let i = 1; i < actor.length; i++) expect(actor[i]!.from).toBe(actor[i - 1]!.to);
+  });
+
   it('a missing image gives ImagePullBackOff, the pod stays Pending', async () => {
     const runtime = new HollowRuntime({ isImagePresent: (image) => image !== 'nothere:1' });
     const channelsBefore = master.actorChannels.length;

@@ -27,6 +27,8 @@ import { dataplaneParts } from './network/dataplane.ts';
 import { NodeNetwork } from './network/node-network.ts';
 import { HOLLOW_CAPACITY, hostCapacity, nodeAddresses, nodeInfo, runtimeAnswers } from './node-info.ts';
 import { Outbox } from './outbox.ts';
+import { TransitionOutbox } from './transition-outbox.ts';
+import { InspectionBus } from '../src/actors/inspection.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { connectPodPort, openContainerAttach } from './pod-streams.ts';
 import { openRuntime } from './runtime/open.ts';
@@ -156,13 +158,18 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     onActorMessage: (env) => onActorMessage(env),
     onConnected: () => {
       outbox.connected();
+      transitions.connected();
       void beat();
     },
     onError,
     ...(network ? { watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) } } : {}),
   });
   const outbox = new Outbox((type, body) => link.sendActor(type, body), onError);
-  const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, ...(network ? { network } : {}) });
+  // The pod actors' transitions (and their containers' and probes'), batched up to the master: the event stream.
+  const transitions = new TransitionOutbox((body) => link.sendActor('actor.transitions', body));
+  const bus = new InspectionBus();
+  bus.subscribe((rec) => transitions.push(rec));
+  const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, bus, ...(network ? { network } : {}) });
 
   function onActorMessage(env: Envelope): void {
     // A malformed body throws FrameError: that channel ends and is reopened; the daemon lives on.

@@ -11,6 +11,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodRuntimeActor } from '../src/actors/pod/effects.ts';
+import type { ActorIdentity, InspectionBus } from '../src/actors/inspection.ts';
 import type { PodEventRecord } from '../src/actors/pod/events.ts';
 import type { ProbeRunner } from '../src/actors/pod/probe-spec.ts';
 import type { JsonObject } from '../src/api/object.ts';
@@ -57,12 +58,19 @@ export interface PodWorkersOptions {
   onError(err: unknown): void;
   /** Runs container probes; default: the node's runners on `runtime` (probes/runner.ts). */
   probe?: ProbeRunner;
+  /** Where the pod actors (and their container and probe actors) publish their transitions. */
+  bus?: InspectionBus;
 }
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
+function labelsOf(obj: JsonObject): Record<string, string> | undefined {
+  const labels = (obj.metadata as { labels?: unknown } | undefined)?.labels;
+  return typeof labels === 'object' && labels !== null ? (labels as Record<string, string>) : undefined;
+}
+
 export class PodWorkers {
-  private readonly workers = new Map<string, { key: PodKey; actor: PodRuntimeActor }>();
+  private readonly workers = new Map<string, { key: PodKey; actor: PodRuntimeActor; identity: ActorIdentity }>();
   /** Pods whose actor stood down because the master has them finished (uids). */
   private readonly stoodDown = new Set<string>();
   /** Pods the runtime held when the daemon started, not yet re-assigned (uid → pod). */
@@ -116,6 +124,8 @@ export class PodWorkers {
     const live = this.workers.get(key.uid);
     const finished = TERMINAL_PHASES.has(pod.storedPhase ?? '');
     if (live) {
+      // The stream carries the pod's labels as they are now.
+      live.identity.labels = labelsOf(obj);
       if (pod.deletion) live.actor.delete(pod.deletion.graceSeconds);
       else if (finished) this.standDown(key.uid, live.actor, pod.input.terminationGracePeriodSeconds);
       return;
@@ -132,8 +142,9 @@ export class PodWorkers {
       if (pod.deletion) this.opts.outbox.podTerminated(key);
       return;
     }
-    const actor = this.spawn(key, pod, obj, leftover);
-    this.workers.set(key.uid, { key, actor });
+    const identity: ActorIdentity = { kind: 'Pod', namespace: key.namespace, name: key.name, uid: key.uid, labels: labelsOf(obj) };
+    const actor = this.spawn(key, pod, obj, leftover, identity);
+    this.workers.set(key.uid, { key, actor, identity });
     actor.start();
     if (pod.deletion) actor.delete(pod.deletion.graceSeconds);
   }
@@ -170,7 +181,7 @@ export class PodWorkers {
     this.leftovers.clear();
   }
 
-  private spawn(key: PodKey, pod: NodePod, obj: JsonObject, adopted: RuntimePod | undefined): PodRuntimeActor {
+  private spawn(key: PodKey, pod: NodePod, obj: JsonObject, adopted: RuntimePod | undefined, identity: ActorIdentity): PodRuntimeActor {
     const { runtime, dataDir, outbox, onError, network } = this.opts;
     const volumes: HostVolume[] = pod.volumes.flatMap((v) => (v.kind === 'unsupported' ? [] : [{ name: v.name, hostPath: v.hostPath }]));
     let specs: ReadonlyMap<string, ContainerSpec> = pod.specs;
@@ -211,7 +222,7 @@ export class PodWorkers {
         outbox.podTerminated(key);
       },
       onError,
-    });
+    }, this.opts.bus ? { inspect: this.opts.bus.inspectorFor(identity) } : {});
   }
 
   /**

@@ -12,6 +12,7 @@ import { JoinRefusedError, PeerNotAdmittedError } from '../src/net/errors.ts';
 import { serveJoin } from '../src/net/join.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
 import { checkMessage, isMessageType, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../src/net/messages.ts';
+import type { TransitionRecord } from '../src/api/transition.ts';
 import { MAX_INBOUND_STREAMS, PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../src/net/protocols.ts';
 
 export const TEST_TOKEN = 'abcdef.0123456789abcdef';
@@ -21,6 +22,8 @@ export class TestMaster {
   readonly terminated: PodTerminated[] = [];
   readonly events: EventRecorded[] = [];
   readonly heartbeats: NodeHeartbeat[] = [];
+  /** Every actor transition nodes sent (`actor.transitions`), in order. */
+  readonly transitions: TransitionRecord[] = [];
   readonly joins: string[] = [];
   /** Every actor channel ever opened (the latest is the live one). */
   readonly actorChannels: { channel: Channel; stream: Stream }[] = [];
@@ -127,6 +130,9 @@ export class TestMaster {
         break;
       case 'node.heartbeat':
         this.heartbeats.push(checkMessage(type, body));
+        break;
+      case 'actor.transitions':
+        this.transitions.push(...checkMessage(type, body).items);
         break;
       default:
         break;

@@ -172,3 +172,24 @@ export function describeMachine(kind: string, machine: AnyStateMachine): Machine
     delays: Object.keys(impl.delays ?? {}).sort(),
   };
 }
+
+/** Each kind's machine config as JSON (built once per kind). */
+const definitions = new Map<string, string>();
+
+/**
+ * A kind's machine definition (its config) as JSON, what `@statelyai/inspect` sends as an actor's
+ * `definition` (the event stream's `format=stately`); implementations appear as `{ type: name }`,
+ * as the inspector's own serializer writes them. Undefined for a kind without a machine.
+ */
+export function machineDefinition(kind: string): string | undefined {
+  const cached = definitions.get(kind);
+  if (cached !== undefined) return cached;
+  const machine = MACHINES.find(([k]) => k === kind)?.[1];
+  if (!machine) return undefined;
+  // A context factory is no implementation to name: left out, as if the context were empty.
+  const json = JSON.stringify(machine.config, (key, value: unknown) =>
+    typeof value !== 'function' ? value : key === 'context' ? undefined : { type: (value as { name?: string }).name || 'inline' },
+  );
+  definitions.set(kind, json);
+  return json;
+}

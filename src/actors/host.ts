@@ -26,7 +26,7 @@ export interface ActorHostOptions<T, A extends AnyActorRef> {
 }
 
 export class ActorHost<T, A extends AnyActorRef> {
-  private readonly actors = new Map<string, { uid: string; actor: A }>();
+  private readonly actors = new Map<string, { uid: string; actor: A; identity: ActorIdentity }>();
 
   constructor(private readonly opts: ActorHostOptions<T, A>) {
     opts.informer.addHandlers({
@@ -62,12 +62,14 @@ export class ActorHost<T, A extends AnyActorRef> {
     if (!accepted) return;
     const live = this.actors.get(key);
     if (live) {
+      // The inspector reads the identity at each transition: relabelled objects stream their new labels.
+      live.identity.labels = id.labels;
       this.opts.update(live.actor, obj);
       return;
     }
     const identity: ActorIdentity = { kind: this.opts.kind, ...id };
     const actor = this.opts.spawn(obj, this.opts.bus.inspectorFor(identity));
-    this.actors.set(key, { uid: id.uid, actor });
+    this.actors.set(key, { uid: id.uid, actor, identity });
   }
 
   private drop(key: string, obj: T): void {

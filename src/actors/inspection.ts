@@ -1,37 +1,59 @@
 /**
- * One inspection stream for every actor: each state transition becomes a TransitionRecord
- * (the shape of the `/kactus/v1/events` WebSocket stream, DESIGN.md §7) published on a bus
- * that logs, metrics, the event stream and the visualizer subscribe to.
+ * One inspection stream for every actor: each state transition of an object's actor, and of the
+ * machine actors it spawns or invokes (a pod's containers, their probers), becomes a
+ * TransitionRecord (the shape of the `/kactus/v1/events` WebSocket stream, DESIGN.md §7) published
+ * on a bus that logs, metrics, the event stream and the visualizer subscribe to.
  */
 import type { InspectionEvent, StateValue } from 'xstate';
+import type { TransitionRecord } from '../api/transition.ts';
+
+export type { TransitionRecord } from '../api/transition.ts';
 
 export interface ActorIdentity {
   kind: string;
   namespace?: string;
   name: string;
   uid: string;
-}
-
-export interface TransitionRecord extends ActorIdentity {
-  /** RFC 3339 time of the transition. */
-  time: string;
-  /** State before, as a dotted path (`running.backoff`); '' for the initial state. */
-  from: string;
-  to: string;
-  /** The event type that caused it (`container.exited`). */
-  event: string;
+  /**
+   * The object's labels. Read at every transition, so a host that learns of new labels may
+   * assign them here (ActorHost does on every object update).
+   */
+  labels?: Record<string, string>;
 }
 
 export type TransitionListener = (rec: TransitionRecord) => void;
 
-/** Dotted path of a (possibly nested, possibly parallel) state value: `a.b` or `a.b|c.d`. */
+/**
+ * A state value as its active leaf paths, each in full from the root, joined with `|`:
+ * `'idle'`, `{ running: 'backoff' }` → `running.backoff`, `{ a: 'x', b: { c: 'y' } }` → `a.x|b.c.y`,
+ * `{ running: { health: 'live', readiness: 'ready' } }` → `running.health.live|running.readiness.ready`.
+ */
 export function stateValueToString(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const parts = Object.entries(value).map(([k, v]) => {
-    const inner = v === undefined ? '' : stateValueToString(v as StateValue);
-    return inner ? `${k}.${inner}` : k;
-  });
-  return parts.join('|');
+  return leafPaths(value, '').join('|');
+}
+
+function leafPaths(value: StateValue, prefix: string): string[] {
+  if (typeof value === 'string') return [prefix + value];
+  const out: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    const path = prefix + key;
+    const inner = child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? [] : leafPaths(child as StateValue, `${path}.`);
+    out.push(...(inner.length > 0 ? inner : [path]));
+  }
+  return out;
+}
+
+interface InspectedRef {
+  id: string;
+  sessionId: string;
+  _parent?: InspectedRef;
+}
+
+/** A child's id path below the root actor: `container:app/probe:liveness`; '' for the root. */
+function actorPath(ref: InspectedRef, rootId: string): string {
+  const ids: string[] = [];
+  for (let r: InspectedRef | undefined = ref; r && r.sessionId !== rootId; r = r._parent) ids.push(r.id);
+  return ids.reverse().join('/');
 }
 
 export class InspectionBus {
@@ -53,22 +75,36 @@ export class InspectionBus {
   }
 
   /**
-   * An `inspect` callback for `createActor(machine, { inspect })` that publishes the root
-   * actor's state changes as TransitionRecords for `identity`.
+   * An `inspect` callback for `createActor(machine, { inspect })` that publishes the state changes
+   * of the root actor and of every machine actor below it (spawned or invoked children, with
+   * `actor` = their id path) as TransitionRecords for `identity`. Actors without states (promises,
+   * callbacks: effects) publish nothing.
    */
   inspectorFor(identity: ActorIdentity, now: () => Date = () => new Date()): (ev: InspectionEvent) => void {
-    let last: string | undefined;
+    // Per actor instance, so a child restarted under the same id starts again from ''; weak, so
+    // finished children (a prober per container run) are forgotten with their actor.
+    const last = new WeakMap<object, string>();
     return (ev) => {
       if (ev.type !== '@xstate.snapshot') return;
-      // Only the root actor's own states; children (invoked effects) have their own records.
-      if ((ev.actorRef as { sessionId?: string }).sessionId !== ev.rootId) return;
       const snap = ev.snapshot as { value?: StateValue };
       if (snap.value === undefined) return;
       const to = stateValueToString(snap.value);
-      if (to === last) return;
-      const from = last ?? '';
-      last = to;
-      this.publish({ ...identity, time: now().toISOString(), from, to, event: ev.event.type });
+      const from = last.get(ev.actorRef) ?? '';
+      if (to === from) return;
+      last.set(ev.actorRef, to);
+      const rec: TransitionRecord = {
+        kind: identity.kind,
+        namespace: identity.namespace ?? '',
+        name: identity.name,
+        uid: identity.uid,
+        actor: actorPath(ev.actorRef as unknown as InspectedRef, ev.rootId),
+        time: now().toISOString(),
+        from,
+        to,
+        event: ev.event.type,
+      };
+      if (identity.labels && Object.keys(identity.labels).length > 0) rec.labels = identity.labels;
+      this.publish(rec);
     };
   }
 }

@@ -44,6 +44,14 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  /** `/kactus/v1/events` connections ended, by close code (4429: slow consumer, 4410: expired, 4401, 4400, 1000/1001/1006). */
+  readonly eventStreamClosed = new Counter({
+    name: 'kactus_event_stream_closed_total',
+    help: 'Event stream connections closed, by WebSocket close code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
   readonly storeDuration = new Histogram({
     name: 'apiserver_storage_request_duration_seconds',
     help: 'Latency of store operations issued by the API server, per operation.',

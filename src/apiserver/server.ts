@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
 import type { Store } from '../store/types.ts';
-import { tokenAuthenticator, type TokenAuthenticator } from './http/auth.ts';
+import { tokenAuthenticator, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
 import { writeError, writeJson } from './http/respond.ts';
 import { pathNotFound, route, type Route } from './http/router.ts';
 import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from './http/watch-stream.ts';
@@ -32,6 +32,8 @@ import { ApiMetrics } from './metrics.ts';
 import { shareClusterIdentity } from './cluster-identity.ts';
 import { loadOrCreatePki, type Pki } from './pki.ts';
 import { Registry } from '../registry/registry.ts';
+import { EventHub } from './events/hub.ts';
+import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStreamDeps } from './events/serve.ts';
 import type { ServiceRanges } from '../registry/allocators/ranges.ts';
 
 /** Namespaces every cluster has, created at start. */
@@ -70,6 +72,21 @@ export interface ApiServerOptions {
   metrics?: PodMetricsSource;
   /** Service CIDR and node port range Services allocate from (default 10.96.0.0/12, 30000-32767). */
   serviceRanges?: ServiceRanges;
+  /** `/kactus/v1/events` tuning (src/apiserver/events/README.md); defaults suit production. */
+  eventStream?: EventStreamOptions;
+  /** A machine kind's (`Pod`, `Pod/container`) definition as JSON, for `format=stately`; the master passes the catalogue's. */
+  machineDefinition?: (machineKind: string) => string | undefined;
+}
+
+export interface EventStreamOptions {
+  /** Bytes held for one client before it is closed with 4429 (default 8 MiB). */
+  maxBufferedBytes?: number;
+  /** Time a closed client has to read its close frame (default 5 s). */
+  closeTimeoutMs?: number;
+  /** Recent entries kept in memory for resuming clients (default 20,000). */
+  ringSize?: number;
+  /** Heartbeat period (default 10 s). */
+  heartbeatMs?: number;
 }
 
 export interface ApiServer {
@@ -81,8 +98,15 @@ export interface ApiServer {
   /** The object-level API this server serves; in-process controllers use it directly. */
   registry: Registry;
   metrics: ApiMetrics;
+  /** The event stream's hub (`/kactus/v1/events`): its clients and buffer figures. */
+  eventHub: EventHub;
   /** Stops listening, ends open watches and connections. The store stays open (the caller owns it). */
   close(): Promise<void>;
+}
+
+/** The given fields only (so `undefined` never overrides a default). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Starts the API server; resolves once it listens and the system namespaces exist. */
@@ -106,6 +130,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   const authenticate = tokenAuthenticator(pki.adminToken, opts.tokens);
+  // One store watch of the transition log for every stream client of this server.
+  const hub = new EventHub({ store, ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, logger: log });
+  const streamDeps: EventStreamDeps = {
+    hub,
+    limits: { ...DEFAULT_STREAM_LIMITS, ...definedOnly({ maxBufferedBytes: opts.eventStream?.maxBufferedBytes, closeTimeoutMs: opts.eventStream?.closeTimeoutMs }) },
+    checkToken: tokenChecker(pki.adminToken, opts.tokens),
+    onClosed: (code) => metrics.eventStreamClosed.inc({ code: String(code) }),
+    ...(opts.machineDefinition ? { definitionOf: opts.machineDefinition } : {}),
+  };
   const streams = new Set<WatchStream>();
   const watchDeps: WatchDeps = { registry, metrics, log, limits: opts.watchLimits ?? DEFAULT_WATCH_LIMITS, streams };
   let serverAddress = `${host}:${opts.port}`;
@@ -134,8 +167,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resource = 'pods/log';
         return await servePodLogs(req, res, url.searchParams, r.namespace, r.name, { registry, logs: opts.logs });
       }
-      // Exec, attach and port-forward arrive as upgrades (handleUpgrade below); a plain request is Kubernetes' 400.
-      if (r.type === 'podExec' || r.type === 'podAttach' || r.type === 'podPortForward') throw ApiError.badRequest('Upgrade request required');
+      // Exec, attach, port-forward and the event stream arrive as upgrades (handleUpgrade below); a plain request is Kubernetes' 400.
+      if (r.type === 'podExec' || r.type === 'podAttach' || r.type === 'podPortForward' || r.type === 'events') throw ApiError.badRequest('Upgrade request required');
       if (r.type === 'resourceMetrics') {
         resource = `${r.resource}.metrics.k8s.io`;
         return await serveResourceMetrics(req.method ?? 'GET', res, url.searchParams, r, { registry, source: opts.metrics, now: opts.now });
@@ -145,6 +178,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (r.type === 'machines') {
         if (!opts.machines) throw pathNotFound();
         return writeJson(res, 200, { kind: 'MachineList', apiVersion: 'kactus.io/v1', items: opts.machines() });
+      }
+      if (r.type === 'history') {
+        resource = 'kactus/history';
+        return await serveHistory(res, store, r.kind, r.namespace, r.name);
       }
       if (r.type === 'openapi') return serveOpenApi(req, res, url);
       return serveDiscovery(req, res, r, serverAddress, opts.metrics !== undefined);
@@ -159,6 +196,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const url = new URL(req.url ?? '/', 'https://apiserver');
     try {
       const r: Route = route(url.pathname);
+      // The stream authenticates itself (a browser's token comes in a subprotocol) and answers with close codes.
+      if (r.type === 'events') {
+        metrics.requests.inc({ verb: 'WATCH', resource: 'kactus/events', code: '101' });
+        return await serveEventStream(req, socket, head, url, streamDeps);
+      }
       if (!(await authenticate(req))) throw ApiError.unauthorized();
       if (r.type === 'podExec') {
         await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
@@ -209,9 +251,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     adminToken: pki.adminToken,
     registry,
     metrics,
+    eventHub: hub,
     close() {
       closing ??= (async () => {
         registry.close();
+        hub.close(1001, 'server stopping');
         for (const stream of [...streams]) stream.end('server-closing');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const s of sockets) s.destroy();

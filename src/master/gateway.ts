@@ -15,6 +15,9 @@
  *   them meanwhile, and a terminal phase never changes back);
  * - `pod.terminated` → delete with grace 0 and a uid precondition;
  * - `event.recorded` → a core/v1 Event (aggregated, source kubelet on that node);
+ * - `actor.transitions` → appended to the transition log (the event stream), awaited, so a node
+ *   sending faster than the store takes them is slowed through its channel; only Pod records
+ *   (the actors a node hosts) are taken, the rest dropped and logged;
  * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes.
  * Watch (`/kactus/watch/1.0.0`, cluster-feed.ts): Services, EndpointSlices and Nodes for the node's
  * proxy, DNS and overlay.
@@ -33,7 +36,8 @@ import { serveChannel, type Channel, type MessageHandler } from '../net/channel.
 import type { Envelope } from '../net/codec.ts';
 import { FrameError } from '../net/errors.ts';
 import type { MeshHost } from '../net/host.ts';
-import { checkMessage, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../net/messages.ts';
+import { checkMessage, type ActorTransitions, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../net/messages.ts';
+import type { TransitionRecord } from '../api/transition.ts';
 import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
 import type { NodeMetricsSample } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
@@ -55,6 +59,8 @@ export interface NodeGatewayOptions {
   registry: Registry;
   mesh: MeshHost;
   events: EventSink;
+  /** Where nodes' pod actor transitions go (the transition log's writer); dropped when absent. */
+  transitions?: { append(records: readonly TransitionRecord[]): Promise<void> };
   /** Where nodes' resource usage goes (metrics.k8s.io, the HPA); dropped when absent. */
   metrics?: { recordNodeMetrics(sample: NodeMetricsSample): void };
   syncIntervalMs?: number;
@@ -79,6 +85,7 @@ export class NodeGateway {
   private readonly unhandle: (() => Promise<void>)[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
   private refused = 0;
+  private nodeDroppedTransitions = 0;
   private readonly now: () => Date;
   private readonly log: Logger;
 
@@ -116,6 +123,11 @@ export class NodeGateway {
   /** Status reports refused because they would move a pod out of a terminal phase (since start). */
   get refusedStatusReports(): number {
     return this.refused;
+  }
+
+  /** Transitions the nodes reported dropping (their queues were full while away), since start. */
+  get droppedTransitionsReported(): number {
+    return this.nodeDroppedTransitions;
   }
 
   /** Nodes with an open actor channel to this master. */
@@ -185,6 +197,8 @@ export class NodeGateway {
           return await this.completeDeletion(nodeName, checkMessage('pod.terminated', env.body));
         case 'event.recorded':
           return await this.recordEvent(nodeName, checkMessage('event.recorded', env.body));
+        case 'actor.transitions':
+          return await this.appendTransitions(nodeName, checkMessage('actor.transitions', env.body));
         case 'node.metrics': {
           const sample = checkMessage('node.metrics', env.body);
           // A node reports for itself only.
@@ -246,6 +260,17 @@ export class NodeGateway {
       source: { component: ev.source, host: nodeName },
       time: Number.isNaN(time.getTime()) ? this.now() : time,
     });
+  }
+
+  /** A node's pod actors' transitions, in order, into the log (awaited: backpressure on the node's channel). */
+  private async appendTransitions(nodeName: string, body: ActorTransitions): Promise<void> {
+    if (body.dropped) {
+      this.nodeDroppedTransitions += body.dropped;
+      this.log.warn({ node: nodeName, dropped: body.dropped }, 'node dropped transitions while its master was unreachable');
+    }
+    const pods = body.items.filter((r) => r.kind === 'Pod');
+    if (pods.length < body.items.length) this.log.debug({ node: nodeName, ignored: body.items.length - pods.length }, 'transitions of kinds a node does not host ignored');
+    await this.opts.transitions?.append(pods);
   }
 
   /** Heartbeats of one node are applied in order; a failed one is logged (the next repairs it). */

@@ -8,11 +8,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { NodeController } from '../actors/node/controller.ts';
-import { machineCatalogue } from '../actors/catalogue.ts';
+import { machineCatalogue, machineDefinition } from '../actors/catalogue.ts';
 import { InspectionBus } from '../actors/inspection.ts';
 import { CidrSet } from '../actors/nodeipam/cidr-set.ts';
 import { DEFAULT_POD_NETWORK, type PodNetworkConfig } from '../actors/nodeipam/config.ts';
-import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { startApiServer, type ApiServer, type EventStreamOptions } from '../apiserver/server.ts';
+import { TransitionLogWriter, type TransitionLogOptions } from '../registry/transition-log/writer.ts';
+import { HistorySweeper } from '../registry/transition-log/sweeper.ts';
 import { serviceRanges } from '../registry/allocators/ranges.ts';
 import { PodMetricsStore } from '../metrics/pod-metrics-store.ts';
 import { createMeshHost, type MeshHost } from '../net/host.ts';
@@ -64,6 +66,15 @@ export interface MasterOptions {
   serviceClusterIPRange?: string;
   /** `--service-node-port-range`: NodePort and LoadBalancer Services' node ports (default 30000-32767). */
   serviceNodePortRange?: string;
+  /** The transition log (the event stream's and the actors' history): bounds and the deleted objects' retention. */
+  transitionLog?: Pick<TransitionLogOptions, 'perActor' | 'perObject' | 'maxPending'> & {
+    /** How long an object's history outlives the object (default 10 min). */
+    retentionMs?: number;
+    /** Time between the leader's sweeps of deleted objects' histories (default 60 s). */
+    sweepIntervalMs?: number;
+  };
+  /** `/kactus/v1/events` tuning (buffer bound per client, ring, heartbeat). */
+  eventStream?: EventStreamOptions;
   logger?: Logger;
 }
 
@@ -73,6 +84,8 @@ export interface Master {
   /** This master's mesh addresses, each ending in /p2p/<peer id>: what `--join` takes. */
   meshAddrs: string[];
   gateway: NodeGateway;
+  /** Appends this master's actors' transitions, its nodes' and the Events it records to the transition log. */
+  transitionLog: TransitionLogWriter;
   isLeader(): boolean;
   /** `kactus token create`: a bootstrap token and the join line naming this master's mesh addresses. */
   createJoinToken(ttlSeconds?: number): Promise<JoinTokenResult>;
@@ -100,14 +113,31 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   let api: ApiServer;
   try {
     const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
-    api = await startApiServer({ machines: machineCatalogue, store: opts.store, dataDir: opts.dataDir, host: opts.host, port: opts.port, logger: log, logs, exec, attach, portForward, metrics, serviceRanges: ranges });
+    api = await startApiServer({
+      machines: machineCatalogue,
+      machineDefinition,
+      store: opts.store,
+      dataDir: opts.dataDir,
+      host: opts.host,
+      port: opts.port,
+      logger: log,
+      logs,
+      exec,
+      attach,
+      portForward,
+      metrics,
+      serviceRanges: ranges,
+      ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
+    });
   } catch (err) {
     await mesh.stop();
     throw err;
   }
   const { registry } = api;
-  const events = new EventRecorder({ registry, source: { component: 'kactus-master', host: name }, logger: log });
-  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => api.close()];
+  // The transition log: every transition of this master's actors and of its nodes' pod actors, and every Event it records.
+  const transitionLog = new TransitionLogWriter({ store: opts.store, ...opts.transitionLog, logger: log });
+  const events = new EventRecorder({ registry, source: { component: 'kactus-master', host: name }, logger: log, onRecorded: (event) => void transitionLog.appendEvent(event) });
+  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => api.close(), () => transitionLog.close()];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
   };
@@ -116,13 +146,17 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
     const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });
     closers.push(() => apiEndpoint.close());
-    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
+    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, transitions: transitionLog, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
 
     const bus = new InspectionBus();
-    let running: { scheduler: Scheduler; nodes: NodeController; workloads: { name: string; controller: Controller }[] } | undefined;
+    bus.subscribe((rec) => transitionLog.enqueue(rec));
+    let running: { scheduler: Scheduler; nodes: NodeController; workloads: { name: string; controller: Controller }[]; sweeper: HistorySweeper } | undefined;
     const startControllers = (): void => {
+      // Deleted objects' histories go after the retention; one sweeper, the leader's.
+      const sweeper = new HistorySweeper({ store: opts.store, retentionMs: opts.transitionLog?.retentionMs, intervalMs: opts.transitionLog?.sweepIntervalMs, logger: log });
+      sweeper.start();
       const scheduler = new Scheduler({ store: opts.store, registry, events, logger: log });
       const nodes = new NodeController({
         store: opts.store,
@@ -135,7 +169,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       });
       const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges };
       const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
-      running = { scheduler, nodes, workloads };
+      running = { scheduler, nodes, workloads, sweeper };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>
         log.error({ err }, 'controllers failed to start'),
       );
@@ -146,6 +180,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       for (const w of r?.workloads ?? []) await w.controller.stop();
       r?.nodes.stop();
       await r?.scheduler.stop();
+      await r?.sweeper.stop();
     };
     const elector = new LeaderElector({
       registry,
@@ -170,6 +205,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       mesh,
       meshAddrs,
       gateway,
+      transitionLog,
       isLeader: () => elector.isLeader(),
       createJoinToken: (ttlSeconds) => createJoinToken({ registry, meshAddrs, ttlSeconds }),
       close: () => close(),

@@ -13,6 +13,9 @@
  *                                    the delete (grace 0)
  *   node → master  event.recorded    a Kubernetes Event about an object on this node
  *   node → master  node.metrics      every pod's CPU and memory on this node (every 15 s)
+ *   node → master  actor.transitions the node's pod actors' transitions (and their container and
+ *                                    probe actors'), in order, in batches; the master appends them
+ *                                    to the transition log (the event stream)
  * Heartbeat channel (`/kactus/heartbeat/1.0.0`), node → master: node.heartbeat.
  * Logs (`/kactus/logs/1.0.0`), master → node, one stream per request: logs.request, then the
  *   node answers logs.chunk* followed by logs.end or logs.error.
@@ -30,6 +33,7 @@
  */
 import { FrameError } from './errors.ts';
 import { isNodeMetricsSample } from '../metrics/wire.ts';
+import { isTransitionRecord, type TransitionRecord } from '../api/transition.ts';
 
 type Json = Record<string, unknown>;
 
@@ -141,6 +145,16 @@ export interface PortForwardRequest extends PodKey {
   port: number;
 }
 
+/** Most transitions one `actor.transitions` message carries. */
+export const MAX_TRANSITIONS_PER_MESSAGE = 1000;
+
+export interface ActorTransitions {
+  /** In the order they happened on the node. */
+  items: TransitionRecord[];
+  /** Transitions the node dropped (oldest first) since its previous message, its queue being full. */
+  dropped?: number;
+}
+
 /** Resources a node daemon may watch over the mesh (its proxy, DNS and overlay need them). */
 export const WATCHABLE_RESOURCES = ['services', 'endpointslices', 'nodes'] as const;
 export type WatchableResource = (typeof WATCHABLE_RESOURCES)[number];
@@ -189,6 +203,12 @@ export const guards = {
     isStr(b.time) &&
     isOptStr(b.message),
   'node.metrics': isNodeMetricsSample,
+  'actor.transitions': (b: unknown): b is ActorTransitions =>
+    isObj(b) &&
+    Array.isArray(b.items) &&
+    b.items.length <= MAX_TRANSITIONS_PER_MESSAGE &&
+    b.items.every(isTransitionRecord) &&
+    (b.dropped === undefined || (typeof b.dropped === 'number' && Number.isInteger(b.dropped) && b.dropped >= 0)),
   'logs.request': (b: unknown): b is LogsRequest =>
     isPodKey(b) &&
     isStr((b as unknown as Json).container) &&

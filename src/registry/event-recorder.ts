@@ -65,6 +65,11 @@ export interface EventRecorderOptions {
   source: EventSource;
   now?: () => Date;
   logger?: Logger;
+  /**
+   * Every Event as stored after its create or count increment (with its resourceVersion): the
+   * master appends them to the transition log, so the event stream carries them in order.
+   */
+  onRecorded?: (event: KubeObject) => void;
 }
 
 export class EventRecorder implements EventSink {
@@ -99,7 +104,8 @@ export class EventRecorder implements EventSink {
       await retryOnConflict(async () => {
         const event = await this.opts.registry.get(EVENTS, seen.namespace, seen.name);
         const count = typeof event.count === 'number' ? event.count : 1;
-        await this.opts.registry.update(EVENTS, seen.namespace, seen.name, { ...event, count: count + 1, lastTimestamp: rfc3339Seconds(time) });
+        const updated = await this.opts.registry.update(EVENTS, seen.namespace, seen.name, { ...event, count: count + 1, lastTimestamp: rfc3339Seconds(time) });
+        this.opts.onRecorded?.(updated);
       });
       return true;
     } catch (err) {
@@ -118,7 +124,7 @@ export class EventRecorder implements EventSink {
     if (ref.uid) involvedObject.uid = ref.uid;
     if (ref.apiVersion) involvedObject.apiVersion = ref.apiVersion;
     if (ref.fieldPath) involvedObject.fieldPath = ref.fieldPath;
-    await this.opts.registry.create(EVENTS, namespace, {
+    const created = await this.opts.registry.create(EVENTS, namespace, {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
@@ -133,6 +139,7 @@ export class EventRecorder implements EventSink {
       reportingComponent: source.component,
       reportingInstance: source.host ?? '',
     });
+    this.opts.onRecorded?.(created);
     return name;
   }
 

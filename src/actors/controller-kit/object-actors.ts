@@ -43,11 +43,16 @@ export function objectActors<A extends AnyActorRef>(
     kind: info.kind,
     informer,
     bus: bus ?? new InspectionBus(),
-    identity: (o) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '', uid: o.metadata?.uid ?? '' }),
+    identity: (o) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '', uid: o.metadata?.uid ?? '', labels: labelsOf(o) }),
     spawn,
     update: () => undefined,
     remove: (actor) => actor.stop(),
   });
+}
+
+/** An object's labels as the event stream carries them (its label selectors match these). */
+export function labelsOf(obj: KubeObject): Record<string, string> | undefined {
+  return obj.metadata?.labels ?? undefined;
 }
 
 /** The state of the actor of `info`'s object `namespace/name` (`steady`, `scalingUp`, …), for tests and the UI. */

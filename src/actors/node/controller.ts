@@ -24,6 +24,7 @@ import { objectInformer, type ObjectInformer } from '../../registry/informers.ts
 import { NODE_LEASE_NAMESPACE } from '../../api/namespaces.ts';
 import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
+import { labelsOf } from '../controller-kit/object-actors.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
 import { NodeEffects } from './effects.ts';
 import type { ResourceList } from './events.ts';
@@ -87,7 +88,7 @@ export class NodeController {
       kind: 'Node',
       informer: this.nodes,
       bus: this.bus,
-      identity: (node) => ({ name: node.metadata?.name ?? '', uid: node.metadata?.uid ?? '' }),
+      identity: (node) => ({ name: node.metadata?.name ?? '', uid: node.metadata?.uid ?? '', labels: labelsOf(node) }),
       spawn: (node, inspect) => this.spawn(node, inspect),
       update: (actor, node) => this.onNodeChanged(actor, node),
       remove: (actor) => {

@@ -44,9 +44,12 @@ describe('LostPodActors: a lost node reaches each pod as node.lost to its own ac
     const pod = await createPod(f, 'running', 'n1', RUNNING);
     await lost.failPodsOf('n1');
     const mine = f.transitions.filter((t) => t.kind === 'Pod' && t.uid === pod.metadata?.uid);
+    const own = mine.filter((t) => t.actor === '');
     // Restored: the container actor reported running to the pod, which followed.
-    expect(mine.at(-2)).toMatchObject({ to: 'running', event: 'container.running' });
-    expect(mine.at(-1)).toMatchObject({ from: 'running', to: 'failed.retained', event: 'node.lost', namespace: NS, name: 'running' });
+    expect(own.at(-2)).toMatchObject({ to: 'running', event: 'container.running' });
+    expect(own.at(-1)).toMatchObject({ from: 'running', to: 'failed.retained', event: 'node.lost', namespace: NS, name: 'running' });
+    // The container's actor is in the stream too, stopped with nothing signalled (the node is gone).
+    expect(mine.filter((t) => t.actor === 'container:app').at(-1)).toMatchObject({ to: 'running.health.stopping|running.readiness.off', event: 'container.stop' });
   });
 
   it('writes nothing the second time: the stored pod is Failed now', async () => {

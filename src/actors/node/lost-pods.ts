@@ -96,7 +96,7 @@ export class LostPodActors {
     });
     const actor = createActor(machine, {
       input: lostPodInput(pod),
-      inspect: this.bus.inspectorFor({ kind: 'Pod', namespace: ref.namespace, name: ref.name, uid }),
+      inspect: this.bus.inspectorFor({ kind: 'Pod', namespace: ref.namespace, name: ref.name, uid, labels: pod.metadata?.labels }),
     });
     try {
       actor.start();

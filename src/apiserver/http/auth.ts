@@ -25,14 +25,21 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-/** Builds the authenticator the server uses: admin token first, then `extra`. */
-export function tokenAuthenticator(adminToken: string, extra?: TokenAuthenticator): (req: IncomingMessage) => Promise<UserInfo | undefined> {
+/** Resolves a token as the server does: the admin token (constant-time), then `extra`. */
+export function tokenChecker(adminToken: string, extra?: TokenAuthenticator): (token: string) => Promise<UserInfo | undefined> {
   const admin = Buffer.from(adminToken);
-  return async (req) => {
-    const token = bearerToken(req);
-    if (token === undefined) return undefined;
+  return async (token) => {
     const given = Buffer.from(token);
     if (given.length === admin.length && timingSafeEqual(given, admin)) return ADMIN_USER;
     return extra ? await extra(token) : undefined;
+  };
+}
+
+/** Builds the authenticator the server uses: the request's bearer token through `tokenChecker`. */
+export function tokenAuthenticator(adminToken: string, extra?: TokenAuthenticator): (req: IncomingMessage) => Promise<UserInfo | undefined> {
+  const check = tokenChecker(adminToken, extra);
+  return async (req) => {
+    const token = bearerToken(req);
+    return token === undefined ? undefined : check(token);
   };
 }

@@ -49,8 +49,18 @@ export interface PodAttachRoute {
   name: string;
 }
 
+/** `/kactus/v1/history/{kind}/{namespace|_}/{name}`: one object's actor transitions (events/serve.ts). */
+export interface HistoryRoute {
+  type: 'history';
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
 export type Route =
   | { type: 'health'; check: 'healthz' | 'livez' | 'readyz' }
+  | { type: 'events' }
+  | HistoryRoute
   | { type: 'metrics' }
   | { type: 'version' }
   | { type: 'machines' }
@@ -83,6 +93,9 @@ export function route(pathname: string): Route {
   if (head === 'version' && rest.length === 0) return { type: 'version' };
   // kactus' own API: the machine catalogue (the event stream joins it under /kactus/v1).
   if (head === 'kactus' && rest.length === 2 && rest[0] === 'v1' && rest[1] === 'machines') return { type: 'machines' };
+  // The event stream (a WebSocket upgrade) and one object's history: src/apiserver/events/README.md.
+  if (head === 'kactus' && rest.length === 2 && rest[0] === 'v1' && rest[1] === 'events') return { type: 'events' };
+  if (head === 'kactus' && rest.length === 5 && rest[0] === 'v1' && rest[1] === 'history') return { type: 'history', kind: rest[2]!, namespace: rest[3]!, name: rest[4]! };
   if (head === 'openapi' && rest[0] === 'v3') {
     return rest.length === 1 ? { type: 'openapi', version: 'v3' } : { type: 'openapi', version: 'v3', path: rest.slice(1).join('/') };
   }

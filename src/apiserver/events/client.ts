@@ -1,0 +1,258 @@
+/**
+ * One `/kactus/v1/events` connection. It starts in one of three ways:
+ * - no `index`: the hub's snapshot (every actor's latest transition matching the filter) paced by
+ *   the socket, `snapshot-end` at the hub's position, then live entries (those arriving during the
+ *   snapshot wait behind it, within the buffer bound);
+ * - `index` the hub's ring still covers: the ring's entries after it, then live;
+ * - an older `index`: a watch of its own on the store from that index, until an entry newer than
+ *   the hub's floor shows it has caught up; then the ring from where it is, then live. A store
+ *   that compacted past the index ends it with 4410.
+ * Every entry is delivered once, in index order (`position` is the last index considered). What
+ * the socket has not taken counts against `maxBufferedBytes`; past it the client is closed with
+ * 4429 and given `closeTimeoutMs` to read the close frame before the socket is destroyed, so a
+ * slow reader never holds more than its bound for long.
+ */
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import type { Watch } from '../../store/types.ts';
+import { CompactedError } from '../../store/errors.ts';
+import type { LogEntry, LoggedTransition } from '../../registry/transition-log/entries.ts';
+import { watchLog } from '../../registry/transition-log/reader.ts';
+import { StreamFilter, type IndexSlot } from './filter.ts';
+import type { EventHub, HubClient } from './hub.ts';
+import { JSON_FRAMES, MSGPACK_FRAMES, frameBytes, snapshotMessage, type Frame, type FrameEncoder } from './messages.ts';
+import type { StreamQuery } from './query.ts';
+import { StatelyConverter } from './stately.ts';
+
+export interface StreamClientOptions {
+  hub: EventHub;
+  ws: WebSocket;
+  /** The upgraded socket under `ws` (corked while a batch of frames is written). */
+  socket: Duplex;
+  query: StreamQuery;
+  /** Bytes the server may hold for this client (its socket's buffer included). */
+  maxBufferedBytes: number;
+  /** After a close, how long the client has to read it before the socket is destroyed. */
+  closeTimeoutMs: number;
+  /** `format=stately`: a machine kind's definition as JSON. */
+  definitionOf?: (machineKind: string) => string | undefined;
+  onClosed?: (code: number) => void;
+}
+
+type State = 'starting' | 'snapshot' | 'catching-up' | 'live' | 'closed';
+
+/** Clients with frames to write, flushed together once per turn of the event loop. */
+const dirty = new Set<StreamClient>();
+let flushScheduled = false;
+function scheduleFlush(client: StreamClient): void {
+  dirty.add(client);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(() => {
+    flushScheduled = false;
+    const clients = [...dirty];
+    dirty.clear();
+    for (const c of clients) c.flush();
+  });
+}
+
+export class StreamClient implements HubClient {
+  readonly slot: IndexSlot;
+  private state: State = 'starting';
+  private position = -1;
+  private readonly filter: StreamFilter;
+  private readonly encoder: FrameEncoder | undefined;
+  private readonly stately: StatelyConverter | undefined;
+  private pending: Frame[] = [];
+  private pendingBytes = 0;
+  /** Live frames that arrived while the snapshot was being written. */
+  private deferred: Frame[] = [];
+  private deferredBytes = 0;
+  private catchUp: Watch | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: StreamClientOptions) {
+    this.filter = new StreamFilter(opts.query);
+    this.slot = this.filter.slot;
+    if (opts.query.format === 'stately') this.stately = new StatelyConverter(opts.definitionOf);
+    else this.encoder = opts.query.format === 'msgpack' ? MSGPACK_FRAMES : JSON_FRAMES;
+    opts.ws.on('close', (code) => {
+      clearTimeout(this.closeTimer);
+      this.stop();
+      opts.onClosed?.(code);
+    });
+    opts.ws.on('error', () => this.close(1011, 'error'));
+    // Nothing is read from clients; a message is not an error.
+    opts.ws.on('message', () => undefined);
+  }
+
+  /** Waits for the hub, then starts as the query asks. */
+  async start(): Promise<void> {
+    const { hub, query } = this.opts;
+    try {
+      await hub.ready();
+    } catch {
+      return this.close(1011, 'the log cannot be read now');
+    }
+    if (this.state === 'closed') return;
+    hub.attach(this);
+    if (query.index === undefined) return this.startWithSnapshot();
+    if (hub.covers(query.index)) {
+      this.position = query.index;
+      this.state = 'live';
+      hub.replay(query.index, (e) => this.deliver(e));
+      return;
+    }
+    this.startCatchUp(query.index);
+  }
+
+  offer(entry: LogEntry): void {
+    if (this.state === 'live') this.deliver(entry);
+    else if (this.state === 'snapshot') this.deliver(entry, true);
+  }
+
+  heartbeat(): void {
+    if (this.state === 'closed' || this.state === 'starting') return;
+    if (this.stately) {
+      this.opts.ws.ping();
+      return;
+    }
+    if (this.state === 'snapshot') return;
+    const index = this.state === 'live' ? Math.max(this.position, this.opts.hub.position) : this.position;
+    this.push(this.encoder!.encode({ type: 'heartbeat', index }));
+  }
+
+  end(code: number, reason: string): void {
+    this.close(code, reason);
+  }
+
+  /** Close with `code` (the close frame follows what is already buffered), then destroy after the timeout. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.stop();
+    const { ws } = this.opts;
+    try {
+      if (ws.readyState === ws.OPEN) ws.close(code, reason);
+    } catch {
+      ws.terminate();
+    }
+    this.closeTimer = setTimeout(() => ws.terminate(), this.opts.closeTimeoutMs);
+    this.closeTimer.unref();
+  }
+
+  /** Writes what waits, in one corked batch. */
+  flush(): void {
+    if (this.state === 'closed' || this.pending.length === 0) return;
+    const { ws, socket } = this.opts;
+    const frames = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const binary = this.encoder?.binary ?? false;
+    socket.cork();
+    try {
+      for (const f of frames) ws.send(f, { binary });
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  private stop(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.opts.hub.detach(this);
+    this.catchUp?.close();
+    this.catchUp = undefined;
+    this.pending = [];
+    this.deferred = [];
+    dirty.delete(this);
+  }
+
+  private startWithSnapshot(): void {
+    const { hub } = this.opts;
+    const labelsOf = hub.labelsOf.bind(hub);
+    let items = hub.snapshot().filter((e) => this.filter.matches(e, labelsOf));
+    if (this.stately) items = items.sort((a, b) => depth(a) - depth(b) || a.index - b.index);
+    this.position = hub.position;
+    this.state = 'snapshot';
+    this.writeSnapshot(items, 0);
+  }
+
+  /** The snapshot in slices, each when the socket has room: a large cluster's never counts against the bound. */
+  private writeSnapshot(items: LoggedTransition[], from: number): void {
+    if (this.state !== 'snapshot') return;
+    const { ws, socket, maxBufferedBytes } = this.opts;
+    let i = from;
+    while (i < items.length && ws.bufferedAmount + this.pendingBytes < maxBufferedBytes / 2) {
+      const entry = items[i++]!;
+      if (this.stately) for (const m of this.stately.snapshot(entry)) this.push(m);
+      else this.push(this.encoder!.encode(snapshotMessage(entry)));
+    }
+    if (i < items.length) {
+      this.flush();
+      socket.once('drain', () => this.writeSnapshot(items, i));
+      return;
+    }
+    if (this.encoder) this.push(this.encoder.encode({ type: 'snapshot-end', index: this.position }));
+    this.state = 'live';
+    const deferred = this.deferred;
+    this.deferred = [];
+    this.deferredBytes = 0;
+    for (const f of deferred) this.push(f);
+  }
+
+  private startCatchUp(index: number): void {
+    const { hub } = this.opts;
+    this.position = index;
+    this.state = 'catching-up';
+    this.catchUp = watchLog(hub.store, index, {
+      onEntries: (entries) => {
+        for (const entry of entries) {
+          if (this.state !== 'catching-up') return;
+          this.deliver(entry);
+          if (entry.index > hub.floor) this.joinHub();
+        }
+      },
+      onError: (err) => this.close(err instanceof CompactedError ? 4410 : 1011, err instanceof CompactedError ? 'expired, relist' : 'the log cannot be read now'),
+    });
+  }
+
+  /** Caught up: everything after `position` is in the hub's ring or still to come. */
+  private joinHub(): void {
+    this.catchUp?.close();
+    this.catchUp = undefined;
+    this.state = 'live';
+    this.opts.hub.replay(this.position, (e) => this.deliver(e));
+  }
+
+  private deliver(entry: LogEntry, defer = false): void {
+    if (entry.index <= this.position) return;
+    this.position = entry.index;
+    if (!this.filter.matches(entry, (o) => this.opts.hub.labelsOf(o))) return;
+    const frames: Frame[] = this.stately ? (entry.type === 'transition' ? this.stately.transition(entry) : []) : [this.encoder!.entry(entry)];
+    for (const f of frames) {
+      if (defer) {
+        this.deferred.push(f);
+        this.deferredBytes += frameBytes(f);
+        const held = this.deferredBytes + this.pendingBytes + this.opts.ws.bufferedAmount;
+        this.opts.hub.noteBuffered(held);
+        if (held > this.opts.maxBufferedBytes) return this.close(4429, 'slow consumer');
+      } else {
+        this.push(f);
+      }
+    }
+  }
+
+  private push(frame: Frame): void {
+    if (this.state === 'closed') return;
+    this.pending.push(frame);
+    this.pendingBytes += frameBytes(frame);
+    const held = this.pendingBytes + this.opts.ws.bufferedAmount + this.deferredBytes;
+    this.opts.hub.noteBuffered(held);
+    if (held > this.opts.maxBufferedBytes) return this.close(4429, 'slow consumer');
+    scheduleFlush(this);
+  }
+}
+
+function depth(e: LoggedTransition): number {
+  return e.record.actor === '' ? 0 : e.record.actor.split('/').length;
+}

@@ -1,0 +1,244 @@
+/**
+ * One per API server: the transition log's single store watch, fanned out to every connected
+ * stream client. It keeps
+ * - every actor's latest transition (what a new client's snapshot is), read once from the store at
+ *   start (the whole log at one revision) and kept current by the watch;
+ * - the last `ringSize` entries (what a client resuming from a recent index is served from);
+ * - its clients indexed by their most selective filter (filter.ts), so an entry is offered only to
+ *   clients that may want it.
+ * A resuming client older than the ring reads the store itself (client.ts) and joins the hub once
+ * it has caught up. If the hub's own watch fails (the store compacted past it, or closed), every
+ * client is closed with 4410 and the hub starts afresh for the next one.
+ */
+import pino, { type Logger } from 'pino';
+import type { Store, Watch } from '../../store/types.ts';
+import { actorKeyOf, type LogEntry, type LoggedTransition } from '../../registry/transition-log/entries.ts';
+import { parseRecordKey, type ObjectRef } from '../../registry/transition-log/keys.ts';
+import { readLatestTransitions, watchLog } from '../../registry/transition-log/reader.ts';
+import { objectOf, type IndexSlot } from './filter.ts';
+
+/** What the hub needs of a client. */
+export interface HubClient {
+  readonly slot: IndexSlot;
+  /** An entry after the client's position, in index order (only while the client is live). */
+  offer(entry: LogEntry): void;
+  /** Periodic: send a heartbeat. */
+  heartbeat(): void;
+  /** The hub is gone: close with 4410 (or 1001 when the server stops). */
+  end(code: number, reason: string): void;
+}
+
+export interface EventHubOptions {
+  store: Store;
+  /** Entries kept in memory for resuming clients (default 20,000). */
+  ringSize?: number;
+  /** Heartbeat period (default 10 s). */
+  heartbeatMs?: number;
+  logger?: Logger;
+}
+
+export class EventHub {
+  private readonly ringSize: number;
+  private readonly heartbeatMs: number;
+  private readonly log: Logger;
+  private starting: Promise<void> | undefined;
+  private watch: Watch | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Latest transition per actor (actorKeyOf). */
+  private latest = new Map<string, LoggedTransition>();
+  /** Ring of recent entries: `ring[(start + i) % size]`, i < count. */
+  private ring: LogEntry[] = [];
+  private ringStart = 0;
+  private ringCount = 0;
+  private _position = 0;
+  private _floor = 0;
+  private highWater = 0;
+  private readonly all = new Set<HubClient>();
+  private readonly byDimension = { name: new Map<string, Set<HubClient>>(), namespace: new Map<string, Set<HubClient>>(), kind: new Map<string, Set<HubClient>>() };
+  private readonly clients = new Set<HubClient>();
+
+  constructor(private readonly opts: EventHubOptions) {
+    this.ringSize = Math.max(1, opts.ringSize ?? 20_000);
+    this.heartbeatMs = opts.heartbeatMs ?? 10_000;
+    this.log = opts.logger ?? pino({ level: 'silent' });
+  }
+
+  get store(): Store {
+    return this.opts.store;
+  }
+
+  /** Every log entry with index <= position has been applied (snapshot-end, heartbeats). */
+  get position(): number {
+    return this._position;
+  }
+
+  /** Every log entry with index > floor is in the ring or still to come from the watch. */
+  get floor(): number {
+    return this._floor;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The most bytes the server held for one client at any time (its bound is the limit plus one frame). */
+  get bufferedHighWater(): number {
+    return this.highWater;
+  }
+
+  /** A client's buffered bytes now (clients report after each frame they queue). */
+  noteBuffered(bytes: number): void {
+    if (bytes > this.highWater) this.highWater = bytes;
+  }
+
+  /** Starts (once) the hub: reads every actor's latest transition, then watches the log. */
+  ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('event hub closed'));
+    this.starting ??= this.start().catch((err: unknown) => {
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
+    const { revision, latest } = await readLatestTransitions(this.opts.store);
+    if (this.closed) return;
+    this.latest = latest;
+    this.ring = [];
+    this.ringStart = 0;
+    this.ringCount = 0;
+    this._position = revision;
+    this._floor = revision;
+    const watch = watchLog(this.opts.store, revision, {
+      onEntries: (entries) => this.apply(entries),
+      onDeleted: (keys) => this.forget(keys),
+      onProgress: (rev) => {
+        if (rev > this._position) this._position = rev;
+      },
+      onError: (err) => this.fail(err),
+    });
+    this.watch = watch;
+    this.timer ??= setInterval(() => {
+      for (const c of this.clients) c.heartbeat();
+    }, this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Every actor's latest transition, ascending index. */
+  snapshot(): LoggedTransition[] {
+    return [...this.latest.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /** The labels of an object's own actor as last seen (Events are matched against them). */
+  labelsOf(o: ObjectRef): Record<string, string> | undefined {
+    return this.latest.get(`${o.kind}/${o.namespace}/${o.name}/`)?.record.labels;
+  }
+
+  /** Whether every entry after `index` is in the ring or still to come (a resume the hub serves itself). */
+  covers(index: number): boolean {
+    return index >= this._floor;
+  }
+
+  /** Ring entries with index > after, in order; false when `after` is below the floor (the ring does not cover it). */
+  replay(after: number, deliver: (entry: LogEntry) => void): boolean {
+    if (after < this._floor) return false;
+    for (let i = 0; i < this.ringCount; i++) {
+      const entry = this.ring[(this.ringStart + i) % this.ringSize]!;
+      if (entry.index > after) deliver(entry);
+    }
+    return true;
+  }
+
+  attach(client: HubClient): void {
+    this.clients.add(client);
+    const slot = client.slot;
+    if (slot.dimension === 'all') {
+      this.all.add(client);
+      return;
+    }
+    const index = this.byDimension[slot.dimension];
+    for (const v of slot.values) {
+      let set = index.get(v);
+      if (!set) index.set(v, (set = new Set()));
+      set.add(client);
+    }
+  }
+
+  detach(client: HubClient): void {
+    if (!this.clients.delete(client)) return;
+    const slot = client.slot;
+    if (slot.dimension === 'all') {
+      this.all.delete(client);
+      return;
+    }
+    const index = this.byDimension[slot.dimension];
+    for (const v of slot.values) {
+      const set = index.get(v);
+      set?.delete(client);
+      if (set?.size === 0) index.delete(v);
+    }
+  }
+
+  /** Stop: every client gets `code` (1001 when the server stops). */
+  close(code = 1001, reason = 'server stopping'): void {
+    this.closed = true;
+    this.stopWatching();
+    for (const c of [...this.clients]) c.end(code, reason);
+    this.clients.clear();
+  }
+
+  private stopWatching(): void {
+    this.watch?.close();
+    this.watch = undefined;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private fail(err: Error): void {
+    this.log.warn({ err }, 'event stream: the log watch ended; clients must relist');
+    this.stopWatching();
+    this.starting = undefined;
+    for (const c of [...this.clients]) c.end(4410, 'expired, relist');
+  }
+
+  private apply(entries: LogEntry[]): void {
+    for (const entry of entries) {
+      if (entry.index <= this._position) continue;
+      if (entry.type === 'transition') this.latest.set(actorKeyOf(entry.record), entry);
+      this.remember(entry);
+      this._position = entry.index;
+      this.dispatch(entry);
+    }
+  }
+
+  private remember(entry: LogEntry): void {
+    if (this.ringCount < this.ringSize) {
+      this.ring[(this.ringStart + this.ringCount) % this.ringSize] = entry;
+      this.ringCount++;
+      return;
+    }
+    this._floor = this.ring[this.ringStart]!.index;
+    this.ring[this.ringStart] = entry;
+    this.ringStart = (this.ringStart + 1) % this.ringSize;
+  }
+
+  private dispatch(entry: LogEntry): void {
+    for (const c of this.all) c.offer(entry);
+    const o = objectOf(entry);
+    for (const c of this.byDimension.kind.get(o.kind) ?? []) c.offer(entry);
+    for (const c of this.byDimension.namespace.get(o.namespace) ?? []) c.offer(entry);
+    for (const c of this.byDimension.name.get(o.name) ?? []) c.offer(entry);
+  }
+
+  /** Deleted records: an actor whose latest record went (its object's history was swept) leaves the snapshot. */
+  private forget(keys: string[]): void {
+    for (const key of keys) {
+      const parsed = parseRecordKey(key);
+      if (parsed?.type !== 'transition') continue;
+      const actorKey = actorKeyOf(parsed);
+      if (this.latest.get(actorKey)?.key === key) this.latest.delete(actorKey);
+    }
+  }
+}
