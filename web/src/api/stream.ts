@@ -1,7 +1,8 @@
 /**
  * The kactus event stream (`GET /kactus/v1/events` as a WebSocket; contract in DESIGN.md §7 and
  * src/apiserver/events/README.md) for the browser. A browser cannot set headers on a WebSocket,
- * so the token travels as Kubernetes' subprotocol `base64url.bearer.authorization.k8s.io.<token>`.
+ * so the token travels as Kubernetes' subprotocol `base64url.bearer.authorization.k8s.io.<token>`,
+ * beside `kactus.events.v1`, the one the server answers with (the token is never echoed).
  *
  * Keeps one subscription alive: the first connection (no index) gets a snapshot of every matching
  * actor then `snapshot-end`; after a drop it reconnects with `index=` the last one seen, so nothing
@@ -31,6 +32,9 @@ export const CLOSE_EXPIRED = 4410;
 export const CLOSE_SLOW = 4429;
 export const CLOSE_BAD_QUERY = 4400;
 export const CLOSE_UNAUTHORIZED = 4401;
+
+/** The subprotocol the server selects. */
+export const EVENTS_PROTOCOL = 'kactus.events.v1';
 
 /** Kubernetes' WebSocket bearer-token subprotocol: the token in unpadded base64url. */
 export function bearerProtocol(token: string): string {
@@ -77,12 +81,13 @@ export class EventStream {
     const fresh = this.lastIndex === undefined;
     if (fresh) this.handlers.reset?.();
     this.handlers.status?.(fresh ? 'snapshot' : 'connecting');
-    const socket = new WebSocket(streamUrl(this.filter, this.lastIndex), [bearerProtocol(this.token)]);
+    const socket = new WebSocket(streamUrl(this.filter, this.lastIndex), [EVENTS_PROTOCOL, bearerProtocol(this.token)]);
     this.socket = socket;
     socket.onmessage = (ev: MessageEvent<string>) => {
       if (typeof ev.data !== 'string') return;
       const m = JSON.parse(ev.data) as StreamMessage;
-      this.lastIndex = m.index;
+      // Snapshots are not a place to resume from; everything else is (snapshot-end, heartbeats too).
+      if (m.type !== 'snapshot') this.lastIndex = m.index;
       this.backoff = 250;
       if (m.type === 'snapshot-end' || (!fresh && m.type !== 'snapshot')) this.handlers.status?.('live');
       this.handlers.message(m);

@@ -134,5 +134,7 @@ export type StreamMessage =
 
 /** `GET /kactus/v1/history/{kind}/{namespace}/{name}`. */
 export interface HistoryList {
+  /** The store revision the history was read at. */
+  index?: number;
   items: Transition[];
 }

@@ -134,6 +134,19 @@ export class Statechart extends LitElement {
       fill: #ffe08a;
       stroke-width: 3;
     }
+    /* An active container only outlined, and the root (always active) not at all: the leaves stand out. */
+    .state.active.compound > rect.box,
+    .state.active.parallel > rect.box {
+      fill: #fffbea;
+    }
+    .state.active.depth-0 > rect.box {
+      fill: #f4f6fa;
+      stroke: var(--state-stroke);
+      stroke-width: 1.2;
+    }
+    :host([compact]) .state.active.leaf > rect.box {
+      stroke-width: 6;
+    }
     .state.entered > rect.box {
       animation: entered 1.2s ease-out;
     }

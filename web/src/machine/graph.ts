@@ -6,7 +6,7 @@
  * transitions that change no state are listed inside their state's box. Pure: the text measure is
  * passed in (a canvas in the browser, an estimate in tests).
  */
-import type { ElkExtendedEdge, ElkLabel, ElkNode } from 'elkjs/lib/elk-api';
+import type { ElkExtendedEdge, ElkLabel, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { MachineDescription, StateDescription, TransitionDescription } from '../api/types.ts';
 import { edgeId } from './state-path.ts';
 

@@ -1,8 +1,9 @@
 /**
- * From a transition's `to` (a dotted state path relative to the machine's root, parallel regions
- * joined with `|`: `running.health.live.probing|readiness.ready`) to the set of state ids that
- * are active, ancestors included — what the statechart highlights. Resolved against the machine's
- * own description, so a region after `|` is found under the nearest enclosing parallel state.
+ * From a transition's `to` (dotted state paths from the machine's root, one per active leaf of a
+ * parallel state, joined with `|`: `running.health.live.probing|running.readiness.ready`) to the
+ * set of state ids that are active, ancestors included — what the statechart highlights.
+ * Resolved against the machine's own description; a part written relative to its parallel state
+ * (`…|readiness.ready`) is found under the nearest enclosing state that has it, too.
  */
 import type { MachineDescription, StateDescription, TransitionDescription } from '../api/types.ts';
 
@@ -29,7 +30,8 @@ export function activeStates(machine: MachineDescription, path: string): ActiveS
     // Accept paths written from the root's own key (`pod.running`) as well.
     if (keys[0] === root.key && !childByKey(root, root.key)) keys = keys.slice(1);
     if (keys.length === 0) continue;
-    let at = chain.length - 1;
+    // From the root when the root has that child; else under the nearest state of the previous part that has.
+    let at = childByKey(root, keys[0]!) ? 0 : chain.length - 1;
     while (at > 0 && !childByKey(chain[at]!, keys[0]!)) at--;
     const walked = chain.slice(0, at + 1);
     let node = walked[walked.length - 1]!;
