@@ -63,7 +63,7 @@ export class Timeline extends LitElement {
       <div class="row">
         <button id="play" @click=${() => (this.playing ? this.stop() : this.play())} ?disabled=${this.items.length < 2}>${this.playing ? 'pause' : 'replay'}</button>
         <input id="slider" type="range" min="0" max=${last} .value=${String(this.position)} ?disabled=${this.items.length === 0} @input=${this.onInput} aria-label="timeline" />
-        <span class="muted">${this.items.length === 0 ? 0 : this.position + 1} / ${this.items.length}</span>
+        <span class="muted" id="count">${this.items.length === 0 ? 0 : this.position + 1} / ${this.items.length}</span>
         <button id="live" aria-pressed=${this.live ? 'true' : 'false'} @click=${this.goLive}>live</button>
       </div>
       <div class="at">
