@@ -3,7 +3,7 @@
  * Debian's Chromium: a Deployment applied with kubectl shows its pods appear and move from a
  * Pending state to Running; a container killed with `docker kill` shows its container actor
  * restart; the timeline replays the pod's history from creation; the catalogue draws every kind;
- * the overview lists the node with its capacity. Screenshots go to test-results/ui/.
+ * the overview lists the node with its capacity and usage. Screenshots go to test-results/ui/.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -145,7 +145,7 @@ describe.skipIf(!enabled)('the visualizer against kactus up (Docker, Chromium)',
     await expect.poll(() => page.locator('kactus-object-page kactus-actor-grid section.actor[data-state="running"]').count(), { timeout: DEADLINE_MS }).toBe(2);
     await page.locator('kactus-actor-panel section[data-actor=""]').waitFor({ timeout: DEADLINE_MS });
     await browser!.screenshot('cluster-deployment');
-  });
+  }, 120_000);
 
   it('shows a container actor restart after docker kill, and replays the pod\'s history', async () => {
     const pod = ok(await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
@@ -194,7 +194,7 @@ describe.skipIf(!enabled)('the visualizer against kactus up (Docker, Chromium)',
     expect(containerStates).toContain('restarting');
     await page.locator('kactus-timeline #live').click();
     await attributeIs(container, 'data-state', (s) => s?.startsWith('running') ?? false, 'live again');
-  });
+  }, 180_000);
 
   it('draws every kind of the catalogue and shows the node with its capacity', async () => {
     const machines = JSON.parse(ok(await kubectl(['get', '--raw', '/kactus/v1/machines']))) as { items: { kind: string }[] };
@@ -208,8 +208,11 @@ describe.skipIf(!enabled)('the visualizer against kactus up (Docker, Chromium)',
     await page.goto(`${up!.url}/ui/#/`);
     const row = page.locator(`kactus-overview tr[data-node="${nodeName}"]`);
     await expect.poll(() => row.textContent(), { timeout: DEADLINE_MS }).toContain('Ready');
-    await expect.poll(async () => Number(await page.locator('kactus-overview [data-phase="Running"] b').textContent()), { timeout: DEADLINE_MS }).toBeGreaterThanOrEqual(2);
+    const running = ok(await kubectl(['get', 'pods', '-A', '--field-selector=status.phase=Running', '-o', 'name'])).split('\n').filter((l) => l !== '').length;
+    await expect.poll(async () => Number(await page.locator('kactus-overview [data-phase="Running"] b').textContent()), { timeout: DEADLINE_MS }).toBe(running);
+    // Usage from metrics.k8s.io: node daemons sample every 15 s.
+    await row.locator('meter').first().waitFor({ timeout: DEADLINE_MS });
     await browser!.screenshot('cluster-overview');
     expect(browser!.external, 'requests outside the server').toEqual([]);
-  });
+  }, 120_000);
 });
