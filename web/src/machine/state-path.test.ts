@@ -57,6 +57,13 @@ describe('firedEdges', () => {
     expect(fire('backOff', 'starting', 'xstate.after.backOffDelay.container.backOff')).toEqual([edgeId({ source: 'container.backOff', index: 0 }, 'container.starting')]);
   });
 
+  it('follows a step through a transient state (reported only where it ended)', () => {
+    expect(fire('running.health.live|running.readiness.ready', 'starting', 'container.exited')).toEqual([
+      edgeId({ source: 'container.running', index: 0 }, 'container.restarting'),
+      edgeId({ source: 'container.restarting', index: 1 }, 'container.starting'),
+    ]);
+  });
+
   it('finds nothing for a first state', () => {
     expect(fire('', 'waiting', 'xstate.init')).toEqual([]);
   });

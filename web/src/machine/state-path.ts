@@ -77,20 +77,41 @@ export const edgeId = (ref: { source: string; index: number }, target: string): 
  * Which drawn edges a change of state took: transitions declared on a state active before, whose
  * target became active (newly, or re-entered), preferring those of the event that caused the change
  * (eventless and delayed ones fire inside another event's step, so they match by target alone).
+ * A step through a transient state (`running` → `restarting` → `starting`: the inspector reports
+ * only where the step ended) is found too: the event's transition into a state whose eventless
+ * transition leads on to an active state — both edges.
  */
 export function firedEdges(machine: MachineDescription, before: Set<string>, after: Set<string>, event: string): string[] {
+  const states = statesById(machine);
   const exact: string[] = [];
   const byTarget: string[] = [];
-  for (const state of statesById(machine).values()) {
+  const viaTransient: string[] = [];
+  for (const state of states.values()) {
     if (!before.has(state.id)) continue;
     state.transitions.forEach((transition, index) => {
       for (const target of transition.targets) {
-        if (!after.has(target)) continue;
         const id = edgeId({ source: state.id, index }, target);
-        if (transition.event === event) exact.push(id);
-        else byTarget.push(id);
+        if (after.has(target)) {
+          if (transition.event === event) exact.push(id);
+          else if (!before.has(target)) byTarget.push(id);
+        } else if (transition.event === event) {
+          const onward = eventlessInto(states.get(target), after);
+          if (onward.length > 0) viaTransient.push(id, ...onward);
+        }
       }
     });
   }
-  return exact.length > 0 ? exact : byTarget.filter((id) => !before.has(id.slice(id.indexOf('->') + 2)));
+  if (exact.length > 0) return exact;
+  return viaTransient.length > 0 ? viaTransient : byTarget;
+}
+
+/** The eventless transitions of a transient state that lead into an active state. */
+function eventlessInto(state: StateDescription | undefined, after: Set<string>): string[] {
+  if (!state) return [];
+  const out: string[] = [];
+  state.transitions.forEach((t, index) => {
+    if (t.event !== 'always') return;
+    for (const target of t.targets) if (after.has(target)) out.push(edgeId({ source: state.id, index }, target));
+  });
+  return out;
 }
