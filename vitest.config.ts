@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     setupFiles: ['./src/polyfills.ts'],
-    include: ['src/**/*.test.ts', 'node-daemon/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'node-daemon/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     exclude: ['test/fault/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -7,4 +7,5 @@ source "$(dirname "$0")/lib.sh"
 
 as_root bash "$KACTUS_ROOT/scripts/setup-host.sh"
 as_root bash "$KACTUS_ROOT/scripts/build-images.sh"
+bash "$KACTUS_ROOT/scripts/build-ui.sh"
 exec node "$KACTUS_ROOT/bin/kactus.js" up "$@"

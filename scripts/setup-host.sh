@@ -5,7 +5,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PACKAGES=(docker.io busybox-static etcd-server iproute2 nftables iptables ca-certificates)
+# chromium: the browser tests of the web UI (test/ui/) drive Debian's Chromium through playwright-core.
+PACKAGES=(docker.io busybox-static etcd-server iproute2 nftables iptables ca-certificates chromium fonts-dejavu-core)
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 mkdir -p "$KACTUS_HOST_STATE"

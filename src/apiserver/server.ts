@@ -19,6 +19,7 @@ import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from '
 import { serveDiscovery } from './handlers/discovery.ts';
 import { serveHealth, serveMetrics } from './handlers/health.ts';
 import { serveOpenApi } from './handlers/openapi.ts';
+import { serveUi } from './handlers/ui.ts';
 import { servePodLogs, type LogSource } from './handlers/pod-logs.ts';
 import { servePodExec, type ExecSource } from './handlers/pod-exec.ts';
 import { servePodAttach, type AttachSource } from './handlers/pod-attach.ts';
@@ -76,6 +77,8 @@ export interface ApiServerOptions {
   eventStream?: EventStreamOptions;
   /** A machine kind's (`Pod`, `Pod/container`) definition as JSON, for `format=stately`; the master passes the catalogue's. */
   machineDefinition?: (machineKind: string) => string | undefined;
+  /** Directory of the web UI's bundle served at `/ui/` (default `web/dist/`, built by scripts/build-ui.sh). */
+  uiDir?: string;
 }
 
 export interface EventStreamOptions {
@@ -157,6 +160,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     try {
       const r: Route = route(url.pathname);
       if (r.type === 'health') return await serveHealth(res, r.check, store);
+      // The dashboard's static files: no cluster data in them, and a page load cannot carry a token.
+      if (r.type === 'ui') return await serveUi(req, res, r.file, opts.uiDir);
       if (!(await authenticate(req))) throw ApiError.unauthorized();
       if (r.type === 'resource') {
         verb = requestVerb(req, r, url.searchParams);

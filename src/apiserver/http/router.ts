@@ -64,6 +64,8 @@ export type Route =
   | { type: 'metrics' }
   | { type: 'version' }
   | { type: 'machines' }
+  /** `/ui/<file>` (handlers/ui.ts); `file` is undefined for `/ui` itself (redirected), '' for `/ui/`. */
+  | { type: 'ui'; file?: string }
   | { type: 'openapi'; version: 'v3'; path?: string }
   | { type: 'apiVersions' }
   | { type: 'apiGroupList' }
@@ -91,6 +93,7 @@ export function route(pathname: string): Route {
   if (HEALTH.has(head)) return { type: 'health', check: head as 'healthz' | 'livez' | 'readyz' };
   if (head === 'metrics' && rest.length === 0) return { type: 'metrics' };
   if (head === 'version' && rest.length === 0) return { type: 'version' };
+  if (head === 'ui') return pathname === '/ui' ? { type: 'ui' } : { type: 'ui', file: rest.join('/') };
   // kactus' own API: the machine catalogue (the event stream joins it under /kactus/v1).
   if (head === 'kactus' && rest.length === 2 && rest[0] === 'v1' && rest[1] === 'machines') return { type: 'machines' };
   // The event stream (a WebSocket upgrade) and one object's history: src/apiserver/events/README.md.

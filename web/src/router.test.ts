@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { formatRoute, parseRoute, type Route } from './router.ts';
+
+describe('routes', () => {
+  const routes: Route[] = [
+    { page: 'overview' },
+    { page: 'list', resource: 'pods' },
+    { page: 'list', resource: 'pods', namespace: 'kube-system' },
+    { page: 'object', resource: 'pods', namespace: 'default', name: 'web-1' },
+    { page: 'object', resource: 'nodes', name: 'node/1' },
+    { page: 'live' },
+    { page: 'live', namespace: 'default', kind: 'Pod' },
+    { page: 'machines' },
+  ];
+
+  it.each(routes)('round-trips %j', (r) => {
+    expect(parseRoute(formatRoute(r))).toEqual(r);
+  });
+
+  it('sends anything unknown to the overview', () => {
+    expect(parseRoute('')).toEqual({ page: 'overview' });
+    expect(parseRoute('#/object/pods/x')).toEqual({ page: 'overview' });
+    expect(parseRoute('#/nowhere')).toEqual({ page: 'overview' });
+  });
+});
