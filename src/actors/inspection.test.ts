@@ -55,17 +55,38 @@ describe('InspectionBus.inspectorFor', () => {
       'container:app ∅ -> waiting (xstate.init)',
       '. ∅ -> pending (xstate.init)',
       '. pending -> running (go)',
-      'container:app/probe:liveness ∅ -> idle (xstate.init)',
+      // The container enters running (its microstep), which starts the prober.
       'container:app waiting -> running.health.live|running.readiness.ready (start)',
+      'container:app/probe:liveness ∅ -> idle (xstate.init)',
       'container:app/probe:liveness idle -> probing (tick)',
       'container:app running.health.live|running.readiness.ready -> stopped (stop)',
       // A new prober under the same id: a new actor, from its first state.
-      'container:app/probe:liveness ∅ -> idle (xstate.init)',
       'container:app stopped -> running.health.live|running.readiness.ready (start)',
+      'container:app/probe:liveness ∅ -> idle (xstate.init)',
     ]);
     expect(seen[0]).toMatchObject({ kind: 'Pod', namespace: 'ns', name: 'web', uid: 'u1', time: new Date(0).toISOString(), labels: { app: 'web' } });
     // Labels are read at each transition.
     expect(seen.at(-1)!.labels).toEqual({ app: 'web', tier: 'front' });
+    actor.stop();
+  });
+
+  it('publishes each state a step passes through: a transient state left by an eventless transition too', () => {
+    const restarting = setup({}).createMachine({
+      id: 'c',
+      initial: 'running',
+      states: {
+        running: { on: { exited: 'restarting' } },
+        restarting: { always: 'starting' },
+        starting: { on: { started: 'running' } },
+      },
+    });
+    const bus = new InspectionBus();
+    const seen: string[] = [];
+    bus.subscribe((r) => seen.push(`${r.from || '∅'} -> ${r.to} (${r.event})`));
+    const actor = createActor(restarting, { inspect: bus.inspectorFor({ kind: 'Pod', name: 'p', uid: 'u' }) }).start();
+    actor.send({ type: 'exited' });
+    actor.send({ type: 'started' });
+    expect(seen).toEqual(['∅ -> running (xstate.init)', 'running -> restarting (exited)', 'restarting -> starting (exited)', 'starting -> running (started)']);
     actor.stop();
   });
 

@@ -78,14 +78,18 @@ export class InspectionBus {
    * An `inspect` callback for `createActor(machine, { inspect })` that publishes the state changes
    * of the root actor and of every machine actor below it (spawned or invoked children, with
    * `actor` = their id path) as TransitionRecords for `identity`. Actors without states (promises,
-   * callbacks: effects) publish nothing.
+   * callbacks: effects) publish nothing. Every state passed through is published, also the
+   * transient ones an eventless transition leaves in the same step, each with the event of the step.
    */
   inspectorFor(identity: ActorIdentity, now: () => Date = () => new Date()): (ev: InspectionEvent) => void {
     // Per actor instance, so a child restarted under the same id starts again from ''; weak, so
     // finished children (a prober per container run) are forgotten with their actor.
     const last = new WeakMap<object, string>();
     return (ev) => {
-      if (ev.type !== '@xstate.snapshot') return;
+      // Microsteps too: a step through a transient state (`running` → `restarting` → `starting` by
+      // an eventless transition) is two transitions a reader must see; the snapshot alone would
+      // report only where the step came to rest.
+      if (ev.type !== '@xstate.snapshot' && ev.type !== '@xstate.microstep') return;
       const snap = ev.snapshot as { value?: StateValue };
       if (snap.value === undefined) return;
       const to = stateValueToString(snap.value);

@@ -46,8 +46,10 @@ describe('LostPodActors: a lost node reaches each pod as node.lost to its own ac
     const mine = f.transitions.filter((t) => t.kind === 'Pod' && t.uid === pod.metadata?.uid);
     const own = mine.filter((t) => t.actor === '');
     // Restored: the container actor reported running to the pod, which followed.
-    expect(own.at(-2)).toMatchObject({ to: 'running', event: 'container.running' });
-    expect(own.at(-1)).toMatchObject({ from: 'running', to: 'failed.retained', event: 'node.lost', namespace: NS, name: 'running' });
+    expect(own.at(-3)).toMatchObject({ to: 'running', event: 'container.running' });
+    // Failed through its transient `deciding` (the restart policy's verdict), in one step.
+    expect(own.at(-2)).toMatchObject({ from: 'running', to: 'failed.deciding', event: 'node.lost', namespace: NS, name: 'running' });
+    expect(own.at(-1)).toMatchObject({ from: 'failed.deciding', to: 'failed.retained', event: 'node.lost' });
     // The container's actor is in the stream too, stopped with nothing signalled (the node is gone).
     expect(mine.filter((t) => t.actor === 'container:app').at(-1)).toMatchObject({ to: 'running.health.stopping|running.readiness.off', event: 'container.stop' });
   });
