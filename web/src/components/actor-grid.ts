@@ -74,6 +74,10 @@ export class ActorGrid extends LitElement {
       }
       .chip {
         font-family: var(--mono);
+        /* A parallel state's leaf paths are long: wrap at the region separators, never overflow the card. */
+        white-space: normal;
+        overflow-wrap: anywhere;
+        max-width: 100%;
       }
       kactus-statechart {
         margin-top: 6px;
