@@ -6,6 +6,7 @@
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { kindByName, resourcePath } from '../api/kinds.ts';
+import { Subscriptions } from './subscriptions.ts';
 import { EventStream, type StreamFilter, type StreamStatus } from '../api/stream.ts';
 import type { MachineDescription } from '../api/types.ts';
 import { listWatch } from '../api/watch.ts';
@@ -35,8 +36,7 @@ export class ActorGrid extends LitElement {
   private readonly actors = new ActorTable();
   /** uids of the objects that exist (only kept when the filter names a kind we can watch). */
   private existing: Set<string> | undefined;
-  private stream: EventStream | undefined;
-  private abort = new AbortController();
+  private readonly subscriptions = new Subscriptions(this);
 
   constructor() {
     super();
@@ -99,23 +99,11 @@ export class ActorGrid extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     // Re-attached (a tab shown again): start over.
-    if (this.running !== undefined && !this.stream) this.restart();
-  }
-
-  override disconnectedCallback(): void {
-    this.stop();
-    super.disconnectedCallback();
-  }
-
-  private stop(): void {
-    this.abort.abort();
-    this.stream?.close();
-    this.stream = undefined;
+    if (this.running !== undefined && !this.subscriptions.streaming) this.restart();
   }
 
   private restart(): void {
-    this.stop();
-    this.abort = new AbortController();
+    this.subscriptions.renew();
     this.actors.clear();
     this.existing = undefined;
     void this.ctx.machines().then(
@@ -142,11 +130,11 @@ export class ActorGrid extends LitElement {
             this.tick++;
           },
         },
-        this.abort.signal,
+        this.subscriptions.signal,
         { labelSelector: f.labelSelector, accept: METADATA_ACCEPT },
       );
     }
-    this.stream = new EventStream(this.ctx.token, f, {
+    this.subscriptions.follow(new EventStream(this.ctx.token, f, {
       reset: () => {
         this.actors.clear();
         this.tick++;
@@ -161,7 +149,7 @@ export class ActorGrid extends LitElement {
         this.actors.apply(t);
         this.tick++;
       },
-    }).start();
+    }).start());
   }
 
   override render() {

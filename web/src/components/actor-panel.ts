@@ -7,6 +7,7 @@
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { ApiError } from '../api/client.ts';
+import { Subscriptions } from './subscriptions.ts';
 import { EventStream, type StreamStatus } from '../api/stream.ts';
 import type { HistoryList, MachineDescription, Transition } from '../api/types.ts';
 import type { AppContext } from '../context.ts';
@@ -42,8 +43,7 @@ export class ActorPanel extends LitElement {
   declare live: boolean;
   declare status: StreamStatus;
   declare notice: string | undefined;
-  private stream: EventStream | undefined;
-  private abort = new AbortController();
+  private readonly subscriptions = new Subscriptions(this);
 
   constructor() {
     super();
@@ -75,20 +75,8 @@ export class ActorPanel extends LitElement {
     if (changed.has('kind') || changed.has('namespace') || changed.has('name') || changed.has('uid')) this.restart();
   }
 
-  override disconnectedCallback(): void {
-    this.stop();
-    super.disconnectedCallback();
-  }
-
-  private stop(): void {
-    this.abort.abort();
-    this.stream?.close();
-    this.stream = undefined;
-  }
-
   private restart(): void {
-    this.stop();
-    this.abort = new AbortController();
+    this.subscriptions.renew();
     this.items = [];
     this.live = true;
     this.notice = undefined;
@@ -96,7 +84,7 @@ export class ActorPanel extends LitElement {
       (m) => (this.machines = m),
       (err: Error) => (this.notice = `machine catalogue: ${err.message}`),
     );
-    this.stream = new EventStream(this.ctx.token, { kind: this.kind, namespace: this.namespace, name: this.name }, {
+    this.subscriptions.follow(new EventStream(this.ctx.token, { kind: this.kind, namespace: this.namespace, name: this.name }, {
       // A fresh snapshot (first connect, or our place in the stream expired): the history fills what it missed.
       reset: () => void this.loadHistory(),
       status: (s, detail) => {
@@ -109,16 +97,16 @@ export class ActorPanel extends LitElement {
         const { type: _type, ...t } = m;
         this.add([t]);
       },
-    }).start();
+    }).start());
   }
 
   private async loadHistory(): Promise<void> {
     const path = `/kactus/v1/history/${enc(this.kind)}/${this.namespace ? enc(this.namespace) : '_'}/${enc(this.name)}`;
     try {
-      const list = await this.ctx.api.json<HistoryList>(path, { signal: this.abort.signal });
+      const list = await this.ctx.api.json<HistoryList>(path, { signal: this.subscriptions.signal });
       this.add(list.items.filter((t) => !this.uid || t.uid === this.uid));
     } catch (err) {
-      if (this.abort.signal.aborted) return;
+      if (this.subscriptions.signal.aborted) return;
       this.notice = err instanceof ApiError && err.code === 404 ? 'No history kept for this object: the timeline starts now.' : `history: ${(err as Error).message}`;
     }
   }

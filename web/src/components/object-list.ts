@@ -6,6 +6,7 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { TABLE_ACCEPT } from '../api/client.ts';
 import { kindByResource, resourcePath, KINDS } from '../api/kinds.ts';
+import { Subscriptions } from './subscriptions.ts';
 import { EventStream } from '../api/stream.ts';
 import type { KubeList, Table } from '../api/types.ts';
 import { listWatch } from '../api/watch.ts';
@@ -39,8 +40,7 @@ export class ObjectList extends LitElement {
   declare failure: string | undefined;
   declare hasMachine: boolean;
 
-  private abort = new AbortController();
-  private stream: EventStream | undefined;
+  private readonly subscriptions = new Subscriptions(this);
 
   constructor() {
     super();
@@ -63,20 +63,8 @@ export class ObjectList extends LitElement {
     if (changed.has('resource') || changed.has('namespace')) this.restart();
   }
 
-  override disconnectedCallback(): void {
-    this.stop();
-    super.disconnectedCallback();
-  }
-
-  private stop(): void {
-    this.abort.abort();
-    this.stream?.close();
-    this.stream = undefined;
-  }
-
   private restart(): void {
-    this.stop();
-    this.abort = new AbortController();
+    this.subscriptions.renew();
     this.rows = new Map();
     this.states = new Map();
     this.failure = undefined;
@@ -104,25 +92,25 @@ export class ObjectList extends LitElement {
         },
         error: (err) => (this.failure = err.message),
       },
-      this.abort.signal,
+      this.subscriptions.signal,
       { accept: TABLE_ACCEPT },
     );
     // The list's columns as soon as the server answers an empty list too.
     void this.ctx.api
-      .json<Table>(resourcePath(info, info.namespaced ? this.namespace : undefined) + '?limit=1', { accept: TABLE_ACCEPT, signal: this.abort.signal })
+      .json<Table>(resourcePath(info, info.namespaced ? this.namespace : undefined) + '?limit=1', { accept: TABLE_ACCEPT, signal: this.subscriptions.signal })
       .then((t) => {
         if (this.columns.length === 0) this.columns = t.columnDefinitions;
       })
       .catch(() => undefined);
     void this.ctx.machines().then((machines) => {
-      if (!machines.has(info.kind) || this.abort.signal.aborted) return;
+      if (!machines.has(info.kind) || this.subscriptions.signal.aborted) return;
       this.hasMachine = true;
-      this.stream = new EventStream(this.ctx.token, { kind: info.kind, namespace: info.namespaced ? this.namespace : undefined }, {
+      this.subscriptions.follow(new EventStream(this.ctx.token, { kind: info.kind, namespace: info.namespaced ? this.namespace : undefined }, {
         reset: () => (this.states = new Map()),
         message: (m) => {
           if ((m.type === 'transition' || m.type === 'snapshot') && m.actor === '') this.states = new Map(this.states).set(m.uid, m.to);
         },
-      }).start();
+      }).start());
     }, () => undefined);
   }
 
