@@ -27,6 +27,10 @@ const GROUPS: Record<WatchableResource, [group: string, version: string]> = {
   services: ['', 'v1'],
   endpointslices: ['discovery.k8s.io', 'v1'],
   nodes: ['', 'v1'],
+  configmaps: ['', 'v1'],
+  secrets: ['', 'v1'],
+  persistentvolumeclaims: ['', 'v1'],
+  persistentvolumes: ['', 'v1'],
 };
 
 export interface ClusterFeedOptions {

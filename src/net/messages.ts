@@ -156,7 +156,13 @@ export interface ActorTransitions {
 }
 
 /** Resources a node daemon may watch over the mesh (its proxy, DNS and overlay need them). */
-export const WATCHABLE_RESOURCES = ['services', 'endpointslices', 'nodes'] as const;
+/**
+ * What a node may watch: Services, EndpointSlices and Nodes (proxy, DNS, overlay); ConfigMaps,
+ * Secrets, PersistentVolumeClaims and PersistentVolumes (pod volumes and env, the local
+ * provisioner). Every node sees every object of these kinds (the security issue narrows it to
+ * what its pods reference, as Kubernetes' node authorizer does).
+ */
+export const WATCHABLE_RESOURCES = ['services', 'endpointslices', 'nodes', 'configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes'] as const;
 export type WatchableResource = (typeof WATCHABLE_RESOURCES)[number];
 const isWatchable = (v: unknown): v is WatchableResource => (WATCHABLE_RESOURCES as readonly unknown[]).includes(v);
 
