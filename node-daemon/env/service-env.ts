@@ -52,12 +52,15 @@ export function serviceVariables(service: JsonObject): Record<string, string> {
 }
 
 /**
- * The service variables of a pod in `namespace` (`getServiceEnvVarMap`). Until the node has
+ * The service variables of a pod in `namespace` (`getServiceEnvVarMap`); none without any view
+ * of the cluster (`objects` absent). Until the node has
  * listed Services it throws the kubelet's ContainerConfigError: a container is not started
  * without these variables.
  */
 export function serviceEnvFor(objects: ClusterObjects | undefined, namespace: string, enableServiceLinks: boolean): Record<string, string> {
-  if (!objects?.synced('services')) throw new ContainerConfigError('services have not yet been read at least once, cannot construct envvars');
+  // A node with no view of the cluster at all sets none (as a kubelet without a master).
+  if (!objects) return {};
+  if (!objects.synced('services')) throw new ContainerConfigError('services have not yet been read at least once, cannot construct envvars');
   const chosen = new Map<string, JsonObject>();
   for (const service of objects.list('services')) {
     const meta = isRecord(service.metadata) ? service.metadata : {};
