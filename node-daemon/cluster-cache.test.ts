@@ -106,7 +106,7 @@ describe('cluster feed over the mesh (/kactus/watch/1.0.0)', () => {
 
   it('a malformed watch.start ends that channel only', async () => {
     const ch = await openChannel(node, addr(), PROTOCOL_WATCH, () => {});
-    await ch.send('watch.start', { resources: ['secrets'] });
+    await ch.send('watch.start', { resources: ['pods'] });
     expect(await ch.closed).toBeDefined();
     // The feed still serves others.
     const cache = new ClusterCache(['services']);
