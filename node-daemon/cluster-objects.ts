@@ -10,6 +10,8 @@ import type { JsonObject } from '../src/api/object.ts';
 /** The part of ClusterCache that pods' volumes and env read. */
 export interface ClusterObjects {
   synced(resource: WatchableResource): boolean;
+  /** Resolves once `resource` is synced (true) or after `timeoutMs` (false). */
+  whenSynced?(resource: WatchableResource, timeoutMs: number): Promise<boolean>;
   get<T = JsonObject>(resource: WatchableResource, key: string): T | undefined;
   list<T = JsonObject>(resource: WatchableResource): T[];
 }

@@ -23,6 +23,11 @@ export interface PodConfigsOptions {
   writeFiles: boolean;
 }
 
+/** What pods' volumes and env read from the cluster. */
+const SOURCES = ['configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes', 'services'] as const;
+/** How long a set-up waits for a kind the node has not listed yet (the kubelet's managers wait 1 s). */
+const SYNC_WAIT_MS = 1000;
+
 interface Tracked {
   pod: JsonObject;
   mounted?: MountedVolume[];
@@ -47,14 +52,16 @@ export class PodConfigs {
   /** Set up the pod's volumes (throws VolumeMountError). */
   mount(uid: string): Promise<void> {
     return this.run(uid, async (t) => {
+      await this.synced();
       t.mounted = await this.opts.volumes.setUp(t.pod);
     });
   }
 
   /** Container `name`'s spec and volumes for this start (throws ContainerConfigError). */
   config(uid: string, base: ContainerSpec, extra: { mounts: VolumeMount[]; volumes: HostVolume[] }, podIP: string | undefined): Promise<ContainerConfig> {
-    return this.run(uid, (t) =>
-      buildContainerConfig({
+    return this.run(uid, async (t) => {
+      await this.synced();
+      return buildContainerConfig({
         pod: t.pod,
         base,
         extra,
@@ -64,8 +71,14 @@ export class PodConfigs {
         allocatable: this.opts.allocatable,
         dataDir: this.opts.dataDir,
         writeFiles: this.opts.writeFiles,
-      }),
-    );
+      });
+    });
+  }
+
+  /** Waits (briefly) for the kinds not listed yet: a pod assigned as the node connects would otherwise see them missing. */
+  private async synced(): Promise<void> {
+    const objects = this.opts.objects;
+    if (objects?.whenSynced) await Promise.all(SOURCES.map((r) => (objects.synced(r) ? true : objects.whenSynced!(r, SYNC_WAIT_MS))));
   }
 
   /**

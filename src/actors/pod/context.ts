@@ -122,6 +122,8 @@ export interface PodContext {
   deletion?: Deletion;
   /** The status last written (`reportStatus`), as JSON: a status is written only when it changed. */
   reportedStatus?: string;
+  /** Some status was written (the first one is held back until something changes, or the pod waits). */
+  statusWritten: boolean;
   /** `removePod` was asked for: nothing is written any more. */
   removed: boolean;
 }
@@ -183,6 +185,7 @@ export function initialPodContext(input: PodMachineInput): PodContext {
     containers: input.containers.map((c) => initialContainerRecord(c, (input.initContainers ?? []).length > 0)),
     phase: 'Pending',
     initialized: (input.initContainers ?? []).length === 0,
+    statusWritten: false,
     removed: false,
   };
 }

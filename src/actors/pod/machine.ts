@@ -292,6 +292,8 @@ const withActions = base.extend({
     countMountFailure: assign(({ context }) => ({ mountFailures: context.mountFailures + 1 })),
     resetMountFailures: assign({ mountFailures: 0 }),
     recordFailedMount: record((_, e) => ({ type: 'Warning', reason: 'FailedMount', message: e.type === 'volumes.failed' ? e.message : '' })),
+    /** The pod waits: its status (ContainerCreating) is written even if nothing changed since it was created. */
+    showWaiting: assign(({ context }) => (context.statusWritten ? {} : { reportedStatus: undefined })),
     /** A source changed: every container waiting on its configuration tries again. */
     retryContainers: base.enqueueActions(({ context, enqueue }) => {
       for (const c of allRecords(context)) enqueue.sendTo(containerActorId(c.name), { type: 'container.retry' });
@@ -324,7 +326,7 @@ const withActions = base.extend({
       if (!check('statusChanged')) return;
       const { status, json } = statusOf(context);
       enqueue({ type: 'reportStatus', params: { status } });
-      enqueue.assign({ reportedStatus: json });
+      enqueue.assign({ reportedStatus: json, statusWritten: true });
     }),
   },
 });
@@ -437,6 +439,7 @@ export const podMachine = withActions.createMachine({
         },
         /** A volume could not be set up (FailedMount): tried again after the back-off, or when a source changed. */
         mountBackoff: {
+          entry: 'showWaiting',
           after: { mountRetry: 'mountingVolumes' },
           on: { 'sources.changed': 'mountingVolumes' },
         },

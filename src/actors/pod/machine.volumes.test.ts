@@ -37,9 +37,12 @@ describe('volumes before the sandbox', () => {
 
   it('FailedMount: Pending, an Event naming the volume, retried after 0.5 s, 1 s, 2 s…', () => {
     const pod = withVolumes();
+    expect(pod.effects.paramsOf('reportStatus')).toEqual([]);
     for (let failure = 1; failure <= 4; failure++) {
       pod.send({ type: 'volumes.failed', volume: 'cfg', message: FAILED_MOUNT });
       expect(pod.phase()).toBe('Pending');
+      // The waiting pod's status is written once (its containers ContainerCreating), not again for each retry.
+      expect(pod.effects.paramsOf('reportStatus')).toHaveLength(1);
       expect(pod.events().at(-1)).toEqual({ type: 'Warning', reason: 'FailedMount', message: FAILED_MOUNT });
       const delay = mountBackoffMs(failure);
       pod.clock.increment(delay - 1);
