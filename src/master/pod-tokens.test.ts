@@ -132,8 +132,7 @@ describe('projected ServiceAccount tokens through a master and a node', () => {
     });
     const uid = created.metadata!.uid!;
     const tokenFile = join(dir, 'node', 'pods', uid, 'volumes', 'out', 'token');
-    await waitFor('the token written by the pod', () => readFile(tokenFile, 'utf8').catch(() => undefined), 20_000);
-    expect(await readFile(tokenFile, 'utf8')).toBe('jwt:builder:reader');
+    await waitFor('the token written by the pod', async () => (await readFile(tokenFile, 'utf8').catch(() => '')) === 'jwt:builder:reader', 20_000);
     expect(calls.at(-1)).toEqual({ namespace: 'default', serviceAccountName: 'builder', expirationSeconds: 3607, boundPod: { name: 'reader', uid } });
     await waitFor('Running', async () => ((await master.api.registry.get(PODS, 'default', 'reader')).status as { phase?: string }).phase === 'Running', 20_000);
     // No FailedMount on the way.
