@@ -5,7 +5,7 @@
  * volumes follow their ConfigMaps, Secrets, labels and tokens) and `tearDown` when a pod's files
  * go. Operations on one pod run one at a time (one writer per volume directory).
  */
-import type { JsonObject } from '../src/api/object.ts';
+import { optionalRecord, type JsonObject } from '../src/api/object.ts';
 import type { VolumeMountError } from '../src/actors/pod/config-errors.ts';
 import type { ContainerSpec, HostVolume, VolumeMount } from '../src/runtime/types.ts';
 import type { ClusterObjects } from './cluster-objects.ts';
@@ -21,6 +21,11 @@ export interface PodConfigsOptions {
   volumes: VolumeManager;
   /** False on a hollow node (no files). */
   writeFiles: boolean;
+}
+
+function isFinished(pod: JsonObject): boolean {
+  const phase = optionalRecord(pod, 'status')?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
 }
 
 /** What pods' volumes and env read from the cluster. */
@@ -82,13 +87,14 @@ export class PodConfigs {
   }
 
   /**
-   * Re-project every set-up pod's content volumes; `report` hears each failure that is new for
-   * its volume (the contents stay as they were).
+   * Re-project the content volumes of every set-up pod that has not finished (a finished one
+   * asks for no more tokens); `report` hears each failure that is new for its volume (the
+   * contents stay as they were).
    */
   async refreshAll(report: (uid: string, failure: VolumeMountError) => void): Promise<void> {
     await Promise.all(
       [...this.pods].map(([uid, t]) =>
-        t.mounted === undefined
+        t.mounted === undefined || isFinished(t.pod)
           ? undefined
           : this.run(uid, async () => {
               const failures = await this.opts.volumes.refresh(t.pod);

@@ -132,6 +132,8 @@ const base = setup({
     isBound: ({ context }) => context.nodeName !== undefined,
     hasInitContainers: ({ context }) => context.initContainers.length > 0,
     hasVolumes: ({ context }) => context.volumes.length > 0,
+    /** On a node, with volumes to set up before the sandbox. */
+    isBoundWithVolumes: ({ context }) => context.nodeName !== undefined && context.volumes.length > 0,
     /** A fact about a container this pod has (facts about others are ignored). */
     isKnownContainer: ({ context, event }) => {
       const fact = containerFactOf(event);
@@ -421,13 +423,18 @@ export const podMachine = withActions.createMachine({
       initial: 'scheduling',
       on: ACTIVE,
       states: {
+        /** On its node, its volumes come first, if it has any. */
         scheduling: {
-          always: { guard: 'isBound', target: 'placed' },
-          on: { 'pod.scheduled': { target: 'placed', actions: ['assignNode', 'recordScheduled'] } },
-        },
-        /** On its node: its volumes first, if it has any. */
-        placed: {
-          always: [{ guard: 'hasVolumes', target: 'mountingVolumes' }, { target: 'creatingSandbox' }],
+          always: [
+            { guard: 'isBoundWithVolumes', target: 'mountingVolumes' },
+            { guard: 'isBound', target: 'creatingSandbox' },
+          ],
+          on: {
+            'pod.scheduled': [
+              { guard: 'hasVolumes', target: 'mountingVolumes', actions: ['assignNode', 'recordScheduled'] },
+              { target: 'creatingSandbox', actions: ['assignNode', 'recordScheduled'] },
+            ],
+          },
         },
         /** The node sets up the pod's volumes (ContainerCreating). */
         mountingVolumes: {
