@@ -260,13 +260,18 @@ export const statefulSetMachine = setup({
     },
     mustRepair: ({ context }) => context.plan.repair.length > 0,
     mayCondemn: ({ context }) => context.plan.condemn.length > 0,
-    /** OrderedReady scales down from the top, one pod at a time: no higher pod of the set is left, none terminating. */
+    /**
+     * OrderedReady scales down from the top, one pod at a time: no higher pod of the set is left,
+     * none is terminating, and every pod it keeps runs, ready and available.
+     */
     successorsGone: ({ context }) => {
-      const { set, pods } = factsOf(context);
-      if (statefulSetSpec(set).parallel) return true;
+      const { set, pods, now } = factsOf(context);
+      const spec = statefulSetSpec(set);
+      if (spec.parallel) return true;
       const target = context.plan.condemn[0];
       if (!target) return false;
-      return pods.every((p) => p === target || (ordinalOf(p) < ordinalOf(target) && !isTerminating(p)));
+      const { slots } = slotsOf(spec, pods);
+      return pods.every((p) => p === target || (ordinalOf(p) < ordinalOf(target) && !isTerminating(p))) && slots.every((p) => settledPod(p, spec.minReadySeconds, now));
     },
     mayUpdate: ({ context }) => context.plan.update.length > 0,
     statusChanged: ({ context }) => context.status !== undefined && statusChanged(factsOf(context).set, context.status),
