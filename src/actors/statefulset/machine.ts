@@ -13,12 +13,13 @@
  *   start ── expectationsPending ─────────────────────────────────▶ reporting
  *         ── revisionOutdated ─▶ recordingRevision (syncRevisions) ─▶ planning
  *         ────────────────────────────────────────────────────────▶ planning
- *   planning (planStatefulSet) ─ mustReplaceFailed ─────────────────────────────▶ deleting   (a Failed/Succeeded pod)
- *                              ─ mayCreate ∧ predecessorsReady ∧ identityFree ─▶ creating   (claims, then the pod)
- *                              ─ mustRepair ──────────────────────────────────▶ repairing  (claims, labels, claim owners)
- *                              ─ mayCondemn ∧ successorsGone ─────────────────▶ deleting   (scale down)
- *                              ─ mayUpdate ───────────────────────────────────▶ deleting   (rolling update)
- *                              ───────────────────────────────────────────────▶ reporting
+ *   planning (planStatefulSet) ─ mustReplaceFailed ─▶ deleting                        (a Failed/Succeeded pod)
+ *                              ─ mayCreate ─▶ orderingCreation ─ predecessorsReady ─▶ claimingIdentity ─ identityFree ─▶ creating (claims, then the pod)
+ *                              ─▶ choosing ─ mustRepair ─▶ repairing                  (claims, labels, claim owners)
+ *                                          ─ mayCondemn ─▶ orderingScaleDown ─ successorsGone ─▶ deleting (scale down)
+ *                                          ─▶ choosingUpdate ─ mayUpdate ─▶ deleting   (rolling update)
+ *                                                            ─▶ reporting
+ *   (a check that does not hold goes on to `choosing`, or from orderingScaleDown to `choosingUpdate`)
  *   reporting ─ statusChanged ─▶ writingStatus (writeStatus) ─▶ done
  *
  * `planStatefulSet` (plan.ts) is Kubernetes' walk over the slots; the guards pick one kind of
@@ -41,7 +42,7 @@
  * Timers go through the actor's clock: a pod that becomes available only once minReadySeconds
  * pass makes the round schedule `statefulset.recheck`, which asks for a sync (`requestSync`).
  */
-import { and, assign, cancel, fromPromise, raise, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { assign, cancel, fromPromise, raise, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type { KubeObject } from '../../api/object.ts';
 import { ordinalOf, podName, revisionOf } from './identity.ts';
 import { isRunningAndAvailable, isRunningAndReady, isTerminating, nextAvailableInMs } from './pod-state.ts';
@@ -334,12 +335,27 @@ export const statefulSetMachine = setup({
           entry: 'plan',
           always: [
             { guard: 'mustReplaceFailed', target: 'deleting', actions: 'takeFailed' },
-            { guard: and(['mayCreate', 'predecessorsReady', 'identityFree']), target: 'creating', actions: 'takeCreations' },
-            { guard: 'mustRepair', target: 'repairing', actions: 'takeRepairs' },
-            { guard: and(['mayCondemn', 'successorsGone']), target: 'deleting', actions: 'takeCondemned' },
-            { guard: 'mayUpdate', target: 'deleting', actions: 'takeUpdates' },
-            { target: 'reporting' },
+            { guard: 'mayCreate', target: 'orderingCreation' },
+            { target: 'choosing' },
           ],
+        },
+        /** OrderedReady: the first pod to create waits for every lower ordinal. */
+        orderingCreation: {
+          always: [{ guard: 'predecessorsReady', target: 'claimingIdentity' }, { target: 'choosing' }],
+        },
+        /** Never two pods with one identity: no pod object of the name may exist. */
+        claimingIdentity: {
+          always: [{ guard: 'identityFree', target: 'creating', actions: 'takeCreations' }, { target: 'choosing' }],
+        },
+        choosing: {
+          always: [{ guard: 'mustRepair', target: 'repairing', actions: 'takeRepairs' }, { guard: 'mayCondemn', target: 'orderingScaleDown' }, { target: 'choosingUpdate' }],
+        },
+        /** OrderedReady: scale down from the top, one pod at a time. */
+        orderingScaleDown: {
+          always: [{ guard: 'successorsGone', target: 'deleting', actions: 'takeCondemned' }, { target: 'choosingUpdate' }],
+        },
+        choosingUpdate: {
+          always: [{ guard: 'mayUpdate', target: 'deleting', actions: 'takeUpdates' }, { target: 'reporting' }],
         },
         creating: {
           invoke: {
