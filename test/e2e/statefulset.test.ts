@@ -2,7 +2,7 @@
  * A StatefulSet from a user's seat, on real Docker with the real kubectl: three replicas start
  * web-0, web-1, web-2 in order (an API watch over every pod event: each pod is created only after
  * the one before it is Ready), with stable hostnames and the headless Service's endpoints naming
- * them; `kubectl get sts` columns and `kubectl rollout status`; a deleted pod comes back under its
+ * them (and the cluster DNS answering `web-0.nginx.default.svc.cluster.local`); `kubectl get sts` columns and `kubectl rollout status`; a deleted pod comes back under its
  * name; a rolling update from the highest ordinal with `rollout history` and `rollout undo`;
  * `kubectl scale` down removes web-2 first and web-1 only once web-2 is gone.
  *
@@ -69,7 +69,7 @@ spec:
 interface Pod {
   metadata: { name: string; uid: string; resourceVersion: string; deletionTimestamp?: string; labels?: Record<string, string> };
   spec: { hostname?: string; subdomain?: string; containers: { image: string }[] };
-  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+  status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
 }
 interface List<T> {
   metadata: { resourceVersion: string };
@@ -166,7 +166,14 @@ describe.skipIf(!enabled)('a StatefulSet on a Docker node', () => {
       DEADLINE_MS,
     );
     expect(slices.items.flatMap((s) => (s.endpoints ?? []).map((e) => e.hostname)).sort()).toEqual(['web-0', 'web-1', 'web-2']);
-  }, 60_000);
+    // The cluster DNS answers a member's stable name with its pod IP (the pod network needs root).
+    if (process.getuid?.() === 0) {
+      const ip = pods.find((p) => p.metadata.name === 'web-0')?.status?.podIP;
+      expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const answer = await eventually('web-0.nginx resolved', async () => (await kubectl(['exec', 'web-1', '--', 'nslookup', 'web-0.nginx.default.svc.cluster.local'])).stdout, (out) => out.includes(ip!), DEADLINE_MS);
+      expect(answer).toContain(ip);
+    }
+  }, 90_000);
 
   it('brings a deleted pod back under the same name', async () => {
     const before = (await livePods()).find((p) => p.metadata.name === 'web-1')!;
