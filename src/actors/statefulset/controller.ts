@@ -247,7 +247,7 @@ export class StatefulSetController {
         try {
           const deleted = await this.podControl.deleteStatefulPod(set, pod);
           // Already gone, and its deletion already seen by the informer: nothing more will come.
-          if (!deleted && !this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.has(pod.metadata?.name ?? '')) this.expectations.deletionObserved(key, uid);
+          if (!deleted && this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.get(pod.metadata?.name ?? '')?.metadata?.uid !== uid) this.expectations.deletionObserved(key, uid);
         } catch (err) {
           this.expectations.deletionObserved(key, uid);
           throw err;

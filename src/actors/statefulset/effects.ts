@@ -41,9 +41,9 @@ export class StatefulSetEffects {
    * Makes the update revision the newest (Kubernetes' getStatefulSetRevisions writes and
    * CreateControllerRevision), then deletes the history beyond the limit.
    */
-  async syncRevisions({ set, action, truncate, collisionCount }: SyncRevisionsInput): Promise<SyncRevisionsOutput> {
+  async syncRevisions({ set, updateRevision: name, action, truncate, collisionCount }: SyncRevisionsInput): Promise<SyncRevisionsOutput> {
     const namespace = set.metadata?.namespace;
-    let updateRevision = '';
+    let updateRevision = name;
     let count = collisionCount;
     if (action.type === 'create') {
       for (let attempt = 0; ; attempt++) {
@@ -58,7 +58,6 @@ export class StatefulSetEffects {
         count++;
       }
     } else if (action.type === 'renumber') {
-      updateRevision = action.name;
       await retryOnConflict(async () => {
         const fresh = await this.registry.get(CONTROLLER_REVISIONS, namespace, action.name);
         if (revisionNumber(fresh) >= action.revision) return;

@@ -177,7 +177,7 @@ function effectOutcomes(s: Snapshot): AnyEventObject[] {
   let output: unknown;
   if (id === 'syncRevisions') {
     const r = s.context.revisions!;
-    output = { updateRevision: r.action.type === 'create' ? r.action.revision.metadata?.name : r.update.name, collisionCount: r.collisionCount };
+    output = { updateRevision: r.update.name, collisionCount: r.collisionCount };
   }
   return [
     { type: `xstate.done.actor.${id}`, output, actorId: id },

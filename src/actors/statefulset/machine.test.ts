@@ -37,8 +37,7 @@ function start() {
     actors: {
       syncRevisions: fromPromise<SyncRevisionsOutput, SyncRevisionsInput>(async ({ input }) => {
         calls.syncRevisions.push(input);
-        const name = input.action.type === 'create' ? String(input.action.revision.metadata?.name) : input.action.type === 'renumber' ? input.action.name : '';
-        return { updateRevision: name, collisionCount: input.collisionCount };
+        return { updateRevision: input.updateRevision, collisionCount: input.collisionCount };
       }),
       createPods: fromPromise<void, CreatePodsInput>(async ({ input }) => {
         calls.createPods.push(input);

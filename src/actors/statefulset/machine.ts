@@ -110,6 +110,8 @@ export interface StatefulSetContext {
 
 export interface SyncRevisionsInput {
   set: KubeObject;
+  /** The update revision's name (what `action` makes current; a name collision changes it). */
+  updateRevision: string;
   action: RevisionAction;
   /** History revisions to delete (beyond revisionHistoryLimit). */
   truncate: string[];
@@ -324,8 +326,8 @@ export const statefulSetMachine = setup({
             src: 'syncRevisions',
             input: ({ context }: Args): SyncRevisionsInput => {
               const { set } = factsOf(context);
-              const { action, truncate, collisionCount } = revisionsOf(context);
-              return { set, action, truncate, collisionCount };
+              const { update, action, truncate, collisionCount } = revisionsOf(context);
+              return { set, updateRevision: update.name, action, truncate, collisionCount };
             },
             onDone: { target: 'planning', actions: 'revisionRecorded' },
             onError: { target: 'reporting', actions: 'effectFailed' },
