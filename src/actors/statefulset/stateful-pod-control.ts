@@ -85,12 +85,13 @@ export class RealStatefulPodControl implements StatefulPodControl {
 
   async updatePodLabels(set: KubeObject, pod: KubeObject, labels: Record<string, string>): Promise<void> {
     try {
-      await retryOnConflict(async () => {
+      const updated = await retryOnConflict(async () => {
         const current = await this.registry.get(PODS, pod.metadata?.namespace, nameOf(pod));
-        if (current.metadata?.uid !== pod.metadata?.uid) return;
+        if (current.metadata?.uid !== pod.metadata?.uid) return false;
         await this.registry.update(PODS, pod.metadata?.namespace, nameOf(pod), { ...current, metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...labels } } });
+        return true;
       });
-      this.recordPod('update', set, pod);
+      if (updated) this.recordPod('update', set, pod);
     } catch (err) {
       if (isNotFound(err)) return;
       this.recordPod('update', set, pod, err);
