@@ -2,8 +2,9 @@
  * A StatefulSet from a user's seat, on real Docker with the real kubectl: three replicas start
  * web-0, web-1, web-2 in order (an API watch over every pod event: each pod is created only after
  * the one before it is Ready), with stable hostnames and the headless Service's endpoints naming
- * them (and the cluster DNS answering `web-0.nginx.default.svc.cluster.local`); `kubectl get sts` columns and `kubectl rollout status`; a deleted pod comes back under its
- * name; a rolling update from the highest ordinal with `rollout history` and `rollout undo`;
+ * them (and the cluster DNS answering `web-0.nginx.default.svc.cluster.local`); `kubectl get sts`
+ * columns and `kubectl rollout status`; a deleted pod comes back under its name; a rolling update
+ * from the highest ordinal with `rollout history`, `rollout undo` and `rollout restart`;
  * `kubectl scale` down removes web-2 first and web-1 only once web-2 is gone.
  *
  * The pods mount no claims: claims bind once the storage part (PV/PVC, local provisioner) is
@@ -204,6 +205,12 @@ describe.skipIf(!enabled)('a StatefulSet on a Docker node', () => {
     expect(back).toHaveLength(3);
     const revisions = await getJson<List<{ metadata: { name: string }; revision: number }>>(['controllerrevisions']);
     expect(revisions.items.map((r) => r.revision).sort()).toEqual([2, 3]);
+    // rollout restart: a template annotation, so every pod is replaced.
+    const uids = new Set(back.map((p) => p.metadata.uid));
+    ok(await kubectl(['rollout', 'restart', 'sts/web']));
+    expect(await rolloutStatus()).toContain('partitioned roll out complete: 3 new pods have been updated');
+    const restarted = await eventually('every pod replaced', () => livePods(), (ps) => ps.length === 3 && ps.every((p) => !uids.has(p.metadata.uid) && isReady(p)), DEADLINE_MS);
+    expect(restarted.map((p) => p.metadata.name).sort()).toEqual(['web-0', 'web-1', 'web-2']);
   }, 200_000);
 
   it('kubectl scale --replicas=1 removes web-2 first, and web-1 only once web-2 is gone', async () => {
