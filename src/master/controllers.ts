@@ -13,6 +13,7 @@ import { jobControllerFactory } from '../actors/job/controller.ts';
 import { nodeIpamControllerFactory } from '../actors/nodeipam/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import { serviceControllerFactory } from '../actors/service/controller.ts';
+import { statefulSetControllerFactory } from '../actors/statefulset/controller.ts';
 import { AllocationRepair } from '../registry/allocators/repair.ts';
 import type { ControllerFactory } from '../actors/controller-kit/controller.ts';
 import { kubernetesServiceFactory } from './kubernetes-service.ts';
@@ -24,6 +25,7 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['replicaset', replicaSetControllerFactory],
   ['replicationcontroller', replicationControllerFactory],
   ['daemonset', daemonSetControllerFactory],
+  ['statefulset', statefulSetControllerFactory],
   ['job', jobControllerFactory],
   ['cronjob', cronJobControllerFactory],
   ['horizontalpodautoscaler', (deps) => hpaControllerFactory(deps.metrics)(deps)],
