@@ -16,7 +16,7 @@ import { objectKey, prefixFor } from '../../api/metadata.ts';
 import { isRecord, jsonEqual, type KubeObject } from '../../api/object.ts';
 import { ApiError } from '../../api/status.ts';
 import { checkQuotaRequest, quotaView } from '../../api/quota/check.ts';
-import { groupResourceOf, type QuotaOperation } from '../../api/quota/evaluators.ts';
+import { evaluatorFor, groupResourceOf, type QuotaOperation } from '../../api/quota/evaluators.ts';
 import { resourceListJson } from '../../api/quota/resource-list.ts';
 import type { Informer } from '../../store/informer.ts';
 import type { KeyValue, Store } from '../../store/types.ts';
@@ -67,7 +67,9 @@ export class ResourceQuotaAdmission {
 
   private async charge(info: ResourceInfo, operation: QuotaOperation, obj: KubeObject, old?: KubeObject): Promise<SideWrites> {
     const namespace = obj.metadata?.namespace ?? '';
-    if (!this.hasQuotas(namespace)) return NOTHING;
+    const groupResource = groupResourceOf(info.group, info.resource);
+    // Nothing to read or lock when no quota is in the namespace, or the write cannot change usage (an object count's update).
+    if (!this.hasQuotas(namespace) || !evaluatorFor(groupResource).handles(operation, obj, old)) return NOTHING;
     const release = await this.lock.acquire(namespace);
     try {
       // The quotas as stored now, not as the informer last saw them: their revisions are what the transaction compares.
@@ -79,7 +81,7 @@ export class ResourceQuotaAdmission {
       }
       const check = checkQuotaRequest(
         [...stored.values()].map((s) => quotaView(s.quota)),
-        { operation, groupResource: groupResourceOf(info.group, info.resource), obj, old, now: this.opts.now() },
+        { operation, groupResource, obj, old, now: this.opts.now() },
       );
       if (check.outcome === 'refused') throw ApiError.forbidden(info, obj.metadata?.name ?? '', check.reason);
       if (check.outcome === 'unchanged') {
