@@ -75,6 +75,11 @@ export interface MasterOptions {
   };
   /** `/kactus/v1/events` tuning (buffer bound per client, ring, heartbeat). */
   eventStream?: EventStreamOptions;
+  /**
+   * Kubernetes' ServiceAccount admission (default true): pods run as `default` unless they name an
+   * account, the account must exist, and they get the token volume `kube-api-access-*`.
+   */
+  serviceAccountAdmission?: boolean;
   logger?: Logger;
 }
 
@@ -127,6 +132,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       portForward,
       metrics,
       serviceRanges: ranges,
+      serviceAccountAdmission: opts.serviceAccountAdmission ?? true,
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
     });
   } catch (err) {
@@ -167,7 +173,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
         logger: log,
       });
-      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges };
+      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges, caCertPem: api.caCertPem };
       const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads, sweeper };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>

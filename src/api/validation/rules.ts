@@ -10,6 +10,7 @@ import { validateLabels } from './meta.ts';
 import { isConfigMapKey, isQualifiedName } from './names.ts';
 import { validatePodSpec } from './pod.ts';
 import { validateEndpointSlice, validateEndpoints, validateService } from './service.ts';
+import { validateLimitRange, validateResourceQuota } from './quota.ts';
 
 type Rule = (obj: KubeObject) => FieldError[];
 
@@ -26,6 +27,8 @@ const RULES: Record<string, Rule> = {
   'v1/Node': (obj) => validateTaints(optionalRecord(obj, 'spec')?.taints, 'spec.taints'),
   'v1/ConfigMap': (obj) => validateDataKeys(obj, ['data', 'binaryData']),
   'v1/Secret': validateSecret,
+  'v1/ResourceQuota': validateResourceQuota,
+  'v1/LimitRange': validateLimitRange,
   'v1/Service': validateService,
   'v1/Endpoints': validateEndpoints,
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
