@@ -60,6 +60,22 @@ export class ClusterCache {
     return this.current.has(resource);
   }
 
+  /** Resolves true once `resource` is synced, or false after `timeoutMs` (as the kubelet's managers wait). */
+  whenSynced(resource: WatchableResource, timeoutMs: number): Promise<boolean> {
+    if (this.synced(resource)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const unsubscribe = this.onChange((r) => {
+        if (r === resource) done(true);
+      });
+    });
+  }
+
   /** Every object of `resource` as last seen (empty before its first sync). */
   list<T = Json>(resource: WatchableResource): T[] {
     return [...(this.current.get(resource)?.values() ?? [])] as T[];

@@ -5,7 +5,13 @@
  * Flow: mesh host (identity in the data dir) → runtime → logs, exec, attach and port-forward
  * servers (pod-streams.ts) → pods the runtime still holds from a
  * previous daemon (adopted when re-assigned, removed when the first `pods.sync` does not list
- * them) → join → actor + heartbeat channels (MasterLink reconnects them) → heartbeat timer.
+ * them) → join → actor + heartbeat + watch channels (MasterLink reconnects them) → heartbeat
+ * timer, volume sync timer.
+ *
+ * The watch channel always carries ConfigMaps, Secrets, PersistentVolumeClaims,
+ * PersistentVolumes, Services and Nodes (pods' volumes and env, the PVs' node affinity); with a
+ * pod network, EndpointSlices too. ServiceAccount tokens for projected volumes are asked of the
+ * master on the actor channel (volumes/token-client.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -22,6 +28,11 @@ import { checkMessage, type ExecRequest, type LogsRequest, type NodeHeartbeat } 
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
 import type { Envelope } from '../src/net/codec.ts';
 import { ClusterCache } from './cluster-cache.ts';
+import { PodConfigs } from './pod-configs.ts';
+import { TokenClient } from './volumes/token-client.ts';
+import { TokenManager } from './volumes/token-manager.ts';
+import { VolumeManager } from './volumes/volume-manager.ts';
+import type { WatchableResource } from '../src/net/messages.ts';
 import { checkMasterAddresses, MasterLink } from './master-link.ts';
 import { dataplaneParts } from './network/dataplane.ts';
 import { NodeNetwork } from './network/node-network.ts';
@@ -73,9 +84,19 @@ export interface NodeDaemonOptions {
   capacity?: Record<string, string>;
   /** `containerRuntimeVersion` to report; default: asked of the engine (docker) or `<runtime>://unknown`. */
   runtimeVersion?: string;
+  /** How often content volumes (ConfigMap, Secret, downwardAPI, projected) are synced with their sources (default 1000 ms). */
+  volumeSyncPeriodMs?: number;
   /** One line per noteworthy failure (reconnects, runtime errors). */
   log?: (line: string) => void;
 }
+
+/** Default period of the content volumes' sync (the kubelet's is about a minute; here a second). */
+export const VOLUME_SYNC_PERIOD_MS = 1000;
+
+/** What the node watches for its pods' volumes and env, whatever its network. */
+const POD_SOURCES: readonly WatchableResource[] = ['configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes', 'services', 'nodes'];
+/** Changes of these wake pods waiting on one (FailedMount, CreateContainerConfigError). */
+const WAKING: ReadonlySet<WatchableResource> = new Set(['configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes', 'services']);
 
 export interface NodeDaemon {
   readonly nodeName: string;
@@ -134,7 +155,9 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const addresses = nodeAddresses(nodeName, nodeIP);
   const intervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
   let clusterCIDR: string | undefined;
-  const cache = new ClusterCache(['nodes', 'services', 'endpointslices'], onError);
+  // Hollow nodes (many in one process) skip Nodes: N of them would each hold all N.
+  const sources = runtime.name === 'hollow' ? POD_SOURCES.filter((r) => r !== 'nodes') : POD_SOURCES;
+  const cache = new ClusterCache(opts.network && owned?.docker ? [...sources, 'endpointslices'] : sources, onError);
   const network =
     opts.network && owned?.docker
       ? new NodeNetwork({
@@ -157,22 +180,39 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String) }),
     onActorMessage: (env) => onActorMessage(env),
     onConnected: () => {
+      // Requests sent on a previous channel will get no answer.
+      tokenClient.disconnected();
       outbox.connected();
       transitions.connected();
       void beat();
     },
     onError,
-    ...(network ? { watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) } } : {}),
+    watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) },
   });
+  const tokenClient = new TokenClient((type, body) => link.sendActor(type, body));
+  const writeFiles = runtime.name !== 'hollow';
+  const volumes = new VolumeManager({
+    dataDir,
+    node: () => ({ name: nodeName, labels: cache.get<{ metadata?: { labels?: Record<string, string> } }>('nodes', nodeName)?.metadata?.labels ?? { 'kubernetes.io/hostname': nodeName } }),
+    objects: cache,
+    allocatable: capacity,
+    tokens: new TokenManager((req) => tokenClient.request(req)),
+    writeContents: writeFiles,
+  });
+  const configs = new PodConfigs({ dataDir, hostIP: nodeIP, allocatable: capacity, objects: cache, volumes, writeFiles });
   const outbox = new Outbox((type, body) => link.sendActor(type, body), onError);
   // The pod actors' transitions (and their containers' and probes'), batched up to the master: the event stream.
   const transitions = new TransitionOutbox((body) => link.sendActor('actor.transitions', body));
   const bus = new InspectionBus();
   bus.subscribe((rec) => transitions.push(rec));
-  const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, bus, ...(network ? { network } : {}) });
+  const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, bus, configs, ...(network ? { network } : {}) });
+  cache.onChange((resource) => {
+    if (WAKING.has(resource)) workers.sourcesChanged();
+  });
 
   function onActorMessage(env: Envelope): void {
     // A malformed body throws FrameError: that channel ends and is reopened; the daemon lives on.
+    if (tokenClient.handle(env)) return;
     if (env.type === 'pod.assign') workers.assign(checkMessage('pod.assign', env.body).pod);
     else if (env.type === 'pods.sync') void workers.sync(checkMessage('pods.sync', env.body).uids).catch(onError);
     else log(`kactus: node ${nodeName}: ignoring unknown message ${env.type}`);
@@ -227,6 +267,13 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     throw err;
   }
   const timer = setInterval(() => void beat(), intervalMs);
+  // Content volumes follow their sources (one sync at a time: a slow one is not stacked).
+  let syncing = false;
+  const volumeTimer = setInterval(() => {
+    if (syncing) return;
+    syncing = true;
+    void workers.refreshVolumes().catch(onError).finally(() => (syncing = false));
+  }, opts.volumeSyncPeriodMs ?? VOLUME_SYNC_PERIOD_MS);
   // Every pod's usage, every 15 s (as metrics-server scrapes), for metrics.k8s.io and the HPA.
   const reporter = new NodeMetricsReporter({ runtime, node: nodeName, send: (sample) => link.sendActor('node.metrics', sample) });
   reporter.start();
@@ -238,6 +285,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     runtime,
     async close(closeOpts = {}) {
       clearInterval(timer);
+      clearInterval(volumeTimer);
       await reporter.stop();
       await stopServingPortForward();
       await stopServingAttach();

@@ -28,8 +28,8 @@ const pod = {
 };
 
 describe('readNodePod', () => {
-  it('maps a stored Pod to machine input, runtime specs and host volumes', () => {
-    const p = readNodePod(pod, '/data');
+  it('maps a stored Pod to machine input (with its volume names) and runtime specs', () => {
+    const p = readNodePod(pod);
     expect(p.ref).toEqual({ uid: 'u1', namespace: 'shop', name: 'web', hostname: 'web-0' });
     expect(p.input).toMatchObject({ nodeName: 'n1', restartPolicy: 'OnFailure', terminationGracePeriodSeconds: 20, scheduledAt: Date.UTC(2024, 0, 1) });
     expect(p.specs.get('app')).toEqual({
@@ -42,11 +42,7 @@ describe('readNodePod', () => {
       resources: { memoryLimitBytes: 16 * 2 ** 20, cpuLimitMillis: 500, cpuRequestMillis: 250 },
       volumeMounts: [{ name: 'cache', mountPath: '/cache' }, { name: 'host', mountPath: '/h', readOnly: true }],
     });
-    expect(p.volumes).toEqual([
-      { kind: 'emptyDir', name: 'cache', hostPath: '/data/pods/u1/volumes/cache' },
-      { kind: 'hostPath', name: 'host', hostPath: '/srv' },
-      { kind: 'unsupported', name: 'cfg', source: 'configMap' },
-    ]);
+    expect(p.input.volumes).toEqual(['cache', 'host', 'cfg']);
     // Probes go to the machine (probes/probe-spec.test.ts reads them in full), named ports resolved.
     expect(p.input.containers).toEqual([
       {
@@ -69,7 +65,7 @@ describe('readNodePod', () => {
   });
 
   it('passes stdin, stdinOnce and tty on (kubectl run -i -t)', () => {
-    const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i', stdin: true, stdinOnce: true, tty: true }, { name: 'd', image: 'i', stdin: false }] } }, '/d');
+    const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i', stdin: true, stdinOnce: true, tty: true }, { name: 'd', image: 'i', stdin: false }] } });
     expect(p.specs.get('c')).toEqual({ name: 'c', image: 'i', stdin: true, stdinOnce: true, tty: true });
     expect(p.specs.get('d')).toEqual({ name: 'd', image: 'i' });
   });
@@ -86,7 +82,6 @@ describe('readNodePod', () => {
           containers: [{ name: 'app', image: 'busybox' }],
         },
       },
-      '/d',
     );
     expect(p.input.initContainers).toEqual([
       { name: 'wait', image: 'busybox' },
@@ -106,7 +101,6 @@ describe('readNodePod', () => {
           containers: [{ name: 'app', image: 'busybox' }],
         },
       },
-      '/d',
     );
     expect(p.input.initContainers).toEqual([
       {
@@ -119,7 +113,7 @@ describe('readNodePod', () => {
   });
 
   it('defaults restart policy and grace as the API does', () => {
-    const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, '/d');
+    const p = readNodePod({ metadata: { name: 'a', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
     expect(p.input).toMatchObject({ namespace: 'default', restartPolicy: 'Always', terminationGracePeriodSeconds: 30 });
     expect(p.input.initContainers).toBeUndefined();
     expect(p.deletion).toBeUndefined();

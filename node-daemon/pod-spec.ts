@@ -1,24 +1,17 @@
 /**
  * Reading a stored Pod (as `pod.assign` carries it) into what the node needs: the pod machine's
- * input (with each container's probes, read by probes/probe-spec.ts, and the init containers),
- * the runtime's container specs (init containers' too) and the pod's host volumes. Pure: no I/O, so the mapping
- * is tested on its own.
+ * input (with each container's probes, read by probes/probe-spec.ts, the init containers and the
+ * volume names) and the runtime's container specs as the pod states them (init containers'
+ * too; env as literal values — the node resolves the rest at each start, container-config.ts).
+ * The volumes themselves are volumes/'s. Pure: no I/O, so the mapping is tested on its own.
  */
-import { join } from 'node:path';
-import { isRecord, optionalRecord, recordList, type JsonObject } from '../src/api/object.ts';
+import { optionalRecord, recordList, type JsonObject } from '../src/api/object.ts';
 import { parseQuantity } from '../src/api/quantity.ts';
 import type { PodMachineInput, RestartPolicy } from '../src/actors/pod/events.ts';
 import { probesOf } from './probes/probe-spec.ts';
 import type { ContainerResources, ContainerSpec, PodRef, VolumeMount } from '../src/runtime/types.ts';
-
-/** A pod volume as the node prepares it. */
-export type PodVolume =
-  /** A directory the daemon owns under `DIR/pods/<uid>/volumes/<name>`. */
-  | { kind: 'emptyDir'; name: string; hostPath: string }
-  /** A host directory named by the pod (`hostPath.path`). */
-  | { kind: 'hostPath'; name: string; hostPath: string }
-  /** A source this node cannot provide yet (configMap, secret, PVC…): mounting it fails. */
-  | { kind: 'unsupported'; name: string; source: string };
+import { podVolumes } from './volumes/pod-volumes.ts';
+export { podDir } from './volumes/volume-manager.ts';
 
 /** Everything the node reads from one Pod object. */
 export interface NodePod {
@@ -26,7 +19,6 @@ export interface NodePod {
   input: PodMachineInput;
   /** Runtime specs by container name, init containers first, in spec order. */
   specs: ReadonlyMap<string, ContainerSpec>;
-  volumes: PodVolume[];
   /** Set when the pod is being deleted. */
   deletion?: { graceSeconds: number };
   /** The phase the store holds: a pod already Succeeded/Failed is not run again. */
@@ -47,7 +39,7 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-/** Literal `env[].value`s; `valueFrom` needs the API and is not resolved on the node yet. */
+/** Literal `env[].value`s (the node resolves `valueFrom`, `envFrom` and `$(VAR)` at each start). */
 function envOf(container: JsonObject): Record<string, string> | undefined {
   const env: Record<string, string> = {};
   for (const e of recordList(container, 'env')) {
@@ -113,23 +105,6 @@ function initContainerOf(c: JsonObject): NonNullable<PodMachineInput['initContai
   return c.restartPolicy === 'Always' ? { ...base, restartPolicy: 'Always', probes: probesOf(c) } : base;
 }
 
-/** Where a pod's files live on the node: `DIR/pods/<uid>`. */
-export function podDir(dataDir: string, uid: string): string {
-  return join(dataDir, 'pods', uid);
-}
-
-function volumesOf(spec: JsonObject, dir: string): PodVolume[] {
-  return recordList(spec, 'volumes').flatMap((v): PodVolume[] => {
-    const name = str(v.name);
-    if (name === undefined) return [];
-    if (isRecord(v.emptyDir)) return [{ kind: 'emptyDir', name, hostPath: join(dir, 'volumes', name) }];
-    const hostPath = str(optionalRecord(v, 'hostPath')?.path);
-    if (hostPath !== undefined) return [{ kind: 'hostPath', name, hostPath }];
-    const source = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
-    return [{ kind: 'unsupported', name, source }];
-  });
-}
-
 /** When the scheduler bound the pod (its PodScheduled condition), in epoch ms. */
 function scheduledAt(status: JsonObject | undefined): number | undefined {
   const condition = recordList(status, 'conditions').find((c) => c.type === 'PodScheduled' && c.status === 'True');
@@ -137,8 +112,8 @@ function scheduledAt(status: JsonObject | undefined): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-/** Read a stored Pod for the node whose data dir is `dataDir`. */
-export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
+/** Read a stored Pod for the node. */
+export function readNodePod(pod: JsonObject): NodePod {
   const metadata = optionalRecord(pod, 'metadata') ?? {};
   const spec = optionalRecord(pod, 'spec') ?? {};
   const status = optionalRecord(pod, 'status');
@@ -166,7 +141,9 @@ export function readNodePod(pod: JsonObject, dataDir: string): NodePod {
     containers: containers.map((c) => ({ name: str(c.name) ?? '', image: str(c.image) ?? '', probes: probes.get(str(c.name) ?? '') ?? {} })),
     ...(initContainers.length === 0 ? {} : { initContainers: initContainers.map(initContainerOf) }),
   };
-  const out: NodePod = { ref, input, specs, volumes: volumesOf(spec, podDir(dataDir, ref.uid)) };
+  const volumes = podVolumes(pod).map((v) => v.name);
+  if (volumes.length > 0) input.volumes = volumes;
+  const out: NodePod = { ref, input, specs };
   if (str(metadata.deletionTimestamp) !== undefined) {
     out.deletion = { graceSeconds: num(metadata.deletionGracePeriodSeconds) ?? grace };
   }

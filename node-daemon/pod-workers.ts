@@ -6,9 +6,13 @@
  * - a pod the master has as Succeeded/Failed while its actor here still runs it (failed while this
  *   node was away) has its actor stood down and its containers stopped, kept until it is deleted;
  * - `sync(uids)` tears down every pod (actor or runtime leftover) the master no longer lists;
- * - statuses, Events and terminations go to the Outbox; runtime events are dispatched by uid.
+ * - statuses, Events and terminations go to the Outbox; runtime events are dispatched by uid;
+ * - volumes and containers' configurations come from PodConfigs (the volume manager, env
+ *   resolution): set up when the pod machine asks, refreshed by `refreshVolumes` (content
+ *   volumes follow their sources; a failure is a FailedMount Event, once per new message), and
+ *   `sourcesChanged` wakes pods waiting on a ConfigMap, Secret or claim.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodRuntimeActor } from '../src/actors/pod/effects.ts';
 import type { ActorIdentity, InspectionBus } from '../src/actors/inspection.ts';
@@ -18,8 +22,10 @@ import type { JsonObject } from '../src/api/object.ts';
 import type { EventRecorded, PodKey } from '../src/net/messages.ts';
 import type { Outbox } from './outbox.ts';
 import { podDir, readNodePod, type NodePod } from './pod-spec.ts';
+import { PodConfigs } from './pod-configs.ts';
+import { VolumeManager } from './volumes/volume-manager.ts';
 import { createProbeRunner } from './probes/runner.ts';
-import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions } from '../src/runtime/types.ts';
+import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions, VolumeMount } from '../src/runtime/types.ts';
 import { ContainerNotFoundError, SandboxNotFoundError } from '../src/runtime/errors.ts';
 
 /** What the node's pod network gives each pod (node-daemon/network/node-network.ts). */
@@ -36,17 +42,6 @@ export interface PodNetworkProvider {
 /** The pod's resolv.conf, a volume only the daemon names (a user volume cannot: names are DNS labels). */
 const RESOLV_CONF_VOLUME = 'kactus:resolv.conf';
 
-/** Thrown by volume preparation for a source this node cannot provide. */
-export class UnsupportedVolumeError extends Error {
-  constructor(
-    readonly volume: string,
-    readonly source: string,
-  ) {
-    super(`volume "${volume}": ${source} volumes are not supported on this node`);
-    this.name = 'UnsupportedVolumeError';
-  }
-}
-
 export interface PodWorkersOptions {
   runtime: ContainerRuntime;
   dataDir: string;
@@ -60,6 +55,11 @@ export interface PodWorkersOptions {
   probe?: ProbeRunner;
   /** Where the pod actors (and their container and probe actors) publish their transitions. */
   bus?: InspectionBus;
+  /**
+   * Volumes and containers' configurations (volume manager, env). Default: a volume manager
+   * with no view of the cluster (ConfigMap, Secret and claim volumes wait; no service variables).
+   */
+  configs?: PodConfigs;
 }
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
@@ -77,10 +77,34 @@ export class PodWorkers {
   private readonly leftovers = new Map<string, RuntimePod>();
   private readonly unsubscribe: () => void;
   private readonly probe: ProbeRunner;
+  private readonly configs: PodConfigs;
 
   constructor(private readonly opts: PodWorkersOptions) {
     this.unsubscribe = opts.runtime.onEvent((e) => this.onRuntimeEvent(e));
     this.probe = opts.probe ?? createProbeRunner(opts.runtime);
+    const writeFiles = opts.runtime.name !== 'hollow';
+    this.configs =
+      opts.configs ??
+      new PodConfigs({
+        dataDir: opts.dataDir,
+        hostIP: opts.hostIP,
+        allocatable: {},
+        writeFiles,
+        volumes: new VolumeManager({ dataDir: opts.dataDir, node: () => ({ name: opts.nodeName, labels: { 'kubernetes.io/hostname': opts.nodeName } }), allocatable: {}, writeContents: writeFiles }),
+      });
+  }
+
+  /** Re-project every running pod's content volumes (the daemon calls it every sync period). */
+  refreshVolumes(): Promise<void> {
+    return this.configs.refreshAll((uid, failure) => {
+      const key = this.workers.get(uid)?.key;
+      if (key) this.opts.outbox.event(this.eventOf(key, { type: 'Warning', reason: 'FailedMount', message: failure.message }));
+    });
+  }
+
+  /** A ConfigMap, Secret, claim or PersistentVolume changed: pods waiting on one try again. */
+  sourcesChanged(): void {
+    for (const { actor } of this.workers.values()) actor.sourcesChanged();
   }
 
   /** Remember what the runtime holds from a previous daemon, to adopt when the master re-assigns it. */
@@ -118,14 +142,15 @@ export class PodWorkers {
 
   /** The latest version of a pod bound to this node. */
   assign(obj: JsonObject): void {
-    const pod = readNodePod(obj, this.opts.dataDir);
+    const pod = readNodePod(obj);
     if (pod.input.nodeName !== this.opts.nodeName || pod.ref.uid === '') return;
     const key: PodKey = { namespace: pod.ref.namespace, name: pod.ref.name, uid: pod.ref.uid };
     const live = this.workers.get(key.uid);
     const finished = TERMINAL_PHASES.has(pod.storedPhase ?? '');
     if (live) {
-      // The stream carries the pod's labels as they are now.
+      // The stream carries the pod's labels as they are now (downwardAPI volumes follow them).
       live.identity.labels = labelsOf(obj);
+      this.configs.track(key.uid, obj);
       if (pod.deletion) live.actor.delete(pod.deletion.graceSeconds);
       else if (finished) this.standDown(key.uid, live.actor, pod.input.terminationGracePeriodSeconds);
       return;
@@ -143,6 +168,7 @@ export class PodWorkers {
       return;
     }
     const identity: ActorIdentity = { kind: 'Pod', namespace: key.namespace, name: key.name, uid: key.uid, labels: labelsOf(obj) };
+    this.configs.track(key.uid, obj);
     const actor = this.spawn(key, pod, obj, leftover, identity);
     this.workers.set(key.uid, { key, actor, identity });
     actor.start();
@@ -183,28 +209,31 @@ export class PodWorkers {
 
   private spawn(key: PodKey, pod: NodePod, obj: JsonObject, adopted: RuntimePod | undefined, identity: ActorIdentity): PodRuntimeActor {
     const { runtime, dataDir, outbox, onError, network } = this.opts;
-    const volumes: HostVolume[] = pod.volumes.flatMap((v) => (v.kind === 'unsupported' ? [] : [{ name: v.name, hostPath: v.hostPath }]));
-    let specs: ReadonlyMap<string, ContainerSpec> = pod.specs;
+    // The node's own files in every container: /etc/resolv.conf with a pod network.
     const resolvConf = join(podDir(dataDir, key.uid), 'resolv.conf');
+    const extra: { mounts: VolumeMount[]; volumes: HostVolume[] } = network
+      ? { mounts: [{ name: RESOLV_CONF_VOLUME, mountPath: '/etc/resolv.conf', readOnly: true }], volumes: [{ name: RESOLV_CONF_VOLUME, hostPath: resolvConf }] }
+      : { mounts: [], volumes: [] };
+    const specs: ReadonlyMap<string, ContainerSpec> = new Map(
+      [...pod.specs].map(([name, spec]) => [name, extra.mounts.length === 0 ? spec : { ...spec, volumeMounts: [...(spec.volumeMounts ?? []), ...extra.mounts] }]),
+    );
     let settings: Promise<{ sandbox: SandboxOptions; resolvConf: string }> | undefined;
-    if (network) {
-      volumes.push({ name: RESOLV_CONF_VOLUME, hostPath: resolvConf });
-      const mount = { name: RESOLV_CONF_VOLUME, mountPath: '/etc/resolv.conf', readOnly: true };
-      specs = new Map([...pod.specs].map(([name, spec]) => [name, { ...spec, volumeMounts: [...(spec.volumeMounts ?? []), mount] }]));
-    }
     return new PodRuntimeActor(pod.input, {
       runtime,
       pod: pod.ref,
       specs,
-      volumes,
+      volumes: extra.volumes,
       ...(adopted ? { adopted } : {}),
       hostIP: this.opts.hostIP,
       probe: this.probe,
+      mountVolumes: () => this.configs.mount(key.uid),
+      containerConfig: async (name, ctx) => {
+        const base = pod.specs.get(name);
+        if (!base) throw new Error(`no container ${name} in pod ${key.namespace}/${key.name}`);
+        const config = await this.configs.config(key.uid, base, extra, ctx.podIP);
+        return { spec: config.spec, volumes: config.volumes, events: config.warnings.map((w) => ({ type: 'Warning' as const, reason: w.reason, message: w.message })) };
+      },
       prepareVolumes: async () => {
-        for (const v of pod.volumes) {
-          if (v.kind === 'unsupported') throw new UnsupportedVolumeError(v.name, v.source);
-          if (v.kind === 'emptyDir') await mkdir(v.hostPath, { recursive: true, mode: 0o777 });
-        }
         if (network) {
           settings ??= network.settingsFor(obj);
           await mkdir(podDir(dataDir, key.uid), { recursive: true });
@@ -214,7 +243,7 @@ export class PodWorkers {
       ...(network
         ? { sandboxOptions: async () => (await (settings ??= network.settingsFor(obj))).sandbox, onSandboxCreated: () => network.sandboxCreated() }
         : {}),
-      removeVolumes: () => rm(podDir(dataDir, key.uid), { recursive: true, force: true }),
+      removeVolumes: () => this.configs.tearDown(key.uid),
       onEvent: (record) => outbox.event(this.eventOf(key, record)),
       onStatus: (status) => outbox.status(key, status),
       onRemoved: () => {
@@ -286,7 +315,7 @@ export class PodWorkers {
     try {
       for (const c of pod.containers) await runtime.removeContainer(c.id);
       if (pod.sandboxId !== undefined) await runtime.removeSandbox(pod.sandboxId);
-      await rm(podDir(this.opts.dataDir, pod.podUid), { recursive: true, force: true });
+      await this.configs.tearDown(pod.podUid);
     } catch (err) {
       this.opts.onError(err);
     }

@@ -1,19 +1,32 @@
 /**
  * A small master for node-daemon tests: a real libp2p host serving the real join and channel
  * protocols, that records what nodes send and lets the test send `pod.assign` / `pods.sync`
- * (or raw garbage) down the actor channel. A real peer on the real protocol, not a mock.
+ * (or raw garbage) down the actor channel. A real peer on the real protocol, not a mock. Its
+ * watch channel serves the objects a test puts (`put`/`remove`: ConfigMaps, Secrets, claims…)
+ * as the master's cluster feed does: the list, `watch.synced`, then every change; its actor
+ * channel answers `token.request` with `tokens` when set (else refuses, 503).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Stream } from '@libp2p/interface';
+import type { PeerId, Stream } from '@libp2p/interface';
 import { Channel } from '../src/net/channel.ts';
 import { JoinRefusedError, PeerNotAdmittedError } from '../src/net/errors.ts';
 import { serveJoin } from '../src/net/join.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
-import { checkMessage, isMessageType, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../src/net/messages.ts';
+import {
+  checkMessage,
+  isMessageType,
+  type EventRecorded,
+  type NodeHeartbeat,
+  type PodStatusReport,
+  type PodTerminated,
+  type TokenRequest,
+  type WatchableResource,
+} from '../src/net/messages.ts';
+import type { IssuedServiceAccountToken } from '../src/api/service-account-token.ts';
 import type { TransitionRecord } from '../src/api/transition.ts';
-import { MAX_INBOUND_STREAMS, PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../src/net/protocols.ts';
+import { MAX_INBOUND_STREAMS, PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT, PROTOCOL_WATCH } from '../src/net/protocols.ts';
 
 export const TEST_TOKEN = 'abcdef.0123456789abcdef';
 
@@ -27,7 +40,15 @@ export class TestMaster {
   readonly joins: string[] = [];
   /** Every actor channel ever opened (the latest is the live one). */
   readonly actorChannels: { channel: Channel; stream: Stream }[] = [];
+  /** Every token request nodes sent. */
+  readonly tokenRequests: TokenRequest[] = [];
+  /** Answers token requests; absent: they are refused (503), as a master without an issuer. */
+  tokens?: (req: TokenRequest) => IssuedServiceAccountToken;
   private readonly admitted = new Set<string>();
+  /** The objects the watch channel serves, per resource, by `ns/name` (or `name`). */
+  private readonly objects = new Map<WatchableResource, Map<string, Record<string, unknown>>>();
+  /** Open watch channels and the resources each asked for. */
+  private readonly watchers = new Set<{ channel: Channel; resources: Set<WatchableResource> }>();
 
   private constructor(
     readonly host: MeshHost,
@@ -47,7 +68,7 @@ export class TestMaster {
         return { nodeName: request.nodeName };
       },
     });
-    for (const protocol of [PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT]) {
+    for (const protocol of [PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT, PROTOCOL_WATCH]) {
       await host.handle(
         protocol,
         (stream, connection) => {
@@ -55,13 +76,60 @@ export class TestMaster {
             stream.abort(new PeerNotAdmittedError(connection.remotePeer.toString()));
             return;
           }
-          const channel = new Channel(stream, connection.remotePeer, (env) => master.record(env.type, env.body));
+          if (protocol === PROTOCOL_WATCH) {
+            master.serveWatch(stream, connection.remotePeer);
+            return;
+          }
+          const channel: Channel = new Channel(stream, connection.remotePeer, (env) => master.record(env.type, env.body, channel));
           if (protocol === PROTOCOL_ACTOR) master.actorChannels.push({ channel, stream });
         },
         { maxInboundStreams: MAX_INBOUND_STREAMS },
       );
     }
     return master;
+  }
+
+  /** Add or replace an object the watch channel serves (nodes watching it hear MODIFIED/ADDED). */
+  put(resource: WatchableResource, obj: Record<string, unknown>): void {
+    const key = TestMaster.keyOf(obj);
+    const map = this.objects.get(resource) ?? new Map<string, Record<string, unknown>>();
+    this.objects.set(resource, map);
+    const type = map.has(key) ? 'MODIFIED' : 'ADDED';
+    map.set(key, obj);
+    this.tell(resource, type, obj);
+  }
+
+  /** Remove an object (nodes watching it hear DELETED). */
+  remove(resource: WatchableResource, obj: Record<string, unknown>): void {
+    const map = this.objects.get(resource);
+    if (!map?.delete(TestMaster.keyOf(obj))) return;
+    this.tell(resource, 'DELETED', obj);
+  }
+
+  private static keyOf(obj: Record<string, unknown>): string {
+    const meta = obj.metadata as { namespace?: string; name: string };
+    return meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
+  }
+
+  private tell(resource: WatchableResource, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Record<string, unknown>): void {
+    for (const w of this.watchers) {
+      if (w.resources.has(resource)) void w.channel.send('watch.event', { resource, type, object }).catch(() => undefined);
+    }
+  }
+
+  private serveWatch(stream: Stream, peer: PeerId): void {
+    const watcher = { channel: undefined as unknown as Channel, resources: new Set<WatchableResource>() };
+    watcher.channel = new Channel(stream, peer, async (env) => {
+      if (env.type !== 'watch.start') return;
+      const { resources } = checkMessage('watch.start', env.body);
+      for (const resource of resources) {
+        for (const object of this.objects.get(resource)?.values() ?? []) await watcher.channel.send('watch.event', { resource, type: 'ADDED', object });
+        await watcher.channel.send('watch.synced', { resource });
+        watcher.resources.add(resource);
+      }
+    });
+    this.watchers.add(watcher);
+    void watcher.channel.closed.then(() => this.watchers.delete(watcher));
   }
 
   /** The address nodes join. */
@@ -116,9 +184,16 @@ export class TestMaster {
     return channel;
   }
 
-  private record(type: string, body: unknown): void {
+  private record(type: string, body: unknown, channel?: Channel): void {
     if (!isMessageType(type)) return;
     switch (type) {
+      case 'token.request': {
+        const req = checkMessage(type, body);
+        this.tokenRequests.push(req);
+        const answer = this.tokens ? { type: 'token.issued', body: { id: req.id, ...this.tokens(req) } } : { type: 'token.refused', body: { id: req.id, code: 503, message: 'unavailable: this master has no ServiceAccount token issuer' } };
+        void channel?.send(answer.type, answer.body).catch(() => undefined);
+        break;
+      }
       case 'pod.status':
         this.statuses.push(checkMessage(type, body));
         break;

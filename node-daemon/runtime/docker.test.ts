@@ -38,7 +38,7 @@ describe.runIf(dockerUp)('DockerRuntime', () => {
       runtime: opened[0]!,
       image: BUSYBOX_IMAGE,
       missingImage: 'kactus-test/no-such-image:1',
-      capabilities: { executes: true, containersSurviveReopen: true },
+      capabilities: { executes: true, containersSurviveReopen: true, enforcesReadOnly: true },
       async reopen() {
         await opened.at(-1)!.close();
         opened.push(await connect());

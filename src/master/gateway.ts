@@ -18,7 +18,10 @@
  * - `actor.transitions` → appended to the transition log (the event stream), awaited, so a node
  *   sending faster than the store takes them is slowed through its channel; only Pod records
  *   (the actors a node hosts) are taken, the rest dropped and logged;
- * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes.
+ * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes;
+ * - `token.request` → `token.issued` / `token.refused` (pod-tokens.ts: the injected
+ *   `tokenIssuer`, for pods of that node only; 503 without an issuer), answered beside the
+ *   node's ordered messages so a slow issuer holds up none of them.
  * Watch (`/kactus/watch/1.0.0`, cluster-feed.ts): Services, EndpointSlices and Nodes for the node's
  * proxy, DNS and overlay.
  *
@@ -47,6 +50,8 @@ import { NodeDirectory, type NodePeer } from './node-directory.ts';
 import { renewNodeLease, writeNodeStatus } from './node-heartbeat.ts';
 import { nodeNameOf, PodsByNode } from './pods-by-node.ts';
 import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
+import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts';
+import { answerTokenRequest } from './pod-tokens.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
@@ -64,6 +69,8 @@ export interface NodeGatewayOptions {
   /** Where nodes' resource usage goes (metrics.k8s.io, the HPA); dropped when absent. */
   metrics?: { recordNodeMetrics(sample: NodeMetricsSample): void };
   syncIntervalMs?: number;
+  /** Mints ServiceAccount tokens for nodes' projected volumes; without one they are refused (503). */
+  tokenIssuer?: ServiceAccountTokenIssuer;
   now?: () => Date;
   logger?: Logger;
 }
@@ -199,6 +206,11 @@ export class NodeGateway {
           return await this.recordEvent(nodeName, checkMessage('event.recorded', env.body));
         case 'actor.transitions':
           return await this.appendTransitions(nodeName, checkMessage('actor.transitions', env.body));
+        case 'token.request': {
+          const req = checkMessage('token.request', env.body);
+          void answerTokenRequest(nodeName, req, { podsOn: (n) => this.pods.podsOn(n), issuer: this.opts.tokenIssuer }).then((answer) => this.send(nodeName, answer.type, answer.body));
+          return;
+        }
         case 'node.metrics': {
           const sample = checkMessage('node.metrics', env.body);
           // A node reports for itself only.

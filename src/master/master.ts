@@ -34,6 +34,7 @@ import { meshPortForwardSource } from './pod-portforward.ts';
 import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-listen.ts';
 import { LeaderElector } from './leader-election.ts';
 import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
+import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts';
 
 /** The controller-manager Lease every master competes for (DESIGN.md §7). */
 export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
@@ -73,6 +74,8 @@ export interface MasterOptions {
     /** Time between the leader's sweeps of deleted objects' histories (default 60 s). */
     sweepIntervalMs?: number;
   };
+  /** Mints ServiceAccount tokens for pods' projected volumes (nodes ask through the gateway); default: the API server's issuer. */
+  tokenIssuer?: ServiceAccountTokenIssuer;
   /** `/kactus/v1/events` tuning (buffer bound per client, ring, heartbeat). */
   eventStream?: EventStreamOptions;
   /**
@@ -152,7 +155,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
     const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });
     closers.push(() => apiEndpoint.close());
-    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, transitions: transitionLog, syncIntervalMs: opts.podSyncIntervalMs, logger: log });
+    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, transitions: transitionLog, syncIntervalMs: opts.podSyncIntervalMs, logger: log, tokenIssuer: opts.tokenIssuer ?? api.serviceAccountTokens });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
 

@@ -16,6 +16,10 @@
  *   node → master  actor.transitions the node's pod actors' transitions (and their container and
  *                                    probe actors'), in order, in batches; the master appends them
  *                                    to the transition log (the event stream)
+ *   node → master  token.request     a ServiceAccount token for a pod of this node (a projected
+ *                                    `serviceAccountToken` volume), `id` chosen by the node
+ *   master → node  token.issued      the answer to request `id`: the token, its expiry, the CA
+ *   master → node  token.refused     request `id` cannot be answered (HTTP-like code + message)
  * Heartbeat channel (`/kactus/heartbeat/1.0.0`), node → master: node.heartbeat.
  * Logs (`/kactus/logs/1.0.0`), master → node, one stream per request: logs.request, then the
  *   node answers logs.chunk* followed by logs.end or logs.error.
@@ -141,6 +145,31 @@ export interface AttachRequest extends PodKey {
   tty: boolean;
 }
 
+/** A ServiceAccount token for a pod bound to the asking node (src/api/service-account-token.ts). */
+export interface TokenRequest {
+  /** The node's number for this request; the answer carries it back. */
+  id: number;
+  namespace: string;
+  serviceAccountName: string;
+  audiences?: string[];
+  expirationSeconds?: number;
+  /** The pod the token is bound to: it must be on the asking node and use this ServiceAccount. */
+  boundPod: { name: string; uid: string };
+}
+export interface TokenIssued {
+  id: number;
+  token: string;
+  /** RFC 3339. */
+  expirationTimestamp: string;
+  caCertPem: string;
+}
+export interface TokenRefused {
+  id: number;
+  /** HTTP-like: 403 not this node's pod, 404 no such ServiceAccount or pod, 503 no issuer. */
+  code: number;
+  message: string;
+}
+
 export interface PortForwardRequest extends PodKey {
   port: number;
 }
@@ -180,6 +209,7 @@ export interface WatchSynced {
 }
 
 const isEmpty = (b: unknown): b is Record<string, never> => isObj(b) || b === undefined || b === null;
+const isRequestId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
 
 export const guards = {
@@ -258,6 +288,18 @@ export const guards = {
     isObj(b.object.metadata) &&
     isStr(b.object.metadata.name),
   'watch.synced': (b: unknown): b is WatchSynced => isObj(b) && isWatchable(b.resource),
+  'token.request': (b: unknown): b is TokenRequest =>
+    isObj(b) &&
+    isRequestId(b.id) &&
+    isStr(b.namespace) &&
+    isStr(b.serviceAccountName) &&
+    (b.audiences === undefined || (Array.isArray(b.audiences) && b.audiences.every(isStr))) &&
+    isOptNum(b.expirationSeconds) &&
+    isObj(b.boundPod) &&
+    isStr(b.boundPod.name) &&
+    isStr(b.boundPod.uid),
+  'token.issued': (b: unknown): b is TokenIssued => isObj(b) && isRequestId(b.id) && isStr(b.token) && isStr(b.expirationTimestamp) && isStr(b.caCertPem),
+  'token.refused': (b: unknown): b is TokenRefused => isObj(b) && isRequestId(b.id) && typeof b.code === 'number' && isStr(b.message),
 } as const;
 
 export type MessageType = keyof typeof guards;

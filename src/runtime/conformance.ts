@@ -6,7 +6,7 @@
  * else (lifecycle, exit codes, re-adoption, images, errors) holds for all three.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,6 +19,8 @@ export interface ConformanceCapabilities {
   executes: boolean;
   /** Containers keep running when their runtime instance is closed and another opened (Docker); otherwise they are found exited. */
   containersSurviveReopen: boolean;
+  /** A `readOnly` mount refuses writes (a mount namespace; the process runtime has none). */
+  enforcesReadOnly?: boolean;
 }
 
 export interface ConformanceHarness {
@@ -161,6 +163,54 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Conf
       const reader = await run(sandboxId, spec('reader', ['sh', '-c', 'cat /data/file'], { volumeMounts: mounts }), [volume]);
       expect((await waitExited(runtime, reader)).exitCode).toBe(0);
       expect(await readAll(await runtime.logs(reader, { follow: false }))).toBe('shared-content\n');
+    });
+
+    it('a volume written as the kubelet\'s AtomicWriter writes it: a running container sees the ..data swap at once', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const volume = await emptyDir();
+      // <dir>/key -> ..data/key, ..data -> ..v1 (what node-daemon/volumes/atomic-writer.ts makes).
+      const version = async (name: string, text: string) => {
+        await mkdir(join(volume.hostPath, name));
+        await writeFile(join(volume.hostPath, name, 'key'), text);
+        await symlink(name, join(volume.hostPath, '..data_tmp'));
+        await rename(join(volume.hostPath, '..data_tmp'), join(volume.hostPath, '..data'));
+      };
+      await version('..v1', 'one');
+      await symlink('..data/key', join(volume.hostPath, 'key'));
+      const out = await emptyDir();
+      const id = await runForever(
+        { command: ['sh', '-c', 'trap "exit 0" TERM; while :; do cat /cfg/key > /out/seen; sleep 0.05; done'], volumeMounts: [{ name: 'data', mountPath: '/cfg', readOnly: true }, { name: 'out', mountPath: '/out' }] },
+        [volume, { name: 'out', hostPath: out.hostPath }],
+      );
+      const seen = () => readFile(join(out.hostPath, 'seen'), 'utf8').catch(() => '');
+      await vi.waitFor(async () => expect(await seen()).toBe('one'), WAIT);
+      await version('..v2', 'two');
+      await rm(join(volume.hostPath, '..v1'), { recursive: true });
+      await vi.waitFor(async () => expect(await seen()).toBe('two'), WAIT);
+      await runtime.stopContainer(id, 5);
+    });
+
+    it('binds a single file at a mountPath (a subPath the node resolved to a file)', async (ctx) => {
+      if (!h.capabilities.executes) ctx.skip();
+      const dir = await emptyDir();
+      const file = join(dir.hostPath, 'app.conf');
+      await writeFile(file, 'setting=1\n');
+      const { sandboxId } = await runtime.createSandbox(newPod());
+      const id = await run(sandboxId, spec('reader', ['sh', '-c', 'cat /etc/app.conf'], { volumeMounts: [{ name: 'conf', mountPath: '/etc/app.conf', readOnly: true }] }), [{ name: 'conf', hostPath: file }]);
+      expect((await waitExited(runtime, id)).exitCode).toBe(0);
+      expect(await readAll(await runtime.logs(id, { follow: false }))).toBe('setting=1\n');
+    });
+
+    it('a readOnly mount refuses writes; the same volume writable elsewhere', async (ctx) => {
+      if (!h.capabilities.executes || h.capabilities.enforcesReadOnly !== true) ctx.skip();
+      const volume = await emptyDir();
+      const { sandboxId } = await runtime.createSandbox(newPod());
+      const mounts = [{ name: 'data', mountPath: '/ro', readOnly: true }, { name: 'data', mountPath: '/rw' }];
+      const id = await run(sandboxId, spec('writer', ['sh', '-c', 'echo x > /ro/a || echo refused; echo y > /rw/b && echo written'], { volumeMounts: mounts }), [volume]);
+      expect((await waitExited(runtime, id)).exitCode).toBe(0);
+      expect((await readAll(await runtime.logs(id, { follow: false }))).split('\n').filter((l) => l === 'refused' || l === 'written')).toEqual(['refused', 'written']);
+      expect(await readFile(join(volume.hostPath, 'b'), 'utf8')).toBe('y\n');
+      await expect(readFile(join(volume.hostPath, 'a'))).rejects.toMatchObject({ code: 'ENOENT' });
     });
 
     it('applies env, workingDir, and command/args as Kubernetes does', async (ctx) => {

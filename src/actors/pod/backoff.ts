@@ -36,3 +36,20 @@ export function crashLoopBackOffMs(crashes: number): number {
 export function crashesAfterExit(previous: number, ranMs: number | undefined): number {
   return ranMs !== undefined && ranMs >= BACKOFF_RESET_AFTER_MS ? 1 : previous + 1;
 }
+
+/** First retry of a volume set-up, as the kubelet's volume operations (exponential back-off). */
+export const MOUNT_BACKOFF_INITIAL_MS = 500;
+/** Longest wait between volume set-up attempts (the kubelet's 2 min 2 s). */
+export const MOUNT_BACKOFF_MAX_MS = 122_000;
+
+/** Delay before the next volume set-up after `failures` in a row (>= 1): 0.5 s, 1 s, 2 s, … 122 s. */
+export function mountBackoffMs(failures: number): number {
+  const doublings = Math.max(0, failures - 1);
+  return Math.min(MOUNT_BACKOFF_INITIAL_MS * 2 ** Math.min(doublings, 16), MOUNT_BACKOFF_MAX_MS);
+}
+
+/**
+ * Delay before a container whose configuration could not be built (CreateContainerConfigError)
+ * is tried again: the kubelet re-syncs such a pod after its worker's back-off period (10 s).
+ */
+export const CONFIG_RETRY_MS = 10_000;

@@ -3,7 +3,7 @@
  * where it is; the context keeps what its status shows (the Kubernetes state record, restart
  * count, ready, started) and the counts its guards read (crashes, failed pulls, probe runs).
  */
-import type { ContainerLife, ContainerRecord, ContainerStateRecord, ProbeRuns, TerminatedState } from './context.ts';
+import { notCreatedReason, type ContainerLife, type ContainerRecord, type ContainerStateRecord, type ProbeRuns, type TerminatedState } from './context.ts';
 import type { StopReason } from './container-events.ts';
 import type { RestartPolicy, StopSignal } from './events.ts';
 import type { ContainerProbes } from './probe-spec.ts';
@@ -54,6 +54,8 @@ export interface ContainerContext extends ContainerMachineInput {
   crashes: number;
   /** Failed image pulls in a row (ImagePullBackOff). */
   pullFailures: number;
+  /** Failed attempts in a row to build its configuration (CreateContainerConfigError). */
+  configFailures: number;
   /** The run of identical results of each probe in this run (capped at its threshold). */
   probeRuns: ProbeRuns;
   /** This run is being killed for failing its liveness or startup probe. */
@@ -71,13 +73,14 @@ export function initialContainerContext(input: ContainerMachineInput): Container
   const context: ContainerContext = {
     ...input,
     life: 'waiting',
-    state: { kind: 'waiting', reason: 'PodInitializing' },
+    state: { kind: 'waiting', reason: input.init ? 'PodInitializing' : notCreatedReason(input.podHasInitContainers === true) },
     restartCount: 0,
     startedOnce: false,
     ready: false,
     started: false,
     crashes: 0,
     pullFailures: 0,
+    configFailures: 0,
     probeRuns: {},
     reported: '',
   };

@@ -25,6 +25,8 @@ export type StopReason =
 export type ContainerCommand =
   /** Start (the sandbox is up and, for a container, every init container completed). */
   | { type: 'container.start' }
+  /** A ConfigMap, Secret or claim changed: a container waiting on its configuration tries again now. */
+  | { type: 'container.retry' }
   /**
    * Stop for good: never (re)start again; a running container is signalled with `signal`.
    * `graceSeconds`: the delete's grace (for the Event's wording; the effect layer applies it).

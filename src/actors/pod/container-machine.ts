@@ -5,6 +5,7 @@
  * ```
  * waiting (PodInitializing) ─start→ starting (ContainerCreating) ─started→ running
  *   starting ─pull failed→ pullBackOff (ImagePullBackOff) ─after→ starting (ErrImagePull)
+ *   starting ─config failed→ configError (CreateContainerConfigError) ─after | retry→ starting
  *   running | starting ─exited→ restarting? | terminated     (the restart table, DESIGN.md §4, as guards)
  *   restarting? → starting at once (the first crash) | backOff (CrashLoopBackOff) ─after→ starting
  *   any not running ─stop→ stopped          running ─stop→ signalled; its exit → terminated
@@ -23,10 +24,12 @@
  *
  * Timers are `after` transitions on the actor system's clock (tests use `SimulatedClock`): the
  * crash back-off (`crashBackOff`: at once the first time, then 10 s doubling to 5 min, reset by a
- * run of 10 min) and the image pull back-off (`pullBackOff`: 10 s doubling).
+ * run of 10 min), the image pull back-off (`pullBackOff`: 10 s doubling) and the configuration
+ * retry (`configRetry`: 10 s, the kubelet's pod worker back-off; a `container.retry` from the pod,
+ * when a ConfigMap or Secret changed, retries at once).
  */
 import { assign, raise, sendParent, setup } from 'xstate';
-import { backoffDelayMs, crashesAfterExit, crashLoopBackOffMs } from './backoff.ts';
+import { backoffDelayMs, CONFIG_RETRY_MS, crashesAfterExit, crashLoopBackOffMs } from './backoff.ts';
 import { containerRecord, initialContainerContext, type ContainerContext, type ContainerMachineInput } from './container-context.ts';
 import type { ContainerEffect, ContainerEffectRequest, ContainerMachineEvent } from './container-events.ts';
 import type { TerminatedReason, TerminatedState } from './context.ts';
@@ -108,6 +111,7 @@ const base = setup({
   delays: {
     crashBackOff: ({ context }) => crashLoopBackOffMs(context.crashes),
     pullBackOff: ({ context }) => backoffDelayMs(context.pullFailures),
+    configRetry: CONFIG_RETRY_MS,
   },
   actions: {
     /** Effect: pull if needed, create and start this container (the pod's `startContainer`). */
@@ -187,6 +191,14 @@ const withActions = base.extend({
       state: { kind: 'waiting' as const, reason: 'ErrImagePull' as const, message: `Retrying the pull of image "${context.image}"` },
     })),
     enterStarting: assign({ life: 'waiting' }),
+    /** Its configuration could not be built: CreateContainerConfigError, and the kubelet's Event (`Failed`, `Error: …`). */
+    enterConfigError: base.enqueueActions(({ context, event, enqueue }) => {
+      const message = event.type === 'container.configFailed' ? event.message : '';
+      enqueue.assign({ life: 'waiting', configFailures: context.configFailures + 1, state: { kind: 'waiting', reason: 'CreateContainerConfigError', message } });
+      recordWith(enqueue, about(context, 'Warning', 'Failed', `Error: ${message}`));
+    }),
+    recordConfigFailed: record((_, e) => ['Warning', 'Failed', `Error: ${e.type === 'container.configFailed' ? e.message : ''}`]),
+    clearConfigFailures: assign({ configFailures: 0 }),
     clearPullFailures: assign({ pullFailures: 0 }),
     countPullFailure: assign(({ context }) => ({ pullFailures: context.pullFailures + 1 })),
     recordPulled: record((c, e) => ['Normal', 'Pulled', (e.type === 'image.pulled' ? e.message : undefined) ?? `Successfully pulled image "${c.image}"`]),
@@ -389,11 +401,21 @@ export const containerMachine = withActions.createMachine({
       on: {
         'image.pulled': { actions: ['clearPullFailures', 'recordPulled'] },
         'image.pullFailed': { target: 'pullBackOff', actions: ['countPullFailure', 'recordPullFailed'] },
-        'container.created': { actions: ['assignContainerID', 'recordCreated'] },
+        'container.created': { actions: ['assignContainerID', 'recordCreated', 'clearConfigFailures'] },
+        'container.configFailed': { target: 'configError' },
         'container.started': { target: 'running' },
         // It could not be created or started (as the kubelet's StartError): judged as an exit.
         'container.exited': EXIT,
         'container.stop': { target: 'stopped.startInFlight', actions: 'assignStop' },
+      },
+    },
+    /** CreateContainerConfigError: built again after the retry period, or at once when a source changed. */
+    configError: {
+      entry: 'enterConfigError',
+      after: { configRetry: 'starting' },
+      on: {
+        'container.retry': 'starting',
+        'container.stop': { target: 'stopped', actions: 'assignStop' },
       },
     },
     /** ImagePullBackOff: the pull is retried after the back-off. */
@@ -541,6 +563,7 @@ export const containerMachine = withActions.createMachine({
             'container.started': { target: '#container.running' },
             'container.exited': { target: 'idle', actions: ['assignExit', 'recordExit'] },
             'image.pullFailed': { target: 'idle', actions: 'recordPullFailed' },
+            'container.configFailed': { target: 'idle', actions: 'recordConfigFailed' },
           },
         },
       },

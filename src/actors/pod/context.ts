@@ -13,7 +13,8 @@ export type WaitingReason =
   | 'ContainerCreating'
   | 'CrashLoopBackOff'
   | 'ImagePullBackOff'
-  | 'ErrImagePull';
+  | 'ErrImagePull'
+  | 'CreateContainerConfigError';
 
 /** Kubernetes reasons a container terminated. */
 export type TerminatedReason = 'Completed' | 'Error' | 'OOMKilled';
@@ -99,6 +100,10 @@ export interface PodContext {
   podIP?: string;
   /** Consecutive sandbox creation failures, for the sandbox retry back-off. */
   sandboxFailures: number;
+  /** `spec.volumes` by name: set up before the sandbox. */
+  volumes: ReadonlyArray<string>;
+  /** Consecutive failed volume set-ups (FailedMount), for the mount retry back-off. */
+  mountFailures: number;
   /** What each container actor is spawned with, init containers first. */
   containerInputs: ContainerMachineInput[];
   /** The init containers, in the order they run (`spec.initContainers`). */
@@ -117,17 +122,27 @@ export interface PodContext {
   deletion?: Deletion;
   /** The status last written (`reportStatus`), as JSON: a status is written only when it changed. */
   reportedStatus?: string;
+  /** Some status was written (the first one is held back until something changes, or the pod waits). */
+  statusWritten: boolean;
   /** `removePod` was asked for: nothing is written any more. */
   removed: boolean;
 }
 
+/**
+ * The kubelet's waiting reason for a container not created yet: PodInitializing in a pod with
+ * init containers, ContainerCreating otherwise (also while the pod's volumes are set up).
+ */
+export function notCreatedReason(podHasInitContainers: boolean): WaitingReason {
+  return podHasInitContainers ? 'PodInitializing' : 'ContainerCreating';
+}
+
 /** A container's record before its actor reported anything. */
-export function initialContainerRecord(spec: { name: string; image: string }): ContainerRecord {
+export function initialContainerRecord(spec: { name: string; image: string }, podHasInitContainers = true): ContainerRecord {
   return {
     name: spec.name,
     image: spec.image,
     life: 'waiting',
-    state: { kind: 'waiting', reason: 'PodInitializing' },
+    state: { kind: 'waiting', reason: notCreatedReason(podHasInitContainers) },
     restartCount: 0,
     ready: false,
     started: false,
@@ -164,10 +179,13 @@ export function initialPodContext(input: PodMachineInput): PodContext {
     restartPolicy: input.restartPolicy,
     terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
     sandboxFailures: 0,
-    initContainers: (input.initContainers ?? []).map(initialContainerRecord),
-    containers: input.containers.map(initialContainerRecord),
+    volumes: input.volumes ?? [],
+    mountFailures: 0,
+    initContainers: (input.initContainers ?? []).map((c) => initialContainerRecord(c)),
+    containers: input.containers.map((c) => initialContainerRecord(c, (input.initContainers ?? []).length > 0)),
     phase: 'Pending',
     initialized: (input.initContainers ?? []).length === 0,
+    statusWritten: false,
     removed: false,
   };
 }

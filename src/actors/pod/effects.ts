@@ -21,6 +21,14 @@
  *
  * Init containers are containers like the others here (their specs are in `deps.specs`); the pod
  * machine decides when each starts.
+ *
+ * Volumes and configuration: `mountVolumes` sets the pod's volumes up (`deps.mountVolumes`; a
+ * VolumeMountError answers `volumes.failed`, and the machine retries); each start builds the
+ * container's configuration first (`deps.containerConfig`: env, `$(VAR)`, subPaths, with the
+ * pod's IP; a ContainerConfigError answers `container.configFailed`). A pod adopted from a
+ * previous daemon already runs on its volumes: a failure to set them up again is recorded as a
+ * FailedMount Event and the pod goes on. `sourcesChanged()` wakes whatever waits on the cluster's
+ * objects.
  */
 import { createActor, fromCallback, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
@@ -42,6 +50,7 @@ import type { ProbeOutcome, ProbeRunner } from './probe-spec.ts';
 import { proberMachine, type ProberEvent, type ProbeRunInput } from './prober.ts';
 import { podStatus } from './status.ts';
 import { errorMessage } from '../../api/error-message.ts';
+import { ContainerConfigError, VolumeMountError } from './config-errors.ts';
 
 /** Exit code reported for a container that could not be created or started (as the kubelet's StartError). */
 export const START_FAILED_EXIT_CODE = 128;
@@ -54,9 +63,20 @@ export interface PodEffectsDeps {
   pod: PodRef;
   /** Runtime specs by container name. */
   specs: ReadonlyMap<string, ContainerSpec>;
-  /** The pod's host volumes (emptyDir directories, hostPaths), passed to every container. */
+  /** The pod's host volumes, passed to every container when `containerConfig` is not given. */
   volumes: HostVolume[];
-  /** Create the volumes' directories; a throw fails the pod (`volume.failed`, FailedMount). */
+  /**
+   * Set the pod's volumes up (`mountVolumes`); a VolumeMountError keeps the pod Pending, retried.
+   * Absent: the pod has nothing to set up.
+   */
+  mountVolumes?(): Promise<void>;
+  /**
+   * A container's spec and volumes for the runtime at this start (env resolved, `$(VAR)`
+   * expanded, subPaths prepared), with Events to record; a ContainerConfigError leaves it in
+   * CreateContainerConfigError, retried. Absent: `specs` and `volumes` as given.
+   */
+  containerConfig?(name: string, ctx: { podIP?: string }): Promise<{ spec: ContainerSpec; volumes: HostVolume[]; events?: PodEventRecord[] }>;
+  /** Write the sandbox's own files (resolv.conf); a throw fails the pod (`volume.failed`). */
   prepareVolumes(): Promise<void>;
   /** Delete the pod's files once its containers are gone. */
   removeVolumes(): Promise<void>;
@@ -130,6 +150,8 @@ export class PodRuntimeActor {
   private readonly adoptable = new Map<string, string>();
   /** Events of an adoption replay are not recorded again. */
   private replaying = false;
+  /** What waits on the cluster's objects: `volumes` or a container's name (see sourcesChanged). */
+  private readonly waitingOnSources = new Set<string>();
   private stopped = false;
   private removed = false;
   /** The grace SIGTERM is given, from the latest delete. */
@@ -179,6 +201,10 @@ export class PodRuntimeActor {
   private static runtimeMachine(): PodMachine {
     PodRuntimeActor.machine ??= podMachine.provide({
       actions: {
+        mountVolumes: ({ system }) => {
+          const pod = ownerOf(system);
+          void pod.enqueue(() => pod.mountVolumes());
+        },
         createSandbox: ({ system }) => {
           const pod = ownerOf(system);
           void pod.enqueue(() => pod.createSandbox());
@@ -254,6 +280,14 @@ export class PodRuntimeActor {
     this.enqueue(() => this.reportExit(event.containerId, event.exitCode, event.time.getTime()));
   }
 
+  /**
+   * A ConfigMap, Secret, claim or PersistentVolume changed: if the pod waits on one (its volumes,
+   * a container's configuration), it tries again now.
+   */
+  sourcesChanged(): void {
+    if (this.waitingOnSources.size > 0) this.send({ type: 'sources.changed', at: this.now() });
+  }
+
   /** Stop the machine and remove everything the pod has on the node, without a graceful stop (pods.sync). */
   teardown(): Promise<void> {
     this.stop();
@@ -291,6 +325,44 @@ export class PodRuntimeActor {
 
   private containerID(id: string): string {
     return `${this.deps.runtime.name}://${id}`;
+  }
+
+  private async mountVolumes(): Promise<void> {
+    if (this.removed || this.deps.mountVolumes === undefined) {
+      if (!this.removed) this.send({ type: 'volumes.mounted', at: this.now() });
+      return;
+    }
+    try {
+      await this.deps.mountVolumes();
+    } catch (err) {
+      const volume = err instanceof VolumeMountError ? err.volume : '';
+      const message = err instanceof VolumeMountError ? err.message : `MountVolume.SetUp failed: ${errorMessage(err)}`;
+      if (this.deps.adopted?.sandboxId === undefined) {
+        this.waitingOnSources.add('volumes');
+        this.send({ type: 'volumes.failed', at: this.now(), volume, message });
+        return;
+      }
+      // Adopted: its containers run on the volumes as they are; say what failed and go on.
+      this.deps.onEvent({ type: 'Warning', reason: 'FailedMount', message });
+    }
+    this.waitingOnSources.delete('volumes');
+    this.send({ type: 'volumes.mounted', at: this.now() });
+  }
+
+  /** The container's runtime spec and volumes for this start; undefined (reported) when it cannot be built. */
+  private async containerConfig(name: string, spec: ContainerSpec): Promise<{ spec: ContainerSpec; volumes: HostVolume[] } | undefined> {
+    if (this.deps.containerConfig === undefined) return { spec, volumes: this.deps.volumes };
+    try {
+      const config = await this.deps.containerConfig(name, this.podIP === undefined ? {} : { podIP: this.podIP });
+      this.waitingOnSources.delete(name);
+      for (const record of config.events ?? []) this.deps.onEvent(record);
+      return config;
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      this.waitingOnSources.add(name);
+      this.send({ type: 'container.configFailed', name, at: this.now(), message: err.message });
+      return undefined;
+    }
   }
 
   private async createSandbox(): Promise<void> {
@@ -339,10 +411,12 @@ export class PodRuntimeActor {
       return;
     }
     this.send({ type: 'image.pulled', name, at: this.now(), message: `Container image "${spec.image}" already present on machine` });
+    const config = await this.containerConfig(name, spec);
+    if (config === undefined || this.removed) return;
     await this.retire(name);
     let id: string;
     try {
-      id = await runtime.createContainer(this.sandboxId, spec, this.deps.volumes);
+      id = await runtime.createContainer(this.sandboxId, config.spec, config.volumes);
     } catch (err) {
       if (err instanceof ImageNotPresentError) {
         this.send({ type: 'image.pullFailed', name, at: this.now(), message: errorMessage(err) });

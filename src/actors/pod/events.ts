@@ -36,6 +36,11 @@ export interface PodMachineInput {
    * beside the containers for the pod's life (restarted whenever it exits).
    */
   initContainers?: ReadonlyArray<{ name: string; image: string; restartPolicy?: 'Always'; probes?: ContainerProbes }>;
+  /**
+   * `spec.volumes` by name: a pod with volumes has them set up (`mountVolumes`) before its
+   * sandbox; one that cannot be set up leaves it Pending, retried (FailedMount).
+   */
+  volumes?: ReadonlyArray<string>;
 }
 
 /** Events the pod machine accepts. */
@@ -58,6 +63,23 @@ export type PodMachineEvent =
       oomKilled?: boolean;
       message?: string;
     }
+  /** Every volume of the pod is set up (answers `mountVolumes`). */
+  | { type: 'volumes.mounted'; at: number }
+  /**
+   * A volume cannot be set up yet (answers `mountVolumes`): the pod stays Pending and retries.
+   * `message` is the kubelet's sentence, e.g. `MountVolume.SetUp failed for volume "cfg" : configmap "x" not found`.
+   */
+  | { type: 'volumes.failed'; at: number; volume: string; message: string }
+  /**
+   * A ConfigMap, Secret, claim or PersistentVolume the node watches changed: whatever waits on
+   * one (a volume set-up, a container's configuration) tries again now rather than after its back-off.
+   */
+  | { type: 'sources.changed'; at: number }
+  /**
+   * A container's configuration cannot be built (env from a missing ConfigMap or Secret, a
+   * subPath): it waits in CreateContainerConfigError and is retried (answers `startContainer`).
+   */
+  | { type: 'container.configFailed'; name: string; at: number; message: string }
   /** A volume or the disk under the pod failed: the pod fails as a whole. */
   | { type: 'volume.failed'; at: number; message: string }
   /** The node controller decided the pod's node is lost (unreachable past its grace). */
@@ -82,7 +104,7 @@ export type PodFactEvent = PodMachineEvent;
 /** The facts about one container the pod hands to that container's actor. */
 export type ContainerFactEvent = Extract<
   PodMachineEvent,
-  { type: 'image.pulled' | 'image.pullFailed' | 'container.created' | 'container.started' | 'container.exited' }
+  { type: 'image.pulled' | 'image.pullFailed' | 'container.created' | 'container.started' | 'container.exited' | 'container.configFailed' }
 >;
 
 /** A Kubernetes Event to record against the pod (`involvedObject` = the pod). */
@@ -105,9 +127,11 @@ export type StopSignal = 'SIGTERM' | 'SIGKILL';
  * the effect layer supplies them with `podMachine.provide({ actions })`.
  */
 export interface PodEffectParams {
+  /** Set up the pod's volumes; answer with `volumes.mounted` or `volumes.failed`. */
+  mountVolumes: undefined;
   /** Create the sandbox; answer with `sandbox.created` or `sandbox.failed`. */
   createSandbox: undefined;
-  /** Pull the image if needed, create and start the container; answer with `image.*`, `container.*`. */
+  /** Pull the image if needed, build its configuration, create and start the container; answer with `image.*`, `container.*`. */
   startContainer: { name: string };
   /**
    * Signal the container; its end is reported as `container.exited`. `graceSeconds` (with

@@ -19,7 +19,8 @@
  * a failed sandbox, a delete with grace 0); two containers (how their exits and restarts
  * combine); one container with all three probes (the probers are opaque children: their results
  * are in the alphabet while they exist); two init containers before one container; a sidecar
- * and an init container before one container.
+ * and an init container before one container; one container with volumes (set-ups failing and
+ * retried, a source changing, its configuration failing).
  */
 import { describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
@@ -53,6 +54,8 @@ interface Case {
   probes: boolean;
   /** The whole alphabet (pulls, OOM, created, a failed sandbox, a delete with grace 0). */
   full: boolean;
+  /** Volumes to set up: their facts, sources changing, containers' configurations failing. */
+  volumes?: boolean;
   /** States with more retries than this are reached and checked, but not explored further. */
   retryBound: number;
 }
@@ -64,8 +67,9 @@ function probe(overrides: Partial<ContainerProbe>): ContainerProbe {
 /** All three probes; readiness needs two successes in a row, so runs of results count. */
 const PROBES: ContainerProbes = { startup: probe({}), liveness: probe({}), readiness: probe({ successThreshold: 2 }) };
 
-function podInput({ policy, containers, init, sidecars, probes }: Case): PodMachineInput {
+function podInput({ policy, containers, init, sidecars, probes, volumes }: Case): PodMachineInput {
   return {
+    ...(volumes ? { volumes: ['cfg'] } : {}),
     namespace: 'ns',
     name: 'p',
     uid: 'u',
@@ -77,11 +81,12 @@ function podInput({ policy, containers, init, sidecars, probes }: Case): PodMach
 }
 
 /** The facts about one container. */
-function containerFacts(name: string, full: boolean): PodMachineEvent[] {
+function containerFacts(name: string, full: boolean, volumes: boolean): PodMachineEvent[] {
   const core: PodMachineEvent[] = [
     { type: 'container.started', name, at: 0 },
     { type: 'container.exited', name, at: 0, exitCode: 0 },
     { type: 'container.exited', name, at: 0, exitCode: 1 },
+    ...(volumes ? [{ type: 'container.configFailed' as const, name, at: 0, message: 'configmap "x" not found' }] : []),
   ];
   if (!full) return core;
   return [
@@ -101,7 +106,14 @@ function podAlphabet(c: Case): SystemEvent[] {
   const facts: PodMachineEvent[] = [
     { type: 'pod.scheduled', nodeName: 'n1', at: 0 },
     { type: 'sandbox.created', at: 0 },
-    ...names.flatMap((name) => containerFacts(name, c.full)),
+    ...names.flatMap((name) => containerFacts(name, c.full, c.volumes === true)),
+    ...(c.volumes
+      ? ([
+          { type: 'volumes.mounted', at: 0 },
+          { type: 'volumes.failed', at: 0, volume: 'cfg', message: 'MountVolume.SetUp failed for volume "cfg" : configmap "x" not found' },
+          { type: 'sources.changed', at: 0 },
+        ] as const)
+      : []),
     { type: 'volume.failed', at: 0, message: 'disk' },
     { type: 'node.lost', at: 0 },
     { type: 'pod.delete', at: 0 },
@@ -140,7 +152,11 @@ const containerContext = (state: SystemSnapshot, name: string): ContainerContext
 /** Crashes, failed pulls and failed sandboxes counted over the whole pod. */
 function retries(state: SystemSnapshot, c: Case): number {
   const names = [...c.init, ...c.containers];
-  return podContext(state).sandboxFailures + names.reduce((sum, n) => sum + containerContext(state, n).crashes + containerContext(state, n).pullFailures, 0);
+  const pod = podContext(state);
+  return pod.sandboxFailures + pod.mountFailures + names.reduce((sum, n) => {
+    const cc = containerContext(state, n);
+    return sum + cc.crashes + cc.pullFailures + cc.configFailures;
+  }, 0);
 }
 
 /**
@@ -192,6 +208,7 @@ const CASES: Case[] = (['Always', 'OnFailure', 'Never'] as const).flatMap((polic
   { policy, containers: ['c0'], init: [], sidecars: [], probes: true, full: false, retryBound: 2 },
   { policy, containers: ['c0'], init: ['i0', 'i1'], sidecars: [], probes: false, full: false, retryBound: 1 },
   { policy, containers: ['c0'], init: ['s0', 'i0'], sidecars: ['s0'], probes: false, full: false, retryBound: 1 },
+  { policy, containers: ['c0'], init: [], sidecars: [], probes: false, full: false, volumes: true, retryBound: 2 },
 ]);
 
 describe('pod + container machines model (@xstate/graph over the actor system)', () => {
@@ -200,7 +217,7 @@ describe('pod + container machines model (@xstate/graph over the actor system)',
     (c) => {
       const names = [...c.init, ...c.containers];
       const violations: string[] = [];
-      const seen = { phases: new Set<string>(), removed: 0, immediateRestarts: 0, backOffs: 0, probeKills: 0, readinessFlips: 0, initCompleted: 0, lateStarts: 0 };
+      const seen = { phases: new Set<string>(), removed: 0, immediateRestarts: 0, backOffs: 0, probeKills: 0, readinessFlips: 0, initCompleted: 0, lateStarts: 0, mountRetries: 0, configRetries: 0 };
       const t0 = performance.now();
       const walked = explore(c, ({ state, event, next }) => {
         const check = (holds: boolean, invariant: string) => {
@@ -258,6 +275,19 @@ describe('pod + container machines model (@xstate/graph over the actor system)',
             check(!containerAt(next, sidecar).matches('running') || cc.stop !== undefined, `${sidecar} runs on after the pod completed`);
           }
         }
+        // Volumes: the sandbox only after they are set up; waiting on one never moves the phase.
+        const factType = event.type === 'deliver' ? event.event.type : undefined;
+        const waitingOnVolumes = podBefore.matches({ pending: 'mountingVolumes' }) || podBefore.matches({ pending: 'mountBackoff' });
+        if (waitingOnVolumes && effects.some((e) => e.type === 'createSandbox')) check(factType === 'volumes.mounted', 'the sandbox before the volumes');
+        if (factType === 'volumes.failed' || factType === 'container.configFailed' || factType === 'sources.changed') {
+          check(after.phase === before.phase, `${factType} changed the phase`);
+        }
+        check(!podAfter.matches({ pending: 'mountBackoff' }) || after.containers.every((r) => r.state.kind === 'waiting' && r.state.reason === 'ContainerCreating'), 'waiting on a volume shows no ContainerCreating');
+        if (podBefore.matches({ pending: 'mountBackoff' }) && podAfter.matches({ pending: 'mountingVolumes' })) seen.mountRetries++;
+        for (const name of names) {
+          if (containerAt(state, name).matches('configError') && containerAt(next, name).matches('starting')) seen.configRetries++;
+        }
+
         // A removed pod starts nothing and is removed once.
         check(!before.removed || !effects.some((e) => ['startContainer', 'createSandbox', 'removePod'].includes(e.type)), 'a removed pod acted');
         check(effects.filter((e) => e.type === 'removePod').length <= 1, 'removed twice');
@@ -292,11 +322,17 @@ describe('pod + container machines model (@xstate/graph over the actor system)',
           check(statusAfter === statusBefore || reports.at(-1) === statusAfter, 'the status changed and was not written');
           check(reports.length === 0 || reports.at(-1) === statusAfter, 'the last write is not the status');
         }
-        check(reports.every((r, i) => r !== (i === 0 ? before.reportedStatus : reports[i - 1])), 'a status written twice');
+        check(reports.every((r, i) => r !== (i === 0 ? (before.statusWritten ? before.reportedStatus : undefined) : reports[i - 1])), 'a status written twice');
 
-        // Every lifecycle transition records an Event (a probe result that passes need not).
+        // Every lifecycle transition records an Event (a probe result that passes need not; nor a
+        // retry of a wait on the cluster's objects, whose outcome records one; nor volumes set up:
+        // the kubelet records their failures, not their success).
         const events = effects.filter((e) => e.type === 'recordEvent').map((e) => e.params as PodEventRecord);
-        if (!isProbeResult && values(state) !== values(next)) check(events.length > 0, 'a transition recorded no Event');
+        const retry =
+          factType === 'volumes.mounted' ||
+          (podBefore.matches({ pending: 'mountBackoff' }) && podAfter.matches({ pending: 'mountingVolumes' })) ||
+          names.some((n) => containerAt(state, n).matches('configError') && containerAt(next, n).matches('starting'));
+        if (!isProbeResult && !retry && values(state) !== values(next)) check(events.length > 0, 'a transition recorded no Event');
 
         // Probe results: never the phase or a container's life; a kill is one stop.
         if (isProbeResult && event.type === 'deliver') {
@@ -340,6 +376,10 @@ describe('pod + container machines model (@xstate/graph over the actor system)',
         expect(seen.readinessFlips).toBeGreaterThan(0);
       }
       if (c.init.length > 0) expect(seen.initCompleted).toBeGreaterThan(0);
+      if (c.volumes) {
+        expect(seen.mountRetries).toBeGreaterThan(0);
+        expect(seen.configRetries).toBeGreaterThan(0);
+      }
     },
     120_000,
   );

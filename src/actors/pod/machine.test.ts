@@ -481,7 +481,8 @@ describe('podStatus', () => {
     pod.runAll();
     pod.exit('app', 0);
     const reported = pod.effects.paramsOf('reportStatus') as PodEffectParams['reportStatus'][];
-    expect(reported).toHaveLength(5);
+    // Sandbox (startTime, Initialized), running, ready, Succeeded: a container not created yet already shows ContainerCreating.
+    expect(reported).toHaveLength(4);
     expect(reported.at(-1)?.status).toEqual(podStatus(pod.context()));
     expect(reported.at(-1)?.status.phase).toBe('Succeeded');
   });

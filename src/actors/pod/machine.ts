@@ -6,8 +6,8 @@
  * guards over its records of the containers (`container-records.ts`):
  *
  * ```
- * pending: scheduling → creatingSandbox ⇄ sandboxBackoff → initializing (init containers, one at
- *          a time) → startingContainers ─every container started→ running
+ * pending: scheduling → [mountingVolumes ⇄ mountBackoff] → creatingSandbox ⇄ sandboxBackoff →
+ *          initializing (init containers, one at a time) → startingContainers ─every container started→ running
  * pending | running ─every container done→ succeeded (all exited 0) | failed
  * pending | running ─volume.failed | node.lost | an init container failed for good→ failed
  * pending | running ─pod.delete→ terminating (graceful → killing) ─every container stopped→ succeeded | failed
@@ -20,13 +20,18 @@
  * its own named actions, so the effect layer provides every effect in one place. The status is
  * written (`reportStatus`) once per settled transition, when it changed.
  *
+ * A pod with volumes has them set up first (`mountVolumes`); one that cannot be set up yet (a
+ * missing ConfigMap, a claim not bound) records FailedMount and is retried after a back-off
+ * (0.5 s doubling to 122 s, as the kubelet's volume operations) or at once when the node says a
+ * source changed (`sources.changed`): the pod stays Pending, never stuck.
+ *
  * Timers go through the actor's clock (pass `clock` to `createActor`; tests use `SimulatedClock`):
- * the sandbox retry (`sandboxRetry`) and the termination grace (`terminationGrace`) here; each
- * container's back-offs and its probers' periods in the children.
+ * the volume retry (`mountRetry`), the sandbox retry (`sandboxRetry`) and the termination grace
+ * (`terminationGrace`) here; each container's back-offs and its probers' periods in the children.
  */
 import { assign, sendTo, setup } from 'xstate';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
-import { backoffDelayMs } from './backoff.ts';
+import { backoffDelayMs, mountBackoffMs } from './backoff.ts';
 import { containerMachine } from './container-machine.ts';
 import { containerActorId, type ContainerEffectRequest, type ContainerReport, type StopReason } from './container-events.ts';
 import {
@@ -66,6 +71,7 @@ const CONTAINER_FACTS = [
   'probe.succeeded',
   'probe.failed',
   'probe.errored',
+  'container.configFailed',
 ] as const;
 
 function containerFactOf(e: Event): ContainerFactEvent | ProbeFactEvent | undefined {
@@ -113,6 +119,7 @@ const base = setup({
     container: containerMachine,
   },
   actions: {
+    mountVolumes: () => {},
     createSandbox: () => {},
     startContainer: (_, _params: { name: string }) => {},
     stopContainer: (_, _params: { name: string; signal: StopSignal; graceSeconds?: number }) => {},
@@ -124,6 +131,9 @@ const base = setup({
   guards: {
     isBound: ({ context }) => context.nodeName !== undefined,
     hasInitContainers: ({ context }) => context.initContainers.length > 0,
+    hasVolumes: ({ context }) => context.volumes.length > 0,
+    /** On a node, with volumes to set up before the sandbox. */
+    isBoundWithVolumes: ({ context }) => context.nodeName !== undefined && context.volumes.length > 0,
     /** A fact about a container this pod has (facts about others are ignored). */
     isKnownContainer: ({ context, event }) => {
       const fact = containerFactOf(event);
@@ -166,6 +176,7 @@ const base = setup({
     statusChanged: ({ context }) => !context.removed && statusOf(context).json !== context.reportedStatus,
   },
   delays: {
+    mountRetry: ({ context }) => mountBackoffMs(context.mountFailures),
     sandboxRetry: ({ context }) => backoffDelayMs(context.sandboxFailures),
     terminationGrace: ({ context }) => (context.deletion?.graceSeconds ?? context.terminationGracePeriodSeconds) * 1000,
   },
@@ -280,6 +291,15 @@ const withActions = base.extend({
       message: `Failed to create pod sandbox: ${e.type === 'sandbox.failed' ? e.message : ''}`,
     })),
     recordSandboxChanged: record(() => ({ type: 'Normal', reason: 'SandboxChanged', message: 'Pod sandbox failed, it will be re-created.' })),
+    countMountFailure: assign(({ context }) => ({ mountFailures: context.mountFailures + 1 })),
+    resetMountFailures: assign({ mountFailures: 0 }),
+    recordFailedMount: record((_, e) => ({ type: 'Warning', reason: 'FailedMount', message: e.type === 'volumes.failed' ? e.message : '' })),
+    /** The pod waits: its status (ContainerCreating) is written even if nothing changed since it was created. */
+    showWaiting: assign(({ context }) => (context.statusWritten ? {} : { reportedStatus: undefined })),
+    /** A source changed: every container waiting on its configuration tries again. */
+    retryContainers: base.enqueueActions(({ context, enqueue }) => {
+      for (const c of allRecords(context)) enqueue.sendTo(containerActorId(c.name), { type: 'container.retry' });
+    }),
 
     assignDeletion: assign(({ context, event }) => {
       if (event.type !== 'pod.delete' || context.deletion) return {};
@@ -308,7 +328,7 @@ const withActions = base.extend({
       if (!check('statusChanged')) return;
       const { status, json } = statusOf(context);
       enqueue({ type: 'reportStatus', params: { status } });
-      enqueue.assign({ reportedStatus: json });
+      enqueue.assign({ reportedStatus: json, statusWritten: true });
     }),
   },
 });
@@ -390,7 +410,9 @@ export const podMachine = withActions.createMachine({
     'container.running': { actions: 'assignReport' },
     'container.terminated': { actions: 'assignReport' },
     'container.changed': { actions: 'assignReport' },
+    'sources.changed': { actions: 'retryContainers' },
   } as Record<(typeof CONTAINER_FACTS)[number], typeof FORWARD> & {
+    'sources.changed': { actions: 'retryContainers' };
     'container.effect': { actions: 'enactContainerEffect' };
     'container.running': { actions: 'assignReport' };
     'container.terminated': { actions: 'assignReport' };
@@ -401,9 +423,32 @@ export const podMachine = withActions.createMachine({
       initial: 'scheduling',
       on: ACTIVE,
       states: {
+        /** On its node, its volumes come first, if it has any. */
         scheduling: {
-          always: { guard: 'isBound', target: 'creatingSandbox' },
-          on: { 'pod.scheduled': { target: 'creatingSandbox', actions: ['assignNode', 'recordScheduled'] } },
+          always: [
+            { guard: 'isBoundWithVolumes', target: 'mountingVolumes' },
+            { guard: 'isBound', target: 'creatingSandbox' },
+          ],
+          on: {
+            'pod.scheduled': [
+              { guard: 'hasVolumes', target: 'mountingVolumes', actions: ['assignNode', 'recordScheduled'] },
+              { target: 'creatingSandbox', actions: ['assignNode', 'recordScheduled'] },
+            ],
+          },
+        },
+        /** The node sets up the pod's volumes (ContainerCreating). */
+        mountingVolumes: {
+          entry: 'mountVolumes',
+          on: {
+            'volumes.mounted': { target: 'creatingSandbox', actions: 'resetMountFailures' },
+            'volumes.failed': { target: 'mountBackoff', actions: ['countMountFailure', 'recordFailedMount'] },
+          },
+        },
+        /** A volume could not be set up (FailedMount): tried again after the back-off, or when a source changed. */
+        mountBackoff: {
+          entry: 'showWaiting',
+          after: { mountRetry: 'mountingVolumes' },
+          on: { 'sources.changed': 'mountingVolumes' },
         },
         creatingSandbox: {
           entry: 'createSandbox',

@@ -9,7 +9,7 @@ import { containerActorId } from './container-events.ts';
 import type { PodEffectParams, PodEventRecord, PodFactEvent, PodMachineInput, RestartPolicy } from './events.ts';
 import { podMachine } from './machine.ts';
 
-const EFFECTS = ['createSandbox', 'startContainer', 'stopContainer', 'stopSandbox', 'removePod', 'recordEvent', 'reportStatus'] as const;
+const EFFECTS = ['mountVolumes', 'createSandbox', 'startContainer', 'stopContainer', 'stopSandbox', 'removePod', 'recordEvent', 'reportStatus'] as const;
 export const T0 = Date.UTC(2024, 0, 1);
 export const S = 1000;
 export const MIN = 60 * S;

@@ -6,6 +6,7 @@
 import { child, duplicate, forbidden, index, invalid, notFound, notSupported, required, type FieldError } from '../field.ts';
 import { isRecord, optionalRecord, type JsonObject } from '../object.ts';
 import { isDNS1123Label, isValidPortName, isValidPortNum } from './names.ts';
+import { validateContainerConfig, validatePodVolumeSources } from './pod-volumes.ts';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
@@ -21,6 +22,7 @@ export function validatePodSpec(spec: JsonObject | undefined, path: string, rest
   const s = spec ?? {};
   const names = new Set<string>();
   const volumes = validateVolumes(s.volumes, child(path, 'volumes'), errs);
+  validatePodVolumeSources(s.volumes, child(path, 'volumes'), errs);
   const containers = s.containers;
   if (!Array.isArray(containers) || containers.length === 0) {
     errs.push(required(child(path, 'containers')));
@@ -83,6 +85,7 @@ function validateContainer(c: unknown, path: string, names: Set<string>, volumes
     errs.push(notSupported(child(path, 'imagePullPolicy'), c.imagePullPolicy, PULL_POLICIES));
   }
   validateContainerPorts(c.ports, child(path, 'ports'), errs);
+  validateContainerConfig(c, path, errs);
   if (Array.isArray(c.volumeMounts)) {
     c.volumeMounts.forEach((m, i) => {
       if (!isRecord(m)) return;

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import { duration } from '../flags.ts';
 import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
 
 interface NodeOptions {
@@ -18,6 +19,7 @@ interface NodeOptions {
   dockerSocket: string;
   podNetwork: PodNetworkMode;
   clusterDomain: string;
+  volumeSyncPeriod: number;
 }
 
 const RUNTIMES = ['docker', 'process', 'hollow'] as const;
@@ -47,6 +49,7 @@ export function nodeCommand(): Command {
     .option('--docker-socket <path>', 'Docker engine socket (docker runtime)', '/var/run/docker.sock')
     .option('--pod-network <mode>', 'auto (a pod bridge, overlay, proxy and DNS with the docker runtime as root), bridge, or none', podNetworkMode, 'auto')
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option('--volume-sync-period <duration>', 'how often ConfigMap, Secret, downwardAPI and projected volumes follow their sources', duration, 1000)
     .action(async (opts: NodeOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading libp2p and dockerode.
       const { startNodeDaemon } = await import('../../../node-daemon/daemon.ts');
@@ -61,6 +64,7 @@ export function nodeCommand(): Command {
         nodeIP: opts.nodeIp,
         listen: opts.listen ?? [`/ip4/${opts.nodeIp}/tcp/0`],
         dockerSocket: opts.dockerSocket,
+        volumeSyncPeriodMs: opts.volumeSyncPeriod,
         ...(network ? { network: { clusterDomain: opts.clusterDomain } } : {}),
         log,
       });

@@ -12,7 +12,7 @@ import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { Registry } from '../../registry/registry.ts';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
-import { commaList, integer } from '../flags.ts';
+import { commaList, duration, integer } from '../flags.ts';
 import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
@@ -34,6 +34,7 @@ interface UpOptions {
   clusterDomain: string;
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
+  volumeSyncPeriod: number;
 }
 
 export function upCommand(): Command {
@@ -52,6 +53,7 @@ export function upCommand(): Command {
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
     .option('--pod-network <mode>', 'auto (a pod bridge, proxy and DNS with the docker runtime as root), bridge, or none', podNetworkMode, 'auto')
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option('--volume-sync-period <duration>', 'how often ConfigMap, Secret, downwardAPI and projected volumes follow their sources', duration, 1000)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
     .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .action(async (opts: UpOptions) => {
@@ -85,6 +87,7 @@ export function upCommand(): Command {
           token,
           runtime,
           name: opts.nodeName,
+          volumeSyncPeriodMs: opts.volumeSyncPeriod,
           ...(network ? { network: { clusterDomain: opts.clusterDomain } } : {}),
           log,
         });
