@@ -10,7 +10,7 @@ describe('the machine catalogue', () => {
 
   it('has every kind whose lifecycle is a machine', () => {
     expect(catalogue.map((m) => m.kind)).toEqual(
-      expect.arrayContaining(['Pod', 'Node', 'ReplicaSet', 'Deployment', 'DaemonSet', 'Job', 'CronJob', 'HorizontalPodAutoscaler', 'Service']),
+      expect.arrayContaining(['Pod', 'Node', 'ReplicaSet', 'Deployment', 'DaemonSet', 'StatefulSet', 'Job', 'CronJob', 'HorizontalPodAutoscaler', 'Service']),
     );
   });
 

@@ -17,6 +17,7 @@ import { containerMachine } from './pod/container-machine.ts';
 import { proberMachine } from './pod/prober.ts';
 import { replicaMachine } from './replicaset/machine.ts';
 import { serviceMachine } from './service/machine.ts';
+import { statefulSetMachine } from './statefulset/machine.ts';
 
 export interface TransitionDescription {
   /** The event type (`container.exited`), `after` for a delayed one, `always` for an eventless one. */
@@ -69,6 +70,7 @@ export const MACHINES: readonly (readonly [string, AnyStateMachine])[] = [
   ['ReplicaSet', replicaMachine],
   ['Deployment', deploymentMachine],
   ['DaemonSet', daemonSetMachine],
+  ['StatefulSet', statefulSetMachine],
   ['Job', jobMachine],
   ['CronJob', cronJobMachine],
   ['HorizontalPodAutoscaler', hpaMachine],

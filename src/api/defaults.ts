@@ -5,6 +5,7 @@
  */
 import { apiVersionOf, type ResourceInfo } from './kinds.ts';
 import { childRecord, isRecord, optionalRecord, recordList, setDefault, type JsonObject, type KubeObject } from './object.ts';
+import { defaultLimitRange } from './quota/limit-range.ts';
 
 /** Returns a defaulted deep copy of `obj`; the input is not modified. */
 export function applyDefaults<T extends KubeObject>(info: ResourceInfo, obj: T): T {
@@ -46,6 +47,8 @@ const DEFAULTERS: Record<string, Defaulter> = {
     if (status && isRecord(status.capacity)) setDefault(status, 'allocatable', structuredClone(status.capacity));
   },
   'v1/PersistentVolumeClaim': defaultPersistentVolumeClaim,
+  // A Container item's default limits come from max, its default requests from default, then min.
+  'v1/LimitRange': defaultLimitRange,
   'v1/PersistentVolume': (obj) => {
     const spec = childRecord(obj, 'spec');
     setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');

@@ -4,8 +4,8 @@
  * advertises for the same resources.
  */
 
-/** Subresources kactus serves: status and scale views, and pods' binding (POST only). */
-export type Subresource = 'status' | 'scale' | 'binding';
+/** Subresources kactus serves: status and scale views, pods' binding and serviceaccounts' token (POST only). */
+export type Subresource = 'status' | 'scale' | 'binding' | 'token';
 
 /** One served resource (one group/version/resource). */
 export interface ResourceInfo {
@@ -59,7 +59,9 @@ const ENTRIES: Entry[] = [
   { group: '', version: 'v1', kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'], subresources: ['status'] },
   { group: '', version: 'v1', kind: 'PersistentVolume', resource: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: ['status'] },
   { group: '', version: 'v1', kind: 'ReplicationController', resource: 'replicationcontrollers', namespaced: true, shortNames: ['rc'], all: true, subresources: ['status', 'scale'] },
-  { group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true, shortNames: ['sa'] },
+  { group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true, shortNames: ['sa'], subresources: ['token'] },
+  { group: '', version: 'v1', kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, shortNames: ['quota'], subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'] },
   { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespaced: true, shortNames: ['deploy'], all: true, subresources: ['status', 'scale'] },
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', resource: 'replicasets', namespaced: true, shortNames: ['rs'], all: true, subresources: ['status', 'scale'] },
   { group: 'apps', version: 'v1', kind: 'StatefulSet', resource: 'statefulsets', namespaced: true, shortNames: ['sts'], all: true, subresources: ['status', 'scale'] },

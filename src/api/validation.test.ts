@@ -163,6 +163,24 @@ describe('validateObject', () => {
     expect(errs.some((e) => e.startsWith(expectedPrefix)), errs.join('\n')).toBe(true);
   });
 
+  it('validates a StatefulSet template with a volume per claim template (mounts of a claim template resolve; others still do not)', async () => {
+    const sts = info('apps', 'statefulsets');
+    const set = (mounts: string[]): KubeObject =>
+      applyDefaults(sts, {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'web', namespace: 'x' },
+        spec: {
+          serviceName: 'web',
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'b', volumeMounts: mounts.map((name) => ({ name, mountPath: `/${name}` })) }] } },
+          volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+        },
+      });
+    expect(await messages(sts, set(['data']))).toEqual([]);
+    expect(await messages(sts, set(['data', 'logs']))).toEqual(['spec.template.spec.containers[0].volumeMounts[1].name: Not found: "logs"']);
+  });
+
   it('treats JSON null as absent', async () => {
     expect(await messages(pods, pod({ containers: [{ name: 'c', image: 'b', command: null }], nodeSelector: null }))).toEqual([]);
   });

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
 import type { Store } from '../store/types.ts';
-import { tokenAuthenticator, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
+import { setRequestUser, tokenAuthenticator, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
 import { writeError, writeJson } from './http/respond.ts';
 import { pathNotFound, route, type Route } from './http/router.ts';
 import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from './http/watch-stream.ts';
@@ -25,6 +25,8 @@ import { servePodExec, type ExecSource } from './handlers/pod-exec.ts';
 import { servePodAttach, type AttachSource } from './handlers/pod-attach.ts';
 import { servePodPortForward, type PortForwardSource } from './handlers/pod-portforward.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
+import { serveTokenRequest } from './handlers/token-request.ts';
+import { ServiceAccountTokens } from '../registry/serviceaccount/tokens.ts';
 import { serveResourceMetrics } from './metrics-api/handler.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
 import type { WatchDeps } from './handlers/watch.ts';
@@ -47,8 +49,15 @@ export interface ApiServerOptions {
   host?: string;
   /** Port to bind; 0 picks a free one. */
   port: number;
-  /** Extra bearer tokens (node daemons, service accounts); the admin token always works. */
+  /** Extra bearer tokens (node daemons); the admin token and ServiceAccount tokens always work. */
   tokens?: TokenAuthenticator;
+  /**
+   * Kubernetes' ServiceAccount admission plugin: pods get `default` unless they name an account,
+   * the account must exist, and the token volume is added. The master turns it on (its leader
+   * makes the `default` accounts); a bare API server, with no controller, leaves it off.
+   * LimitRanger and ResourceQuota admission always run.
+   */
+  serviceAccountAdmission?: boolean;
   /** Extra DNS names / IPs for the serving certificate. */
   sans?: string[];
   logger?: Logger;
@@ -103,6 +112,8 @@ export interface ApiServer {
   metrics: ApiMetrics;
   /** The event stream's hub (`/kactus/v1/events`): its clients and buffer figures. */
   eventHub: EventHub;
+  /** ServiceAccount tokens: what node daemons ask for pods' projected tokens (ServiceAccountTokenIssuer), and what this server authenticates. */
+  serviceAccountTokens: ServiceAccountTokens;
   /** Stops listening, ends open watches and connections. The store stays open (the caller owns it). */
   close(): Promise<void>;
 }
@@ -118,27 +129,31 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const log = opts.logger ?? pino({ name: 'apiserver' });
   const metrics = new ApiMetrics();
   const store = instrumentStore(opts.store, metrics);
-  const registry = new Registry({ store, now: opts.now, logger: log, serviceRanges: opts.serviceRanges });
+  const registry = new Registry({ store, now: opts.now, logger: log, serviceRanges: opts.serviceRanges, admission: { serviceAccount: opts.serviceAccountAdmission ?? false } });
   await registry.start(SYSTEM_NAMESPACES);
   let pki: Pki;
+  let serviceAccountTokens: ServiceAccountTokens;
   try {
     // After the registry: the CA and admin token are the cluster's, shared through the store.
     pki = await loadOrCreatePki(opts.dataDir, {
       sans: [host, ...(opts.sans ?? [])],
       share: (local) => shareClusterIdentity(registry, local),
     });
+    // The token signing key is the cluster's too: every master verifies every other's tokens.
+    serviceAccountTokens = await ServiceAccountTokens.start({ registry, caCertPem: pki.caCertPem, now: opts.now });
   } catch (err) {
     registry.close();
     throw err;
   }
 
-  const authenticate = tokenAuthenticator(pki.adminToken, opts.tokens);
+  const serviceAccountUser: TokenAuthenticator = (token) => serviceAccountTokens.authenticate(token);
+  const authenticate = tokenAuthenticator(pki.adminToken, opts.tokens, serviceAccountUser);
   // One store watch of the transition log for every stream client of this server.
   const hub = new EventHub({ store, ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, logger: log });
   const streamDeps: EventStreamDeps = {
     hub,
     limits: { ...DEFAULT_STREAM_LIMITS, ...definedOnly({ maxBufferedBytes: opts.eventStream?.maxBufferedBytes, closeTimeoutMs: opts.eventStream?.closeTimeoutMs }) },
-    checkToken: tokenChecker(pki.adminToken, opts.tokens),
+    checkToken: tokenChecker(pki.adminToken, opts.tokens, serviceAccountUser),
     onClosed: (code) => metrics.eventStreamClosed.inc({ code: String(code) }),
     ...(opts.machineDefinition ? { definitionOf: opts.machineDefinition } : {}),
   };
@@ -162,10 +177,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (r.type === 'health') return await serveHealth(res, r.check, store);
       // The dashboard's static files: no cluster data in them, and a page load cannot carry a token.
       if (r.type === 'ui') return await serveUi(req, res, r.file, opts.uiDir);
-      if (!(await authenticate(req))) throw ApiError.unauthorized();
+      const user = await authenticate(req);
+      if (!user) throw ApiError.unauthorized();
+      setRequestUser(req, user);
       if (r.type === 'resource') {
         verb = requestVerb(req, r, url.searchParams);
         resource = r.subresource ? `${r.info.resource}/${r.subresource}` : r.info.resource;
+        if (r.subresource === 'token') return await serveTokenRequest(req, res, r, serviceAccountTokens);
         return await serveResource(req, res, url, r, watchDeps);
       }
       if (r.type === 'podLog') {
@@ -206,7 +224,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         metrics.requests.inc({ verb: 'WATCH', resource: 'kactus/events', code: '101' });
         return await serveEventStream(req, socket, head, url, streamDeps);
       }
-      if (!(await authenticate(req))) throw ApiError.unauthorized();
+      const user = await authenticate(req);
+      if (!user) throw ApiError.unauthorized();
+      setRequestUser(req, user);
       if (r.type === 'podExec') {
         await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
         metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/exec', code: '101' });
@@ -257,6 +277,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     registry,
     metrics,
     eventHub: hub,
+    serviceAccountTokens,
     close() {
       closing ??= (async () => {
         registry.close();

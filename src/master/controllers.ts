@@ -13,6 +13,10 @@ import { jobControllerFactory } from '../actors/job/controller.ts';
 import { nodeIpamControllerFactory } from '../actors/nodeipam/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import { serviceControllerFactory } from '../actors/service/controller.ts';
+import { statefulSetControllerFactory } from '../actors/statefulset/controller.ts';
+import { serviceAccountsControllerFactory } from '../actors/serviceaccount/controller.ts';
+import { rootCaPublisherFactory } from '../actors/serviceaccount/root-ca-publisher.ts';
+import { resourceQuotaControllerFactory } from '../actors/resourcequota/controller.ts';
 import { AllocationRepair } from '../registry/allocators/repair.ts';
 import type { ControllerFactory } from '../actors/controller-kit/controller.ts';
 import { kubernetesServiceFactory } from './kubernetes-service.ts';
@@ -24,6 +28,7 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['replicaset', replicaSetControllerFactory],
   ['replicationcontroller', replicationControllerFactory],
   ['daemonset', daemonSetControllerFactory],
+  ['statefulset', statefulSetControllerFactory],
   ['job', jobControllerFactory],
   ['cronjob', cronJobControllerFactory],
   ['horizontalpodautoscaler', (deps) => hpaControllerFactory(deps.metrics)(deps)],
@@ -33,4 +38,10 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   // default/kubernetes: its ClusterIP, and Endpoints/EndpointSlice naming every master's API address.
   ['kubernetesservice', kubernetesServiceFactory],
   ['serviceallocationrepair', (deps) => new AllocationRepair({ store: deps.store, ranges: deps.serviceRanges, events: deps.events, logger: deps.logger })],
+  // A `default` ServiceAccount in every namespace (pods run as it; ServiceAccount admission refuses pods naming a missing one).
+  ['serviceaccount', serviceAccountsControllerFactory],
+  // The ConfigMap `kube-root-ca.crt` (the cluster CA) in every namespace, for pods' token volumes.
+  ['root-ca-cert-publisher', rootCaPublisherFactory],
+  // ResourceQuota status: hard from spec, used recounted after deletes and periodically.
+  ['resourcequota', resourceQuotaControllerFactory],
 ];

@@ -74,10 +74,15 @@ export interface MasterOptions {
     /** Time between the leader's sweeps of deleted objects' histories (default 60 s). */
     sweepIntervalMs?: number;
   };
-  /** Mints ServiceAccount tokens for pods' projected volumes (nodes ask through the gateway); without one they are refused. */
+  /** Mints ServiceAccount tokens for pods' projected volumes (nodes ask through the gateway); default: the API server's issuer. */
   tokenIssuer?: ServiceAccountTokenIssuer;
   /** `/kactus/v1/events` tuning (buffer bound per client, ring, heartbeat). */
   eventStream?: EventStreamOptions;
+  /**
+   * Kubernetes' ServiceAccount admission (default true): pods run as `default` unless they name an
+   * account, the account must exist, and they get the token volume `kube-api-access-*`.
+   */
+  serviceAccountAdmission?: boolean;
   logger?: Logger;
 }
 
@@ -130,6 +135,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       portForward,
       metrics,
       serviceRanges: ranges,
+      serviceAccountAdmission: opts.serviceAccountAdmission ?? true,
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
     });
   } catch (err) {
@@ -149,7 +155,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
     const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });
     closers.push(() => apiEndpoint.close());
-    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, transitions: transitionLog, syncIntervalMs: opts.podSyncIntervalMs, logger: log, ...(opts.tokenIssuer ? { tokenIssuer: opts.tokenIssuer } : {}) });
+    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, transitions: transitionLog, syncIntervalMs: opts.podSyncIntervalMs, logger: log, tokenIssuer: opts.tokenIssuer ?? api.serviceAccountTokens });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
 
@@ -170,7 +176,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
         logger: log,
       });
-      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges };
+      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges, caCertPem: api.caCertPem };
       const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads, sweeper };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>

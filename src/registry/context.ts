@@ -4,6 +4,7 @@ import type { ResourceInfo } from '../api/kinds.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Store } from '../store/types.ts';
 import type { WriteHooks } from './write-hooks.ts';
+import type { Admission } from './admission/admission.ts';
 
 export interface RegistryContext {
   store: Store;
@@ -15,6 +16,8 @@ export interface RegistryContext {
   /** Wall clock for creationTimestamp / deletionTimestamp (injectable for tests). */
   now(): Date;
   log: Logger;
-  /** Writes a kind commits together with its objects (Service allocation), if any (write-hooks.ts). */
+  /** Writes a kind commits together with its objects (Service allocation, quota charges), if any (write-hooks.ts). */
   writeHooks?(info: ResourceInfo): WriteHooks | undefined;
+  /** Admission plugins run on creates and updates (admission/), when the registry has them. */
+  admission?: Admission;
 }

@@ -1,8 +1,9 @@
 /**
  * create: the object-level POST. Order as Kubernetes: type meta and namespace checks, defaults,
  * metadata preparation (uid, timestamps, generateName), the namespace must exist and not be
- * terminating, validation (unknown fields per `fieldValidation`, then 422 Invalid), and only then
- * one store write. Nothing is stored when any step fails, or under dryRun.
+ * terminating, mutating admission, validation (unknown fields per `fieldValidation`, then 422
+ * Invalid), validating admission, and only then one store write (with its quota charge, when a
+ * ResourceQuota applies). Nothing is stored when any step fails, or under dryRun.
  */
 import { applyDefaults } from '../api/defaults.ts';
 import type { ResourceInfo } from '../api/kinds.ts';
@@ -27,10 +28,15 @@ export async function createObject(
 ): Promise<KubeObject> {
   const typed = withTypeMeta(info, body);
   checkNamespace(info, typed, namespace);
+  // Mutating admission names the object as the request did (its generateName when the server picks the name).
+  const requestName = typed.metadata?.name || typed.metadata?.generateName || '';
   const prepared = prepareForCreate(info, applyDefaults(info, typed), ctx.now(), { namespace });
   const name = prepared.metadata?.name ?? '';
   if (info.namespaced) await assertNamespaceAcceptsContent(ctx, info, namespace ?? '', name);
+  const attrs = { operation: 'CREATE', info, namespace, name: requestName, obj: prepared, dryRun: Boolean(opts.dryRun) } as const;
+  await ctx.admission?.admit(attrs);
   await validateForWrite(info, prepared, opts);
+  await ctx.admission?.validate({ ...attrs, name });
   const hooks = ctx.writeHooks?.(info);
   if (hooks) return createWithHooks(ctx, info, objectKey(info, namespace, name), prepared, hooks, opts);
   if (opts.dryRun) return prepared;

@@ -30,6 +30,8 @@ import { watchObjects } from './watch.ts';
 import { AllocationCache } from './allocators/allocation-cache.ts';
 import { serviceRanges, type ServiceRanges } from './allocators/ranges.ts';
 import { ServiceAllocator } from './allocators/service-allocator.ts';
+import { Admission, type AdmissionOptions } from './admission/admission.ts';
+import { composeWriteHooks } from './write-hooks.ts';
 
 export interface RegistryOptions {
   store: Store;
@@ -38,6 +40,11 @@ export interface RegistryOptions {
   /** Clock for timestamps (default: the system clock). */
   now?: () => Date;
   logger?: Logger;
+  /**
+   * Admission plugins (admission/): LimitRanger and ResourceQuota, and ServiceAccount when asked.
+   * Absent: none (controllers' tests over a bare store); the API server always passes it.
+   */
+  admission?: AdmissionOptions;
 }
 
 export interface PatchOptions extends WriteOptions {
@@ -55,12 +62,15 @@ export class Registry {
   constructor(opts: RegistryOptions) {
     this.namespaces = new Informer({ store: opts.store, prefix: prefixFor(NAMESPACES), decode: decodeObject });
     this.services = new ServiceAllocator(opts.store, opts.serviceRanges ?? serviceRanges(), new AllocationCache(opts.store));
+    const now = opts.now ?? (() => new Date());
+    const admission = opts.admission ? new Admission(opts.store, now, opts.admission) : undefined;
     this.ctx = {
       store: opts.store,
-      now: opts.now ?? (() => new Date()),
+      now,
       log: opts.logger ?? pino({ level: 'silent' }),
       cachedNamespace: (name) => this.namespaces.get(`${prefixFor(NAMESPACES)}${name}`),
-      writeHooks: (info) => (info.group === '' && info.kind === 'Service' ? this.services : undefined),
+      writeHooks: (info) => composeWriteHooks(info.group === '' && info.kind === 'Service' ? this.services : undefined, admission?.quotaHooks(info)),
+      admission,
     };
     this.terminator = new NamespaceTerminator(this.ctx, (info, ns, name, o) => this.delete(info, ns, name, o));
   }
@@ -75,12 +85,14 @@ export class Registry {
       }
     }
     await this.namespaces.start();
+    await this.ctx.admission?.start();
     await this.terminator.resumeAll();
   }
 
   /** Stops background work (namespace terminations). The store is not closed. */
   close(): void {
     this.namespaces.stop();
+    this.ctx.admission?.stop();
     this.services.cache.stop();
     this.terminator.close();
   }

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from './registry.ts';
+import { Registry, type RegistryOptions } from './registry.ts';
 import { SYSTEM_NAMESPACES } from '../api/namespaces.ts';
 import { openEmbeddedStore } from '../store/embedded/index.ts';
 import type { Store } from '../store/types.ts';
@@ -14,11 +14,11 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
-/** A Registry over a real embedded store in a temp dir, with the system namespaces. */
-export async function testCluster(): Promise<TestCluster> {
+/** A Registry over a real embedded store in a temp dir, with the system namespaces; `opts` adds Registry options (admission). */
+export async function testCluster(opts: Omit<RegistryOptions, 'store'> = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'kactus-master-'));
   const store = await openEmbeddedStore(join(dir, 'store'));
-  const registry = new Registry({ store });
+  const registry = new Registry({ ...opts, store });
   await registry.start(SYSTEM_NAMESPACES);
   return {
     dir,

@@ -56,3 +56,40 @@ export async function commitWithSideWrites(ctx: RegistryContext, key: string, mo
     side.settle(committed);
   }
 }
+
+/** Side writes of several hooks as one: compares and ops joined; failures explained, and settles made, in order. */
+function joinSideWrites(parts: readonly SideWrites[]): SideWrites {
+  return {
+    compares: parts.flatMap((p) => p.compares),
+    ops: parts.flatMap((p) => p.ops),
+    async explainFailure() {
+      for (const p of parts) await p.explainFailure();
+    },
+    settle(committed) {
+      for (const p of parts) p.settle(committed);
+    },
+  };
+}
+
+/** Plans each hook's side writes in turn; when one throws, the ones already planned are settled (released). */
+async function planAll(plans: readonly (() => Promise<SideWrites>)[]): Promise<SideWrites> {
+  const done: SideWrites[] = [];
+  try {
+    for (const plan of plans) done.push(await plan());
+  } catch (err) {
+    for (const p of done) p.settle(false);
+    throw err;
+  }
+  return joinSideWrites(done);
+}
+
+/** The hooks of a kind that has several (a Service's allocations and its quota charge), as one; undefined when none. */
+export function composeWriteHooks(...all: (WriteHooks | undefined)[]): WriteHooks | undefined {
+  const hooks = all.filter((h): h is WriteHooks => h !== undefined);
+  if (hooks.length <= 1) return hooks[0];
+  return {
+    beforeCreate: (obj, opts) => planAll(hooks.map((h) => () => h.beforeCreate(obj, opts))),
+    beforeUpdate: (oldObj, obj, opts) => planAll(hooks.map((h) => () => h.beforeUpdate(oldObj, obj, opts))),
+    beforeDelete: (oldObj) => planAll(hooks.map((h) => () => h.beforeDelete(oldObj))),
+  };
+}

@@ -27,6 +27,8 @@ export interface ControllerDeps {
   network: PodNetworkConfig;
   /** The service CIDR and node port range Services allocate from (`--service-cluster-ip-range`, `--service-node-port-range`). */
   serviceRanges: ServiceRanges;
+  /** The cluster CA (PEM): what the `kube-root-ca.crt` ConfigMaps publish to pods. */
+  caCertPem: string;
 }
 
 /** A leader-only loop: started when this master becomes leader, stopped when it stops leading. */

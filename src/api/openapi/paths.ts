@@ -20,6 +20,7 @@ type Json = Record<string, unknown>;
 
 export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 export const SCALE_DEFINITION = 'io.k8s.api.autoscaling.v1.Scale';
+export const TOKEN_REQUEST_DEFINITION = 'io.k8s.api.authentication.v1.TokenRequest';
 const V3_REF_PREFIX = '#/components/schemas/';
 
 /** `$ref` to a component schema. */
@@ -171,6 +172,16 @@ export function resourcePaths(r: OpenApiResource, definition: string | undefined
   }
   const definitions = [definition, listDefinition].filter((d): d is string => d !== undefined);
   for (const sub of r.subresources ?? []) {
+    if (sub === 'token') {
+      // serviceaccounts/token: POST of an authentication.k8s.io/v1 TokenRequest, nothing else.
+      const tokenRequest: Target = { definition: TOKEN_REQUEST_DEFINITION, gvk: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' } };
+      paths[`${named}/token`] = {
+        post: operation('post', `create${infix}${scope}${r.kind}Token`, tokenRequest, { parameters: [P.dryRun, P.fieldManager, P.fieldValidation], ...body(objectSchema(tokenRequest)) }, '201', `create token of a ${r.kind}`),
+        parameters: [pathParam('name', 'name of the TokenRequest'), ...(r.namespaced ? [nsParam] : []), P.pretty],
+      };
+      definitions.push(TOKEN_REQUEST_DEFINITION);
+      continue;
+    }
     const isScale = sub === 'scale';
     const target: Target = isScale ? { definition: SCALE_DEFINITION, gvk: { group: 'autoscaling', version: 'v1', kind: 'Scale' } } : item;
     const suffix = sub.charAt(0).toUpperCase() + sub.slice(1);

@@ -19,6 +19,7 @@ import type {
   PersistentVolumeClaim,
   Pod,
   ReplicationController,
+  ResourceQuota,
   Secret,
   Service,
   ServiceAccount,
@@ -800,6 +801,34 @@ const controllerRevisionPrinter: Printer = {
   },
 };
 
+/** `requests.cpu: 500m/1, pods: 2/10` (Request) and the `limits.*` names (Limit), names sorted, from the status (printResourceQuota). */
+const resourceQuotaPrinter: Printer = {
+  columns: [
+    NAME,
+    AGE,
+    { name: 'Request', description: 'Request represents a minimum amount of cpu/memory that a container may consume.' },
+    { name: 'Limit', description: 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.' },
+  ],
+  cells: (obj, now) => {
+    const status = view<ResourceQuota>(obj).status ?? {};
+    const hard = status.hard ?? {};
+    const request: string[] = [];
+    const limit: string[] = [];
+    for (const name of Object.keys(hard).sort()) {
+      const pieces = name.split('.');
+      const cell = `${name}: ${String(status.used?.[name] ?? '0')}/${String(hard[name])}`;
+      (pieces.length > 1 && pieces[0] === 'limits' ? limit : request).push(cell);
+    }
+    return [nameOf(obj), ageOf(obj, now), request.join(', '), limit.join(', ')];
+  },
+};
+
+/** Kubernetes has no printer for LimitRanges: its default table (NAME, CREATED AT in RFC 3339). */
+const limitRangePrinter: Printer = {
+  columns: [NAME, { name: 'Created At', type: 'date', description: AGE.description }],
+  cells: (obj) => [nameOf(obj), obj.metadata?.creationTimestamp ?? ''],
+};
+
 const defaultPrinter: Printer = {
   columns: [NAME, AGE],
   cells: (obj, now) => [nameOf(obj), ageOf(obj, now)],
@@ -820,6 +849,8 @@ const PRINTERS: Record<string, Printer> = {
   'v1/PersistentVolume': pvPrinter,
   'v1/ReplicationController': replicationControllerPrinter,
   'v1/ServiceAccount': serviceAccountPrinter,
+  'v1/ResourceQuota': resourceQuotaPrinter,
+  'v1/LimitRange': limitRangePrinter,
   'apps/v1/Deployment': deploymentPrinter,
   'apps/v1/ReplicaSet': replicaSetPrinter,
   'apps/v1/StatefulSet': statefulSetPrinter,

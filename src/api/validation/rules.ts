@@ -10,6 +10,7 @@ import { validateLabels } from './meta.ts';
 import { isConfigMapKey, isQualifiedName } from './names.ts';
 import { validatePodSpec } from './pod.ts';
 import { validateEndpointSlice, validateEndpoints, validateService } from './service.ts';
+import { validateLimitRange, validateResourceQuota } from './quota.ts';
 
 type Rule = (obj: KubeObject) => FieldError[];
 
@@ -26,6 +27,8 @@ const RULES: Record<string, Rule> = {
   'v1/Node': (obj) => validateTaints(optionalRecord(obj, 'spec')?.taints, 'spec.taints'),
   'v1/ConfigMap': (obj) => validateDataKeys(obj, ['data', 'binaryData']),
   'v1/Secret': validateSecret,
+  'v1/ResourceQuota': validateResourceQuota,
+  'v1/LimitRange': validateLimitRange,
   'v1/Service': validateService,
   'v1/Endpoints': validateEndpoints,
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
@@ -42,7 +45,7 @@ const RULES: Record<string, Rule> = {
   'apps/v1/Deployment': (obj) => validateWorkload(obj, 'deployment', ALWAYS),
   'apps/v1/ReplicaSet': (obj) => validateWorkload(obj, 'replicaset', ALWAYS),
   'apps/v1/StatefulSet': (obj) => {
-    const errs = validateWorkload(obj, 'statefulset', ALWAYS);
+    const errs = validateWorkload(withClaimVolumes(obj), 'statefulset', ALWAYS);
     recordList(optionalRecord(obj, 'spec'), 'volumeClaimTemplates').forEach((claim, i) => {
       errs.push(...validateClaimSpec(optionalRecord(claim, 'spec'), child(index('spec.volumeClaimTemplates', i), 'spec')));
     });
@@ -90,6 +93,24 @@ function stringMap(value: JsonObject): Record<string, string> {
 function nonNegative(spec: JsonObject, field: string, path: string): FieldError[] {
   const v = spec[field];
   return typeof v === 'number' && v < 0 ? [invalid(child(path, field), v, 'must be greater than or equal to 0')] : [];
+}
+
+/**
+ * A StatefulSet's pods mount a claim per `volumeClaimTemplates` entry as the volume of the
+ * template's name (the controller adds it): the template is validated with those volumes in
+ * place, as the pods will be (Kubernetes checks the union of the volumes and the claim templates).
+ */
+function withClaimVolumes(obj: KubeObject): KubeObject {
+  const spec = optionalRecord(obj, 'spec');
+  const claimNames = recordList(spec, 'volumeClaimTemplates')
+    .map((c) => optionalRecord(c, 'metadata')?.name)
+    .filter((n): n is string => typeof n === 'string' && n !== '');
+  const podSpec = optionalRecord(optionalRecord(spec, 'template'), 'spec');
+  if (claimNames.length === 0 || !podSpec) return obj;
+  const volumes = recordList(podSpec, 'volumes').filter((v) => !claimNames.includes(String(v.name)));
+  const claimVolumes = claimNames.map((name) => ({ name, persistentVolumeClaim: { claimName: name } }));
+  const template = optionalRecord(spec, 'template') ?? {};
+  return { ...obj, spec: { ...spec, template: { ...template, spec: { ...podSpec, volumes: [...claimVolumes, ...volumes] } } } };
 }
 
 /** Deployment, ReplicaSet, StatefulSet, DaemonSet: selector, template labels matching it, template. */

@@ -12,5 +12,7 @@ export function subresourceFacts(info: ResourceInfo, sub: Subresource): { kind: 
   if (sub === 'scale') return { kind: scaleKind, verbs: SUBRESOURCE_VERBS };
   // pods/binding takes a core/v1 Binding and only answers POST.
   if (sub === 'binding') return { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] };
+  // serviceaccounts/token takes an authentication.k8s.io/v1 TokenRequest (kubectl create token).
+  if (sub === 'token') return { kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] };
   return { kind: { group: info.group, version: info.version, kind: info.kind }, verbs: SUBRESOURCE_VERBS };
 }

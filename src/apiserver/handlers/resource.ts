@@ -42,6 +42,8 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
   const q = url.searchParams;
   const method = req.method ?? 'GET';
   if (subresource === 'binding') return serveBinding(req, res, url, route, deps);
+  // serviceaccounts/token is the server's own (handlers/token-request.ts); anything reaching here is not a POST to it.
+  if (subresource === 'token') throw ApiError.methodNotAllowed(info, method.toLowerCase());
   const verbOf = VERB_FOR_METHOD[method];
   const named = name !== undefined;
   // POST goes to collections, PUT and PATCH to objects.

@@ -1,15 +1,35 @@
 /**
- * Bearer-token authentication. The admin token always works; other tokens are checked by an
- * optional authenticator (node daemons, service accounts later). Comparison of the admin token is
- * constant-time.
+ * Bearer-token authentication. The admin token always works; other tokens are checked by
+ * optional authenticators in turn (ServiceAccount tokens, others the server is given).
+ * Comparison of the admin token is constant-time. The user a request was authenticated as is
+ * kept for it (`requestUser`).
  */
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 
-/** Who made a request. */
+/** Who made a request (Kubernetes' user.Info). */
 export interface UserInfo {
   name: string;
   groups: string[];
+  /** A ServiceAccount's uid (absent for the admin and node tokens). */
+  uid?: string;
+  /** What else the authenticator knows (a ServiceAccount token's pod and node, its credential id). */
+  extra?: Record<string, string[]>;
+}
+
+const requestUsers = new WeakMap<IncomingMessage, UserInfo>();
+
+/** Records who made `req` (the server does, once authenticated). */
+export function setRequestUser(req: IncomingMessage, user: UserInfo): void {
+  requestUsers.set(req, user);
+}
+
+/**
+ * Who made `req`, as authenticated: what an authorizer (RBAC) and an audit log read. Every
+ * authenticated user may do everything until authorization exists.
+ */
+export function requestUser(req: IncomingMessage): UserInfo | undefined {
+  return requestUsers.get(req);
 }
 
 /** Resolves a bearer token to a user, or undefined when the token is not known. */
@@ -25,19 +45,24 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-/** Resolves a token as the server does: the admin token (constant-time), then `extra`. */
-export function tokenChecker(adminToken: string, extra?: TokenAuthenticator): (token: string) => Promise<UserInfo | undefined> {
+/** Resolves a token as the server does: the admin token (constant-time), then each of `extra` in order. */
+export function tokenChecker(adminToken: string, ...extra: (TokenAuthenticator | undefined)[]): (token: string) => Promise<UserInfo | undefined> {
   const admin = Buffer.from(adminToken);
+  const others = extra.filter((a): a is TokenAuthenticator => a !== undefined);
   return async (token) => {
     const given = Buffer.from(token);
     if (given.length === admin.length && timingSafeEqual(given, admin)) return ADMIN_USER;
-    return extra ? await extra(token) : undefined;
+    for (const authenticate of others) {
+      const user = await authenticate(token);
+      if (user) return user;
+    }
+    return undefined;
   };
 }
 
 /** Builds the authenticator the server uses: the request's bearer token through `tokenChecker`. */
-export function tokenAuthenticator(adminToken: string, extra?: TokenAuthenticator): (req: IncomingMessage) => Promise<UserInfo | undefined> {
-  const check = tokenChecker(adminToken, extra);
+export function tokenAuthenticator(adminToken: string, ...extra: (TokenAuthenticator | undefined)[]): (req: IncomingMessage) => Promise<UserInfo | undefined> {
+  const check = tokenChecker(adminToken, ...extra);
   return async (req) => {
     const token = bearerToken(req);
     return token === undefined ? undefined : check(token);

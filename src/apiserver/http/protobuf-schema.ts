@@ -17,7 +17,8 @@ export type MessageName =
   | 'Namespace' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Service' | 'ServiceSpec' | 'ServicePort' | 'Deployment'
   | 'DeploymentSpec' | 'Job' | 'JobSpec' | 'CronJob' | 'CronJobSpec' | 'JobTemplateSpec' | 'PodTemplateSpec' | 'PodSpec'
   | 'Container' | 'ContainerPort' | 'EnvVar' | 'ResourceRequirements' | 'HorizontalPodAutoscalerV1' | 'HorizontalPodAutoscalerSpecV1'
-  | 'CrossVersionObjectReference';
+  | 'CrossVersionObjectReference' | 'TokenRequest' | 'TokenRequestSpec' | 'BoundObjectReference' | 'ResourceQuota' | 'ResourceQuotaSpec'
+  | 'ScopeSelector' | 'ScopedResourceSelectorRequirement';
 
 export interface FieldSpec {
   name: string;
@@ -150,6 +151,15 @@ export const MESSAGES = {
     4: of('targetCPUUtilizationPercentage', 'int32', P),
   },
   CrossVersionObjectReference: { 1: s('kind'), 2: s('name'), 3: s('apiVersion') },
+  // kubectl create token: authentication.k8s.io/v1 TokenRequest to serviceaccounts/<name>/token.
+  TokenRequest: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'TokenRequestSpec'), 3: of('status', 'IgnoredStatus') },
+  TokenRequestSpec: { 1: s('audiences', L), 3: of('boundObjectRef', 'BoundObjectReference', P), 4: of('expirationSeconds', 'int64', P) },
+  BoundObjectReference: { 1: s('kind'), 2: s('apiVersion'), 3: s('name'), 4: s('uid') },
+  // kubectl create quota.
+  ResourceQuota: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'ResourceQuotaSpec'), 3: of('status', 'IgnoredStatus') },
+  ResourceQuotaSpec: { 1: of('hard', 'Quantity', M), 2: s('scopes', L), 3: of('scopeSelector', 'ScopeSelector', P) },
+  ScopeSelector: { 1: of('matchExpressions', 'ScopedResourceSelectorRequirement', L) },
+  ScopedResourceSelectorRequirement: { 1: s('scopeName'), 2: s('operator'), 3: s('values', L) },
 
   PodTemplateSpec: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'PodSpec') },
   PodSpec: podSpec,
@@ -171,4 +181,6 @@ export const ROOT_MESSAGES: Record<string, MessageName> = {
   'batch/v1/Job': 'Job',
   'batch/v1/CronJob': 'CronJob',
   'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscalerV1',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
+  'v1/ResourceQuota': 'ResourceQuota',
 };

@@ -1,0 +1,80 @@
+/**
+ * The admission chain of a Registry, in Kubernetes' order: mutating ServiceAccount then
+ * LimitRanger; validating LimitRanger; ResourceQuota last, as write hooks committed with the
+ * object (resource-quota.ts). It owns the informers the plugins read (ServiceAccounts,
+ * LimitRanges, ResourceQuotas), started and stopped with the Registry.
+ *
+ * Namespace lifecycle (the first plugin in Kubernetes) stays where it was: the registry's
+ * namespace guard.
+ */
+import type { ResourceInfo } from '../../api/kinds.ts';
+import { prefixFor } from '../../api/metadata.ts';
+import type { KubeObject } from '../../api/object.ts';
+import { Informer } from '../../store/informer.ts';
+import type { Store } from '../../store/types.ts';
+import { decodeObject } from '../codec.ts';
+import type { WriteHooks } from '../write-hooks.ts';
+import { LIMIT_RANGES, LimitRanger } from './limit-ranger.ts';
+import { NamespaceObjects } from './namespace-objects.ts';
+import { RESOURCE_QUOTAS, ResourceQuotaAdmission } from './resource-quota.ts';
+import { SERVICE_ACCOUNTS, ServiceAccountAdmission } from './service-account.ts';
+import type { AdmissionAttributes, AdmissionPlugin } from './types.ts';
+
+export interface AdmissionOptions {
+  /**
+   * The ServiceAccount plugin (default account, the account must exist, the token volume). It
+   * needs the leader's serviceaccounts controller to make `default` accounts, so a bare API
+   * server (tests without controllers) leaves it off; a master turns it on.
+   */
+  serviceAccount?: boolean;
+  /** Random source of generated volume names (tests). */
+  random?: () => number;
+  /** Pause between lookups of a missing `default` account (tests). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class Admission {
+  private readonly informers: Informer<KubeObject>[];
+  private readonly mutating: AdmissionPlugin[];
+  private readonly validating: AdmissionPlugin[];
+  readonly quota: ResourceQuotaAdmission;
+
+  constructor(store: Store, now: () => Date, opts: AdmissionOptions = {}) {
+    const informer = (info: ResourceInfo): Informer<KubeObject> => new Informer({ store, prefix: prefixFor(info), decode: decodeObject });
+    const quotas = informer(RESOURCE_QUOTAS);
+    const limitRanges = informer(LIMIT_RANGES);
+    this.informers = [quotas, limitRanges];
+    const limitRanger = new LimitRanger(new NamespaceObjects(LIMIT_RANGES, store, limitRanges));
+    this.mutating = [limitRanger];
+    if (opts.serviceAccount) {
+      const accounts = informer(SERVICE_ACCOUNTS);
+      this.informers.push(accounts);
+      this.mutating.unshift(new ServiceAccountAdmission({ store, accounts, random: opts.random, sleep: opts.sleep }));
+    }
+    this.validating = [limitRanger];
+    this.quota = new ResourceQuotaAdmission({ store, quotas, now });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers) i.stop();
+  }
+
+  /** The mutating phase: plugins in order, each may change `attrs.obj`. */
+  async admit(attrs: AdmissionAttributes): Promise<void> {
+    for (const p of this.mutating) await p.admit?.(attrs);
+  }
+
+  /** The validating phase: plugins in order, each may refuse. */
+  async validate(attrs: AdmissionAttributes): Promise<void> {
+    for (const p of this.validating) await p.validate?.(attrs);
+  }
+
+  /** ResourceQuota's write hooks for `info` (undefined for kinds quota does not charge). */
+  quotaHooks(info: ResourceInfo): WriteHooks | undefined {
+    return this.quota.hooksFor(info);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Admission as Kubernetes runs it inside a write, between decoding and the store: mutating
+ * plugins may change the object (defaults a LimitRange gives, the ServiceAccount token volume),
+ * validating plugins may only refuse it. ResourceQuota is not a plugin here but write hooks
+ * (resource-quota.ts): its charge commits in the object's own store transaction.
+ */
+import type { ResourceInfo } from '../../api/kinds.ts';
+import type { KubeObject } from '../../api/object.ts';
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE';
+
+export interface AdmissionAttributes {
+  operation: AdmissionOperation;
+  info: ResourceInfo;
+  namespace: string | undefined;
+  /**
+   * The name Forbidden messages use: in the mutating phase the request's name, or its
+   * generateName when the server makes the name (as Kubernetes' admission.NewForbidden); in the
+   * validating phase the object's final name.
+   */
+  name: string;
+  /** The object being written; mutating plugins change it in place. */
+  obj: KubeObject;
+  /** The stored object of an update. */
+  old?: KubeObject;
+  dryRun: boolean;
+}
+
+export interface AdmissionPlugin {
+  /** Kubernetes' plugin name (`ServiceAccount`, `LimitRanger`). */
+  readonly name: string;
+  /** The mutating phase: may change `attrs.obj`; throws an ApiError to refuse. */
+  admit?(attrs: AdmissionAttributes): Promise<void>;
+  /** The validating phase (after the object's own validation): throws an ApiError to refuse. */
+  validate?(attrs: AdmissionAttributes): Promise<void>;
+}
