@@ -3,7 +3,7 @@
  * to the asking node and running as that ServiceAccount; the issuer's errors with their codes;
  * 503 without an issuer), and the whole way through a real master (an injected issuer) and a
  * real node daemon (process runtime): the token lands in the pod's projected volume, bound to
- * the pod, and a master without an issuer leaves the pod Pending with FailedMount.
+ * the pod, with the cluster CA and the namespace, in the volume the ServiceAccount admission adds.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import type { TokenRequest } from '../net/messages.ts';
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const EVENTS = findKind('v1', 'Event') as ResourceInfo;
 const CONFIGMAPS = findKind('v1', 'ConfigMap') as ResourceInfo;
+const SERVICE_ACCOUNTS = findKind('v1', 'ServiceAccount') as ResourceInfo;
 
 const pod = (name: string, uid: string, serviceAccountName?: string): KubeObject => ({
   metadata: { namespace: 'ns', name, uid },
@@ -86,7 +87,7 @@ describe('projected ServiceAccount tokens through a master and a node', () => {
     master = await startMaster({ store, dataDir: join(dir, 'master'), port: 0, name: 'm1', leaseRetryPeriodMs: 100, tokenIssuer: issuer(calls) });
     const { token } = await master.createJoinToken(600);
     node = await startNodeDaemon({ dataDir: join(dir, 'node'), join: master.meshAddrs, token, runtime: 'process', name: 'tok-node', heartbeatIntervalMs: 200, volumeSyncPeriodMs: 200 });
-    await master.api.registry.create(CONFIGMAPS, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': 'CA PEM' } });
+    await master.api.registry.create(SERVICE_ACCOUNTS, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder' } });
   });
 
   afterAll(async () => {
@@ -96,7 +97,9 @@ describe('projected ServiceAccount tokens through a master and a node', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('the token from the issuer lands in the pod, bound to it', async () => {
+  it('the kube-api-access volume admission adds gets the issuer\'s token (bound to the pod), the cluster CA and the namespace', async () => {
+    // The leader publishes the cluster CA in every namespace; the pod's volume waits for it otherwise.
+    await waitFor('kube-root-ca.crt', () => master.api.registry.get(CONFIGMAPS, 'default', 'kube-root-ca.crt').catch(() => undefined), 20_000);
     const created = await master.api.registry.create(PODS, 'default', {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -108,31 +111,17 @@ describe('projected ServiceAccount tokens through a master and a node', () => {
           {
             name: 'app',
             image: 'busybox',
-            command: ['sh', '-c', 'cat /var/run/secrets/kubernetes.io/serviceaccount/token > /out/token; sleep 3600'],
-            volumeMounts: [
-              { name: 'kube-api-access-abcde', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
-              { name: 'out', mountPath: '/out' },
-            ],
+            command: ['sh', '-c', 'cd /var/run/secrets/kubernetes.io/serviceaccount && cat token > /out/token && cat ca.crt > /out/ca.crt && cat namespace > /out/namespace; sleep 3600'],
+            volumeMounts: [{ name: 'out', mountPath: '/out' }],
           },
         ],
-        volumes: [
-          {
-            name: 'kube-api-access-abcde',
-            projected: {
-              sources: [
-                { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-                { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-                { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-              ],
-            },
-          },
-          { name: 'out', emptyDir: {} },
-        ],
+        volumes: [{ name: 'out', emptyDir: {} }],
       },
     });
     const uid = created.metadata!.uid!;
-    const tokenFile = join(dir, 'node', 'pods', uid, 'volumes', 'out', 'token');
-    await waitFor('the token written by the pod', async () => (await readFile(tokenFile, 'utf8').catch(() => '')) === 'jwt:builder:reader', 20_000);
+    const out = (f: string) => readFile(join(dir, 'node', 'pods', uid, 'volumes', 'out', f), 'utf8').catch(() => '');
+    await waitFor('the token read by the pod', async () => (await out('token')) === 'jwt:builder:reader' && (await out('namespace')) === 'default', 20_000);
+    expect(await out('ca.crt')).toBe(master.api.caCertPem);
     expect(calls.at(-1)).toEqual({ namespace: 'default', serviceAccountName: 'builder', expirationSeconds: 3607, boundPod: { name: 'reader', uid } });
     await waitFor('Running', async () => ((await master.api.registry.get(PODS, 'default', 'reader')).status as { phase?: string }).phase === 'Running', 20_000);
     // No FailedMount on the way.

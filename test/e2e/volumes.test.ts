@@ -3,7 +3,8 @@
  * A ConfigMap mounted as a volume shows an updated key inside the running container within the
  * sync period (a subPath mount of the same key keeps the old one, as Kubernetes); env from a
  * Secret and a ConfigMap key; a downwardAPI file follows a label; `medium: Memory` is a tmpfs;
- * content volumes are read-only; a pod naming a missing ConfigMap stays Pending
+ * content volumes are read-only; the projected ServiceAccount token (the admission's
+ * kube-api-access volume) is a JWT bound to the pod that the API accepts; a pod naming a missing ConfigMap stays Pending
  * (ContainerCreating) with a FailedMount Event and starts once the ConfigMap is created; a pod
  * whose env names a missing Secret waits in CreateContainerConfigError until it exists; deleting
  * the pods removes their files and unmounts their tmpfs.
@@ -191,6 +192,19 @@ describe.skipIf(!enabled)('pod volumes and env with a Docker node', () => {
     expect(write.stderr).toMatch(/Read-only file system/);
   }, 60_000);
 
+  it('the ServiceAccount token the node projects: a JWT bound to the pod that the API accepts, with the CA and namespace', async () => {
+    const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const token = ok(await execIn('web', 'cat', `${dir}/token`));
+    expect(token.split('.')).toHaveLength(3);
+    expect(ok(await execIn('web', 'cat', `${dir}/namespace`))).toBe('default');
+    expect(ok(await execIn('web', 'cat', `${dir}/ca.crt`))).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; 'kubernetes.io': { pod: { name: string } } };
+    expect(claims.sub).toBe('system:serviceaccount:default:default');
+    expect(claims['kubernetes.io'].pod.name).toBe('web');
+    // The API takes it: what the pod would send (the node's service proxy is what makes the API reachable from inside).
+    expect(ok(await kubectl(['--token', token, 'get', 'pod', 'web', '-o', 'jsonpath={.metadata.name}']))).toBe('web');
+  }, 60_000);
+
   it('a missing ConfigMap: Pending (ContainerCreating) with FailedMount until it is created', async () => {
     ok(await kubectl(['apply', '-f', '-'], WAITER));
     const failed = await eventually(
@@ -218,8 +232,9 @@ describe.skipIf(!enabled)('pod volumes and env with a Docker node', () => {
     expect(ok(await execIn('env-waiter', 'sh', '-c', 'echo "$TOKEN"'))).toBe('abc\n');
   }, 90_000);
 
-  it('deleting the pods removes their files and unmounts their tmpfs', async () => {
+  it('deleting the pods removes their files and unmounts their tmpfs; the token bound to one no longer works', async () => {
     const uid = await field('pod', 'web', '{.metadata.uid}');
+    const token = ok(await execIn('web', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'));
     const podsDir = join(dir, 'data', 'node', 'pods');
     expect(await readdir(podsDir)).toContain(uid);
     expect((await mountsUnder(join(podsDir, uid))).length).toBe(1);
@@ -228,5 +243,9 @@ describe.skipIf(!enabled)('pod volumes and env with a Docker node', () => {
     expect(await mountsUnder(join(dir, 'data'))).toEqual([]);
     // Nothing of it left in the node's data dir.
     await expect(readFile(join(podsDir, uid, 'volumes', 'cache', 'f'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // Its token was bound to it: the API refuses it now (so the check above really used it).
+    const refused = await kubectl(['--token', token, 'get', 'pods']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/Unauthorized|must be logged in/);
   }, 90_000);
 });
