@@ -46,6 +46,10 @@ const DEFAULTERS: Record<string, Defaulter> = {
     if (status && isRecord(status.capacity)) setDefault(status, 'allocatable', structuredClone(status.capacity));
   },
   'v1/PersistentVolumeClaim': defaultPersistentVolumeClaim,
+  'storage.k8s.io/v1/StorageClass': (obj) => {
+    setDefault(obj, 'reclaimPolicy', 'Delete');
+    setDefault(obj, 'volumeBindingMode', 'Immediate');
+  },
   'v1/PersistentVolume': (obj) => {
     const spec = childRecord(obj, 'spec');
     setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
