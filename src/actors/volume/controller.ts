@@ -271,8 +271,8 @@ export class PersistentVolumeController {
       if (ref) this.claimQueue.add(objectKey(PVCS, ref.namespace, ref.name));
     }
     this.reindexVolume(name, old, volume);
-    // A volume appeared or changed: claims waiting for one may bind now; claims naming it too.
-    this.queueUnboundClaims();
+    // A volume appeared or changed: claims waiting for one may bind now, claims naming it too.
+    this.queueUnboundClaims(name);
   }
 
   private podChanged(old: KubeObject | undefined, pod: KubeObject | undefined, key: string): void {
@@ -304,8 +304,12 @@ export class PersistentVolumeController {
     }
   }
 
-  private queueUnboundClaims(): void {
-    for (const [key, claim] of this.claims.entries()) if (claimVolumeName(claim) === '') this.claimQueue.add(key);
+  /** Claims that name no volume (or name `volumeName`): what a new volume or class may change. */
+  private queueUnboundClaims(volumeName?: string): void {
+    for (const [key, claim] of this.claims.entries()) {
+      const named = claimVolumeName(claim);
+      if (named === '' || named === volumeName) this.claimQueue.add(key);
+    }
   }
 
   private podsUsing(claim: KubeObject): KubeObject[] {
