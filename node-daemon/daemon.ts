@@ -22,6 +22,7 @@ import { checkMessage, type ExecRequest, type LogsRequest, type NodeHeartbeat } 
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
 import type { Envelope } from '../src/net/codec.ts';
 import { ClusterCache } from './cluster-cache.ts';
+import { LocalVolumes, localVolumesDir } from './storage/local-volumes.ts';
 import { checkMasterAddresses, MasterLink } from './master-link.ts';
 import { dataplaneParts } from './network/dataplane.ts';
 import { NodeNetwork } from './network/node-network.ts';
@@ -134,7 +135,8 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const addresses = nodeAddresses(nodeName, nodeIP);
   const intervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
   let clusterCIDR: string | undefined;
-  const cache = new ClusterCache(['nodes', 'services', 'endpointslices'], onError);
+  // The pod network watches Nodes, Services and EndpointSlices; the local volumes, PersistentVolumes.
+  const cache = new ClusterCache([...(opts.network && owned?.docker ? (['nodes', 'services', 'endpointslices'] as const) : []), 'persistentvolumes'], onError);
   const network =
     opts.network && owned?.docker
       ? new NodeNetwork({
@@ -154,7 +156,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const link: MasterLink = new MasterLink({
     host: mesh,
     masters: opts.join,
-    joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String) }),
+    joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String), localVolumesDir: localVolumesDir(dataDir) }),
     onActorMessage: (env) => onActorMessage(env),
     onConnected: () => {
       outbox.connected();
@@ -162,13 +164,25 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       void beat();
     },
     onError,
-    ...(network ? { watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) } } : {}),
+    watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) },
   });
   const outbox = new Outbox((type, body) => link.sendActor(type, body), onError);
   // The pod actors' transitions (and their containers' and probes'), batched up to the master: the event stream.
   const transitions = new TransitionOutbox((body) => link.sendActor('actor.transitions', body));
   const bus = new InspectionBus();
   bus.subscribe((rec) => transitions.push(rec));
+  // The directories of this node's local-path volumes (storage/local-volumes.ts).
+  const localVolumes = new LocalVolumes({
+    nodeName,
+    dir: localVolumesDir(dataDir),
+    cache,
+    report: async (type, body) => {
+      const sent = link.sendActor(type, body);
+      if (!sent) throw new Error('not connected to a master');
+      await sent;
+    },
+    log,
+  });
   const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, bus, ...(network ? { network } : {}) });
 
   function onActorMessage(env: Envelope): void {
@@ -226,6 +240,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     await mesh.stop();
     throw err;
   }
+  localVolumes.start();
   const timer = setInterval(() => void beat(), intervalMs);
   // Every pod's usage, every 15 s (as metrics-server scrapes), for metrics.k8s.io and the HPA.
   const reporter = new NodeMetricsReporter({ runtime, node: nodeName, send: (sample) => link.sendActor('node.metrics', sample) });
@@ -238,6 +253,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     runtime,
     async close(closeOpts = {}) {
       clearInterval(timer);
+      await localVolumes.close();
       await reporter.stop();
       await stopServingPortForward();
       await stopServingAttach();

@@ -11,9 +11,18 @@ import { Channel } from '../src/net/channel.ts';
 import { JoinRefusedError, PeerNotAdmittedError } from '../src/net/errors.ts';
 import { serveJoin } from '../src/net/join.ts';
 import { createMeshHost, type MeshHost } from '../src/net/host.ts';
-import { checkMessage, isMessageType, type EventRecorded, type NodeHeartbeat, type PodStatusReport, type PodTerminated } from '../src/net/messages.ts';
+import {
+  checkMessage,
+  isMessageType,
+  type EventRecorded,
+  type NodeHeartbeat,
+  type PodStatusReport,
+  type PodTerminated,
+  type VolumeDirectoryReport,
+  type WatchableResource,
+} from '../src/net/messages.ts';
 import type { TransitionRecord } from '../src/api/transition.ts';
-import { MAX_INBOUND_STREAMS, PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../src/net/protocols.ts';
+import { MAX_INBOUND_STREAMS, PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT, PROTOCOL_WATCH } from '../src/net/protocols.ts';
 
 export const TEST_TOKEN = 'abcdef.0123456789abcdef';
 
@@ -25,6 +34,11 @@ export class TestMaster {
   /** Every actor transition nodes sent (`actor.transitions`), in order. */
   readonly transitions: TransitionRecord[] = [];
   readonly joins: string[] = [];
+  /** `volume.directory.created` / `volume.directory.released` reports, in order. */
+  readonly volumeReports: { type: string; report: VolumeDirectoryReport }[] = [];
+  /** What the watch channel serves (`watch.start` lists it, `put`/`remove` stream changes), by resource and name. */
+  private readonly watched = new Map<WatchableResource, Map<string, Record<string, unknown>>>();
+  private readonly watchChannels: { channel: Channel; resources: WatchableResource[] }[] = [];
   /** Every actor channel ever opened (the latest is the live one). */
   readonly actorChannels: { channel: Channel; stream: Stream }[] = [];
   private readonly admitted = new Set<string>();
@@ -61,7 +75,53 @@ export class TestMaster {
         { maxInboundStreams: MAX_INBOUND_STREAMS },
       );
     }
+    // The watch channel: the objects the test put, then every change.
+    await host.handle(
+      PROTOCOL_WATCH,
+      (stream, connection) => {
+        if (!master.admitted.has(connection.remotePeer.toString())) {
+          stream.abort(new PeerNotAdmittedError(connection.remotePeer.toString()));
+          return;
+        }
+        const channel: Channel = new Channel(stream, connection.remotePeer, (env) => {
+          if (env.type !== 'watch.start') return;
+          const { resources } = checkMessage('watch.start', env.body);
+          master.watchChannels.push({ channel, resources });
+          void (async () => {
+            for (const resource of resources) {
+              for (const object of master.watched.get(resource)?.values() ?? []) await channel.send('watch.event', { resource, type: 'ADDED', object });
+              await channel.send('watch.synced', { resource });
+            }
+          })().catch(() => undefined);
+        });
+      },
+      { maxInboundStreams: MAX_INBOUND_STREAMS },
+    );
     return master;
+  }
+
+  /** Adds or replaces an object the watch channel serves, and streams the change to open channels. */
+  async put(resource: WatchableResource, object: Record<string, unknown>): Promise<void> {
+    const name = (object.metadata as { name: string }).name;
+    const map = this.watched.get(resource) ?? new Map<string, Record<string, unknown>>();
+    this.watched.set(resource, map);
+    const type = map.has(name) ? 'MODIFIED' : 'ADDED';
+    map.set(name, object);
+    await this.streamChange(resource, type, object);
+  }
+
+  /** Removes an object the watch channel serves (a DELETED event). */
+  async remove(resource: WatchableResource, name: string): Promise<void> {
+    const object = this.watched.get(resource)?.get(name);
+    if (!object) return;
+    this.watched.get(resource)?.delete(name);
+    await this.streamChange(resource, 'DELETED', object);
+  }
+
+  private async streamChange(resource: WatchableResource, type: string, object: Record<string, unknown>): Promise<void> {
+    for (const { channel, resources } of this.watchChannels) {
+      if (resources.includes(resource)) await channel.send('watch.event', { resource, type, object }).catch(() => undefined);
+    }
   }
 
   /** The address nodes join. */
@@ -133,6 +193,10 @@ export class TestMaster {
         break;
       case 'actor.transitions':
         this.transitions.push(...checkMessage(type, body).items);
+        break;
+      case 'volume.directory.created':
+      case 'volume.directory.released':
+        this.volumeReports.push({ type, report: checkMessage(type, body) });
         break;
       default:
         break;

@@ -13,6 +13,8 @@ import { jobControllerFactory } from '../actors/job/controller.ts';
 import { nodeIpamControllerFactory } from '../actors/nodeipam/controller.ts';
 import { replicaSetControllerFactory, replicationControllerFactory } from '../actors/replicaset/controller.ts';
 import { serviceControllerFactory } from '../actors/service/controller.ts';
+import { persistentVolumeControllerFactory } from '../actors/volume/controller.ts';
+import { defaultStorageClassFactory } from '../actors/volume/default-class.ts';
 import { AllocationRepair } from '../registry/allocators/repair.ts';
 import type { ControllerFactory } from '../actors/controller-kit/controller.ts';
 import { kubernetesServiceFactory } from './kubernetes-service.ts';
@@ -32,5 +34,9 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['service', serviceControllerFactory],
   // default/kubernetes: its ClusterIP, and Endpoints/EndpointSlice naming every master's API address.
   ['kubernetesservice', kubernetesServiceFactory],
+  // Kubernetes' persistentvolume-binder, pvc- and pv-protection controllers and kactus' local provisioner: one machine per claim and per volume.
+  ['persistentvolume', persistentVolumeControllerFactory],
+  // The `local-path` StorageClass (default), as k3s ships it.
+  ['defaultstorageclass', defaultStorageClassFactory],
   ['serviceallocationrepair', (deps) => new AllocationRepair({ store: deps.store, ranges: deps.serviceRanges, events: deps.events, logger: deps.logger })],
 ];

@@ -18,6 +18,8 @@
  * - `actor.transitions` → appended to the transition log (the event stream), awaited, so a node
  *   sending faster than the store takes them is slowed through its channel; only Pod records
  *   (the actors a node hosts) are taken, the rest dropped and logged;
+ * - `volume.directory.created` / `volume.directory.released` → the node's finalizer on / off one of
+ *   its local-path PersistentVolumes (local-volumes.ts);
  * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes.
  * Watch (`/kactus/watch/1.0.0`, cluster-feed.ts): Services, EndpointSlices and Nodes for the node's
  * proxy, DNS and overlay.
@@ -42,6 +44,7 @@ import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
 import type { NodeMetricsSample } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
 import { serveClusterFeed } from './cluster-feed.ts';
+import { applyVolumeDirectoryReport } from './local-volumes.ts';
 import type { EventSink } from '../registry/event-recorder.ts';
 import { NodeDirectory, type NodePeer } from './node-directory.ts';
 import { renewNodeLease, writeNodeStatus } from './node-heartbeat.ts';
@@ -199,6 +202,14 @@ export class NodeGateway {
           return await this.recordEvent(nodeName, checkMessage('event.recorded', env.body));
         case 'actor.transitions':
           return await this.appendTransitions(nodeName, checkMessage('actor.transitions', env.body));
+        case 'volume.directory.created':
+        case 'volume.directory.released': {
+          const report = checkMessage(env.type, env.body);
+          if (!(await applyVolumeDirectoryReport(this.opts.registry, nodeName, env.type === 'volume.directory.created', report))) {
+            this.log.warn({ node: nodeName, volume: report.name }, 'a node reported a volume directory that is not its own; ignored');
+          }
+          return;
+        }
         case 'node.metrics': {
           const sample = checkMessage('node.metrics', env.body);
           // A node reports for itself only.
