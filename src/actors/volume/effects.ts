@@ -8,7 +8,7 @@
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import { rfc3339Seconds } from '../../api/metadata.ts';
 import { isRecord, jsonEqual, optionalRecord, type JsonObject, type KubeObject } from '../../api/object.ts';
-import { claimRefOf, claimVolumeName, isVolumeBoundToClaim } from '../../api/storage/helpers.ts';
+import { claimReference, claimRefOf, claimVolumeName, isVolumeBoundToClaim } from '../../api/storage/helpers.ts';
 import {
   ANN_BETA_STORAGE_PROVISIONER,
   ANN_BIND_COMPLETED,
@@ -41,18 +41,6 @@ export class StaleDecisionError extends Error {
 
 const statusOf = (obj: KubeObject): JsonObject => (isRecord(obj.status) ? obj.status : {});
 const specOf = (obj: KubeObject): JsonObject => (isRecord(obj.spec) ? obj.spec : {});
-
-/** Kubernetes' ObjectReference to a claim, as a volume's claimRef holds it. */
-export function claimReference(claim: KubeObject): JsonObject {
-  return {
-    kind: 'PersistentVolumeClaim',
-    namespace: claim.metadata?.namespace,
-    name: claim.metadata?.name,
-    uid: claim.metadata?.uid,
-    apiVersion: 'v1',
-    resourceVersion: claim.metadata?.resourceVersion,
-  };
-}
 
 export class StorageEffects {
   constructor(

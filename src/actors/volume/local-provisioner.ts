@@ -18,7 +18,7 @@
 import { posix } from 'node:path';
 import type { KubeObject } from '../../api/object.ts';
 import { isRecord } from '../../api/object.ts';
-import { claimAccessModes, claimClass, requestedStorageQuantity } from '../../api/storage/helpers.ts';
+import { claimAccessModes, claimClass, claimReference, requestedStorageQuantity } from '../../api/storage/helpers.ts';
 import { ANN_DYNAMICALLY_PROVISIONED, ANN_LOCAL_VOLUMES_DIR, HOSTNAME_LABEL, LOCAL_PATH_PROVISIONER } from '../../api/storage/names.ts';
 import { ApiError } from '../../api/status.ts';
 import type { EventSource } from '../../registry/event-recorder.ts';
@@ -61,14 +61,7 @@ export function localVolumeFor(claim: KubeObject, storageClass: KubeObject, node
       persistentVolumeReclaimPolicy: typeof storageClass.reclaimPolicy === 'string' ? storageClass.reclaimPolicy : 'Delete',
       storageClassName: claimClass(claim),
       volumeMode: typeof spec.volumeMode === 'string' ? spec.volumeMode : 'Filesystem',
-      claimRef: {
-        kind: 'PersistentVolumeClaim',
-        namespace: claim.metadata?.namespace,
-        name: claim.metadata?.name,
-        uid: claim.metadata?.uid,
-        apiVersion: 'v1',
-        resourceVersion: claim.metadata?.resourceVersion,
-      },
+      claimRef: claimReference(claim),
       local: { path: posix.join(dir, name) },
       nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: HOSTNAME_LABEL, operator: 'In', values: [hostname] }] }] } },
     },

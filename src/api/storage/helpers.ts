@@ -7,7 +7,7 @@
 import type { JsonObject, KubeObject } from '../object.ts';
 import { isRecord, optionalRecord } from '../object.ts';
 import { parseQuantity } from '../quantity.ts';
-import { ANN_BETA_DEFAULT_CLASS, ANN_BETA_STORAGE_CLASS, ANN_DEFAULT_CLASS, ANN_SELECTED_NODE } from './names.ts';
+import { ANN_BETA_DEFAULT_CLASS, ANN_BETA_STORAGE_CLASS, ANN_BIND_COMPLETED, ANN_DEFAULT_CLASS, ANN_SELECTED_NODE } from './names.ts';
 
 const specOf = (obj: KubeObject): JsonObject => optionalRecord(obj, 'spec') ?? {};
 const annotation = (obj: KubeObject, key: string): string | undefined => obj.metadata?.annotations?.[key];
@@ -147,4 +147,21 @@ export function podClaimNames(pod: KubeObject): string[] {
     if (isRecord(pvc) && typeof pvc.claimName === 'string' && pvc.claimName !== '') names.add(pvc.claimName);
   }
   return [...names];
+}
+
+/** Kubernetes' ObjectReference to a claim, as a volume's `spec.claimRef` holds it. */
+export function claimReference(claim: KubeObject): JsonObject {
+  return {
+    kind: 'PersistentVolumeClaim',
+    namespace: claim.metadata?.namespace,
+    name: claim.metadata?.name,
+    uid: claim.metadata?.uid,
+    apiVersion: 'v1',
+    resourceVersion: claim.metadata?.resourceVersion,
+  };
+}
+
+/** isPVCFullyBound: the claim names its volume and the binder finished binding it. */
+export function isClaimFullyBound(claim: KubeObject): boolean {
+  return claimVolumeName(claim) !== '' && ANN_BIND_COMPLETED in (claim.metadata?.annotations ?? {});
 }
