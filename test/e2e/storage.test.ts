@@ -11,7 +11,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from './harness.ts';
+import { eventually, kactusBin, kubectlFor, ok, run, startKactusUp, uniqueName, type KactusServer, type Kubectl } from './harness.ts';
 
 const nodeName = uniqueName('e2e-pv-');
 let dir: string;
@@ -61,6 +61,12 @@ const volumesDir = () => join(dir, 'node', 'volumes');
 const isDir = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
 const jsonpath = async (args: string[]) => (await kubectl([...args, '-o', 'jsonpath={.status.phase} {.spec.volumeName}'])).stdout.trim();
 const lines = (out: string) => out.trim().split('\n');
+const kactus = (args: string[]) => run(process.execPath, [kactusBin, '--kubeconfig', up!.kubeconfig, ...args]);
+/** A description without trailing blanks (kubectl's tabwriter pads empty values) and, with `ages`, without its Events' ages (the two commands run a moment apart). */
+const normalized = (text: string, ages = false) => {
+  const trimmed = text.replace(/[ \t]+$/gm, '');
+  return ages ? trimmed.replace(/(Normal|Warning)(\s+\S+\s+)\S+( \(x\d+ over \S+\))?\s+/g, '$1$2AGE ') : trimmed;
+};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kactus-e2e-storage-'));
@@ -128,6 +134,11 @@ describe('storage (kactus up, process runtime, real kubectl)', () => {
     expect(pv).toMatch(new RegExp(`Term 0:\\s+kubernetes\\.io/hostname in \\[${nodeName}\\]`));
     expect(pv).toMatch(/Type:\s+LocalVolume/);
     expect(pv).toMatch(new RegExp(`Path:\\s+${join(volumesDir(), pvName).replace(/[.]/g, '\\.')}`));
+
+    // The kactus CLI describes them as kubectl does.
+    expect(normalized(ok(await kactus(['describe', 'pvc', 'data'])), true)).toBe(normalized(ok(await kubectl(['describe', 'pvc', 'data'])), true));
+    expect(normalized(ok(await kactus(['describe', 'pv', pvName])))).toBe(normalized(ok(await kubectl(['describe', 'pv', pvName]))));
+    expect(normalized(ok(await kactus(['describe', 'sc', 'local-path'])))).toBe(normalized(ok(await kubectl(['describe', 'sc', 'local-path']))));
   });
 
   it('removes the directory and the volume when the claim is deleted (reclaim Delete)', async () => {
