@@ -70,7 +70,16 @@ describe('node daemon: local-path volume directories (process runtime)', () => {
     await master.put('persistentvolumes', localVolume(name, { finalizers: ['kubernetes.io/pv-protection', 'kactus.io/local-volume'] }));
     await writeFile(join(path, 'data.txt'), 'kept until the volume goes\n');
 
-    // Released and deleted (the master's volume machine): the node removes the directory, then says so.
+    // Deleted while still protected (Bound, in use): the data stays.
+    await master.put('persistentvolumes', localVolume(name, { finalizers: ['kubernetes.io/pv-protection', 'kactus.io/local-volume'], deleting: true }));
+    await master.put('persistentvolumes', localVolume('pvc-sync-marker'));
+    await waitFor('a later volume seen', () => isDir(join(volumesDir(), 'pvc-sync-marker')));
+    expect(await isDir(path)).toBe(true);
+    expect(reported('volume.directory.released', name)).toBe(false);
+    await master.remove('persistentvolumes', 'pvc-sync-marker');
+    await waitFor('marker removed', async () => !(await isDir(join(volumesDir(), 'pvc-sync-marker'))));
+
+    // Released and no longer protected: the node removes the directory, then says so.
     await master.put('persistentvolumes', localVolume(name, { finalizers: ['kactus.io/local-volume'], deleting: true }));
     await waitFor('the directory removed', async () => !(await isDir(path)));
     await waitFor('volume.directory.released', () => reported('volume.directory.released', name));

@@ -9,9 +9,11 @@
  *   containers running as any user can write), then report `volume.directory.created` until the
  *   node's finalizer `kactus.io/local-volume` is on it (the master adds it; only then may the
  *   volume bind, so no pod mounts a directory that does not exist);
- * - a volume of this node being deleted: with reclaim Delete remove the directory (Retain keeps
- *   it, for the administrator), then report `volume.directory.released` until the finalizer is
- *   gone (the master removes it and the volume object goes);
+ * - a volume of this node being deleted, once the master no longer protects it (not Bound, no
+ *   `kubernetes.io/pv-protection`: a volume deleted while its claim still uses it keeps its data):
+ *   with reclaim Delete remove the directory (Retain keeps it, for the administrator), then
+ *   report `volume.directory.released` until the finalizer is gone (the master removes it and
+ *   the volume object goes);
  * - a volume of this node that left the store while the node held it (its finalizer removed by
  *   hand): with Delete, its directory is removed too.
  *
@@ -25,6 +27,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { KubeObject } from '../../src/api/object.ts';
 import { holdsLocalVolumeFinalizer, isLocalVolumeOf, volumePath } from '../../src/api/storage/local-volume.ts';
 import { reclaimPolicyOf } from '../../src/api/storage/helpers.ts';
+import { PV_PROTECTION_FINALIZER } from '../../src/api/storage/names.ts';
 import type { VolumeDirectoryReport } from '../../src/net/messages.ts';
 import type { ClusterCache } from '../cluster-cache.ts';
 
@@ -129,6 +132,8 @@ export class LocalVolumes {
       const reclaimPolicy = reclaimPolicyOf(volume);
       this.known.set(uid, { name, path, reclaimPolicy });
       if (volume.metadata?.deletionTimestamp) {
+        // Deleted while still in use (Bound, pv-protection on): the directory stays until the master lets go.
+        if (!releasable(volume)) continue;
         if (reclaimPolicy === 'Delete') await rm(path, { recursive: true, force: true });
         if (holdsLocalVolumeFinalizer(volume)) await this.send('volume.directory.released', { name, uid });
       } else {
@@ -172,6 +177,12 @@ export class LocalVolumes {
       this.opts.log?.(`kactus: node ${this.opts.nodeName}: report ${type} for ${body.name}: ${String(err)}`);
     }
   }
+}
+
+/** A deleted volume the master no longer protects: not Bound, `kubernetes.io/pv-protection` gone. */
+function releasable(volume: KubeObject): boolean {
+  const phase = (volume.status as { phase?: string } | undefined)?.phase;
+  return phase !== 'Bound' && !(volume.metadata?.finalizers ?? []).includes(PV_PROTECTION_FINALIZER);
 }
 
 async function exists(path: string): Promise<boolean> {
