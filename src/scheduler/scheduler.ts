@@ -71,6 +71,7 @@ export class Scheduler {
   private readonly volumes: VolumeBinder;
   /** Pods whose claims PreBind is binding (not scheduled again meanwhile). */
   private readonly bindingVolumes = new Set<string>();
+  private stopped = false;
   private readonly nodes: ObjectInformer;
   private readonly pods: ObjectInformer;
   private readonly schedulerName: string;
@@ -109,6 +110,7 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.queue.close();
     this.volumes.stop();
     this.nodes.stop();
@@ -189,6 +191,8 @@ export class Scheduler {
     } catch (err) {
       this.bindingVolumes.delete(key);
       this.cache.removePod(pod);
+      // Leadership went: the next leader schedules the pod.
+      if (this.stopped) return;
       const message = err instanceof VolumeBindingError ? err.message : errorMessage(err);
       this.log.warn({ err, pod: key, node: nodeName }, 'binding the pod\'s volumes failed');
       await this.recordFailure(pod, `running PreBind plugin "VolumeBinding": ${message}`);

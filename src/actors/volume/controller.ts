@@ -18,7 +18,7 @@ import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import { objectKey } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { claimRefOf, claimVolumeName, podClaimNames } from '../../api/storage/helpers.ts';
-import { LOCAL_PATH_PROVISIONER } from '../../api/storage/names.ts';
+import { ANN_BIND_COMPLETED, LOCAL_PATH_PROVISIONER } from '../../api/storage/names.ts';
 import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
 import type { ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
 import { EffectQueue, type Effect } from '../controller-kit/effect-queue.ts';
@@ -202,7 +202,7 @@ export class PersistentVolumeController {
     const e = this.effects;
     return claimMachine.provide({
       actions: {
-        bind: (_, { volume }) => this.later(key, (claim) => e.bind(claim, volume)),
+        bind: (_, { volume }) => this.later(key, (claim) => (this.settled(claim, volume) ? Promise.resolve() : e.bind(claim, volume))),
         writeStatus: (_, { phase }) => this.later(key, (claim) => e.writeClaimStatus(claim, phase)),
         assignClass: (_, { className }) => this.later(key, (claim) => e.assignClass(claim, className)),
         annotateProvisioner: (_, { provisioner }) => this.later(key, (claim) => e.annotateProvisioner(claim, provisioner)),
@@ -244,6 +244,24 @@ export class PersistentVolumeController {
         removeProtection: () => this.later(key, (volume) => e.setVolumeProtection(volume, false)),
       },
     });
+  }
+
+  /**
+   * Everything a bind would write is already in the caches (the volume names the claim by uid and
+   * is Bound; the claim names it, carries bind-completed and is Bound): the bind would only read.
+   * What the caches lag behind, the next sync (or the resync) finishes.
+   */
+  private settled(claim: KubeObject, volumeName: string): boolean {
+    const volume = this.view.volume(volumeName);
+    const status = (o: KubeObject | undefined) => (o?.status as { phase?: string } | undefined)?.phase;
+    return (
+      volume !== undefined &&
+      claimRefOf(volume)?.uid === claim.metadata?.uid &&
+      status(volume) === 'Bound' &&
+      claimVolumeName(claim) === volumeName &&
+      ANN_BIND_COMPLETED in (claim.metadata?.annotations ?? {}) &&
+      status(claim) === 'Bound'
+    );
   }
 
   // ---- what queues what ----
