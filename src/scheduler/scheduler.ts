@@ -172,20 +172,21 @@ export class Scheduler {
     this.cache.assume(pod, result.nodeName);
     const node = nodes.find((n) => n.name === result.nodeName)?.node;
     const plan = podInfo.volumes && node ? planForNode(podInfo.volumes.claims, node, this.volumes) : undefined;
-    if (plan && 'plan' in plan && !isEmptyPlan(plan.plan)) {
+    if (node && plan && 'plan' in plan && !isEmptyPlan(plan.plan)) {
       // PreBind: the claims are bound first (off the scheduling loop), then the pod.
       this.volumes.assume(plan.plan);
       this.bindingVolumes.add(key);
-      void this.bindVolumesThenPod(key, pod, result.nodeName, plan.plan);
+      void this.bindVolumesThenPod(key, pod, node, plan.plan);
       return;
     }
     await this.bindPod(key, pod, result.nodeName);
   }
 
   /** The plan's volume writes, the wait until the claims are bound, then the pod's binding; a failure retries the pod. */
-  private async bindVolumesThenPod(key: string, pod: KubeObject, nodeName: string, plan: VolumePlan): Promise<void> {
+  private async bindVolumesThenPod(key: string, pod: KubeObject, node: KubeObject, plan: VolumePlan): Promise<void> {
+    const nodeName = node.metadata?.name ?? '';
     try {
-      await this.volumes.bind(plan, nodeName);
+      await this.volumes.bind(plan, node);
       this.bindingVolumes.delete(key);
       await this.bindPod(key, pod, nodeName);
     } catch (err) {

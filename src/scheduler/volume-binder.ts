@@ -18,7 +18,8 @@
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { objectKey } from '../api/metadata.ts';
 import type { KubeObject } from '../api/object.ts';
-import { claimReference, claimRefOf, isClaimFullyBound, selectedNodeOf } from '../api/storage/helpers.ts';
+import { claimReference, claimRefOf, claimVolumeName, isClaimFullyBound, selectedNodeOf } from '../api/storage/helpers.ts';
+import { volumeFitsNode } from '../api/storage/matching.ts';
 import { ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE } from '../api/storage/names.ts';
 import { objectInformer, type ObjectInformer } from '../registry/informers.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -122,11 +123,12 @@ export class VolumeBinder implements StorageLookup {
     }
   }
 
-  /** The plan's writes, then the wait until every claim is bound to a volume that may be on `nodeName`. */
-  async bind(plan: VolumePlan, nodeName: string): Promise<void> {
+  /** The plan's writes, then the wait until every claim is bound to a volume that may be on `node`. */
+  async bind(plan: VolumePlan, node: KubeObject): Promise<void> {
+    const nodeName = node.metadata?.name ?? '';
     for (const { volume, claim } of plan.bindings) await this.bindVolume(volume, claim);
     for (const claim of plan.provisions) await this.selectNode(claim, nodeName);
-    await this.waitForBound(plan, nodeName);
+    await this.waitForBound(plan, node);
   }
 
   private async bindVolume(volume: KubeObject, claim: KubeObject): Promise<void> {
@@ -157,13 +159,20 @@ export class VolumeBinder implements StorageLookup {
   }
 
   /** Resolves when every claim of the plan is fully bound; rejects as the header says. */
-  private waitForBound(plan: VolumePlan, nodeName: string): Promise<void> {
+  private waitForBound(plan: VolumePlan, node: KubeObject): Promise<void> {
+    const nodeName = node.metadata?.name ?? '';
     const provisioned = new Set(plan.provisions.map((c) => c.metadata?.uid));
     const check = (): 'bound' | 'waiting' | string => {
       for (const want of plan.waitFor) {
         const claim = this.claim(want.metadata?.namespace ?? '', want.metadata?.name ?? '');
         if (!claim || claim.metadata?.uid !== want.metadata?.uid) return `persistentvolumeclaim ${JSON.stringify(want.metadata?.name ?? '')} was deleted`;
-        if (isClaimFullyBound(claim)) continue;
+        if (isClaimFullyBound(claim)) {
+          // Bound meanwhile to a volume elsewhere (an earlier provisioning on another node finished first).
+          const volumeName = claimVolumeName(claim);
+          const volume = this.volume(volumeName);
+          if (volume && !volumeFitsNode(volume, node)) return `pv ${JSON.stringify(volumeName)} node affinity doesn't match node ${JSON.stringify(nodeName)}`;
+          continue;
+        }
         if (provisioned.has(claim.metadata?.uid) && selectedNodeOf(claim) !== nodeName) return `selectedNode annotation reset for PVC ${JSON.stringify(claim.metadata?.name ?? '')}`;
         return 'waiting';
       }
