@@ -33,6 +33,7 @@ import { TokenClient } from './volumes/token-client.ts';
 import { TokenManager } from './volumes/token-manager.ts';
 import { VolumeManager } from './volumes/volume-manager.ts';
 import type { WatchableResource } from '../src/net/messages.ts';
+import { LocalVolumes, localVolumesDir } from './storage/local-volumes.ts';
 import { checkMasterAddresses, MasterLink } from './master-link.ts';
 import { dataplaneParts } from './network/dataplane.ts';
 import { NodeNetwork } from './network/node-network.ts';
@@ -177,7 +178,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const link: MasterLink = new MasterLink({
     host: mesh,
     masters: opts.join,
-    joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String) }),
+    joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String), localVolumesDir: localVolumesDir(dataDir) }),
     onActorMessage: (env) => onActorMessage(env),
     onConnected: () => {
       // Requests sent on a previous channel will get no answer.
@@ -205,6 +206,18 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const transitions = new TransitionOutbox((body) => link.sendActor('actor.transitions', body));
   const bus = new InspectionBus();
   bus.subscribe((rec) => transitions.push(rec));
+  // The directories of this node's local-path volumes (storage/local-volumes.ts).
+  const localVolumes = new LocalVolumes({
+    nodeName,
+    dir: localVolumesDir(dataDir),
+    cache,
+    report: async (type, body) => {
+      const sent = link.sendActor(type, body);
+      if (!sent) throw new Error('not connected to a master');
+      await sent;
+    },
+    log,
+  });
   const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, bus, configs, ...(network ? { network } : {}) });
   cache.onChange((resource) => {
     if (WAKING.has(resource)) workers.sourcesChanged();
@@ -266,6 +279,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     await mesh.stop();
     throw err;
   }
+  localVolumes.start();
   const timer = setInterval(() => void beat(), intervalMs);
   // Content volumes follow their sources (one sync at a time: a slow one is not stacked).
   let syncing = false;
@@ -286,6 +300,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     async close(closeOpts = {}) {
       clearInterval(timer);
       clearInterval(volumeTimer);
+      await localVolumes.close();
       await reporter.stop();
       await stopServingPortForward();
       await stopServingAttach();

@@ -22,6 +22,7 @@ import {
   type PodStatusReport,
   type PodTerminated,
   type TokenRequest,
+  type VolumeDirectoryReport,
   type WatchableResource,
 } from '../src/net/messages.ts';
 import type { IssuedServiceAccountToken } from '../src/api/service-account-token.ts';
@@ -38,6 +39,8 @@ export class TestMaster {
   /** Every actor transition nodes sent (`actor.transitions`), in order. */
   readonly transitions: TransitionRecord[] = [];
   readonly joins: string[] = [];
+  /** `volume.directory.created` / `volume.directory.released` reports, in order. */
+  readonly volumeReports: { type: string; report: VolumeDirectoryReport }[] = [];
   /** Every actor channel ever opened (the latest is the live one). */
   readonly actorChannels: { channel: Channel; stream: Stream }[] = [];
   /** Every token request nodes sent. */
@@ -99,10 +102,12 @@ export class TestMaster {
     this.tell(resource, type, obj);
   }
 
-  /** Remove an object (nodes watching it hear DELETED). */
-  remove(resource: WatchableResource, obj: Record<string, unknown>): void {
+  /** Remove an object, given as itself or by its key (`ns/name` or `name`); nodes watching it hear DELETED. */
+  remove(resource: WatchableResource, objOrKey: Record<string, unknown> | string): void {
     const map = this.objects.get(resource);
-    if (!map?.delete(TestMaster.keyOf(obj))) return;
+    const key = typeof objOrKey === 'string' ? objOrKey : TestMaster.keyOf(objOrKey);
+    const obj = map?.get(key);
+    if (!obj || !map?.delete(key)) return;
     this.tell(resource, 'DELETED', obj);
   }
 
@@ -208,6 +213,10 @@ export class TestMaster {
         break;
       case 'actor.transitions':
         this.transitions.push(...checkMessage(type, body).items);
+        break;
+      case 'volume.directory.created':
+      case 'volume.directory.released':
+        this.volumeReports.push({ type, report: checkMessage(type, body) });
         break;
       default:
         break;

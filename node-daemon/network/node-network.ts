@@ -153,7 +153,8 @@ export class NodeNetwork implements PodNetworkProvider {
       else this.syncOverlay();
       return;
     }
-    this.syncServices();
+    // The node's watch also carries what its pods' volumes and the storage part read.
+    if (resource === 'services' || resource === 'endpointslices') this.syncServices();
   }
 
   private startOnce(): void {

@@ -18,6 +18,8 @@ import { proberMachine } from './pod/prober.ts';
 import { replicaMachine } from './replicaset/machine.ts';
 import { serviceMachine } from './service/machine.ts';
 import { statefulSetMachine } from './statefulset/machine.ts';
+import { claimMachine } from './volume/claim-machine.ts';
+import { volumeMachine } from './volume/volume-machine.ts';
 
 export interface TransitionDescription {
   /** The event type (`container.exited`), `after` for a delayed one, `always` for an eventless one. */
@@ -75,6 +77,8 @@ export const MACHINES: readonly (readonly [string, AnyStateMachine])[] = [
   ['CronJob', cronJobMachine],
   ['HorizontalPodAutoscaler', hpaMachine],
   ['Service', serviceMachine],
+  ['PersistentVolumeClaim', claimMachine],
+  ['PersistentVolume', volumeMachine],
 ];
 
 /** The whole catalogue (built once: machine definitions do not change at run time). */

@@ -49,6 +49,10 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'v1/PersistentVolumeClaim': defaultPersistentVolumeClaim,
   // A Container item's default limits come from max, its default requests from default, then min.
   'v1/LimitRange': defaultLimitRange,
+  'storage.k8s.io/v1/StorageClass': (obj) => {
+    setDefault(obj, 'reclaimPolicy', 'Delete');
+    setDefault(obj, 'volumeBindingMode', 'Immediate');
+  },
   'v1/PersistentVolume': (obj) => {
     const spec = childRecord(obj, 'spec');
     setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');

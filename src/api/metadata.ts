@@ -135,6 +135,9 @@ const CREATE_HOOKS: Record<string, CreateHook> = {
     if (!Array.isArray(spec.finalizers) || !spec.finalizers.includes('kubernetes')) spec.finalizers = ['kubernetes'];
   },
   'v1/Service': prepareServiceForCreate,
+  // The StorageObjectInUseProtection admission plugin: claims and volumes are not removed while in use.
+  'v1/PersistentVolumeClaim': (obj) => addFinalizer(obj, 'kubernetes.io/pvc-protection'),
+  'v1/PersistentVolume': (obj) => addFinalizer(obj, 'kubernetes.io/pv-protection'),
   // Job strategy: unless manualSelector, the selector is the job's uid and the template carries it.
   'batch/v1/Job': (obj, uid) => {
     const spec = childRecord(obj, 'spec');
@@ -148,6 +151,12 @@ const CREATE_HOOKS: Record<string, CreateHook> = {
     spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
   },
 };
+
+function addFinalizer(obj: KubeObject, finalizer: string): void {
+  const meta = obj.metadata ?? (obj.metadata = {});
+  const finalizers = Array.isArray(meta.finalizers) ? meta.finalizers : [];
+  if (!finalizers.includes(finalizer)) meta.finalizers = [...finalizers, finalizer];
+}
 
 /** Kubernetes' QoS class: Guaranteed (cpu+memory limits = requests everywhere), BestEffort (none set), else Burstable. */
 export function qosClass(spec: JsonObject | undefined): 'Guaranteed' | 'Burstable' | 'BestEffort' {

@@ -17,6 +17,8 @@ import { statefulSetControllerFactory } from '../actors/statefulset/controller.t
 import { serviceAccountsControllerFactory } from '../actors/serviceaccount/controller.ts';
 import { rootCaPublisherFactory } from '../actors/serviceaccount/root-ca-publisher.ts';
 import { resourceQuotaControllerFactory } from '../actors/resourcequota/controller.ts';
+import { persistentVolumeControllerFactory } from '../actors/volume/controller.ts';
+import { defaultStorageClassFactory } from '../actors/volume/default-class.ts';
 import { AllocationRepair } from '../registry/allocators/repair.ts';
 import type { ControllerFactory } from '../actors/controller-kit/controller.ts';
 import { kubernetesServiceFactory } from './kubernetes-service.ts';
@@ -37,6 +39,10 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['service', serviceControllerFactory],
   // default/kubernetes: its ClusterIP, and Endpoints/EndpointSlice naming every master's API address.
   ['kubernetesservice', kubernetesServiceFactory],
+  // Kubernetes' persistentvolume-binder, pvc- and pv-protection controllers and kactus' local provisioner: one machine per claim and per volume.
+  ['persistentvolume', persistentVolumeControllerFactory],
+  // The `local-path` StorageClass (default), as k3s ships it.
+  ['defaultstorageclass', defaultStorageClassFactory],
   ['serviceallocationrepair', (deps) => new AllocationRepair({ store: deps.store, ranges: deps.serviceRanges, events: deps.events, logger: deps.logger })],
   // A `default` ServiceAccount in every namespace (pods run as it; ServiceAccount admission refuses pods naming a missing one).
   ['serviceaccount', serviceAccountsControllerFactory],

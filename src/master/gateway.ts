@@ -19,6 +19,8 @@
  *   sending faster than the store takes them is slowed through its channel; only Pod records
  *   (the actors a node hosts) are taken, the rest dropped and logged;
  * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes;
+ * - `volume.directory.created` / `volume.directory.released` → the node's finalizer on / off one of
+ *   its local-path PersistentVolumes (local-volumes.ts);
  * - `token.request` → `token.issued` / `token.refused` (pod-tokens.ts: the injected
  *   `tokenIssuer`, for pods of that node only; 503 without an issuer), answered beside the
  *   node's ordered messages so a slow issuer holds up none of them.
@@ -45,6 +47,7 @@ import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT } from '../net/protocols.ts';
 import type { NodeMetricsSample } from '../metrics/types.ts';
 import type { Store } from '../store/types.ts';
 import { serveClusterFeed } from './cluster-feed.ts';
+import { applyVolumeDirectoryReport } from './local-volumes.ts';
 import type { EventSink } from '../registry/event-recorder.ts';
 import { NodeDirectory, type NodePeer } from './node-directory.ts';
 import { renewNodeLease, writeNodeStatus } from './node-heartbeat.ts';
@@ -209,6 +212,14 @@ export class NodeGateway {
         case 'token.request': {
           const req = checkMessage('token.request', env.body);
           void answerTokenRequest(nodeName, req, { podsOn: (n) => this.pods.podsOn(n), issuer: this.opts.tokenIssuer }).then((answer) => this.send(nodeName, answer.type, answer.body));
+          return;
+        }
+        case 'volume.directory.created':
+        case 'volume.directory.released': {
+          const report = checkMessage(env.type, env.body);
+          if (!(await applyVolumeDirectoryReport(this.opts.registry, nodeName, env.type === 'volume.directory.created', report))) {
+            this.log.warn({ node: nodeName, volume: report.name }, 'a node reported a volume directory that is not its own; ignored');
+          }
           return;
         }
         case 'node.metrics': {

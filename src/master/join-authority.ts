@@ -15,6 +15,7 @@ import type { PeerId } from '@libp2p/interface';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
+import { ANN_LOCAL_VOLUMES_DIR } from '../api/storage/names.ts';
 import type { Registry } from '../registry/registry.ts';
 import { JoinRefusedError } from '../net/errors.ts';
 import type { JoinAuthority, JoinRequest } from '../net/join.ts';
@@ -148,7 +149,9 @@ export class ClusterJoinAuthority implements JoinAuthority {
     const nodes = await registry.list(NODES, undefined);
     const holder = nodes.items.find((n) => n.metadata?.annotations?.[PEER_ID_ANNOTATION] === peerId && n.metadata?.name !== request.nodeName);
     if (holder) throw new JoinRefusedError(`peer ${peerId} is already registered as node ${holder.metadata?.name ?? ''}`);
-    const annotations = { [PEER_ID_ANNOTATION]: peerId, [ADDRESSES_ANNOTATION]: request.addresses.join(',') };
+    const annotations: Record<string, string> = { [PEER_ID_ANNOTATION]: peerId, [ADDRESSES_ANNOTATION]: request.addresses.join(',') };
+    // Where its local-path volumes go (src/actors/volume/local-provisioner.ts reads it).
+    if (request.localVolumesDir) annotations[ANN_LOCAL_VOLUMES_DIR] = request.localVolumesDir;
     const labels = { 'kubernetes.io/hostname': request.nodeName, 'kubernetes.io/os': 'linux' };
     const resources = { capacity: request.capacity, allocatable: request.capacity };
     try {

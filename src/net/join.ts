@@ -17,6 +17,8 @@ export interface JoinRequest {
   capacity: Record<string, string>;
   /** Multiaddrs the node listens on, so the master can dial back. */
   addresses: string[];
+  /** Where the node's daemon makes local-path volumes (`<data dir>/volumes`); the Node carries it as an annotation. */
+  localVolumesDir?: string;
 }
 
 export interface JoinAccepted {
@@ -46,7 +48,8 @@ function isJoinRequest(body: unknown): body is JoinRequest {
     typeof b.capacity === 'object' &&
     b.capacity !== null &&
     Array.isArray(b.addresses) &&
-    b.addresses.every((a) => typeof a === 'string')
+    b.addresses.every((a) => typeof a === 'string') &&
+    (b.localVolumesDir === undefined || typeof b.localVolumesDir === 'string')
   );
 }
 

@@ -20,6 +20,10 @@
  *                                    `serviceAccountToken` volume), `id` chosen by the node
  *   master → node  token.issued      the answer to request `id`: the token, its expiry, the CA
  *   master → node  token.refused     request `id` cannot be answered (HTTP-like code + message)
+ *   node → master  volume.directory.created   a local-path volume's directory exists on the node: the
+ *                                    master puts the node's finalizer on the volume (it may bind now)
+ *   node → master  volume.directory.released  the node let go of a deleted volume's directory (removed
+ *                                    it, or kept it with Retain): the master removes that finalizer
  * Heartbeat channel (`/kactus/heartbeat/1.0.0`), node → master: node.heartbeat.
  * Logs (`/kactus/logs/1.0.0`), master → node, one stream per request: logs.request, then the
  *   node answers logs.chunk* followed by logs.end or logs.error.
@@ -174,6 +178,14 @@ export interface PortForwardRequest extends PodKey {
   port: number;
 }
 
+/** A local-path PersistentVolume whose directory the reporting node holds (or held). */
+export interface VolumeDirectoryReport {
+  /** The PersistentVolume's name. */
+  name: string;
+  uid: string;
+}
+const isVolumeDirectoryReport = (b: unknown): b is VolumeDirectoryReport => isObj(b) && isStr(b.name) && b.name !== '' && isStr(b.uid) && b.uid !== '';
+
 /** Most transitions one `actor.transitions` message carries. */
 export const MAX_TRANSITIONS_PER_MESSAGE = 1000;
 
@@ -245,6 +257,8 @@ export const guards = {
     b.items.length <= MAX_TRANSITIONS_PER_MESSAGE &&
     b.items.every(isTransitionRecord) &&
     (b.dropped === undefined || (typeof b.dropped === 'number' && Number.isInteger(b.dropped) && b.dropped >= 0)),
+  'volume.directory.created': isVolumeDirectoryReport,
+  'volume.directory.released': isVolumeDirectoryReport,
   'logs.request': (b: unknown): b is LogsRequest =>
     isPodKey(b) &&
     isStr((b as unknown as Json).container) &&

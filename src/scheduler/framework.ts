@@ -9,6 +9,7 @@ import { nodeAffinity } from './plugins/node-affinity.ts';
 import { nodeName } from './plugins/node-name.ts';
 import { nodeReady } from './plugins/node-ready.ts';
 import { nodeResourcesFit } from './plugins/node-resources-fit.ts';
+import { volumeBinding } from './plugins/volume-binding.ts';
 import type { FilterPlugin, NodeInfo, PodInfo, ScorePlugin } from './types.ts';
 
 export interface Framework {
@@ -18,7 +19,7 @@ export interface Framework {
 
 /** The default profile (`default-scheduler`). */
 export const DEFAULT_FRAMEWORK: Framework = {
-  filters: [nodeName, nodeReady, nodeAffinity, nodeResourcesFit],
+  filters: [nodeName, nodeReady, nodeAffinity, nodeResourcesFit, volumeBinding],
   scores: [leastAllocated],
 };
 

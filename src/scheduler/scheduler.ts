@@ -20,7 +20,12 @@ import type { EventSink } from '../registry/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
 import type { Store } from '../store/types.ts';
 import { boundNode, SchedulerCache } from './cache.ts';
-import { DEFAULT_FRAMEWORK, schedulePod, type Framework } from './framework.ts';
+import { DEFAULT_FRAMEWORK, fitErrorMessage, schedulePod, type Framework, type ScheduleResult } from './framework.ts';
+import { isEmptyPlan, planForNode, podClaims, type VolumePlan } from './plugins/volume-binding.ts';
+import type { PodInfo } from './types.ts';
+import { VolumeBinder, VolumeBindingError } from './volume-binder.ts';
+import { podClaimNames } from '../api/storage/helpers.ts';
+import { errorMessage } from '../api/error-message.ts';
 import { SchedulingQueue, type SchedulingQueueOptions } from './queue.ts';
 import { podRequests } from './resources.ts';
 
@@ -36,6 +41,8 @@ export interface SchedulerOptions {
   schedulerName?: string;
   framework?: Framework;
   queue?: SchedulingQueueOptions;
+  /** How long PreBind waits for a pod's claims to be bound (kube-scheduler's bindTimeoutSeconds: 600). */
+  volumeBindTimeoutMs?: number;
   now?: () => Date;
   logger?: Logger;
 }
@@ -61,6 +68,10 @@ function specOrMetaChanged(oldPod: KubeObject, newPod: KubeObject): boolean {
 export class Scheduler {
   private readonly cache = new SchedulerCache();
   private readonly queue: SchedulingQueue;
+  private readonly volumes: VolumeBinder;
+  /** Pods whose claims PreBind is binding (not scheduled again meanwhile). */
+  private readonly bindingVolumes = new Set<string>();
+  private stopped = false;
   private readonly nodes: ObjectInformer;
   private readonly pods: ObjectInformer;
   private readonly schedulerName: string;
@@ -73,6 +84,7 @@ export class Scheduler {
     this.now = opts.now ?? (() => new Date());
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.queue = new SchedulingQueue(opts.queue);
+    this.volumes = new VolumeBinder({ store: opts.store, registry: opts.registry, bindTimeoutMs: opts.volumeBindTimeoutMs, onChange: () => this.queue.moveAllToActiveOrBackoff() });
     this.nodes = objectInformer(opts.store, NODES, {
       onAdd: (node) => this.onNodeChanged(node),
       onUpdate: (_old, node) => this.onNodeChanged(node),
@@ -91,13 +103,16 @@ export class Scheduler {
 
   /** Fills the cache, then starts the scheduling loop. */
   async start(): Promise<void> {
+    await this.volumes.start();
     await this.nodes.start();
     await this.pods.start();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.queue.close();
+    this.volumes.stop();
     this.nodes.stop();
     this.pods.stop();
     await this.loop;
@@ -133,27 +148,78 @@ export class Scheduler {
   }
 
   private async scheduleOne(key: string): Promise<void> {
+    // Its volumes are being bound: that ends in the pod's binding, or in a retry.
+    if (this.bindingVolumes.has(key)) return;
     const pod = this.pods.get(key);
     if (!pod || !isPendingFor(pod, this.schedulerName)) return this.queue.delete(key);
-    const podInfo = { pod, requests: podRequests(pod), nonZeroRequests: podRequests(pod, true) };
-    const result = schedulePod(podInfo, this.cache.nodeInfos(), this.opts.framework ?? DEFAULT_FRAMEWORK);
-    const namespace = pod.metadata?.namespace ?? '';
-    const name = pod.metadata?.name ?? '';
-    const ref = { kind: 'Pod', apiVersion: 'v1', namespace, name, uid: pod.metadata?.uid };
-    const source = { component: this.schedulerName };
+    const podInfo: PodInfo = { pod, requests: podRequests(pod), nonZeroRequests: podRequests(pod, true) };
+    const nodes = this.cache.nodeInfos();
+    let result: ScheduleResult;
+    const claims = podClaimNames(pod).length > 0 ? podClaims(pod, this.volumes) : undefined;
+    if (claims && 'unschedulable' in claims) {
+      // VolumeBinding's PreFilter: no node can take the pod.
+      result = { unschedulable: nodes.length === 0 ? fitErrorMessage(0, new Map()) : `0/${nodes.length} nodes are available: ${claims.unschedulable}.` };
+    } else {
+      if (claims) podInfo.volumes = { claims: claims.claims, lookup: this.volumes };
+      result = schedulePod(podInfo, nodes, this.opts.framework ?? DEFAULT_FRAMEWORK);
+    }
     if ('unschedulable' in result) {
       this.queue.markUnschedulable(key);
-      await this.opts.events.record(ref, 'Warning', 'FailedScheduling', result.unschedulable, { source });
+      await this.recordFailure(pod, result.unschedulable);
       await this.markUnschedulable(pod, result.unschedulable);
       return;
     }
     this.cache.assume(pod, result.nodeName);
+    const node = nodes.find((n) => n.name === result.nodeName)?.node;
+    const plan = podInfo.volumes && node ? planForNode(podInfo.volumes.claims, node, this.volumes) : undefined;
+    if (node && plan && 'plan' in plan && !isEmptyPlan(plan.plan)) {
+      // PreBind: the claims are bound first (off the scheduling loop), then the pod.
+      this.volumes.assume(plan.plan);
+      this.bindingVolumes.add(key);
+      void this.bindVolumesThenPod(key, pod, node, plan.plan);
+      return;
+    }
+    await this.bindPod(key, pod, result.nodeName);
+  }
+
+  /** The plan's volume writes, the wait until the claims are bound, then the pod's binding; a failure retries the pod. */
+  private async bindVolumesThenPod(key: string, pod: KubeObject, node: KubeObject, plan: VolumePlan): Promise<void> {
+    const nodeName = node.metadata?.name ?? '';
+    try {
+      await this.volumes.bind(plan, node);
+      this.bindingVolumes.delete(key);
+      await this.bindPod(key, pod, nodeName);
+    } catch (err) {
+      this.bindingVolumes.delete(key);
+      this.cache.removePod(pod);
+      // Leadership went: the next leader schedules the pod.
+      if (this.stopped) return;
+      const message = err instanceof VolumeBindingError ? err.message : errorMessage(err);
+      this.log.warn({ err, pod: key, node: nodeName }, 'binding the pod\'s volumes failed');
+      await this.recordFailure(pod, `running PreBind plugin "VolumeBinding": ${message}`);
+      this.queue.retryLater(key);
+    } finally {
+      this.volumes.forget(plan);
+    }
+  }
+
+  private recordFailure(pod: KubeObject, message: string): Promise<void> {
+    const ref = { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid };
+    return this.opts.events.record(ref, 'Warning', 'FailedScheduling', message, { source: { component: this.schedulerName } });
+  }
+
+  /** Binds the pod to the node (`pods/binding`) and records Scheduled. */
+  private async bindPod(key: string, pod: KubeObject, nodeName: string): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const ref = { kind: 'Pod', apiVersion: 'v1', namespace, name, uid: pod.metadata?.uid };
+    const source = { component: this.schedulerName };
     try {
       await this.opts.registry.bindPod(namespace, name, {
         apiVersion: 'v1',
         kind: 'Binding',
         metadata: { name, namespace, uid: pod.metadata?.uid },
-        target: { apiVersion: 'v1', kind: 'Node', name: result.nodeName },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       });
     } catch (err) {
       this.cache.removePod(pod);
@@ -162,7 +228,7 @@ export class Scheduler {
       throw err;
     }
     this.queue.done(key);
-    await this.opts.events.record(ref, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${result.nodeName}`, { source });
+    await this.opts.events.record(ref, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`, { source });
   }
 
   /** PodScheduled=False, reason Unschedulable, with the fit error (written only when it changes). */

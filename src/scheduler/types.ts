@@ -3,6 +3,7 @@
  * implements Filter (may this pod run on this node?) or Score (how good is this node, 0–100).
  */
 import type { KubeObject } from '../api/object.ts';
+import type { PodClaims, StorageLookup } from './plugins/volume-binding.ts';
 import type { Resources } from './resources.ts';
 
 /** A node as the scheduler sees it: the object plus what is already placed on it. */
@@ -23,6 +24,8 @@ export interface PodInfo {
   pod: KubeObject;
   requests: Resources;
   nonZeroRequests: Resources;
+  /** Its PersistentVolumeClaims as VolumeBinding's PreFilter sorted them, and the storage caches (absent: it uses none). */
+  volumes?: { claims: PodClaims; lookup: StorageLookup };
 }
 
 /** A failed filter: the reasons as kube-scheduler words them (`Insufficient cpu`). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
-import { placementOn, requirementHolds } from './placement.ts';
+import { requirementHolds } from '../../api/node-selector.ts';
+import { placementOn } from './placement.ts';
 import { DEFAULT_TOLERATIONS } from './template.ts';
 
 const node = (labels: Record<string, string>, taints: JsonObject[] = [], name = 'n1'): KubeObject => ({ metadata: { name, labels }, spec: { taints } });

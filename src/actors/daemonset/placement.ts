@@ -7,6 +7,7 @@
  * daemon pods tolerate both, as in Kubernetes.
  */
 import { isRecord, optionalRecord, recordList, type JsonObject, type KubeObject } from '../../api/object.ts';
+import { nodeSelectorMatches } from '../../api/node-selector.ts';
 import { taintsOf, tolerates } from '../../scheduler/taints.ts';
 
 export interface Placement {
@@ -42,47 +43,5 @@ function matchesNodeSelector(podSpec: JsonObject, node: KubeObject): boolean {
 function matchesRequiredAffinity(podSpec: JsonObject, node: KubeObject): boolean {
   const required = optionalRecord(optionalRecord(optionalRecord(podSpec, 'affinity'), 'nodeAffinity'), 'requiredDuringSchedulingIgnoredDuringExecution');
   if (!required) return true;
-  return recordList(required, 'nodeSelectorTerms').some((term) => termMatches(term, node));
-}
-
-function termMatches(term: JsonObject, node: KubeObject): boolean {
-  const expressions = recordList(term, 'matchExpressions');
-  const fields = recordList(term, 'matchFields');
-  if (expressions.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  // The only field Kubernetes supports in matchFields is metadata.name.
-  const nodeFields: Record<string, string> = { 'metadata.name': node.metadata?.name ?? '' };
-  return expressions.every((r) => requirementHolds(r, labels)) && fields.every((r) => requirementHolds(r, nodeFields));
-}
-
-/** One NodeSelectorRequirement against a label (or field) map. */
-export function requirementHolds(req: JsonObject, values: Record<string, string>): boolean {
-  const key = typeof req.key === 'string' ? req.key : '';
-  const wanted = Array.isArray(req.values) ? req.values.map(String) : [];
-  const has = Object.hasOwn(values, key);
-  const value = values[key];
-  switch (req.operator) {
-    case 'In':
-      return has && wanted.includes(value);
-    case 'NotIn':
-      return !has || !wanted.includes(value);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (!has || wanted.length !== 1) return false;
-      const actual = parseInteger(value);
-      const bound = parseInteger(wanted[0]);
-      if (actual === undefined || bound === undefined) return false;
-      return req.operator === 'Gt' ? actual > bound : actual < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-function parseInteger(s: string): number | undefined {
-  return /^[+-]?\d+$/.test(s.trim()) ? Number(s) : undefined;
+  return nodeSelectorMatches(required, node);
 }

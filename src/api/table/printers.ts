@@ -25,6 +25,7 @@ import type {
   ServiceAccount,
 } from 'kubernetes-types/core/v1.d.ts';
 import type { Event as EventV1 } from 'kubernetes-types/events/v1.d.ts';
+import type { StorageClass } from 'kubernetes-types/storage/v1.d.ts';
 import type { LabelSelector as LabelSelectorV1 } from 'kubernetes-types/meta/v1.d.ts';
 import { toStoredVersion } from '../conversion.ts';
 import { apiVersionOf, findResource, type ResourceInfo } from '../kinds.ts';
@@ -715,7 +716,17 @@ const discoveryPorts = (ports: readonly DiscoveryPort[]): string => listWithMore
 const discoveryEndpoints = (endpoints: readonly DiscoveryEndpoint[]): string => listWithMore(endpoints.flatMap((e) => e.addresses));
 
 const ACCESS_MODES: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
-const accessModes = (modes: readonly string[] | undefined): string => (modes ?? []).map((m) => ACCESS_MODES[m] ?? m).join(',');
+/** GetAccessModesAsString: each mode once, in Kubernetes' fixed order (RWO, ROX, RWX, RWOP). */
+const accessModes = (modes: readonly string[] | undefined): string =>
+  Object.keys(ACCESS_MODES)
+    .filter((m) => (modes ?? []).includes(m))
+    .map((m) => ACCESS_MODES[m])
+    .join(',');
+
+/** GetPersistentVolumeClaimClass: the beta annotation wins over `spec.storageClassName`. */
+const claimClass = (pvc: PersistentVolumeClaim): string => pvc.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pvc.spec?.storageClassName ?? '';
+/** GetPersistentVolumeClass, the same for volumes. */
+const volumeClass = (pv: PersistentVolume): string => pv.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pv.spec?.storageClassName ?? '';
 
 const pvcPrinter: Printer = {
   columns: [
@@ -731,15 +742,16 @@ const pvcPrinter: Printer = {
   ],
   cells: (obj, now) => {
     const pvc = obj as PersistentVolumeClaim;
-    const bound = pvc.status?.phase === 'Bound';
+    // Capacity and access modes are the bound volume's, shown once a volume is named.
+    const named = Boolean(pvc.spec?.volumeName);
     const phase = pvc.metadata?.deletionTimestamp ? 'Terminating' : (pvc.status?.phase ?? '');
     return [
       nameOf(obj),
       phase,
       pvc.spec?.volumeName ?? '',
-      bound ? String(pvc.status?.capacity?.storage ?? '') : '',
-      bound ? accessModes(pvc.status?.accessModes) : '',
-      pvc.spec?.storageClassName ?? '',
+      named ? String(pvc.status?.capacity?.storage ?? '') : '',
+      named ? accessModes(pvc.status?.accessModes) : '',
+      claimClass(pvc),
       pvc.spec?.volumeAttributesClassName ?? '<unset>',
       ageOf(obj, now),
       pvc.spec?.volumeMode ?? '<unset>',
@@ -772,11 +784,36 @@ const pvPrinter: Printer = {
       pv.spec?.persistentVolumeReclaimPolicy ?? '',
       phase,
       claim,
-      pv.spec?.storageClassName ?? '',
+      volumeClass(pv),
       pv.spec?.volumeAttributesClassName ?? '<unset>',
       pv.status?.reason ?? '',
       ageOf(obj, now),
       pv.spec?.volumeMode ?? '<unset>',
+    ];
+  },
+};
+
+const DEFAULT_CLASS_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
+
+const storageClassPrinter: Printer = {
+  columns: [
+    NAME,
+    { name: 'Provisioner', description: 'provisioner indicates the type of the provisioner.' },
+    { name: 'ReclaimPolicy', description: 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.' },
+    { name: 'VolumeBindingMode', description: 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.' },
+    { name: 'AllowVolumeExpansion', description: 'allowVolumeExpansion shows whether the storage class allow volume expand.' },
+    AGE,
+  ],
+  cells: (obj, now) => {
+    const sc = view<StorageClass>(obj);
+    const isDefault = DEFAULT_CLASS_ANNOTATIONS.some((a) => sc.metadata?.annotations?.[a] === 'true');
+    return [
+      isDefault ? `${nameOf(obj)} (default)` : nameOf(obj),
+      sc.provisioner,
+      sc.reclaimPolicy ?? 'Delete',
+      sc.volumeBindingMode ?? 'Immediate',
+      sc.allowVolumeExpansion ?? false,
+      ageOf(obj, now),
     ];
   },
 };
@@ -864,6 +901,7 @@ const PRINTERS: Record<string, Printer> = {
   'coordination.k8s.io/v1/Lease': leasePrinter,
   'discovery.k8s.io/v1/EndpointSlice': endpointSlicePrinter,
   'events.k8s.io/v1/Event': eventsV1Printer,
+  'storage.k8s.io/v1/StorageClass': storageClassPrinter,
 };
 
 /** The printer for `info`'s kind; NAME + AGE for kinds without one. */

@@ -33,6 +33,7 @@ const RULES: Record<string, Rule> = {
   'v1/Endpoints': validateEndpoints,
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
   'v1/PersistentVolumeClaim': (obj) => validateClaimSpec(optionalRecord(obj, 'spec'), 'spec'),
+  'storage.k8s.io/v1/StorageClass': validateStorageClass,
   'v1/ReplicationController': (obj) => {
     const spec = optionalRecord(obj, 'spec') ?? {};
     const errs = nonNegative(spec, 'replicas', 'spec');
@@ -295,3 +296,15 @@ function validateClaimSpec(spec: JsonObject | undefined, path: string): FieldErr
   return errs;
 }
 
+/** ValidateStorageClass: a provisioner, and reclaim and binding modes Kubernetes knows. */
+function validateStorageClass(obj: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const provisioner = obj.provisioner;
+  if (typeof provisioner !== 'string' || provisioner === '') errs.push(required('provisioner'));
+  else for (const detail of isQualifiedName(provisioner.toLowerCase())) errs.push(invalid('provisioner', provisioner, detail));
+  if (obj.reclaimPolicy !== undefined && !['Delete', 'Retain'].includes(String(obj.reclaimPolicy))) errs.push(notSupported('reclaimPolicy', obj.reclaimPolicy, ['Delete', 'Retain']));
+  if (obj.volumeBindingMode !== undefined && !['Immediate', 'WaitForFirstConsumer'].includes(String(obj.volumeBindingMode))) {
+    errs.push(notSupported('volumeBindingMode', obj.volumeBindingMode, ['Immediate', 'WaitForFirstConsumer']));
+  }
+  return errs;
+}

@@ -43,6 +43,7 @@ const LOADERS: Record<string, Loader> = {
   'coordination.k8s.io/v1/Lease': () => import('kubernetes-models/_schemas/IoK8sApiCoordinationV1Lease'),
   'events.k8s.io/v1/Event': () => import('kubernetes-models/_schemas/IoK8sApiEventsV1Event'),
   'discovery.k8s.io/v1/EndpointSlice': () => import('kubernetes-models/_schemas/IoK8sApiDiscoveryV1EndpointSlice'),
+  'storage.k8s.io/v1/StorageClass': () => import('kubernetes-models/_schemas/IoK8sApiStorageV1StorageClass'),
 };
 
 const loaded = new Map<string, ValidateFn>();

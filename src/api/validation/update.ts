@@ -41,17 +41,29 @@ const UPDATE_RULES: Record<string, UpdateRule> = {
   'v1/Service': validateServiceUpdate,
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSliceUpdate,
   'v1/PersistentVolumeClaim': (o, n) => {
-    // Only the storage request (expansion) and the attributes class may change.
+    // Only the storage request (expansion) and the attributes class may change; the binder sets
+    // volumeName once, and a claim without a class may get one (the retroactive default class).
+    const oldSpec = spec(o);
     const strip = (s: JsonObject): JsonObject => {
       const copy = structuredClone(s);
       delete copy.volumeAttributesClassName;
       const resources = optionalRecord(copy, 'resources');
       if (resources) delete resources.requests;
+      if (!oldSpec.volumeName) delete copy.volumeName;
+      if (oldSpec.storageClassName == null && !o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class']) delete copy.storageClassName;
       return copy;
     };
-    return jsonEqual(strip(spec(o)), strip(spec(n)))
+    return jsonEqual(strip(oldSpec), strip(spec(n)))
       ? []
       : [forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')];
+  },
+  'storage.k8s.io/v1/StorageClass': (o, n) => {
+    const errs: FieldError[] = [];
+    if (!jsonEqual(o.parameters ?? {}, n.parameters ?? {})) errs.push(forbidden('parameters', 'updates to parameters are forbidden.'));
+    if (o.provisioner !== n.provisioner) errs.push(forbidden('provisioner', 'updates to provisioner are forbidden.'));
+    if (o.reclaimPolicy !== n.reclaimPolicy) errs.push(forbidden('reclaimPolicy', 'updates to reclaimPolicy are forbidden.'));
+    errs.push(...immutable(o.volumeBindingMode, n.volumeBindingMode, 'volumeBindingMode'));
+    return errs;
   },
   'apps/v1/Deployment': selectorImmutable,
   'apps/v1/ReplicaSet': selectorImmutable,

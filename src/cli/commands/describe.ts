@@ -48,8 +48,17 @@ export function describeCommand(): Command {
     });
 }
 
-/** What a describer shows besides the object: a Service's EndpointSlices (as kubectl reads them). */
+/** What a describer shows besides the object: a Service's EndpointSlices, a claim's pods (as kubectl reads them). */
 async function relatedOf(session: Session, obj: KubeObject): Promise<Related> {
+  if (obj.kind === 'PersistentVolumeClaim' && obj.apiVersion === 'v1') {
+    try {
+      const path = `/api/v1/namespaces/${encodeURIComponent(obj.metadata?.namespace ?? '')}/pods`;
+      return { pods: (await session.client.json<{ items: KubeObject[] }>('GET', path)).items };
+    } catch (err) {
+      if (err instanceof ApiStatusError) return {};
+      throw err;
+    }
+  }
   if (obj.kind !== 'Service' || obj.apiVersion !== 'v1') return {};
   const ns = encodeURIComponent(obj.metadata?.namespace ?? '');
   try {

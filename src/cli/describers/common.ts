@@ -4,7 +4,7 @@
  */
 import { LAST_APPLIED_ANNOTATION } from '../apply-patch.ts';
 import type { KubeObject } from '../output.ts';
-import { age, ColumnWriter } from '../table.ts';
+import { age } from '../table.ts';
 import type { DescribeWriter } from './writer.ts';
 
 /** A core/v1 Event, the fields describe prints. */
@@ -62,7 +62,14 @@ export function writeEvents(w: DescribeWriter, events: KubeEvent[], now: Date = 
       e.message?.trim() ?? '',
     ]),
   ];
-  for (const line of new ColumnWriter().format(rows).trimEnd().split('\n')) w.text(1, line);
+  for (const line of tabulate(rows)) w.text(1, line);
+}
+
+/** Columns as kubectl describe's tabwriter lays them out: each as wide as its widest cell plus 2. */
+function tabulate(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length + 2)));
+  return rows.map((row) => row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('').trimEnd());
 }
 
 /** Renders fields other than apiVersion/kind/metadata, title-cased and nested as kubectl's generic describer. */

@@ -22,8 +22,9 @@ describe('describeObject', () => {
     expect(out).toContain('Labels:           app=web\n                  tier=f\nAnnotations:      <none>\n');
     expect(out).toContain('Status:           Pending\n');
     expect(out).toContain('Containers:\n  c:\n    Image:          busybox\n    Port:           80/TCP\n    Host Port:      0/TCP\n    State:          Waiting\n    Ready:          False\n    Restart Count:  0\n');
-    expect(out).toMatch(/Events:\n {2}Type {6}Reason {13}Age {4}From {3}Message\n {2}-{4} {6}-{6} {13}-{4}/);
-    expect(out).toContain('FailedScheduling   60s');
+    // kubectl describe's tabwriter: each column its widest cell plus 2.
+    expect(out).toMatch(/Events:\n {2}Type {5}Reason {12}Age {3}From {2}Message\n {2}-{4} {5}-{6} {12}-{4}/);
+    expect(out).toContain('FailedScheduling  60s');
     expect(out).not.toContain('not ours');
   });
 

@@ -24,6 +24,8 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'CronJob', group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, title: 'CronJobs' },
   { kind: 'HorizontalPodAutoscaler', group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', namespaced: true, title: 'HPAs' },
   { kind: 'Service', group: '', version: 'v1', resource: 'services', namespaced: true, title: 'Services' },
+  { kind: 'PersistentVolumeClaim', group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true, title: 'PVCs' },
+  { kind: 'PersistentVolume', group: '', version: 'v1', resource: 'persistentvolumes', namespaced: false, title: 'PVs' },
   { kind: 'ConfigMap', group: '', version: 'v1', resource: 'configmaps', namespaced: true, title: 'ConfigMaps' },
   { kind: 'Event', group: '', version: 'v1', resource: 'events', namespaced: true, title: 'Events' },
   { kind: 'Namespace', group: '', version: 'v1', resource: 'namespaces', namespaced: false, title: 'Namespaces' },
