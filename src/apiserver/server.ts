@@ -38,6 +38,9 @@ import { Registry } from '../registry/registry.ts';
 import { EventHub } from './events/hub.ts';
 import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStreamDeps } from './events/serve.ts';
 import type { ServiceRanges } from '../registry/allocators/ranges.ts';
+import { inClusterApiNames } from './in-cluster-names.ts';
+import { listenBeside } from './extra-listener.ts';
+import type { Server as NetServer } from 'node:net';
 
 /** Namespaces every cluster has, created at start. */
 
@@ -58,8 +61,10 @@ export interface ApiServerOptions {
    * LimitRanger and ResourceQuota admission always run.
    */
   serviceAccountAdmission?: boolean;
-  /** Extra DNS names / IPs for the serving certificate. */
+  /** Extra DNS names / IPs for the serving certificate (the in-cluster names are always in: in-cluster-names.ts). */
   sans?: string[];
+  /** The cluster DNS domain, for the `kubernetes.default.svc.<domain>` SAN (default cluster.local). */
+  clusterDomain?: string;
   logger?: Logger;
   /** Clock for object timestamps (tests). */
   now?: () => Date;
@@ -114,6 +119,11 @@ export interface ApiServer {
   eventHub: EventHub;
   /** ServiceAccount tokens: what node daemons ask for pods' projected tokens (ServiceAccountTokenIssuer), and what this server authenticates. */
   serviceAccountTokens: ServiceAccountTokens;
+  /**
+   * Serve on `host` too, same port (the node's pod bridge gateway, so pods reach the API through
+   * the `kubernetes` Service); once per host, closed with the server.
+   */
+  listenAlso(host: string): Promise<void>;
   /** Stops listening, ends open watches and connections. The store stays open (the caller owns it). */
   close(): Promise<void>;
 }
@@ -136,7 +146,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   try {
     // After the registry: the CA and admin token are the cluster's, shared through the store.
     pki = await loadOrCreatePki(opts.dataDir, {
-      sans: [host, ...(opts.sans ?? [])],
+      // Pods dial the `kubernetes` Service by ClusterIP or name and verify against them.
+      sans: [host, ...inClusterApiNames(registry.services.ranges, opts.clusterDomain), ...(opts.sans ?? [])],
       share: (local) => shareClusterIdentity(registry, local),
     });
     // The token signing key is the cluster's too: every master verifies every other's tokens.
@@ -268,6 +279,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'API server listening');
 
+  const extraListeners = new Map<string, Promise<NetServer>>();
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -278,8 +290,26 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     metrics,
     eventHub: hub,
     serviceAccountTokens,
+    async listenAlso(extraHost: string): Promise<void> {
+      if (closing) throw new Error('API server is closing');
+      let listening = extraListeners.get(extraHost);
+      if (!listening) {
+        listening = listenBeside(server, extraHost, port);
+        extraListeners.set(extraHost, listening);
+        // A failed bind may be tried again later.
+        listening.then(
+          () => log.info({ url: `https://${extraHost.includes(':') ? `[${extraHost}]` : extraHost}:${port}` }, 'API server listening'),
+          () => extraListeners.delete(extraHost),
+        );
+      }
+      await listening;
+    },
     close() {
       closing ??= (async () => {
+        for (const listening of extraListeners.values()) {
+          const extra = await listening.catch(() => undefined);
+          extra?.close();
+        }
         registry.close();
         hub.close(1001, 'server stopping');
         for (const stream of [...streams]) stream.end('server-closing');
