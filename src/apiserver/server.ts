@@ -5,9 +5,9 @@
  * See README.md for the whole flow and the watch buffering rules.
  */
 import { SYSTEM_NAMESPACES } from '../api/namespaces.ts';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
@@ -39,8 +39,7 @@ import { EventHub } from './events/hub.ts';
 import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStreamDeps } from './events/serve.ts';
 import type { ServiceRanges } from '../registry/allocators/ranges.ts';
 import { inClusterApiNames } from './in-cluster-names.ts';
-import { listenBeside } from './extra-listener.ts';
-import type { Server as NetServer } from 'node:net';
+import { POD_FACING_TLS, startListener, stopListener, type ListenerHandlers } from './listeners.ts';
 
 /** Namespaces every cluster has, created at start. */
 
@@ -260,26 +259,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   };
 
-  const server: Server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => void handle(req, res));
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(req, socket, head));
+  const serving = { cert: pki.serverCertPem, key: pki.serverKeyPem };
   const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const handlers: ListenerHandlers = {
+    request: (req, res) => void handle(req, res),
+    upgrade: (req, socket, head) => void handleUpgrade(req, socket, head),
+    sockets,
+  };
+  const { server, port } = await startListener(serving, handlers, host, opts.port);
   serverAddress = `${host}:${port}`;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'API server listening');
 
-  const extraListeners = new Map<string, Promise<NetServer>>();
+  const extraListeners = new Map<string, Promise<Server>>();
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -294,7 +286,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (closing) throw new Error('API server is closing');
       let listening = extraListeners.get(extraHost);
       if (!listening) {
-        listening = listenBeside(server, extraHost, port);
+        listening = startListener({ ...serving, ...POD_FACING_TLS }, handlers, extraHost, port).then((l) => l.server);
         extraListeners.set(extraHost, listening);
         // A failed bind may be tried again later.
         listening.then(
@@ -306,14 +298,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     },
     close() {
       closing ??= (async () => {
-        for (const listening of extraListeners.values()) {
-          const extra = await listening.catch(() => undefined);
-          extra?.close();
-        }
+        const extras = await Promise.all([...extraListeners.values()].map((l) => l.catch(() => undefined)));
         registry.close();
         hub.close(1001, 'server stopping');
         for (const stream of [...streams]) stream.end('server-closing');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = Promise.all([server, ...extras].filter((l) => l !== undefined).map(stopListener));
         for (const s of sockets) s.destroy();
         await closed;
         log.info({ url }, 'API server stopped');

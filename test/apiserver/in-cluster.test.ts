@@ -87,6 +87,20 @@ describe('the API server as pods reach it', () => {
     expect(JSON.parse(bad.body)).toMatchObject({ kind: 'Status', code: 401, reason: 'Unauthorized' });
   });
 
+  it('takes SHA-1 signatures (what TLS 1.2 clients naming no algorithms get, e.g. busybox wget) on the pod-facing listener only', async () => {
+    const sha1Only = (host: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = tlsConnect({ host, port: c.server.port, ca: c.server.caCertPem, servername: 'kubernetes', maxVersion: 'TLSv1.2', sigalgs: 'ECDSA+SHA1', ciphers: 'DEFAULT@SECLEVEL=0' }, () => {
+          const cipher = socket.getCipher().name;
+          socket.end();
+          resolve(cipher);
+        });
+        socket.on('error', reject);
+      });
+    await expect(sha1Only(EXTRA_HOST)).resolves.toMatch(/^ECDHE-ECDSA-/);
+    await expect(sha1Only('127.0.0.1')).rejects.toThrow(/handshake failure|no shared/i);
+  });
+
   it('listenAlso twice on one host is one listener', async () => {
     await expect(c.server.listenAlso(EXTRA_HOST)).resolves.toBeUndefined();
   });
