@@ -61,6 +61,11 @@ export interface NodeDaemonNetworkOptions {
   clusterDomain?: string;
   /** Port of the node's DNS server on the pod bridge's gateway (default 53). */
   dnsPort?: number;
+  /**
+   * The pod network is up, its bridge's gateway (the node's own address on it) is `gatewayIP`:
+   * `kactus up` serves the API there too, for pods.
+   */
+  onPodNetworkUp?(gatewayIP: string): void;
 }
 
 export interface NodeDaemonOptions {
@@ -171,7 +176,10 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
           overlay: opts.network.overlay ?? !isLoopback(nodeIP),
           ...dataplaneParts({ nodeName, scope, clusterDomain: opts.network.clusterDomain ?? 'cluster.local', dnsPort: opts.network.dnsPort ?? 53, log }),
           log,
-          onReady: () => void beat(),
+          onReady: (bridge) => {
+            void beat();
+            opts.network?.onPodNetworkUp?.(bridge.gatewayIP);
+          },
         })
       : undefined;
 

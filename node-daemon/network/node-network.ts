@@ -56,8 +56,8 @@ export interface NodeNetworkOptions {
   /** The text of a pod's /etc/resolv.conf with this node's DNS address. */
   resolvConf(pod: JsonObject, nameserver: string): string;
   log(line: string): void;
-  /** The network became ready (the daemon heartbeats at once instead of at the next tick). */
-  onReady?(): void;
+  /** The network became ready (the daemon heartbeats at once instead of at the next tick; `kactus up` serves the API on the bridge's gateway). */
+  onReady?(bridge: PodBridge): void;
 }
 
 function podCidrOf(node: Node | undefined): string | undefined {
@@ -180,7 +180,7 @@ export class NodeNetwork implements PodNetworkProvider {
     this.syncOverlay();
     this.syncServices();
     for (const wake of this.readyWaiters.splice(0)) wake();
-    this.opts.onReady?.();
+    this.opts.onReady?.(bridge);
   }
 
   private syncOverlay(): void {

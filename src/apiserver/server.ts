@@ -5,9 +5,9 @@
  * See README.md for the whole flow and the watch buffering rules.
  */
 import { SYSTEM_NAMESPACES } from '../api/namespaces.ts';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
@@ -38,6 +38,8 @@ import { Registry } from '../registry/registry.ts';
 import { EventHub } from './events/hub.ts';
 import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStreamDeps } from './events/serve.ts';
 import type { ServiceRanges } from '../registry/allocators/ranges.ts';
+import { inClusterApiNames } from './in-cluster-names.ts';
+import { POD_FACING_TLS, startListener, stopListener, type ListenerHandlers } from './listeners.ts';
 
 /** Namespaces every cluster has, created at start. */
 
@@ -58,8 +60,10 @@ export interface ApiServerOptions {
    * LimitRanger and ResourceQuota admission always run.
    */
   serviceAccountAdmission?: boolean;
-  /** Extra DNS names / IPs for the serving certificate. */
+  /** Extra DNS names / IPs for the serving certificate (the in-cluster names are always in: in-cluster-names.ts). */
   sans?: string[];
+  /** The cluster DNS domain, for the `kubernetes.default.svc.<domain>` SAN (default cluster.local). */
+  clusterDomain?: string;
   logger?: Logger;
   /** Clock for object timestamps (tests). */
   now?: () => Date;
@@ -114,6 +118,11 @@ export interface ApiServer {
   eventHub: EventHub;
   /** ServiceAccount tokens: what node daemons ask for pods' projected tokens (ServiceAccountTokenIssuer), and what this server authenticates. */
   serviceAccountTokens: ServiceAccountTokens;
+  /**
+   * Serve on `host` too, same port (the node's pod bridge gateway, so pods reach the API through
+   * the `kubernetes` Service); once per host, closed with the server.
+   */
+  listenAlso(host: string): Promise<void>;
   /** Stops listening, ends open watches and connections. The store stays open (the caller owns it). */
   close(): Promise<void>;
 }
@@ -136,7 +145,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   try {
     // After the registry: the CA and admin token are the cluster's, shared through the store.
     pki = await loadOrCreatePki(opts.dataDir, {
-      sans: [host, ...(opts.sans ?? [])],
+      // Pods dial the `kubernetes` Service by ClusterIP or name and verify against them.
+      sans: [host, ...inClusterApiNames(registry.services.ranges, opts.clusterDomain), ...(opts.sans ?? [])],
       share: (local) => shareClusterIdentity(registry, local),
     });
     // The token signing key is the cluster's too: every master verifies every other's tokens.
@@ -249,25 +259,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   };
 
-  const server: Server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => void handle(req, res));
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(req, socket, head));
+  const serving = { cert: pki.serverCertPem, key: pki.serverKeyPem };
   const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const handlers: ListenerHandlers = {
+    request: (req, res) => void handle(req, res),
+    upgrade: (req, socket, head) => void handleUpgrade(req, socket, head),
+    sockets,
+  };
+  const { server, port } = await startListener(serving, handlers, host, opts.port);
   serverAddress = `${host}:${port}`;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'API server listening');
 
+  const extraListeners = new Map<string, Promise<Server>>();
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -278,12 +282,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     metrics,
     eventHub: hub,
     serviceAccountTokens,
+    async listenAlso(extraHost: string): Promise<void> {
+      if (closing) throw new Error('API server is closing');
+      let listening = extraListeners.get(extraHost);
+      if (!listening) {
+        listening = startListener({ ...serving, ...POD_FACING_TLS }, handlers, extraHost, port).then((l) => l.server);
+        extraListeners.set(extraHost, listening);
+        // A failed bind may be tried again later.
+        listening.then(
+          () => log.info({ url: `https://${extraHost.includes(':') ? `[${extraHost}]` : extraHost}:${port}` }, 'API server listening'),
+          () => extraListeners.delete(extraHost),
+        );
+      }
+      await listening;
+    },
     close() {
       closing ??= (async () => {
+        const extras = await Promise.all([...extraListeners.values()].map((l) => l.catch(() => undefined)));
         registry.close();
         hub.close(1001, 'server stopping');
         for (const stream of [...streams]) stream.end('server-closing');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = Promise.all([server, ...extras].filter((l) => l !== undefined).map(stopListener));
         for (const s of sockets) s.destroy();
         await closed;
         log.info({ url }, 'API server stopped');

@@ -31,6 +31,8 @@ export interface ServeOptions {
   serviceClusterIPRange?: string;
   /** `--service-node-port-range` (default 30000-32767). */
   serviceNodePortRange?: string;
+  /** `--cluster-domain` (the serving certificate's `kubernetes.default.svc.<domain>`; default cluster.local). */
+  clusterDomain?: string;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -68,6 +70,7 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
       serviceClusterIPRange: opts.serviceClusterIPRange,
       serviceNodePortRange: opts.serviceNodePortRange,
+      ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       logger,
     });
   } catch (err) {

@@ -39,7 +39,7 @@ export class ApiEndpointLease {
   private closed = false;
   private readonly log: Logger;
 
-  private constructor(private readonly opts: ApiEndpointLeaseOptions) {
+  private constructor(private opts: ApiEndpointLeaseOptions) {
     this.log = opts.logger ?? pino({ level: 'silent' });
   }
 
@@ -50,6 +50,18 @@ export class ApiEndpointLease {
     published.timer = setInterval(() => void published.renew(), every);
     published.timer.unref();
     return published;
+  }
+
+  /** This master's address now (another listener took over as the one to advertise): rewritten under the same lease. */
+  async update(endpoint: ApiEndpoint): Promise<void> {
+    if (this.closed) return;
+    this.opts = { ...this.opts, endpoint };
+    try {
+      await this.writeEndpoint();
+    } catch (err) {
+      if (!(err instanceof LeaseNotFoundError)) throw err;
+      await this.publish();
+    }
   }
 
   async close(): Promise<void> {
@@ -65,8 +77,12 @@ export class ApiEndpointLease {
 
   /** A new lease and the key under it (first time, or after the lease was lost). */
   private async publish(): Promise<void> {
+    this.lease = await this.opts.store.grantLease(this.opts.ttlSeconds ?? 15);
+    await this.writeEndpoint();
+  }
+
+  private async writeEndpoint(): Promise<void> {
     const { store, name, endpoint } = this.opts;
-    this.lease = await store.grantLease(this.opts.ttlSeconds ?? 15);
     await store.txn([], [{ type: 'put', key: `${MASTER_LEASES_PREFIX}${name}`, value: JSON.stringify(endpoint), lease: this.lease }]);
   }
 

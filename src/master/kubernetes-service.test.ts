@@ -88,6 +88,30 @@ it('keeps default/kubernetes: the first service IP, and every published master i
   expect((await slices(c)).map((s) => s.metadata?.name)).toEqual(['kubernetes']);
 });
 
+it('a master that moves its API address (kactus up on its pod bridge) moves the Endpoints with it', async () => {
+  const c = await testCluster();
+  cleanup.push(() => c.close());
+  const m = await ApiEndpointLease.start({ store: c.store, name: 'up', endpoint: { ip: '127.0.0.1', port: 6443 } });
+  cleanup.push(() => m.close());
+  const keeper = new KubernetesServiceController({ store: c.store, registry: c.registry, clusterIP: '10.96.0.1' });
+  await keeper.start();
+  cleanup.push(async () => keeper.stop());
+  await waitFor('Endpoints on loopback', async () => (await get<Endpoints>(c, ENDPOINTS, 'kubernetes'))?.subsets?.[0]?.addresses?.[0]?.ip === '127.0.0.1');
+
+  await m.update({ ip: '10.244.0.1', port: 6443 });
+  const ep = await waitFor('Endpoints on the gateway', async () => {
+    const e = await get<Endpoints>(c, ENDPOINTS, 'kubernetes');
+    return e?.subsets?.[0]?.addresses?.[0]?.ip === '10.244.0.1' ? e : undefined;
+  });
+  expect(ep.subsets).toEqual([{ addresses: [{ ip: '10.244.0.1' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }]);
+  const [slice] = await waitFor('the slice moved', async () => ((await slices(c))[0]?.endpoints[0]?.addresses[0] === '10.244.0.1' ? slices(c) : undefined));
+  expect(slice?.endpoints.map((e) => e.addresses[0])).toEqual(['10.244.0.1']);
+  // One key, still under a live lease: closing withdraws it.
+  expect(await c.store.count(MASTER_LEASES_PREFIX)).toBe(1);
+  await m.close();
+  expect(await c.store.count(MASTER_LEASES_PREFIX)).toBe(0);
+});
+
 it('a master whose lease expires drops out; its key is gone', async () => {
   const c = await testCluster();
   cleanup.push(() => c.close());

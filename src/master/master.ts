@@ -83,6 +83,8 @@ export interface MasterOptions {
    * account, the account must exist, and they get the token volume `kube-api-access-*`.
    */
   serviceAccountAdmission?: boolean;
+  /** The cluster DNS domain, for the serving certificate's `kubernetes.default.svc.<domain>` (default cluster.local). */
+  clusterDomain?: string;
   logger?: Logger;
 }
 
@@ -97,6 +99,12 @@ export interface Master {
   isLeader(): boolean;
   /** `kactus token create`: a bootstrap token and the join line naming this master's mesh addresses. */
   createJoinToken(ttlSeconds?: number): Promise<JoinTokenResult>;
+  /**
+   * Serve the API on `ip` too (same port) and advertise `ip` in this master's endpoint lease, so the
+   * `default/kubernetes` Service leads there: `kactus up` calls it with its node's pod bridge
+   * gateway, since pods cannot reach an API that listens on loopback only.
+   */
+  advertiseApiOn(ip: string): Promise<void>;
   /** Stops everything this master started (releasing the leader Lease); the store stays open. */
   close(): Promise<void>;
 }
@@ -136,6 +144,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       metrics,
       serviceRanges: ranges,
       serviceAccountAdmission: opts.serviceAccountAdmission ?? true,
+      ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
     });
   } catch (err) {
@@ -217,6 +226,10 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       transitionLog,
       isLeader: () => elector.isLeader(),
       createJoinToken: (ttlSeconds) => createJoinToken({ registry, meshAddrs, ttlSeconds }),
+      advertiseApiOn: async (ip) => {
+        await api.listenAlso(ip);
+        await apiEndpoint.update({ ip, port: api.port });
+      },
       close: () => close(),
     };
   } catch (err) {

@@ -14,6 +14,7 @@ import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { commaList, duration, integer } from '../flags.ts';
 import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
+import { serveApiToPods } from '../in-cluster-api.ts';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 type RuntimeFlag = 'docker' | 'process' | 'hollow';
@@ -74,6 +75,7 @@ export function upCommand(): Command {
           ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
           serviceClusterIPRange: opts.serviceClusterIpRange,
           serviceNodePortRange: opts.serviceNodePortRange,
+          clusterDomain: opts.clusterDomain,
         },
         log,
       );
@@ -81,6 +83,8 @@ export function upCommand(): Command {
         const runtime = await chooseRuntime(opts.runtime, log);
         const network = podNetworkFor(opts.podNetwork, runtime, log);
         const { token } = await serving.master.createJoinToken(3600);
+        // Pods reach the API through the kubernetes Service: serve it where they can (in-cluster-api.ts).
+        const onPodNetworkUp = serveApiToPods(serving.master, opts.host, log);
         const node = await startNodeDaemon({
           dataDir: join(dataDir, 'node'),
           join: serving.master.meshAddrs,
@@ -88,7 +92,7 @@ export function upCommand(): Command {
           runtime,
           name: opts.nodeName,
           volumeSyncPeriodMs: opts.volumeSyncPeriod,
-          ...(network ? { network: { clusterDomain: opts.clusterDomain } } : {}),
+          ...(network ? { network: { clusterDomain: opts.clusterDomain, ...(onPodNetworkUp ? { onPodNetworkUp } : {}) } } : {}),
           log,
         });
         // Containers outlive the daemon, as with a kubelet: a restart re-adopts them.
