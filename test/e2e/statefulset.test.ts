@@ -7,11 +7,12 @@
  * from the highest ordinal with `rollout history`, `rollout undo` and `rollout restart`;
  * `kubectl scale` down removes web-2 first and web-1 only once web-2 is gone.
  *
- * The pods mount no claims: claims bind once the storage part (PV/PVC, local provisioner) is
- * merged; the controller's claim handling is tested against the store
- * (src/actors/statefulset/controller.test.ts).
+ * Each pod mounts its own claim from `volumeClaimTemplates` (`data-web-N`, the default
+ * `local-path` class: a directory on the node, provisioned once the pod is scheduled): a file
+ * web-1 wrote is there again after web-1 is deleted and recreated; scaling down keeps the claims;
+ * deleting a claim (reclaim Delete) removes its volume and its directory.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,8 +20,8 @@ import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '..
 import { eventually, kubectlFor, ok, run, startKactusUp, uniqueName, watchApi, type ApiWatch, type ApiWatchEvent, type KactusServer, type Kubectl, type RunResult } from './harness.ts';
 import { removeNodeLeftovers } from './node-containers.ts';
 
-/** Exits at once on SIGTERM, so deletions finish within the 1 s grace. */
-const COMMAND = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
+/** Notes which pod first used its claim, then exits at once on SIGTERM, so deletions finish within the 1 s grace. */
+const COMMAND = `["sh", "-c", "[ -f /data/first ] || hostname > /data/first; trap 'exit 0' TERM; sleep 3600 & wait"]`;
 const DEADLINE_MS = 60_000;
 
 const docker = dockerClient();
@@ -65,6 +66,17 @@ spec:
       - name: c
         image: busybox:latest
         command: ${COMMAND}
+        volumeMounts:
+        - name: data
+          mountPath: /data
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests:
+          storage: 16Mi
 `;
 
 interface Pod {
@@ -76,6 +88,20 @@ interface List<T> {
   metadata: { resourceVersion: string };
   items: T[];
 }
+
+interface Claim {
+  metadata: { name: string };
+  spec: { volumeName?: string };
+  status?: { phase?: string };
+}
+interface Volume {
+  metadata: { name: string };
+  spec: { persistentVolumeReclaimPolicy?: string; local?: { path: string }; hostPath?: { path: string } };
+}
+const exists = (path: string): Promise<boolean> => stat(path).then(
+  () => true,
+  () => false,
+);
 
 const isReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const podOf = (e: ApiWatchEvent): Pod => e.object as unknown as Pod;
@@ -147,6 +173,11 @@ describe.skipIf(!enabled)('a StatefulSet on a Docker node', () => {
     const table = ok(await kubectl(['get', 'sts', 'web']));
     expect(table).toMatch(/^NAME\s+READY\s+AGE\s*$/m);
     expect(table).toMatch(/^web\s+3\/3\s+\S+\s*$/m);
+    // Each pod has its own claim, bound to its own volume, and was the first to use it.
+    const claims = await eventually('three bound claims', () => getJson<List<Claim>>(['pvc']), (l) => l.items.filter((c) => c.status?.phase === 'Bound').length === 3, DEADLINE_MS);
+    expect(claims.items.map((c) => c.metadata.name).sort()).toEqual(['data-web-0', 'data-web-1', 'data-web-2']);
+    expect(new Set(claims.items.map((c) => c.spec.volumeName)).size).toBe(3);
+    for (const name of ['web-0', 'web-1', 'web-2']) expect(ok(await kubectl(['exec', name, '--', 'cat', '/data/first'])).trim()).toBe(name);
     const status = (await getJson<{ status: Record<string, unknown> }>(['sts', 'web'])).status;
     expect(status).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 3, currentReplicas: 3, observedGeneration: 1 });
     expect(status.currentRevision).toBe(status.updateRevision);
@@ -178,9 +209,13 @@ describe.skipIf(!enabled)('a StatefulSet on a Docker node', () => {
 
   it('brings a deleted pod back under the same name', async () => {
     const before = (await livePods()).find((p) => p.metadata.name === 'web-1')!;
+    ok(await kubectl(['exec', 'web-1', '--', 'sh', '-c', 'echo written-by-web-1 > /data/note']));
     ok(await kubectlSlow(['delete', 'pod', 'web-1']));
     const after = await eventually('web-1 again, ready', () => livePods(), (ps) => ps.some((p) => p.metadata.name === 'web-1' && p.metadata.uid !== before.metadata.uid && isReady(p)), DEADLINE_MS);
     expect(after.map((p) => p.metadata.name).sort()).toEqual(['web-0', 'web-1', 'web-2']);
+    // The new web-1 mounts the same claim: the file the old one wrote is there.
+    expect(ok(await kubectl(['exec', 'web-1', '--', 'cat', '/data/note'])).trim()).toBe('written-by-web-1');
+    expect(ok(await kubectl(['exec', 'web-1', '--', 'cat', '/data/first'])).trim()).toBe('web-1');
   }, 90_000);
 
   it('rolls a new image from the highest ordinal down; rollout history lists both revisions and undo goes back', async () => {
@@ -230,5 +265,23 @@ describe.skipIf(!enabled)('a StatefulSet on a Docker node', () => {
     expect((await livePods()).map((p) => p.metadata.name)).toEqual(['web-0']);
     const table = ok(await kubectl(['get', 'sts', 'web']));
     expect(table).toMatch(/^web\s+1\/1\s/m);
+    // Scaling down keeps the claims (whenScaled: Retain, the default).
+    const claims = await getJson<List<Claim>>(['pvc']);
+    expect(claims.items.map((c) => `${c.metadata.name} ${c.status?.phase ?? ''}`).sort()).toEqual(['data-web-0 Bound', 'data-web-1 Bound', 'data-web-2 Bound']);
+  }, 90_000);
+
+  it('deleting a scaled-down pod\'s claim removes its volume and its directory (reclaim Delete)', async () => {
+    const claim = await getJson<Claim>(['pvc', 'data-web-2']);
+    const volume = await getJson<Volume>(['pv', claim.spec.volumeName!]);
+    expect(volume.spec.persistentVolumeReclaimPolicy).toBe('Delete');
+    const path = volume.spec.local?.path ?? volume.spec.hostPath?.path;
+    expect(path, 'the volume\'s directory on the node').toBeTruthy();
+    expect((await stat(path!)).isDirectory()).toBe(true);
+    expect(await readFile(join(path!, 'first'), 'utf8')).toBe('web-2\n');
+    ok(await kubectlSlow(['delete', 'pvc', 'data-web-2']));
+    await eventually('the volume gone', async () => (await kubectl(['get', 'pv', volume.metadata.name])).code, (code) => code !== 0, DEADLINE_MS);
+    expect(await exists(path!)).toBe(false);
+    // The others keep theirs.
+    expect(ok(await kubectl(['get', 'pvc', 'data-web-1', '-o', 'jsonpath={.status.phase}']))).toBe('Bound');
   }, 90_000);
 });
