@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { applyCommand } from './commands/apply.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { describeCommand } from './commands/describe.ts';
+import { eventsCommand } from './commands/events.ts';
 import { getCommand } from './commands/get.ts';
 import { logsCommand } from './commands/logs.ts';
 import { masterCommand } from './commands/master.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     getCommand(),
     describeCommand(),
     logsCommand(),
+    eventsCommand(),
     deleteCommand(),
     versionCommand(),
   ]) {
