@@ -11,6 +11,7 @@ import { getCommand } from './commands/get.ts';
 import { logsCommand } from './commands/logs.ts';
 import { masterCommand } from './commands/master.ts';
 import { nodeCommand } from './commands/node.ts';
+import { rolloutCommand } from './commands/rollout.ts';
 import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
 import { versionCommand } from './commands/version.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     describeCommand(),
     logsCommand(),
     eventsCommand(),
+    rolloutCommand(),
     deleteCommand(),
     versionCommand(),
   ]) {
