@@ -24,7 +24,7 @@ import type { LogEntry, LoggedTransition } from '../../registry/transition-log/e
 import { watchLog } from '../../registry/transition-log/reader.ts';
 import { StreamFilter, type IndexSlot } from './filter.ts';
 import type { EventHub, HubClient } from './hub.ts';
-import { JSON_FRAMES, MSGPACK_FRAMES, frameBytes, snapshotMessage, type Frame, type FrameEncoder } from './messages.ts';
+import { JSON_FRAMES, MSGPACK_FRAMES, snapshotMessage, wireFrame, type FrameEncoder, type WireFrame } from './messages.ts';
 import type { StreamQuery } from './query.ts';
 import { StatelyConverter } from './stately.ts';
 
@@ -67,10 +67,10 @@ export class StreamClient implements HubClient {
   private readonly filter: StreamFilter;
   private readonly encoder: FrameEncoder | undefined;
   private readonly stately: StatelyConverter | undefined;
-  private pending: Frame[] = [];
+  private pending: WireFrame[] = [];
   private pendingBytes = 0;
   /** Live frames that arrived while the snapshot was being written. */
-  private deferred: Frame[] = [];
+  private deferred: WireFrame[] = [];
   private deferredBytes = 0;
   private catchUp: Watch | undefined;
   /** Bumped whenever a store read ends: deliveries of an older read are ignored. */
@@ -142,17 +142,22 @@ export class StreamClient implements HubClient {
     this.closeTimer.unref();
   }
 
-  /** Writes what waits, in one corked batch. */
+  /**
+   * Writes what waits, in one corked batch (one TLS write). The frames are whole WebSocket
+   * frames, shared between clients, written to the upgraded socket under `ws`: `ws` itself only
+   * writes its own control frames (ping, close) there, each whole, and nothing is written after
+   * the close (this client stops first), so frames never interleave.
+   */
   flush(): void {
     if (this.state === 'closed' || this.pending.length === 0) return;
     const { ws, socket } = this.opts;
     const frames = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    const binary = this.encoder?.binary ?? false;
+    if (ws.readyState !== ws.OPEN) return;
     socket.cork();
     try {
-      for (const f of frames) ws.send(f, { binary });
+      for (const f of frames) socket.write(f);
     } finally {
       socket.uncork();
     }
@@ -184,7 +189,7 @@ export class StreamClient implements HubClient {
     let i = from;
     while (i < items.length && this.hasRoom()) {
       const entry = items[i++]!;
-      if (this.stately) for (const m of this.stately.snapshot(entry)) this.push(m);
+      if (this.stately) for (const m of this.stately.snapshot(entry)) this.push(wireFrame(m, false));
       else this.push(this.encoder!.encode(snapshotMessage(entry)));
     }
     if (i < items.length) return this.whenRoom(() => this.writeSnapshot(items, i));
@@ -269,11 +274,11 @@ export class StreamClient implements HubClient {
     if (entry.index <= this.position) return;
     this.position = entry.index;
     if (!this.filter.matches(entry, (o) => this.opts.hub.labelsOf(o))) return;
-    const frames: Frame[] = this.stately ? (entry.type === 'transition' ? this.stately.transition(entry) : []) : [this.encoder!.entry(entry)];
+    const frames: WireFrame[] = this.stately ? (entry.type === 'transition' ? this.stately.transition(entry).map((m) => wireFrame(m, false)) : []) : [this.encoder!.entry(entry)];
     for (const f of frames) {
       if (defer) {
         this.deferred.push(f);
-        this.deferredBytes += frameBytes(f);
+        this.deferredBytes += f.length;
         const held = this.deferredBytes + this.pendingBytes + this.opts.ws.bufferedAmount;
         this.opts.hub.noteBuffered(held);
         if (held > this.opts.maxBufferedBytes) return this.close(4429, 'slow consumer');
@@ -283,10 +288,10 @@ export class StreamClient implements HubClient {
     }
   }
 
-  private push(frame: Frame): void {
+  private push(frame: WireFrame): void {
     if (this.state === 'closed') return;
     this.pending.push(frame);
-    this.pendingBytes += frameBytes(frame);
+    this.pendingBytes += frame.length;
     const held = this.pendingBytes + this.opts.ws.bufferedAmount + this.deferredBytes;
     this.opts.hub.noteBuffered(held);
     if (held > this.opts.maxBufferedBytes) return this.close(4429, 'slow consumer');
