@@ -137,6 +137,20 @@ describe('kactus events', () => {
     }
   });
 
+  it('-w ends when its reader goes away (`| head`)', async () => {
+    const follower = spawnKactus(cluster.kubeconfigPath, ['events', '-w', '--name', 'gone']);
+    try {
+      await writer.append([rec('gone', 'one')]);
+      await follower.until('a line', (p) => p.lines.length === 1);
+      follower.child.stdout!.destroy();
+      // The next line meets a closed pipe.
+      await writer.append([rec('gone', 'two')]);
+      expect(await follower.exited).toBe(0);
+    } finally {
+      await follower.stop('SIGKILL');
+    }
+  });
+
   it('4401 (a token the server refuses) and 4400 (a bad selector) are errors, not retried', async () => {
     const badKubeconfig = join(cluster.dir, 'bad-kubeconfig');
     await writeFile(badKubeconfig, buildKubeconfig({ url: cluster.server.url, caCertPem: cluster.server.caCertPem, token: 'not-a-token' }), { mode: 0o600 });

@@ -55,6 +55,8 @@ export function eventsCommand(): Command {
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // A reader that went away (`kactus events -w | head`) ends the stream, as Ctrl-C does.
+      process.stdout.on('error', stop);
       try {
         await followEvents(session.client.conn, query, {
           follow: opts.watch === true,
@@ -68,6 +70,7 @@ export function eventsCommand(): Command {
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        process.stdout.off('error', stop);
       }
     });
 }
