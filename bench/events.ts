@@ -25,7 +25,7 @@ import { LatencyHistogram } from './events-histogram.ts';
 import type { ClientsReport } from './events-clients.ts';
 import type { MemorySample, PublishedReport } from './events-server.ts';
 import { markdownTable } from './lib.ts';
-import { startEtcdCluster } from '../test/support/etcd.ts';
+import { etcdAvailable, startEtcdCluster } from '../test/support/etcd.ts';
 
 interface Scenario {
   name: string;
@@ -186,6 +186,10 @@ function scenariosFromFlags(): Scenario[] {
 
 const results: Result[] = [];
 for (const s of scenariosFromFlags()) {
+  if (s.store === 'etcd' && !etcdAvailable()) {
+    process.stderr.write(`events bench: ${s.name}: skipped, no etcd binary\n`);
+    continue;
+  }
   process.stderr.write(`events bench: ${s.name}, ${s.rate}/s for ${s.seconds} s ...\n`);
   results.push(await run(s));
 }
