@@ -6,10 +6,12 @@ import { Command } from 'commander';
 import { applyCommand } from './commands/apply.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { describeCommand } from './commands/describe.ts';
+import { eventsCommand } from './commands/events.ts';
 import { getCommand } from './commands/get.ts';
 import { logsCommand } from './commands/logs.ts';
 import { masterCommand } from './commands/master.ts';
 import { nodeCommand } from './commands/node.ts';
+import { rolloutCommand } from './commands/rollout.ts';
 import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
 import { versionCommand } from './commands/version.ts';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
     getCommand(),
     describeCommand(),
     logsCommand(),
+    eventsCommand(),
+    rolloutCommand(),
     deleteCommand(),
     versionCommand(),
   ]) {

@@ -140,6 +140,42 @@ describe('event stream: resume, expiry, slow consumers', () => {
     }
   }, 60_000);
 
+  it('paces a resume by the socket: a backlog many times the bound arrives whole (from the store, then the ring), no 4429', async () => {
+    const bound = 256 * 1024;
+    const paced = await startTestCluster({ store: { historyLimit: 100_000 }, server: { eventStream: { maxBufferedBytes: bound, ringSize: 200 } } });
+    try {
+      const w = new TransitionLogWriter({ store: paced.store, perActor: 100_000 });
+      await w.append([rec('first', 'x')]);
+      // A client from the start, so that the hub (and its ring) runs while the backlog is written.
+      const early = await opener(paced)({ query: { name: 'marker' } });
+      await early.until('snapshot-end', (x) => x.messages.some((m) => m.type === 'snapshot-end'));
+      const from = await paced.store.currentRevision();
+      const big = { blob: 'x'.repeat(8 * 1024) };
+      // 600 entries of 8 KB: 4.8 MB behind, 19 times the bound; the ring holds the last 200 (1.6 MB).
+      for (let i = 0; i < 60; i++) await w.append(Array.from({ length: 10 }, (_, j) => rec(`big${j}`, `s${i}`, { labels: big })));
+      await w.append([rec('marker', 'done')]);
+      const fromStore = await opener(paced)({ query: { index: String(from) } });
+      const inRing = paced.server.eventHub.floor + 1;
+      const fromRing = await opener(paced)({ query: { index: String(inRing) } });
+      for (const r of [fromStore, fromRing]) await r.until('the marker', hasMarker('marker'), 30_000);
+      const all = dataIndexes(fromStore);
+      expect(all).toHaveLength(601);
+      expect(new Set(all).size).toBe(601);
+      expect(all).toEqual([...all].sort((a, b) => a - b));
+      expect(dataIndexes(fromRing)).toEqual(all.filter((i) => i > inRing));
+      expect(dataIndexes(fromRing).length).toBeGreaterThan(150);
+      expect(fromStore.closed || fromRing.closed).toBe(false);
+      expect(paced.server.eventHub.bufferedHighWater).toBeLessThanOrEqual(bound);
+      // And then live.
+      await w.append([rec('after', 'live')]);
+      for (const r of [fromStore, fromRing]) await r.until('a live entry', hasMarker('after'));
+      for (const r of [fromStore, fromRing, early]) await r.close();
+      await w.close();
+    } finally {
+      await paced.close();
+    }
+  }, 60_000);
+
   it('closes with 4410 (expired, relist) when the index is older than the store keeps', async () => {
     const small = await startTestCluster({ store: { historyLimit: 100 }, server: { eventStream: { ringSize: 10 } } });
     try {

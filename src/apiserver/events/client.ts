@@ -7,10 +7,14 @@
  * - an older `index`: a watch of its own on the store from that index, until an entry newer than
  *   the hub's floor shows it has caught up; then the ring from where it is, then live. A store
  *   that compacted past the index ends it with 4410.
+ * A resume is paced by the socket as the snapshot is: entries are taken from the ring (or the
+ * store) while less than half the bound waits, then again once the socket drained (a store read
+ * is closed meanwhile and reopened from the position), so a client far behind — one just closed
+ * with 4429, or back after an outage — catches up at its own speed instead of being closed again.
  * Every entry is delivered once, in index order (`position` is the last index considered). What
- * the socket has not taken counts against `maxBufferedBytes`; past it the client is closed with
- * 4429 and given `closeTimeoutMs` to read the close frame before the socket is destroyed, so a
- * slow reader never holds more than its bound for long.
+ * the socket has not taken counts against `maxBufferedBytes`; past it a live client is closed
+ * with 4429 and given `closeTimeoutMs` to read the close frame before the socket is destroyed,
+ * so a slow reader never holds more than its bound for long.
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -20,7 +24,7 @@ import type { LogEntry, LoggedTransition } from '../../registry/transition-log/e
 import { watchLog } from '../../registry/transition-log/reader.ts';
 import { StreamFilter, type IndexSlot } from './filter.ts';
 import type { EventHub, HubClient } from './hub.ts';
-import { JSON_FRAMES, MSGPACK_FRAMES, frameBytes, snapshotMessage, type Frame, type FrameEncoder } from './messages.ts';
+import { JSON_FRAMES, MSGPACK_FRAMES, snapshotMessage, wireFrame, type FrameEncoder, type WireFrame } from './messages.ts';
 import type { StreamQuery } from './query.ts';
 import { StatelyConverter } from './stately.ts';
 
@@ -63,12 +67,14 @@ export class StreamClient implements HubClient {
   private readonly filter: StreamFilter;
   private readonly encoder: FrameEncoder | undefined;
   private readonly stately: StatelyConverter | undefined;
-  private pending: Frame[] = [];
+  private pending: WireFrame[] = [];
   private pendingBytes = 0;
   /** Live frames that arrived while the snapshot was being written. */
-  private deferred: Frame[] = [];
+  private deferred: WireFrame[] = [];
   private deferredBytes = 0;
   private catchUp: Watch | undefined;
+  /** Bumped whenever a store read ends: deliveries of an older read are ignored. */
+  private readGeneration = 0;
   private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: StreamClientOptions) {
@@ -97,13 +103,9 @@ export class StreamClient implements HubClient {
     if (this.state === 'closed') return;
     hub.attach(this);
     if (query.index === undefined) return this.startWithSnapshot();
-    if (hub.covers(query.index)) {
-      this.position = query.index;
-      this.state = 'live';
-      hub.replay(query.index, (e) => this.deliver(e));
-      return;
-    }
-    this.startCatchUp(query.index);
+    this.position = query.index;
+    this.state = 'catching-up';
+    this.catchUpStep();
   }
 
   offer(entry: LogEntry): void {
@@ -140,17 +142,22 @@ export class StreamClient implements HubClient {
     this.closeTimer.unref();
   }
 
-  /** Writes what waits, in one corked batch. */
+  /**
+   * Writes what waits, in one corked batch (one TLS write). The frames are whole WebSocket
+   * frames, shared between clients, written to the upgraded socket under `ws`: `ws` itself only
+   * writes its own control frames (ping, close) there, each whole, and nothing is written after
+   * the close (this client stops first), so frames never interleave.
+   */
   flush(): void {
     if (this.state === 'closed' || this.pending.length === 0) return;
     const { ws, socket } = this.opts;
     const frames = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    const binary = this.encoder?.binary ?? false;
+    if (ws.readyState !== ws.OPEN) return;
     socket.cork();
     try {
-      for (const f of frames) ws.send(f, { binary });
+      for (const f of frames) socket.write(f);
     } finally {
       socket.uncork();
     }
@@ -160,8 +167,7 @@ export class StreamClient implements HubClient {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.opts.hub.detach(this);
-    this.catchUp?.close();
-    this.catchUp = undefined;
+    this.endStoreRead();
     this.pending = [];
     this.deferred = [];
     dirty.delete(this);
@@ -180,18 +186,13 @@ export class StreamClient implements HubClient {
   /** The snapshot in slices, each when the socket has room: a large cluster's never counts against the bound. */
   private writeSnapshot(items: LoggedTransition[], from: number): void {
     if (this.state !== 'snapshot') return;
-    const { ws, socket, maxBufferedBytes } = this.opts;
     let i = from;
-    while (i < items.length && ws.bufferedAmount + this.pendingBytes < maxBufferedBytes / 2) {
+    while (i < items.length && this.hasRoom()) {
       const entry = items[i++]!;
-      if (this.stately) for (const m of this.stately.snapshot(entry)) this.push(m);
+      if (this.stately) for (const m of this.stately.snapshot(entry)) this.push(wireFrame(m, false));
       else this.push(this.encoder!.encode(snapshotMessage(entry)));
     }
-    if (i < items.length) {
-      this.flush();
-      socket.once('drain', () => this.writeSnapshot(items, i));
-      return;
-    }
+    if (i < items.length) return this.whenRoom(() => this.writeSnapshot(items, i));
     if (this.encoder) this.push(this.encoder.encode({ type: 'snapshot-end', index: this.position }));
     this.state = 'live';
     const deferred = this.deferred;
@@ -200,39 +201,84 @@ export class StreamClient implements HubClient {
     for (const f of deferred) this.push(f);
   }
 
-  private startCatchUp(index: number): void {
-    const { hub } = this.opts;
-    this.position = index;
-    this.state = 'catching-up';
-    this.catchUp = watchLog(hub.store, index, {
-      onEntries: (entries) => {
-        for (const entry of entries) {
-          if (this.state !== 'catching-up') return;
-          this.deliver(entry);
-          if (entry.index > hub.floor) this.joinHub();
-        }
-      },
-      onError: (err) => this.close(err instanceof CompactedError ? 4410 : 1011, err instanceof CompactedError ? 'expired, relist' : 'the log cannot be read now'),
-    });
+  /** Room for more of a snapshot or a resume: less than half the bound waits for the socket. */
+  private hasRoom(): boolean {
+    return this.pendingBytes + this.opts.ws.bufferedAmount < this.opts.maxBufferedBytes / 2;
   }
 
-  /** Caught up: everything after `position` is in the hub's ring or still to come. */
-  private joinHub(): void {
+  /** Writes what waits, then calls `next` once the socket has room again. */
+  private whenRoom(next: () => void): void {
+    this.flush();
+    const { socket } = this.opts;
+    if (this.hasRoom()) setImmediate(next);
+    else if (socket.writableNeedDrain) socket.once('drain', next);
+    // Held below the socket's high-water mark (a bound smaller than it): look again shortly.
+    else setTimeout(next, 10).unref();
+  }
+
+  /** One step of a resume: the ring when it covers the position, else the store; live once nothing is left. */
+  private catchUpStep(): void {
+    if (this.state !== 'catching-up') return;
+    const outcome = this.opts.hub.replay(this.position, (entry) => {
+      if (!this.hasRoom()) return false;
+      this.deliver(entry);
+      return this.state === 'catching-up';
+    });
+    if (this.state !== 'catching-up') return;
+    if (outcome === 'done') {
+      this.state = 'live';
+      return;
+    }
+    if (outcome === 'stopped') return this.whenRoom(() => this.catchUpStep());
+    this.readStore();
+  }
+
+  /** Catch-up from the store: a watch from the position until the ring covers it, or until the socket is full (then a new one later). */
+  private readStore(): void {
+    const { hub } = this.opts;
+    const generation = ++this.readGeneration;
+    const current = (): boolean => this.readGeneration === generation && this.state === 'catching-up';
+    const watch = watchLog(hub.store, this.position, {
+      onEntries: (entries) => {
+        for (const entry of entries) {
+          if (!current()) return;
+          if (entry.index <= this.position) continue;
+          if (!this.hasRoom()) {
+            this.endStoreRead();
+            return this.whenRoom(() => this.catchUpStep());
+          }
+          this.deliver(entry);
+          if (hub.covers(this.position)) {
+            this.endStoreRead();
+            return this.catchUpStep();
+          }
+        }
+      },
+      onError: (err) => {
+        if (!current()) return;
+        this.close(err instanceof CompactedError ? 4410 : 1011, err instanceof CompactedError ? 'expired, relist' : 'the log cannot be read now');
+      },
+    });
+    // A store may deliver (and this read end) before watch() returns.
+    if (current()) this.catchUp = watch;
+    else watch.close();
+  }
+
+  private endStoreRead(): void {
+    this.readGeneration++;
     this.catchUp?.close();
     this.catchUp = undefined;
-    this.state = 'live';
-    this.opts.hub.replay(this.position, (e) => this.deliver(e));
   }
 
   private deliver(entry: LogEntry, defer = false): void {
     if (entry.index <= this.position) return;
     this.position = entry.index;
     if (!this.filter.matches(entry, (o) => this.opts.hub.labelsOf(o))) return;
-    const frames: Frame[] = this.stately ? (entry.type === 'transition' ? this.stately.transition(entry) : []) : [this.encoder!.entry(entry)];
+    const frames: WireFrame[] = this.stately ? (entry.type === 'transition' ? this.stately.transition(entry).map((m) => wireFrame(m, false)) : []) : [this.encoder!.entry(entry)];
     for (const f of frames) {
       if (defer) {
         this.deferred.push(f);
-        this.deferredBytes += frameBytes(f);
+        this.deferredBytes += f.length;
         const held = this.deferredBytes + this.pendingBytes + this.opts.ws.bufferedAmount;
         this.opts.hub.noteBuffered(held);
         if (held > this.opts.maxBufferedBytes) return this.close(4429, 'slow consumer');
@@ -242,10 +288,10 @@ export class StreamClient implements HubClient {
     }
   }
 
-  private push(frame: Frame): void {
+  private push(frame: WireFrame): void {
     if (this.state === 'closed') return;
     this.pending.push(frame);
-    this.pendingBytes += frameBytes(frame);
+    this.pendingBytes += frame.length;
     const held = this.pendingBytes + this.opts.ws.bufferedAmount + this.deferredBytes;
     this.opts.hub.noteBuffered(held);
     if (held > this.opts.maxBufferedBytes) return this.close(4429, 'slow consumer');

@@ -141,14 +141,30 @@ export class EventHub {
     return index >= this._floor;
   }
 
-  /** Ring entries with index > after, in order; false when `after` is below the floor (the ring does not cover it). */
-  replay(after: number, deliver: (entry: LogEntry) => void): boolean {
-    if (after < this._floor) return false;
-    for (let i = 0; i < this.ringCount; i++) {
-      const entry = this.ring[(this.ringStart + i) % this.ringSize]!;
-      if (entry.index > after) deliver(entry);
+  /**
+   * Ring entries with index > after, in order, while `take` accepts them: `done` when every one
+   * was taken, `stopped` when `take` returned false (the entry it refused was not taken), and
+   * `uncovered` when `after` is below the floor (the ring does not hold what follows it).
+   */
+  replay(after: number, take: (entry: LogEntry) => boolean): 'done' | 'stopped' | 'uncovered' {
+    if (after < this._floor) return 'uncovered';
+    let i = this.firstAfter(after);
+    for (; i < this.ringCount; i++) {
+      if (!take(this.ring[(this.ringStart + i) % this.ringSize]!)) return 'stopped';
     }
-    return true;
+    return 'done';
+  }
+
+  /** The ring position of the first entry with index > after (a binary search: indexes ascend). */
+  private firstAfter(after: number): number {
+    let lo = 0;
+    let hi = this.ringCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ring[(this.ringStart + mid) % this.ringSize]!.index > after) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   attach(client: HubClient): void {

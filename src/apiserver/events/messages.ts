@@ -10,8 +10,36 @@ export type StreamMessage =
   | { type: 'event'; index: number; time: string; event: object }
   | { type: 'snapshot-end' | 'heartbeat'; index: number };
 
-/** A frame as `ws` sends it: text for a string, binary for a Buffer. */
+/** A message's payload: text for a string, binary for a Buffer. */
 export type Frame = string | Buffer;
+
+/**
+ * A whole WebSocket frame (header and payload) as the server sends it. A server's frames are
+ * unmasked (RFC 6455 §5.1), so one entry's frame is the same bytes for every client: it is built
+ * once and written to each client's socket as it is.
+ */
+export type WireFrame = Buffer;
+
+/** The unfragmented, unmasked frame of a payload: text (opcode 1) or binary (opcode 2). */
+export function wireFrame(payload: Frame, binary: boolean): WireFrame {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const len = body.length;
+  const headerLength = len < 126 ? 2 : len < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headerLength + len);
+  out[0] = 0x80 | (binary ? 0x02 : 0x01);
+  if (len < 126) {
+    out[1] = len;
+  } else if (len < 65_536) {
+    out[1] = 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    out.writeUInt32BE(len >>> 0, 6);
+  }
+  body.copy(out, headerLength);
+  return out;
+}
 
 export function entryMessage(entry: LogEntry): StreamMessage {
   if (entry.type === 'event') return { type: 'event', index: entry.index, time: entry.time, event: entry.event };
@@ -25,16 +53,17 @@ export function snapshotMessage(entry: LoggedTransition): StreamMessage {
 // Plain maps (no msgpackr records or structure sharing): any msgpack decoder reads each frame on its own.
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-/** Encodes messages in one of the two data formats, caching entries' frames. */
+/** Encodes messages in one of the two data formats as wire frames, caching entries' frames. */
 export interface FrameEncoder {
   readonly binary: boolean;
-  encode(message: StreamMessage): Frame;
+  encode(message: StreamMessage): WireFrame;
   /** The frame of a `transition` or `event` message for `entry` (shared between clients). */
-  entry(entry: LogEntry): Frame;
+  entry(entry: LogEntry): WireFrame;
 }
 
-function cachingEncoder(binary: boolean, encode: (m: StreamMessage) => Frame): FrameEncoder {
-  const cache = new WeakMap<LogEntry, Frame>();
+function cachingEncoder(binary: boolean, payload: (m: StreamMessage) => Frame): FrameEncoder {
+  const cache = new WeakMap<LogEntry, WireFrame>();
+  const encode = (m: StreamMessage): WireFrame => wireFrame(payload(m), binary);
   return {
     binary,
     encode,
@@ -51,8 +80,3 @@ function cachingEncoder(binary: boolean, encode: (m: StreamMessage) => Frame): F
 
 export const JSON_FRAMES: FrameEncoder = cachingEncoder(false, (m) => JSON.stringify(m));
 export const MSGPACK_FRAMES: FrameEncoder = cachingEncoder(true, (m) => packr.pack(m));
-
-/** Bytes a frame holds (what a client's buffer bound counts). */
-export function frameBytes(frame: Frame): number {
-  return typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-}
