@@ -34,6 +34,7 @@
 import { setup } from 'xstate';
 import type { ClaimFacts } from './facts.ts';
 import { EVENTS, type StorageEvent } from './messages.ts';
+import { protectionRegion } from './protection-region.ts';
 
 export interface ClaimObserved {
   type: 'claim.observed';
@@ -135,13 +136,6 @@ const PHASE_OBSERVED = [
   { target: to('pending.waitingForVolume'), actions: observe },
 ] as const;
 
-const PROTECTION_OBSERVED = [
-  { guard: 'deletingUnprotected', target: '#claim.protection.released' },
-  { guard: 'deletingInUse', target: '#claim.protection.inUse' },
-  { guard: 'deleting', target: '#claim.protection.releasing' },
-  { guard: 'unprotected', target: '#claim.protection.protecting' },
-  { target: '#claim.protection.protected' },
-] as const;
 
 const status = (phase: ClaimStatusPhase) => ({ type: 'writeStatus' as const, params: { phase } });
 const record = (event: (f: ClaimFacts) => StorageEvent) => ({ type: 'recordEvent' as const, params: ({ context }: { context: ClaimContext }) => event(facts({ context })) });
@@ -207,18 +201,7 @@ export const claimMachine = base.createMachine({
         },
       },
     },
-    protection: {
-      initial: 'unobserved',
-      on: { 'claim.observed': PROTECTION_OBSERVED },
-      states: {
-        unobserved: {},
-        protecting: { entry: 'addProtection' },
-        protected: {},
-        inUse: {},
-        releasing: { entry: 'removeProtection' },
-        released: {},
-      },
-    },
+    protection: protectionRegion('claim', 'claim.observed'),
   },
 });
 

@@ -27,6 +27,7 @@
 import { setup } from 'xstate';
 import type { VolumeFacts } from './facts.ts';
 import { EVENTS, type StorageEvent } from './messages.ts';
+import { protectionRegion } from './protection-region.ts';
 
 export interface VolumeObserved {
   type: 'volume.observed';
@@ -119,13 +120,6 @@ const PHASE_OBSERVED = [
   { target: to('failed'), actions: [observe, fail(() => EVENTS.unknownReclaimPolicy())] },
 ] as const;
 
-const PROTECTION_OBSERVED = [
-  { guard: 'deletingUnprotected', target: '#volume.protection.released' },
-  { guard: 'deletingInUse', target: '#volume.protection.inUse' },
-  { guard: 'deleting', target: '#volume.protection.releasing' },
-  { guard: 'unprotected', target: '#volume.protection.protecting' },
-  { target: '#volume.protection.protected' },
-] as const;
 
 const phase = (p: VolumePhase) => ({ type: 'writePhase' as const, params: { phase: p } });
 
@@ -156,18 +150,7 @@ export const volumeMachine = base.createMachine({
         failed: {},
       },
     },
-    protection: {
-      initial: 'unobserved',
-      on: { 'volume.observed': PROTECTION_OBSERVED },
-      states: {
-        unobserved: {},
-        protecting: { entry: 'addProtection' },
-        protected: {},
-        inUse: {},
-        releasing: { entry: 'removeProtection' },
-        released: {},
-      },
-    },
+    protection: protectionRegion('volume', 'volume.observed'),
   },
 });
 
