@@ -1,6 +1,6 @@
 /**
  * `kactus rollout status` (the real CLI in a child process) against a real master — API server,
- * the leader's Deployment, ReplicaSet, DaemonSet controllers and scheduler — and a node daemon on
+ * the leader's Deployment, ReplicaSet, DaemonSet, StatefulSet controllers and scheduler — and a node daemon on
  * the hollow runtime whose pods become Running and Ready. A line per change (stdout is a pipe
  * here; the terminal's redraw is unit-tested in src/cli/rollout-status.test.ts), kubectl's last
  * line, and exit 1 on a progress deadline, on --timeout, for a missing object.
@@ -21,6 +21,7 @@ import { runKactus, spawnKactus } from '../support/kactus-cli.ts';
 
 const DEPLOYMENTS = findKind('apps/v1', 'Deployment') as ResourceInfo;
 const DAEMONSETS = findKind('apps/v1', 'DaemonSet') as ResourceInfo;
+const STATEFULSETS = findKind('apps/v1', 'StatefulSet') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
 
 const deployment = (name: string, replicas: number, extra: { nodeSelector?: Record<string, string>; progressDeadlineSeconds?: number; image?: string } = {}): KubeObject => ({
@@ -102,7 +103,7 @@ describe('kactus rollout status', () => {
     expect(once).toMatchObject({ code: 0, stdout: 'Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available...\n' });
   }, 120_000);
 
-  it('follows a DaemonSet to "successfully rolled out"; a missing object and a kind without rollouts are errors', async () => {
+  it('follows a DaemonSet and a StatefulSet to the end; a missing object and a kind without rollouts are errors', async () => {
     await master.api.registry.create(DAEMONSETS, 'default', {
       metadata: { name: 'agent' },
       spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'a', image: 'busybox', command: ['sleep', '3600'] }] } } },
@@ -111,6 +112,18 @@ describe('kactus rollout status', () => {
     expect(ds.stderr).toBe('');
     expect(ds.code).toBe(0);
     expect(ds.stdout.trimEnd().split('\n').at(-1)).toBe('daemon set "agent" successfully rolled out');
+
+    // A StatefulSet's pods start one after the other: kubectl's partitioned-rollout words at the end.
+    await master.api.registry.create(STATEFULSETS, 'default', {
+      metadata: { name: 'db' },
+      spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'd', image: 'busybox', command: ['sleep', '3600'] }] } } },
+    });
+    const sts = await runKactus(kubeconfig, ['rollout', 'status', 'sts/db', '--timeout=60s'], 90_000);
+    expect(sts.stderr).toBe('');
+    expect(sts.code).toBe(0);
+    const lines = sts.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('partitioned roll out complete: 2 new pods have been updated...');
+    for (const l of lines.slice(0, -1).filter(Boolean)) expect(l).toMatch(PROGRESS);
 
     const missing = await runKactus(kubeconfig, ['rollout', 'status', 'deployment/nope']);
     expect(missing).toMatchObject({ code: 1, stderr: 'Error from server (NotFound): deployments.apps "nope" not found\n' });
