@@ -10,56 +10,29 @@
  * as readable as any Secret: kactus has no authorization yet, so every token holder is admin
  * (and could mint certificates with the key) anyway.
  */
-import { findResource } from '../api/kinds.ts';
-import type { KubeObject } from '../api/object.ts';
-import { ApiError } from '../api/status.ts';
 import type { ClusterIdentity } from './pki.ts';
 import type { Registry } from '../registry/registry.ts';
+import { sharedSecret } from '../registry/shared-secret.ts';
 
 export const IDENTITY_SECRET = { namespace: 'kube-system', name: 'kactus-cluster-identity' } as const;
 
-const SECRETS = findResource('', 'v1', 'secrets')!;
 const KEYS = { caCert: 'ca.crt', caKey: 'ca.key', token: 'admin.token' } as const;
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: unknown): string | undefined => (typeof s === 'string' && s !== '' ? Buffer.from(s, 'base64').toString('utf8') : undefined);
 
-/** The identity stored in the Secret, or undefined when it does not exist yet. */
-async function readIdentity(registry: Registry): Promise<ClusterIdentity | undefined> {
-  let secret: KubeObject;
-  try {
-    secret = await registry.get(SECRETS, IDENTITY_SECRET.namespace, IDENTITY_SECRET.name);
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 404) return undefined;
-    throw err;
-  }
-  const data = (secret.data ?? {}) as Record<string, unknown>;
-  const caCertPem = unb64(data[KEYS.caCert]);
-  const caKeyPem = unb64(data[KEYS.caKey]);
-  const adminToken = unb64(data[KEYS.token])?.trim();
-  if (!caCertPem || !caKeyPem || !adminToken) {
-    throw new Error(`Secret ${IDENTITY_SECRET.namespace}/${IDENTITY_SECRET.name} lacks ${Object.values(KEYS).join(', ')}`);
-  }
-  return { caCertPem, caKeyPem, adminToken };
-}
-
 /** The cluster's identity: the published one, else `local`, published now. */
-export async function shareClusterIdentity(registry: Registry, local: ClusterIdentity): Promise<ClusterIdentity> {
-  const published = await readIdentity(registry);
-  if (published) return published;
-  try {
-    await registry.create(SECRETS, IDENTITY_SECRET.namespace, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: IDENTITY_SECRET.name, namespace: IDENTITY_SECRET.namespace, labels: { 'app.kubernetes.io/managed-by': 'kactus' } },
-      type: 'Opaque',
-      data: { [KEYS.caCert]: b64(local.caCertPem), [KEYS.caKey]: b64(local.caKeyPem), [KEYS.token]: b64(local.adminToken) },
-    });
-    return local;
-  } catch (err) {
-    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
-    const winner = await readIdentity(registry);
-    if (!winner) throw err;
-    return winner;
-  }
+export function shareClusterIdentity(registry: Registry, local: ClusterIdentity): Promise<ClusterIdentity> {
+  return sharedSecret(registry, IDENTITY_SECRET, {
+    decode: (data) => {
+      const caCertPem = unb64(data[KEYS.caCert]);
+      const caKeyPem = unb64(data[KEYS.caKey]);
+      const adminToken = unb64(data[KEYS.token])?.trim();
+      if (!caCertPem || !caKeyPem || !adminToken) {
+        throw new Error(`Secret ${IDENTITY_SECRET.namespace}/${IDENTITY_SECRET.name} lacks ${Object.values(KEYS).join(', ')}`);
+      }
+      return { caCertPem, caKeyPem, adminToken };
+    },
+    make: () => ({ value: local, data: { [KEYS.caCert]: b64(local.caCertPem), [KEYS.caKey]: b64(local.caKeyPem), [KEYS.token]: b64(local.adminToken) } }),
+  });
 }
