@@ -7,15 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 
-/** Who made a request (Kubernetes' user.Info). */
-export interface UserInfo {
-  name: string;
-  groups: string[];
-  /** A ServiceAccount's uid (absent for the admin and node tokens). */
-  uid?: string;
-  /** What else the authenticator knows (a ServiceAccount token's pod and node, its credential id). */
-  extra?: Record<string, string[]>;
-}
+import type { UserInfo } from '../../api/user.ts';
+
+export type { UserInfo };
 
 const requestUsers = new WeakMap<IncomingMessage, UserInfo>();
 
