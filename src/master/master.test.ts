@@ -177,6 +177,14 @@ describe('master: join, gateway, scheduler, node controller', () => {
     expect(events.map((e) => e.count).sort()).toEqual([1, 2]);
   });
 
+  it('refuses a join whose certificate request does not verify, registering nothing', async () => {
+    const { token } = await master.createJoinToken(600);
+    const err = await requestJoin(stranger, master.meshAddrs[0]!, { token, nodeName: 'bad-csr', capacity: CAPACITY, addresses: [], csr: 'not a certificate request' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JoinRefusedError);
+    expect((err as JoinRefusedError).reason).toMatch(/^malformed certificate request/);
+    await expect(registry().get(NODES, undefined, 'bad-csr')).rejects.toMatchObject({ code: 404 });
+  });
+
   it('a peer that never joined cannot open the actor channel', async () => {
     const ch = await openChannel(stranger, master.meshAddrs[0]!, PROTOCOL_ACTOR, () => {});
     await ch.send('pod.status', { namespace: 'default', name: 'x', uid: 'u', status: {} }).catch(() => undefined);
