@@ -95,10 +95,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A mesh host with node `name`'s own peer key (its data dir): what the master sees as that node. */
+const asNodeHosts = new Map<string, MeshHost>();
+/** A mesh host with node `name`'s own peer key (its data dir): what the master sees as that node. One per name: two hosts with one key would confuse each other's connections. */
 async function asNode(name: string): Promise<MeshHost> {
-  const host = await createMeshHost({ dataDir: join(dir, name), listen: [] });
-  hosts.push(host);
+  let host = asNodeHosts.get(name);
+  if (!host) {
+    host = await createMeshHost({ dataDir: join(dir, name), listen: [] });
+    hosts.push(host);
+    asNodeHosts.set(name, host);
+  }
   return host;
 }
 
@@ -285,16 +290,20 @@ describe("a node's credentials and channels reach only what its pods use", () =>
     // Node B's Node goes: its daemon's connections are closed, and its key opens nothing any more (the token is gone too).
     expect(master.gateway.connectedNodes()).toContain('node-b');
     await registry().delete(NODES, undefined, 'node-b');
-    await waitFor('node B cut off', () => !master.gateway.connectedNodes().includes('node-b'));
-    expect(master.gateway.cutOffPeers).toBeGreaterThanOrEqual(1);
+    // The gateway heard the Node go (its directory's informer) and closed the peer's connections.
+    await waitFor('node B cut off', () => master.gateway.cutOffPeers >= 1 && !master.gateway.connectedNodes().includes('node-b'));
     const hostB = await asNode('node-b');
-    const opened = await openChannel(hostB, master.meshAddrs[0]!, PROTOCOL_WATCH, () => {})
+    // Not admitted: the master resets the stream and never answers (admitted, it would list at once).
+    const heard: Envelope[] = [];
+    const outcome = await openChannel(hostB, master.meshAddrs[0]!, PROTOCOL_WATCH, (env) => void heard.push(env))
       .then(async (ch) => {
         await ch.send('watch.start', { resources: ['secrets'] }).catch(() => undefined);
-        return (await ch.closed) === undefined ? 'closed cleanly' : 'reset';
+        await ch.closed;
+        return 'ended';
       })
       .catch(() => 'refused');
-    expect(['refused', 'reset']).toContain(opened);
+    expect(outcome === 'ended' || outcome === 'refused').toBe(true);
+    expect(heard).toEqual([]);
     recordFigure('node authz: deleted Node peers cut off the mesh', master.gateway.cutOffPeers);
   });
 });
