@@ -47,6 +47,10 @@ import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from '../src/runtime/errors.ts';
 import type { ContainerRuntime, ExecProcess, RuntimeName } from '../src/runtime/types.ts';
 import { errorMessage } from '../src/api/error-message.ts';
+import { CertificateClient, NodeCredentialFiles, renewIfDue } from './credentials.ts';
+
+/** Default period of the certificate renewal check. */
+export const CERTIFICATE_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
@@ -94,6 +98,8 @@ export interface NodeDaemonOptions {
   volumeSyncPeriodMs?: number;
   /** One line per noteworthy failure (reconnects, runtime errors). */
   log?: (line: string) => void;
+  /** How often the node checks whether its client certificate is due for renewal (default hourly). */
+  certificateCheckIntervalMs?: number;
 }
 
 /** Default period of the content volumes' sync (the kubelet's is about a minute; here a second). */
@@ -109,6 +115,8 @@ export interface NodeDaemon {
   readonly peerId: string;
   readonly mesh: MeshHost;
   readonly runtime: ContainerRuntime;
+  /** The node's API credentials (`<data dir>/pki`: its key, the certificate the master signed, the CA). */
+  readonly credentials: NodeCredentialFiles;
   /** Stop. `keepContainers` leaves pods running for the next daemon on this data dir to adopt. */
   close(opts?: { keepContainers?: boolean }): Promise<void>;
 }
@@ -148,6 +156,8 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const onError = (err: unknown): void => log(`kactus: node ${nodeName}: ${errorMessage(err)}`);
   await mkdir(dataDir, { recursive: true });
 
+  // The node's key for its API credentials: made once, kept in the data dir; the join asks the master to certify it.
+  const credentials = await NodeCredentialFiles.open(dataDir, nodeName);
   const mesh = await createMeshHost({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}) });
   const scope = runtimeScope(nodeName, mesh.peerId.toString());
   const owned = typeof opts.runtime === 'string' ? await openNamedRuntime(opts.runtime, scope, dataDir, opts.dockerSocket ?? DOCKER_SOCKET, onError).catch(async (err: unknown) => {
@@ -186,11 +196,16 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const link: MasterLink = new MasterLink({
     host: mesh,
     masters: opts.join,
-    joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String), localVolumesDir: localVolumesDir(dataDir) }),
+    joinRequest: () => ({ token: opts.token, nodeName, capacity, addresses: mesh.getMultiaddrs().map(String), localVolumesDir: localVolumesDir(dataDir), csr: credentials.csr }),
+    onJoined: async (accepted) => {
+      if (accepted.credentials) await credentials.save(accepted.credentials);
+    },
     onActorMessage: (env) => onActorMessage(env),
     onConnected: () => {
       // Requests sent on a previous channel will get no answer.
       tokenClient.disconnected();
+      certificateClient.disconnected();
+      void renewCertificate();
       outbox.connected();
       transitions.connected();
       void beat();
@@ -199,6 +214,20 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) },
   });
   const tokenClient = new TokenClient((type, body) => link.sendActor(type, body));
+  const certificateClient = new CertificateClient((type, body) => link.sendActor(type, body));
+  let renewing = false;
+  async function renewCertificate(): Promise<void> {
+    if (renewing || !link.isConnected) return;
+    renewing = true;
+    try {
+      if (await renewIfDue(credentials, certificateClient)) log(`kactus: node ${nodeName}: client certificate renewed`);
+    } catch (err) {
+      // The old certificate stays; the next check asks again.
+      onError(err);
+    } finally {
+      renewing = false;
+    }
+  }
   const writeFiles = runtime.name !== 'hollow';
   const volumes = new VolumeManager({
     dataDir,
@@ -234,6 +263,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   function onActorMessage(env: Envelope): void {
     // A malformed body throws FrameError: that channel ends and is reopened; the daemon lives on.
     if (tokenClient.handle(env)) return;
+    if (certificateClient.handle(env)) return;
     if (env.type === 'pod.assign') workers.assign(checkMessage('pod.assign', env.body).pod);
     else if (env.type === 'pods.sync') void workers.sync(checkMessage('pods.sync', env.body).uids).catch(onError);
     else log(`kactus: node ${nodeName}: ignoring unknown message ${env.type}`);
@@ -289,6 +319,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   }
   localVolumes.start();
   const timer = setInterval(() => void beat(), intervalMs);
+  const certificateTimer = setInterval(() => void renewCertificate(), opts.certificateCheckIntervalMs ?? CERTIFICATE_CHECK_INTERVAL_MS);
   // Content volumes follow their sources (one sync at a time: a slow one is not stacked).
   let syncing = false;
   const volumeTimer = setInterval(() => {
@@ -305,8 +336,10 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     peerId: mesh.peerId.toString(),
     mesh,
     runtime,
+    credentials,
     async close(closeOpts = {}) {
       clearInterval(timer);
+      clearInterval(certificateTimer);
       clearInterval(volumeTimer);
       await localVolumes.close();
       await reporter.stop();

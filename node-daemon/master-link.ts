@@ -65,6 +65,8 @@ export interface MasterLinkOptions {
   onConnected(): void;
   /** Connection trouble worth a log line. */
   onError(err: unknown): void;
+  /** A master admitted the node (the first join and every re-join): its answer, with the node's certificate when it asked for one. */
+  onJoined?(accepted: JoinAccepted): Promise<void> | void;
   /**
    * Cluster objects to watch over `/kactus/watch/1.0.0` (a third channel, reopened with the
    * others): `onOpen` runs before `watch.start` is sent (the cache starts a fresh list), then
@@ -105,6 +107,7 @@ export class MasterLink {
           const accepted = await requestJoin(this.opts.host, this.opts.masters[index]!, this.opts.joinRequest());
           this.masterPeers.add(accepted.masterPeerId);
           this.masterIndex = index;
+          await this.joined(accepted);
           this.loop = this.keepConnected();
           return accepted;
         } catch (err) {
@@ -170,6 +173,16 @@ export class MasterLink {
     const master = this.opts.masters[this.masterIndex]!;
     const accepted = await requestJoin(this.opts.host, master, this.opts.joinRequest());
     this.masterPeers.add(accepted.masterPeerId);
+    await this.joined(accepted);
+  }
+
+  private async joined(accepted: JoinAccepted): Promise<void> {
+    try {
+      await this.opts.onJoined?.(accepted);
+    } catch (err) {
+      // Keeping the certificate failed (a full disk): the node still runs; renewal asks again.
+      this.opts.onError(err);
+    }
   }
 
   private async openChannels(heard: { any: boolean }): Promise<void> {

@@ -42,8 +42,9 @@ export interface PkiOptions {
   share?: (local: ClusterIdentity) => Promise<ClusterIdentity>;
 }
 
-const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+/** Every key of the cluster's PKI: ECDSA P-256 (also client keys, client-certificates.ts). */
+export const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+export const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const CA_YEARS = 10;
 const SERVER_YEARS = 2;
 const FILES = {
@@ -168,18 +169,19 @@ function coversSans(certPem: string, sans: string[]): boolean {
   return sans.every((s) => (isIP(s) ? cert.checkIP(s) !== undefined : cert.checkHost(s) !== undefined));
 }
 
-async function exportKeyPem(key: CryptoKey): Promise<string> {
+export async function exportKeyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-async function importKeyPem(pem: string): Promise<CryptoKey> {
+/** A PKCS#8 PEM private key, for signing (`extractable` when its public half must be derived). */
+export async function importKeyPem(pem: string, extractable = false): Promise<CryptoKey> {
   const der = x509.PemConverter.decodeFirst(pem);
-  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign']);
+  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, extractable, ['sign']);
 }
 
 /** Clocks of clients may lag a little; a certificate valid from a minute ago avoids "not yet valid". */
-function backdated(): Date {
+export function backdated(): Date {
   return new Date(Date.now() - 60_000);
 }
 

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
 import type { Store } from '../store/types.ts';
-import { setRequestUser, tokenAuthenticator, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
+import { requestAuthenticator, setRequestUser, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
 import { writeError, writeJson } from './http/respond.ts';
 import { pathNotFound, route, type Route } from './http/router.ts';
 import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from './http/watch-stream.ts';
@@ -34,6 +34,9 @@ import { instrumentStore } from './instrumented-store.ts';
 import { ApiMetrics } from './metrics.ts';
 import { shareClusterIdentity } from './cluster-identity.ts';
 import { loadOrCreatePki, type Pki } from './pki.ts';
+import { ClientCertificateIssuer } from './client-certificates.ts';
+import type { Authorizer } from '../registry/authorization/types.ts';
+import { authorizeRequest, requestAttributes } from './http/request-attributes.ts';
 import { Registry } from '../registry/registry.ts';
 import { EventHub } from './events/hub.ts';
 import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStreamDeps } from './events/serve.ts';
@@ -92,6 +95,11 @@ export interface ApiServerOptions {
   machineDefinition?: (machineKind: string) => string | undefined;
   /** Directory of the web UI's bundle served at `/ui/` (default `web/dist/`, built by scripts/build-ui.sh). */
   uiDir?: string;
+  /**
+   * Asked after authentication for every request but health and `/ui/` files; anything but
+   * 'allow' is a 403 (http/request-attributes.ts). Absent: every authenticated user may do everything.
+   */
+  authorizer?: Authorizer;
 }
 
 export interface EventStreamOptions {
@@ -120,6 +128,8 @@ export interface ApiServer {
   eventHub: EventHub;
   /** ServiceAccount tokens: what node daemons ask for pods' projected tokens (ServiceAccountTokenIssuer), and what this server authenticates. */
   serviceAccountTokens: ServiceAccountTokens;
+  /** Signs client certificates with the cluster CA (nodes' credentials at join; x509 authentication accepts them). */
+  clientCertificates: ClientCertificateIssuer;
   /**
    * Serve on `host` too, same port (the node's pod bridge gateway, so pods reach the API through
    * the `kubernetes` Service); once per host, closed with the server.
@@ -159,7 +169,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   const serviceAccountUser: TokenAuthenticator = (token) => serviceAccountTokens.authenticate(token);
-  const authenticate = tokenAuthenticator(pki.adminToken, opts.tokens, serviceAccountUser);
+  const authenticate = requestAuthenticator(pki.adminToken, opts.tokens, serviceAccountUser);
   // One store watch of the transition log for every stream client of this server.
   const hub = new EventHub({ store, ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, flushIntervalMs: opts.eventStream?.flushIntervalMs, logger: log });
   const streamDeps: EventStreamDeps = {
@@ -192,6 +202,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const user = await authenticate(req);
       if (!user) throw ApiError.unauthorized();
       setRequestUser(req, user);
+      if (opts.authorizer) await authorizeRequest(opts.authorizer, requestAttributes(req, r, url, user));
       if (r.type === 'resource') {
         verb = requestVerb(req, r, url.searchParams);
         resource = r.subresource ? `${r.info.resource}/${r.subresource}` : r.info.resource;
@@ -239,6 +250,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const user = await authenticate(req);
       if (!user) throw ApiError.unauthorized();
       setRequestUser(req, user);
+      if (opts.authorizer) await authorizeRequest(opts.authorizer, requestAttributes(req, r, url, user));
       if (r.type === 'podExec') {
         await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
         metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/exec', code: '101' });
@@ -261,7 +273,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   };
 
-  const serving = { cert: pki.serverCertPem, key: pki.serverKeyPem };
+  // Client certificates are asked for, never required (tokens work without one); x509
+  // authentication accepts those that verify against the cluster CA (http/auth.ts).
+  const serving = { cert: pki.serverCertPem, key: pki.serverKeyPem, ca: pki.caCertPem, requestCert: true, rejectUnauthorized: false };
   const sockets = new Set<Socket>();
   const handlers: ListenerHandlers = {
     request: (req, res) => void handle(req, res),
@@ -284,6 +298,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     metrics,
     eventHub: hub,
     serviceAccountTokens,
+    clientCertificates: new ClientCertificateIssuer(pki.caCertPem, pki.caKeyPem, opts.now),
     async listenAlso(extraHost: string): Promise<void> {
       if (closing) throw new Error('API server is closing');
       let listening = extraListeners.get(extraHost);

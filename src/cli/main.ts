@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { applyCommand } from './commands/apply.ts';
+import { certsCommand } from './commands/certs.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { describeCommand } from './commands/describe.ts';
 import { eventsCommand } from './commands/events.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     masterCommand(),
     nodeCommand(),
     tokenCommand(),
+    certsCommand(),
     applyCommand(),
     getCommand(),
     describeCommand(),

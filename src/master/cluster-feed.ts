@@ -8,6 +8,13 @@
  * cached object as `watch.event ADDED`, then `watch.synced`, then every change. A node that
  * reconnects asks again and gets a fresh list, so a lost message delays and never corrupts.
  *
+ * Secrets and ConfigMaps are the node's business only where its pods use them: with a node graph
+ * (src/registry/authorization/node-graph.ts, the Node authorizer's), a node is sent only those its
+ * pods reference — ADDED when a pod of the node starts to reference one (or it is created while
+ * referenced), DELETED when the last such pod goes — never every Secret of the cluster. Claims and
+ * PersistentVolumes are still sent whole: the node's local-path volume keeper needs volumes no pod
+ * uses yet (storage/local-volumes.ts), and they hold no secret data.
+ *
  * Messages to one node are sent in order, one at a time (the stream's window is the backpressure).
  * A node that falls MAX_PENDING_WATCH_EVENTS behind has its channel closed: it reconnects and lists
  * again, and the master's memory for it stays bounded.
@@ -22,6 +29,11 @@ import { checkMessage, type WatchableResource, type WatchEvent } from '../net/me
 import { MAX_PENDING_WATCH_EVENTS, PROTOCOL_WATCH } from '../net/protocols.ts';
 import type { Store } from '../store/types.ts';
 import { objectInformer, type ObjectInformer } from '../registry/informers.ts';
+import { objectKey } from '../api/metadata.ts';
+import type { NodeGraph, PodReferenceResource } from '../registry/authorization/node-graph.ts';
+
+/** What a node gets only as far as its pods reference them. */
+const SCOPED: ReadonlySet<WatchableResource> = new Set<WatchableResource>(['secrets', 'configmaps']);
 
 const GROUPS: Record<WatchableResource, [group: string, version: string]> = {
   services: ['', 'v1'],
@@ -41,6 +53,10 @@ export interface ClusterFeedOptions {
   logger: Logger;
   /** Messages queued per node before its channel is closed (tests lower it). */
   maxPending?: number;
+  /** Scopes Secrets and ConfigMaps to what each node's pods use; without it they are sent whole. */
+  graph?: Pick<NodeGraph, 'referenced' | 'subscribe'>;
+  /** The node an admitted peer is (asked after `isAdmitted` allowed it); needed with `graph`. */
+  nodeOf?(peer: PeerId): string | undefined;
 }
 
 /** One node's watch channel: its informer views and its ordered, bounded send queue. */
@@ -49,12 +65,20 @@ class FeedSession {
   private sending: Promise<void> = Promise.resolve();
   private pending = 0;
   private closed = false;
+  /** Per scoped resource: the `namespace/name`s this node may see, and the view they come from. */
+  private readonly scoped = new Map<WatchableResource, { visible: Set<string>; view: ObjectInformer; info: ResourceInfo }>();
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly channel: Channel,
     private readonly opts: ClusterFeedOptions,
+    /** The node this channel serves (undefined: no scoping, e.g. without a graph). */
+    private readonly node: string | undefined,
   ) {
     void channel.closed.then(() => this.stop());
+    if (node !== undefined && opts.graph) {
+      this.unsubscribe = opts.graph.subscribe({ onReferencesChanged: (n, resource) => n === node && this.rescope(resource) });
+    }
   }
 
   async start(resources: readonly WatchableResource[]): Promise<void> {
@@ -72,20 +96,48 @@ class FeedSession {
   stop(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unsubscribe?.();
     for (const view of this.views.splice(0)) view.stop();
   }
 
   private async watch(resource: WatchableResource, info: ResourceInfo): Promise<void> {
     const event = (type: WatchEvent['type'], object: KubeObject): void => this.send({ type: 'watch.event', body: { resource, type, object } });
+    const graph = this.opts.graph;
+    // Scoped: a node with no known name (never without a graph) sees none of them.
+    const scope = SCOPED.has(resource) && graph ? new Set(this.node === undefined ? [] : graph.referenced(this.node, resource as PodReferenceResource)) : undefined;
+    const shown = (obj: KubeObject): boolean => scope === undefined || scope.has(`${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`);
     const view = objectInformer(this.opts.store, info, {
-      onAdd: (obj) => event('ADDED', obj),
-      onUpdate: (_old, obj) => event('MODIFIED', obj),
-      onDelete: (obj) => event('DELETED', obj),
+      onAdd: (obj) => shown(obj) && event('ADDED', obj),
+      onUpdate: (_old, obj) => shown(obj) && event('MODIFIED', obj),
+      onDelete: (obj) => shown(obj) && event('DELETED', obj),
     });
     this.views.push(view);
+    if (scope) this.scoped.set(resource, { visible: scope, view, info });
     // start() resolves after the cache was replayed to the handlers: the list is queued.
     await view.start();
     this.send({ type: 'watch.synced', body: { resource } });
+  }
+
+  /** The node's pods now reference other objects of `resource`: send what it may now see, withdraw what it may not. */
+  private rescope(resource: PodReferenceResource): void {
+    const scoped = this.scoped.get(resource as WatchableResource);
+    if (!scoped || this.closed || this.node === undefined || !this.opts.graph) return;
+    const next = this.opts.graph.referenced(this.node, resource);
+    const before = new Set(scoped.visible);
+    scoped.visible.clear();
+    for (const key of next) scoped.visible.add(key);
+    const objectAt = (key: string): KubeObject | undefined => {
+      const slash = key.indexOf('/');
+      return scoped.view.get(objectKey(scoped.info, key.slice(0, slash), key.slice(slash + 1)));
+    };
+    for (const key of next) {
+      const obj = before.has(key) ? undefined : objectAt(key);
+      if (obj) this.send({ type: 'watch.event', body: { resource, type: 'ADDED', object: obj } });
+    }
+    for (const key of before) {
+      const obj = next.has(key) ? undefined : objectAt(key);
+      if (obj) this.send({ type: 'watch.event', body: { resource, type: 'DELETED', object: obj } });
+    }
   }
 
   private send(msg: { type: string; body: unknown }): void {
@@ -110,7 +162,7 @@ export async function serveClusterFeed(opts: ClusterFeedOptions): Promise<() => 
   const unhandle = await serveChannel(opts.mesh, PROTOCOL_WATCH, {
     isAdmitted: opts.isAdmitted,
     onChannel: (channel): MessageHandler => {
-      const session = new FeedSession(channel, opts);
+      const session = new FeedSession(channel, opts, opts.nodeOf?.(channel.peer));
       sessions.add(session);
       void channel.closed.then(() => sessions.delete(session));
       let started = false;

@@ -23,9 +23,15 @@
  *   its local-path PersistentVolumes (local-volumes.ts);
  * - `token.request` → `token.issued` / `token.refused` (pod-tokens.ts: the injected
  *   `tokenIssuer`, for pods of that node only; 503 without an issuer), answered beside the
- *   node's ordered messages so a slow issuer holds up none of them.
+ *   node's ordered messages so a slow issuer holds up none of them;
+ * - `certificate.request` → `certificate.issued` / `certificate.refused` (node-credentials.ts: a
+ *   renewed client certificate for the node it was admitted as), likewise beside the others.
  * Watch (`/kactus/watch/1.0.0`, cluster-feed.ts): Services, EndpointSlices and Nodes for the node's
- * proxy, DNS and overlay.
+ * proxy, DNS and overlay; only the Secrets and ConfigMaps its pods use (the node graph).
+ *
+ * Admission: a peer may open these channels only while a Node carries its peer id (it joined with
+ * a live token). When that Node is deleted, or another peer re-joins under its name, the peer's
+ * connections are closed: it can open nothing more until it joins again.
  *
  * Messages from one node are handled in order, one at a time: a slow store slows that node's
  * stream (backpressure through yamux), never the others. Sends to one node are queued in order.
@@ -55,6 +61,8 @@ import { nodeNameOf, PodsByNode } from './pods-by-node.ts';
 import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
 import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts';
 import { answerTokenRequest } from './pod-tokens.ts';
+import { NodeGraph } from '../registry/authorization/node-graph.ts';
+import { answerCertificateRequest, type NodeCertificateSigner } from './node-credentials.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
@@ -74,6 +82,16 @@ export interface NodeGatewayOptions {
   syncIntervalMs?: number;
   /** Mints ServiceAccount tokens for nodes' projected volumes; without one they are refused (503). */
   tokenIssuer?: ServiceAccountTokenIssuer;
+  /** Signs nodes' renewed client certificates; without one renewals are refused (503). */
+  certificates?: NodeCertificateSigner;
+  /** Lifetime of the node certificates it signs (default one year). */
+  certificateValiditySeconds?: number;
+  /**
+   * The node graph (pods → node, and what they use), shared with the Node authorizer; the gateway
+   * makes and starts its own when not given. Started before the gateway's pod informer, so a
+   * node hears of a pod's Secret no later than of the pod.
+   */
+  graph?: NodeGraph;
   now?: () => Date;
   logger?: Logger;
 }
@@ -88,6 +106,8 @@ export class NodeGateway {
   readonly mesh: MeshHost;
   private readonly directory: NodeDirectory;
   private readonly pods: PodsByNode;
+  private readonly graph: NodeGraph;
+  private readonly ownsGraph: boolean;
   private readonly sessions = new Map<string, NodeSession>();
   /** Node name resolved during admission, handed to onChannel (same stream handler, in order). */
   private readonly admittedAs = new Map<string, string>();
@@ -95,6 +115,7 @@ export class NodeGateway {
   private readonly unhandle: (() => Promise<void>)[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
   private refused = 0;
+  private cutOffs = 0;
   private nodeDroppedTransitions = 0;
   private readonly now: () => Date;
   private readonly log: Logger;
@@ -103,7 +124,9 @@ export class NodeGateway {
     this.mesh = opts.mesh;
     this.now = opts.now ?? (() => new Date());
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.directory = new NodeDirectory(opts.store, opts.registry);
+    this.directory = new NodeDirectory(opts.store, opts.registry, (peerId, nodeName) => void this.cutOff(peerId, nodeName));
+    this.ownsGraph = opts.graph === undefined;
+    this.graph = opts.graph ?? new NodeGraph(opts.store);
     this.pods = new PodsByNode(opts.store, {
       onPod: (nodeName, pod) => this.send(nodeName, 'pod.assign', { pod }),
       onPodGone: (nodeName) => this.sendSync(nodeName),
@@ -113,12 +136,23 @@ export class NodeGateway {
   /** Starts the informers, then serves the actor and heartbeat protocols. */
   static async start(opts: NodeGatewayOptions): Promise<NodeGateway> {
     const gateway = new NodeGateway(opts);
+    // The graph first: its handlers then run before the pod informer's (pod.assign), see above.
+    await gateway.graph.start();
     await Promise.all([gateway.directory.start(), gateway.pods.start()]);
     const isAdmitted = (peer: PeerId): Promise<boolean> => gateway.admit(peer);
     const onRejected = (peer: PeerId): void => gateway.log.warn({ peer: peer.toString() }, 'stream from a peer that was never admitted');
     gateway.unhandle.push(await serveChannel(opts.mesh, PROTOCOL_ACTOR, { isAdmitted, onRejected, onChannel: (ch) => gateway.openActor(ch) }));
     gateway.unhandle.push(await serveChannel(opts.mesh, PROTOCOL_HEARTBEAT, { isAdmitted, onRejected, onChannel: (ch) => gateway.openHeartbeat(ch) }));
-    gateway.unhandle.push(await serveClusterFeed({ store: opts.store, mesh: opts.mesh, isAdmitted, logger: gateway.log }));
+    gateway.unhandle.push(
+      await serveClusterFeed({
+        store: opts.store,
+        mesh: opts.mesh,
+        isAdmitted,
+        logger: gateway.log,
+        graph: gateway.graph,
+        nodeOf: (peer) => gateway.admittedAs.get(peer.toString()),
+      }),
+    );
     gateway.syncTimer = setInterval(() => {
       for (const nodeName of gateway.sessions.keys()) gateway.sendSync(nodeName);
     }, opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);
@@ -153,6 +187,22 @@ export class NodeGateway {
     await Promise.all(sessions.map((s) => s.channel.close().catch(() => undefined)));
     this.directory.stop();
     this.pods.stop();
+    if (this.ownsGraph) this.graph.stop();
+  }
+
+  /** Peers cut off because their Node went or was taken by another peer (since start). */
+  get cutOffPeers(): number {
+    return this.cutOffs;
+  }
+
+  /** Peer `peerId` holds no Node any more: close its connections (every channel and stream it has). */
+  private async cutOff(peerId: string, nodeName: string): Promise<void> {
+    if (this.admittedAs.get(peerId) === nodeName) this.admittedAs.delete(peerId);
+    const connections = this.mesh.getConnections().filter((c) => c.remotePeer.toString() === peerId);
+    if (connections.length === 0) return;
+    this.cutOffs += 1;
+    this.log.info({ node: nodeName, peer: peerId }, 'peer no longer holds its node; closing its connections');
+    await Promise.all(connections.map((c) => c.close().catch(() => c.abort(new Error('node removed')))));
   }
 
   private async admit(peer: PeerId): Promise<boolean> {
@@ -212,6 +262,11 @@ export class NodeGateway {
         case 'token.request': {
           const req = checkMessage('token.request', env.body);
           void answerTokenRequest(nodeName, req, { podsOn: (n) => this.pods.podsOn(n), issuer: this.opts.tokenIssuer }).then((answer) => this.send(nodeName, answer.type, answer.body));
+          return;
+        }
+        case 'certificate.request': {
+          const req = checkMessage('certificate.request', env.body);
+          void answerCertificateRequest(nodeName, req, this.opts.certificates, this.opts.certificateValiditySeconds).then((answer) => this.send(nodeName, answer.type, answer.body));
           return;
         }
         case 'volume.directory.created':

@@ -8,8 +8,12 @@
  *
  * Admission: parse the token, read its Secret, compare the secret in constant time, check the
  * expiry, then create or update the Node (labels, the `kactus.io/peer-id` and
- * `kactus.io/addresses` annotations, capacity and allocatable). A peer already registered under
- * another node name is refused. Each refusal records a Warning Event `JoinRefused`.
+ * `kactus.io/addresses` annotations, capacity and allocatable), and sign the node's certificate
+ * request (its API credentials, node-credentials.ts). The peer id is bound to the node name both
+ * ways: a peer already registered under another node name is refused, and so is a new peer
+ * claiming the name of a Node another peer holds while that Node is Ready (kubeadm refuses to
+ * join over a Ready Node of the same name too; once it is NotReady or deleted, the name is free).
+ * Each refusal records a Warning Event `JoinRefused`.
  */
 import type { PeerId } from '@libp2p/interface';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
@@ -22,6 +26,9 @@ import type { JoinAuthority, JoinRequest } from '../net/join.ts';
 import { formatToken, generateToken, parseToken, secretsEqual } from '../net/token.ts';
 import type { EventSink } from '../registry/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
+import { CertificateRequestError } from '../apiserver/client-certificates.ts';
+import type { NodeCredentials } from '../net/join.ts';
+import { issueNodeCredentials, type NodeCertificateSigner } from './node-credentials.ts';
 
 const SECRETS = findKind('v1', 'Secret') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
@@ -94,6 +101,10 @@ export async function createJoinToken(opts: CreateJoinTokenOptions): Promise<Joi
 export interface ClusterJoinAuthorityOptions {
   registry: Registry;
   events: EventSink;
+  /** Signs the client certificates of nodes that ask (join request `csr`); without one they get none. */
+  certificates?: NodeCertificateSigner;
+  /** Lifetime of the certificates it signs (default one year, as the kubelet's). */
+  certificateValiditySeconds?: number;
   now?: () => Date;
 }
 
@@ -105,11 +116,13 @@ export class ClusterJoinAuthority implements JoinAuthority {
     this.now = opts.now ?? (() => new Date());
   }
 
-  async admit(peer: PeerId, request: JoinRequest): Promise<{ nodeName: string }> {
+  async admit(peer: PeerId, request: JoinRequest): Promise<{ nodeName: string; credentials?: NodeCredentials }> {
     try {
       await this.checkToken(request.token);
+      // Signed before the Node is written: a request that does not verify registers nothing.
+      const credentials = request.csr === undefined ? undefined : await this.sign(request.nodeName, request.csr);
       await this.register(peer.toString(), request);
-      return { nodeName: request.nodeName };
+      return { nodeName: request.nodeName, ...(credentials ? { credentials } : {}) };
     } catch (err) {
       const refusal = err instanceof JoinRefusedError ? err : err instanceof ApiError ? new JoinRefusedError(err.message) : undefined;
       if (!refusal) throw err;
@@ -121,6 +134,16 @@ export class ClusterJoinAuthority implements JoinAuthority {
         { source: { component: 'kactus-master' } },
       );
       throw refusal;
+    }
+  }
+
+  private async sign(nodeName: string, csr: string): Promise<NodeCredentials | undefined> {
+    if (!this.opts.certificates) return undefined;
+    try {
+      return await issueNodeCredentials(this.opts.certificates, nodeName, csr, this.opts.certificateValiditySeconds);
+    } catch (err) {
+      if (err instanceof CertificateRequestError) throw new JoinRefusedError(err.message);
+      throw err;
     }
   }
 
@@ -149,6 +172,11 @@ export class ClusterJoinAuthority implements JoinAuthority {
     const nodes = await registry.list(NODES, undefined);
     const holder = nodes.items.find((n) => n.metadata?.annotations?.[PEER_ID_ANNOTATION] === peerId && n.metadata?.name !== request.nodeName);
     if (holder) throw new JoinRefusedError(`peer ${peerId} is already registered as node ${holder.metadata?.name ?? ''}`);
+    const existing = nodes.items.find((n) => n.metadata?.name === request.nodeName);
+    const existingPeer = existing?.metadata?.annotations?.[PEER_ID_ANNOTATION];
+    if (existing && existingPeer && existingPeer !== peerId && isReady(existing)) {
+      throw new JoinRefusedError(`a Node with name "${request.nodeName}" and status "Ready" already exists in the cluster, held by another peer; delete it, or wait until it is NotReady, to join under that name`);
+    }
     const annotations: Record<string, string> = { [PEER_ID_ANNOTATION]: peerId, [ADDRESSES_ANNOTATION]: request.addresses.join(',') };
     // Where its local-path volumes go (src/actors/volume/local-provisioner.ts reads it).
     if (request.localVolumesDir) annotations[ANN_LOCAL_VOLUMES_DIR] = request.localVolumesDir;
@@ -180,4 +208,10 @@ export class ClusterJoinAuthority implements JoinAuthority {
       await registry.updateStatus(NODES, undefined, request.nodeName, { ...node, status: { ...status, ...resources } });
     });
   }
+}
+
+/** The Node's Ready condition is True. */
+function isReady(node: KubeObject): boolean {
+  const conditions = isRecord(node.status) && Array.isArray(node.status.conditions) ? node.status.conditions : [];
+  return conditions.some((c) => isRecord(c) && c.type === 'Ready' && c.status === 'True');
 }

@@ -143,8 +143,8 @@ describe('master: join, gateway, scheduler, node controller', () => {
   });
 
   it('runs one Pod informer on the leader, shared by the gateway, the scheduler and the controllers', async () => {
-    // Gateway, scheduler, ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, Job, HPA, GC, Service, PersistentVolume.
-    await waitFor('every pod watcher started', () => sharedInformerUsers(store, PODS) === 12);
+    // The node graph, gateway, scheduler, ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, Job, HPA, GC, Service, PersistentVolume.
+    await waitFor('every pod watcher started', () => sharedInformerUsers(store, PODS) === 13);
   });
 
   it('creates bootstrap tokens as kubeadm does and prints the join line', async () => {
@@ -175,6 +175,14 @@ describe('master: join, gateway, scheduler, node controller', () => {
     const events = (await registry().list(EVENTS, 'default')).items.filter((e) => e.reason === 'JoinRefused');
     expect(events.length).toBe(2); // the two 'invalid token' refusals with the same message are aggregated
     expect(events.map((e) => e.count).sort()).toEqual([1, 2]);
+  });
+
+  it('refuses a join whose certificate request does not verify, registering nothing', async () => {
+    const { token } = await master.createJoinToken(600);
+    const err = await requestJoin(stranger, master.meshAddrs[0]!, { token, nodeName: 'bad-csr', capacity: CAPACITY, addresses: [], csr: 'not a certificate request' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JoinRefusedError);
+    expect((err as JoinRefusedError).reason).toMatch(/^malformed certificate request/);
+    await expect(registry().get(NODES, undefined, 'bad-csr')).rejects.toMatchObject({ code: 404 });
   });
 
   it('a peer that never joined cannot open the actor channel', async () => {

@@ -35,6 +35,15 @@ import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-lis
 import { LeaderElector } from './leader-election.ts';
 import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
 import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts';
+import { NodeGraph } from '../registry/authorization/node-graph.ts';
+import { NodeAuthorizer } from '../registry/authorization/node.ts';
+import { authorizerChain, type Authorizer } from '../registry/authorization/types.ts';
+
+/**
+ * Until RBAC is wired (i15-rbac): every user but a node may do everything, as before authorization
+ * existed; nodes are held to the Node authorizer. The chain is `--authorization-mode=Node,<this>`.
+ */
+const EVERYONE_ELSE: Authorizer = { authorize: () => ({ decision: 'allow', reason: 'no authorization beyond the Node authorizer yet' }) };
 
 /** The controller-manager Lease every master competes for (DESIGN.md §7). */
 export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
@@ -94,6 +103,10 @@ export interface Master {
   /** This master's mesh addresses, each ending in /p2p/<peer id>: what `--join` takes. */
   meshAddrs: string[];
   gateway: NodeGateway;
+  /** Pods → nodes and what they use: the Node authorizer's graph, and the watch channel's scope. */
+  nodeGraph: NodeGraph;
+  /** The Node authorizer over `nodeGraph` (first in the API server's chain). */
+  nodeAuthorizer: NodeAuthorizer;
   /** Appends this master's actors' transitions, its nodes' and the Events it records to the transition log. */
   transitionLog: TransitionLogWriter;
   isLeader(): boolean;
@@ -126,8 +139,12 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const portForward = meshPortForwardSource(mesh, nodePeer);
   // Node daemons' usage samples, served as metrics.k8s.io (kubectl top) and read by the HPA.
   const metrics = new PodMetricsStore();
+  // The node graph before the API server (its authorizer) and the gateway (the watch channel's scope).
+  const nodeGraph = new NodeGraph(opts.store);
+  const nodeAuthorizer = new NodeAuthorizer(nodeGraph);
   let api: ApiServer;
   try {
+    await nodeGraph.start();
     const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
     api = await startApiServer({
       machines: machineCatalogue,
@@ -144,10 +161,12 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       metrics,
       serviceRanges: ranges,
       serviceAccountAdmission: opts.serviceAccountAdmission ?? true,
+      authorizer: authorizerChain(nodeAuthorizer, EVERYONE_ELSE),
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
     });
   } catch (err) {
+    nodeGraph.stop();
     await mesh.stop();
     throw err;
   }
@@ -155,16 +174,28 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   // The transition log: every transition of this master's actors and of its nodes' pod actors, and every Event it records.
   const transitionLog = new TransitionLogWriter({ store: opts.store, ...opts.transitionLog, logger: log });
   const events = new EventRecorder({ registry, source: { component: 'kactus-master', host: name }, logger: log, onRecorded: (event) => void transitionLog.appendEvent(event) });
-  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => api.close(), () => transitionLog.close()];
+  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => nodeGraph.stop(), () => api.close(), () => transitionLog.close()];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
   };
   try {
-    closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events }), { clusterCIDR: podNetwork.clusterCIDR }));
+    closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events, certificates: api.clientCertificates }), { clusterCIDR: podNetwork.clusterCIDR }));
     // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
     const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });
     closers.push(() => apiEndpoint.close());
-    const gateway = await NodeGateway.start({ store: opts.store, registry, mesh, events, metrics, transitions: transitionLog, syncIntervalMs: opts.podSyncIntervalMs, logger: log, tokenIssuer: opts.tokenIssuer ?? api.serviceAccountTokens });
+    const gateway = await NodeGateway.start({
+      store: opts.store,
+      registry,
+      mesh,
+      events,
+      metrics,
+      transitions: transitionLog,
+      syncIntervalMs: opts.podSyncIntervalMs,
+      logger: log,
+      tokenIssuer: opts.tokenIssuer ?? api.serviceAccountTokens,
+      certificates: api.clientCertificates,
+      graph: nodeGraph,
+    });
     gatewayRef.current = gateway;
     closers.push(() => gateway.close());
 
@@ -223,6 +254,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       mesh,
       meshAddrs,
       gateway,
+      nodeGraph,
+      nodeAuthorizer,
       transitionLog,
       isLeader: () => elector.isLeader(),
       createJoinToken: (ttlSeconds) => createJoinToken({ registry, meshAddrs, ttlSeconds }),

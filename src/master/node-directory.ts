@@ -1,7 +1,8 @@
 /**
  * Which peer is which node: a Node informer indexed by the `kactus.io/peer-id` annotation the
  * join authority writes. It answers the mesh's admission question (may this peer open actor and
- * heartbeat channels?) and tells the logs path how to reach a node.
+ * heartbeat channels?), tells the logs path how to reach a node, and says when a peer stops being
+ * a node (its Node deleted, or re-joined by another peer) so the gateway cuts it off.
  */
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { objectKey } from '../api/metadata.ts';
@@ -34,8 +35,17 @@ export class NodeDirectory {
   constructor(
     store: Store,
     private readonly registry: Registry,
+    /** Peer `peerId` no longer holds node `nodeName`: the Node was deleted or another peer holds it now. */
+    onPeerGone?: (peerId: string, nodeName: string) => void,
   ) {
-    this.informer = objectInformer(store, NODES);
+    const gone = (before: KubeObject, after: KubeObject | undefined): void => {
+      const was = peerOf(before)?.peerId;
+      if (was !== undefined && was !== (after ? peerOf(after)?.peerId : undefined)) onPeerGone?.(was, before.metadata?.name ?? '');
+    };
+    this.informer = objectInformer(store, NODES, {
+      onUpdate: (old, node) => gone(old, node),
+      onDelete: (node) => gone(node, undefined),
+    });
   }
 
   start(): Promise<void> {

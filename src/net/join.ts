@@ -19,6 +19,19 @@ export interface JoinRequest {
   addresses: string[];
   /** Where the node's daemon makes local-path volumes (`<data dir>/volumes`); the Node carries it as an annotation. */
   localVolumesDir?: string;
+  /**
+   * A PKCS#10 request (PEM) for the node's own key: the master answers with a client certificate
+   * `system:node:<name>` in `system:nodes` signed by the cluster CA (the node's API credentials).
+   */
+  csr?: string;
+}
+
+/** What admission gives a node besides its name: its client certificate, when it asked for one. */
+export interface NodeCredentials {
+  /** PEM, signed by the cluster CA. */
+  certificate: string;
+  /** The cluster CA (PEM), to verify the API server with. */
+  caCertPem: string;
 }
 
 export interface JoinAccepted {
@@ -27,6 +40,8 @@ export interface JoinAccepted {
   masterPeerId: string;
   /** The cluster's pod network (`--cluster-cidr`): what the node's proxy treats as pod traffic. */
   clusterCIDR?: string;
+  /** The node's client certificate, when the request carried a `csr`. */
+  credentials?: NodeCredentials;
 }
 
 export interface JoinAuthority {
@@ -34,9 +49,18 @@ export interface JoinAuthority {
    * Check the token and register the node. Resolve with the accepted node name, or throw
    * JoinRefusedError with a reason the node is told.
    */
-  admit(peer: PeerId, request: JoinRequest): Promise<{ nodeName: string }>;
+  admit(peer: PeerId, request: JoinRequest): Promise<{ nodeName: string; credentials?: NodeCredentials }>;
   /** Called for every refused attempt (for events and metrics). */
   onRefused?(peer: PeerId, reason: string): void;
+}
+
+/** A PEM certificate request is well under this; anything longer is refused unparsed. */
+const MAX_CSR_BYTES = 16 * 1024;
+
+function isCredentials(v: unknown): v is NodeCredentials {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return typeof c.certificate === 'string' && typeof c.caCertPem === 'string';
 }
 
 function isJoinRequest(body: unknown): body is JoinRequest {
@@ -49,7 +73,8 @@ function isJoinRequest(body: unknown): body is JoinRequest {
     b.capacity !== null &&
     Array.isArray(b.addresses) &&
     b.addresses.every((a) => typeof a === 'string') &&
-    (b.localVolumesDir === undefined || typeof b.localVolumesDir === 'string')
+    (b.localVolumesDir === undefined || typeof b.localVolumesDir === 'string') &&
+    (b.csr === undefined || (typeof b.csr === 'string' && b.csr.length <= MAX_CSR_BYTES))
   );
 }
 
@@ -68,8 +93,13 @@ export async function serveJoin(host: MeshHost, authority: JoinAuthority, cluste
           return;
         }
         try {
-          const { nodeName } = await authority.admit(peer, env.body);
-          const accepted: JoinAccepted = { nodeName, masterPeerId: host.peerId.toString(), ...(cluster.clusterCIDR ? { clusterCIDR: cluster.clusterCIDR } : {}) };
+          const { nodeName, credentials } = await authority.admit(peer, env.body);
+          const accepted: JoinAccepted = {
+            nodeName,
+            masterPeerId: host.peerId.toString(),
+            ...(cluster.clusterCIDR ? { clusterCIDR: cluster.clusterCIDR } : {}),
+            ...(credentials ? { credentials } : {}),
+          };
           await framed.write('join.accepted', accepted, signal);
           await framed.close();
         } catch (err) {
@@ -109,7 +139,12 @@ export async function requestJoin(host: MeshHost, master: string, request: JoinR
     if (typeof body?.nodeName !== 'string' || typeof body.masterPeerId !== 'string') {
       throw new JoinRefusedError('malformed join answer');
     }
-    return { nodeName: body.nodeName, masterPeerId: body.masterPeerId, ...(typeof body.clusterCIDR === 'string' ? { clusterCIDR: body.clusterCIDR } : {}) };
+    return {
+      nodeName: body.nodeName,
+      masterPeerId: body.masterPeerId,
+      ...(typeof body.clusterCIDR === 'string' ? { clusterCIDR: body.clusterCIDR } : {}),
+      ...(isCredentials(body.credentials) ? { credentials: body.credentials } : {}),
+    };
   } finally {
     await framed.close();
   }

@@ -20,6 +20,11 @@
  *                                    `serviceAccountToken` volume), `id` chosen by the node
  *   master → node  token.issued      the answer to request `id`: the token, its expiry, the CA
  *   master → node  token.refused     request `id` cannot be answered (HTTP-like code + message)
+ *   node → master  certificate.request  a new client certificate (`system:node:<name>`, `system:nodes`)
+ *                                    for the node's key, before its current one expires: a PKCS#10
+ *                                    request (PEM), `id` chosen by the node
+ *   master → node  certificate.issued   the answer to request `id`: the certificate and the CA (PEM)
+ *   master → node  certificate.refused  request `id` cannot be answered (HTTP-like code + message)
  *   node → master  volume.directory.created   a local-path volume's directory exists on the node: the
  *                                    master puts the node's finalizer on the volume (it may bind now)
  *   node → master  volume.directory.released  the node let go of a deleted volume's directory (removed
@@ -174,6 +179,27 @@ export interface TokenRefused {
   message: string;
 }
 
+/** A node asks for a new client certificate for its own key (node-daemon/credentials.ts). */
+export interface CertificateRequest {
+  id: number;
+  /** PKCS#10, PEM; its subject is ignored: the master names the asking node. */
+  csr: string;
+}
+export interface CertificateIssued {
+  id: number;
+  certificate: string;
+  caCertPem: string;
+}
+export interface CertificateRefused {
+  id: number;
+  /** HTTP-like: 400 a request that does not verify, 503 the master cannot sign. */
+  code: number;
+  message: string;
+}
+/** A PEM request or certificate is a few hundred bytes; this bounds what a master parses. */
+const MAX_PEM_BYTES = 16 * 1024;
+const isPem = (v: unknown): v is string => isStr(v) && v.length > 0 && v.length <= MAX_PEM_BYTES;
+
 export interface PortForwardRequest extends PodKey {
   port: number;
 }
@@ -314,6 +340,9 @@ export const guards = {
     isStr(b.boundPod.uid),
   'token.issued': (b: unknown): b is TokenIssued => isObj(b) && isRequestId(b.id) && isStr(b.token) && isStr(b.expirationTimestamp) && isStr(b.caCertPem),
   'token.refused': (b: unknown): b is TokenRefused => isObj(b) && isRequestId(b.id) && typeof b.code === 'number' && isStr(b.message),
+  'certificate.request': (b: unknown): b is CertificateRequest => isObj(b) && isRequestId(b.id) && isPem(b.csr),
+  'certificate.issued': (b: unknown): b is CertificateIssued => isObj(b) && isRequestId(b.id) && isPem(b.certificate) && isPem(b.caCertPem),
+  'certificate.refused': (b: unknown): b is CertificateRefused => isObj(b) && isRequestId(b.id) && typeof b.code === 'number' && isStr(b.message),
 } as const;
 
 export type MessageType = keyof typeof guards;

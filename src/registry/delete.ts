@@ -43,6 +43,8 @@ export async function deleteObject(
   for (let attempt = 0; ; attempt++) {
     const current = await readCurrent(ctx, info, namespace, name);
     checkPreconditions(info, name, current, opts);
+    // Only plugins that handle every write (NodeRestriction) judge deletes.
+    await ctx.admission?.validate({ operation: 'DELETE', info, namespace, name, obj: current.object, old: current.object, dryRun: Boolean(opts.dryRun), user: opts.user });
     const isNamespace = info === NAMESPACES;
     const next = isNamespace ? terminatingNamespace(ctx, current.object) : markedForDeletion(ctx, info, current.object, opts);
     try {

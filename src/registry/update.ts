@@ -50,11 +50,13 @@ export async function guaranteedUpdate(
       throw ApiError.conflict(info, name);
     }
     const next = nextObject(info, current, candidate, update.target);
-    // Admission sees writes of the object itself, never of its status (as Kubernetes' plugins skip subresources).
-    const attrs = { operation: 'UPDATE', info, namespace, name, obj: next, old: current, dryRun: Boolean(update.opts.dryRun) } as const;
+    // Mutating admission sees writes of the object itself, never of its status (as Kubernetes' plugins skip
+    // subresources); validating plugins that handle every write (NodeRestriction) see status writes too.
+    const status = update.target === 'status' ? { subresource: 'status' as const } : {};
+    const attrs = { operation: 'UPDATE', info, namespace, name, obj: next, old: current, dryRun: Boolean(update.opts.dryRun), user: update.opts.user, ...status } as const;
     if (update.target === 'main') await ctx.admission?.admit(attrs);
     await validateForWrite(info, next, update.opts, current);
-    if (update.target === 'main') await ctx.admission?.validate(attrs);
+    await ctx.admission?.validate(attrs);
     if (jsonEqual(next, current)) return current;
     const hooks = ctx.writeHooks?.(info);
     if (hooks) {

@@ -15,6 +15,7 @@ import { writeJson } from '../http/respond.ts';
 import type { ResourceRoute } from '../http/router.ts';
 import { includeObjectParam, renderList, renderObject } from '../http/views.ts';
 import type { WriteOptions } from '../../registry/types.ts';
+import { requestUser } from '../http/auth.ts';
 import { serveWatch, type WatchDeps } from './watch.ts';
 
 /** The verb a request counts as in metrics (Kubernetes' apiserver_request_total labels). */
@@ -60,7 +61,8 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
 
   const registry = deps.registry;
   const warnings: string[] = [];
-  const wopts = (): WriteOptions => ({ ...writeOptions(q), onWarning: (w) => warnings.push(w) });
+  const user = requestUser(req);
+  const wopts = (): WriteOptions => ({ ...writeOptions(q), onWarning: (w) => warnings.push(w), ...(user ? { user } : {}) });
   const reply = (code: number, body: unknown): void => {
     if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
     writeJson(res, code, body);
@@ -97,7 +99,7 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
     case 'DELETE': {
       const raw = await readBody(req);
       const body = raw.length ? decodeJson(raw.toString('utf8')) : undefined;
-      const opts = { ...deleteOptions(q, body), onWarning: (w: string) => warnings.push(w) };
+      const opts = { ...deleteOptions(q, body), onWarning: (w: string) => warnings.push(w), ...(user ? { user } : {}) };
       if (name === undefined) {
         const deleted = await registry.deleteCollection(info, namespace, listOptions(q), opts);
         return reply(200, renderList(view, info, deleted, includeObjectParam(q)));
@@ -113,7 +115,8 @@ async function serveBinding(req: IncomingMessage, res: ServerResponse, url: URL,
   const method = req.method ?? 'GET';
   if (method !== 'POST' || name === undefined || namespace === undefined) throw ApiError.methodNotAllowed(info, method.toLowerCase());
   const body = decodeObjectBody(req.headers['content-type'], await readBody(req));
-  await deps.registry.bindPod(namespace, name, body, writeOptions(url.searchParams));
+  const user = requestUser(req);
+  await deps.registry.bindPod(namespace, name, body, { ...writeOptions(url.searchParams), ...(user ? { user } : {}) });
   writeJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 

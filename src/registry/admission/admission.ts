@@ -1,6 +1,7 @@
 /**
  * The admission chain of a Registry, in Kubernetes' order: mutating ServiceAccount then
- * LimitRanger; validating LimitRanger; ResourceQuota last, as write hooks committed with the
+ * LimitRanger; validating NodeRestriction (nodes' writes, status writes and deletes included)
+ * and LimitRanger; ResourceQuota last, as write hooks committed with the
  * object (resource-quota.ts). It owns the informers the plugins read (ServiceAccounts,
  * LimitRanges, ResourceQuotas), started and stopped with the Registry.
  *
@@ -18,6 +19,7 @@ import { LIMIT_RANGES, LimitRanger } from './limit-ranger.ts';
 import { NamespaceObjects } from './namespace-objects.ts';
 import { RESOURCE_QUOTAS, ResourceQuotaAdmission } from './resource-quota.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountAdmission } from './service-account.ts';
+import { NodeRestriction } from './node-restriction.ts';
 import type { AdmissionAttributes, AdmissionPlugin } from './types.ts';
 
 export interface AdmissionOptions {
@@ -51,7 +53,8 @@ export class Admission {
       this.informers.push(accounts);
       this.mutating.unshift(new ServiceAccountAdmission({ store, accounts, random: opts.random, sleep: opts.sleep }));
     }
-    this.validating = [limitRanger];
+    // NodeRestriction judges only nodes' writes (WriteOptions.user), and every one of them.
+    this.validating = [new NodeRestriction(), limitRanger];
     this.quota = new ResourceQuotaAdmission({ store, quotas, now });
   }
 
@@ -68,9 +71,10 @@ export class Admission {
     for (const p of this.mutating) await p.admit?.(attrs);
   }
 
-  /** The validating phase: plugins in order, each may refuse. */
+  /** The validating phase: plugins in order, each may refuse; status writes and deletes only reach plugins that handle every write. */
   async validate(attrs: AdmissionAttributes): Promise<void> {
-    for (const p of this.validating) await p.validate?.(attrs);
+    const objectWrite = attrs.operation !== 'DELETE' && attrs.subresource === undefined;
+    for (const p of this.validating) if (objectWrite || p.handlesEveryWrite) await p.validate?.(attrs);
   }
 
   /** ResourceQuota's write hooks for `info` (undefined for kinds quota does not charge). */

@@ -6,8 +6,9 @@
  */
 import type { ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
+import type { UserInfo } from '../../api/user.ts';
 
-export type AdmissionOperation = 'CREATE' | 'UPDATE';
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
 
 export interface AdmissionAttributes {
   operation: AdmissionOperation;
@@ -19,11 +20,15 @@ export interface AdmissionAttributes {
    * validating phase the object's final name.
    */
   name: string;
-  /** The object being written; mutating plugins change it in place. */
+  /** The object being written (a DELETE: the stored object); mutating plugins change it in place. */
   obj: KubeObject;
   /** The stored object of an update. */
   old?: KubeObject;
   dryRun: boolean;
+  /** `status` for a write of the status subresource (only plugins that handle every write see those). */
+  subresource?: 'status';
+  /** Who asks, when the write came through the API server (WriteOptions.user). */
+  user?: UserInfo;
 }
 
 export interface AdmissionPlugin {
@@ -33,4 +38,9 @@ export interface AdmissionPlugin {
   admit?(attrs: AdmissionAttributes): Promise<void>;
   /** The validating phase (after the object's own validation): throws an ApiError to refuse. */
   validate?(attrs: AdmissionAttributes): Promise<void>;
+  /**
+   * Also validate status writes and DELETEs (as Kubernetes' plugins that `Handles` them, e.g.
+   * NodeRestriction); others see creates and updates of the object itself only.
+   */
+  readonly handlesEveryWrite?: boolean;
 }
