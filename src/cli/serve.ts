@@ -11,6 +11,9 @@ import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startMaster, type Master } from '../master/master.ts';
 import { HEARTBEAT_INTERVAL_MS, MIN_HEARTBEATS_PER_GRACE } from '../net/protocols.ts';
 import { openStore } from '../store/open.ts';
+import type { EncryptionConfig } from '../registry/encryption/config.ts';
+import { encryptedStore } from '../registry/encryption/encrypted-store.ts';
+import { EncryptionTransformers } from '../registry/encryption/transformer.ts';
 import { adminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 
 export interface ServeOptions {
@@ -33,6 +36,8 @@ export interface ServeOptions {
   serviceNodePortRange?: string;
   /** `--cluster-domain` (the serving certificate's `kubernetes.default.svc.<domain>`; default cluster.local). */
   clusterDomain?: string;
+  /** `--encryption-provider-config`: Secrets (and what else it names) sealed in the store; absent = stored as they are. */
+  encryption?: EncryptionConfig;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -55,7 +60,9 @@ export interface Serving {
  */
 export async function serve(opts: ServeOptions, log: (line: string) => void): Promise<Serving> {
   await mkdir(opts.dataDir, { recursive: true });
-  const store = await openStore(opts.storeUri);
+  const opened = await openStore(opts.storeUri);
+  // Below this wrapper values are sealed; everything above it (master, registry, informers) sees them plain.
+  const store = opts.encryption ? encryptedStore(opened, new EncryptionTransformers(opts.encryption)) : opened;
   let master: Master;
   try {
     master = await startMaster({
