@@ -14,6 +14,7 @@ import { openStore } from '../store/open.ts';
 import type { EncryptionConfig } from '../registry/encryption/config.ts';
 import { encryptedStore } from '../registry/encryption/encrypted-store.ts';
 import { EncryptionTransformers } from '../registry/encryption/transformer.ts';
+import { AuditLogWriter, type AuditLogOptions } from '../apiserver/audit/log-writer.ts';
 import { adminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 
 export interface ServeOptions {
@@ -38,6 +39,8 @@ export interface ServeOptions {
   clusterDomain?: string;
   /** `--encryption-provider-config`: Secrets (and what else it names) sealed in the store; absent = stored as they are. */
   encryption?: EncryptionConfig;
+  /** `--audit-log-path` and its rotation: one audit event per API request. */
+  audit?: Omit<AuditLogOptions, 'onDropped' | 'onError'>;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -64,7 +67,22 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
   // Below this wrapper values are sealed; everything above it (master, registry, informers) sees them plain.
   const store = opts.encryption ? encryptedStore(opened, new EncryptionTransformers(opts.encryption)) : opened;
   let master: Master;
+  let audit: AuditLogWriter | undefined;
   try {
+    if (opts.audit) {
+      let warned = 0;
+      audit = await AuditLogWriter.open({
+        ...opts.audit,
+        // Dropped events are counted, never waited for; say so in the log now and then, not per event.
+        onDropped: () => {
+          if (audit && audit.dropped >= warned * 2 + 1) {
+            warned = audit.dropped;
+            logger.warn({ dropped: audit.dropped }, 'audit log: events dropped (buffer full or write failed)');
+          }
+        },
+        onError: (err) => logger.error({ err }, 'audit log write failed'),
+      });
+    }
     master = await startMaster({
       store,
       dataDir: opts.dataDir,
@@ -78,9 +96,11 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       serviceClusterIPRange: opts.serviceClusterIPRange,
       serviceNodePortRange: opts.serviceNodePortRange,
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
+      ...(audit ? { audit } : {}),
       logger,
     });
   } catch (err) {
+    await audit?.close();
     await store.close();
     throw err;
   }
@@ -110,6 +130,7 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       (closing ??= (async () => {
         for (const fn of beforeClose.splice(0).reverse()) await fn();
         await master.close();
+        await audit?.close();
         await store.close();
       })()),
   };

@@ -35,6 +35,7 @@ import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-lis
 import { LeaderElector } from './leader-election.ts';
 import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
 import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts';
+import type { AuditSink } from '../apiserver/audit/log-writer.ts';
 
 /** The controller-manager Lease every master competes for (DESIGN.md §7). */
 export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
@@ -85,6 +86,8 @@ export interface MasterOptions {
   serviceAccountAdmission?: boolean;
   /** The cluster DNS domain, for the serving certificate's `kubernetes.default.svc.<domain>` (default cluster.local). */
   clusterDomain?: string;
+  /** The audit log (`--audit-log-path`): one event per API request; the caller opens and closes it. */
+  audit?: AuditSink;
   logger?: Logger;
 }
 
@@ -146,6 +149,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       serviceAccountAdmission: opts.serviceAccountAdmission ?? true,
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
+      ...(opts.audit ? { audit: opts.audit } : {}),
     });
   } catch (err) {
     await mesh.stop();

@@ -4,17 +4,18 @@
  * with `stringData` also puts it in the last-applied-configuration annotation), read back, and
  * then every file under the data dirs (the embedded store's WAL and snapshots, etcd's member
  * dir), a raw dump of every etcd key and value (what `etcdctl get --prefix ""` prints), and the
- * server's own output (stdout and debug logs) are searched for it — plain, base64, and base64 of
+ * server's own output (stdout and debug logs) and its audit log are searched for it — plain, base64, and base64 of
  * base64, at every alignment (value-search.ts). A control run without encryption finds it, so the
  * search is known to see what it looks for.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findResource } from '../../src/api/kinds.ts';
+import type { AuditEvent } from '../../src/apiserver/audit/event.ts';
 import { SYSTEM_NAMESPACES } from '../../src/api/namespaces.ts';
 import type { ProviderConfig } from '../../src/registry/encryption/config.ts';
 import { encryptedStore } from '../../src/registry/encryption/encrypted-store.ts';
@@ -143,7 +144,7 @@ describe('kactus up: the data dir', () => {
     dir = await mkdtemp(join(tmpdir(), 'kactus-at-rest-up-'));
     process.env.KACTUS_LOG_LEVEL = 'debug';
     try {
-      up = await startKactusServer(['up', '--data-dir', dir, '--port', '0', '--runtime', 'hollow', '--pod-network', 'none', '--node-name', `at-rest-${process.pid}`], 60_000);
+      up = await startKactusServer(['up', '--data-dir', dir, '--port', '0', '--runtime', 'hollow', '--pod-network', 'none', '--node-name', `at-rest-${process.pid}`, '--audit-log-path', join(dir, 'audit.log')], 60_000);
     } finally {
       if (previousLogLevel === undefined) delete process.env.KACTUS_LOG_LEVEL;
       else process.env.KACTUS_LOG_LEVEL = previousLogLevel;
@@ -165,6 +166,9 @@ describe('kactus up: the data dir', () => {
     // A clean stop flushes everything the process holds.
     expect(await up!.proc.kill('SIGTERM')).toBe(0);
     const needles = needlesFor(value);
+    // The audit log (in the data dir, so searched too) has who created the Secret.
+    const audit = (await readFile(join(dir, 'audit.log'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
+    expect(audit.find((e) => e.verb === 'create' && e.objectRef?.resource === 'secrets' && e.responseStatus.code === 201)?.user.username).toBe('admin');
     await expectNoHits('kactus up data dir', () => searchDir(dir, needles));
     await expectNoHits('kactus up output and logs', async () => ({ hits: searchBuffer('stdout+stderr', Buffer.from(up!.proc.text), needles), files: 1 }));
   });

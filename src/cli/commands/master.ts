@@ -9,10 +9,11 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP, describeEncryption, resolveEncryption } from '../encryption-flag.ts';
+import { auditLogOptions, withAuditFlags, type AuditFlags } from '../audit-flags.ts';
 import { commaList, integer } from '../flags.ts';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
-interface MasterOptions {
+interface MasterOptions extends AuditFlags {
   dataDir: string;
   port: number;
   host: string;
@@ -29,7 +30,7 @@ interface MasterOptions {
 }
 
 export function masterCommand(): Command {
-  return new Command('master')
+  return withAuditFlags(new Command('master'))
     .description('Serve the Kubernetes API over a store shared with other masters')
     .requiredOption('--data-dir <dir>', 'where this master keeps its PKI and kubeconfig')
     .requiredOption('--store <uri>', 'embedded://DIR or etcd://host:port[,host:port...]')
@@ -65,6 +66,7 @@ export function masterCommand(): Command {
           serviceClusterIPRange: opts.serviceClusterIpRange,
           serviceNodePortRange: opts.serviceNodePortRange,
           encryption: encryption.config,
+          audit: auditLogOptions(opts),
         },
         log,
       );

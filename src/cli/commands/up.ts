@@ -13,6 +13,7 @@ import type { Registry } from '../../registry/registry.ts';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP, describeEncryption, resolveEncryption } from '../encryption-flag.ts';
+import { auditLogOptions, withAuditFlags, type AuditFlags } from '../audit-flags.ts';
 import { commaList, duration, integer } from '../flags.ts';
 import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
 import { serveApiToPods } from '../in-cluster-api.ts';
@@ -20,7 +21,7 @@ import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serv
 
 type RuntimeFlag = 'docker' | 'process' | 'hollow';
 
-interface UpOptions {
+interface UpOptions extends AuditFlags {
   dataDir: string;
   port: number;
   host: string;
@@ -41,7 +42,7 @@ interface UpOptions {
 }
 
 export function upCommand(): Command {
-  return new Command('up')
+  return withAuditFlags(new Command('up'))
     .description('Run a one-machine cluster (embedded store, master and a node daemon) from a data dir')
     .option('--data-dir <dir>', 'where state, PKI and the kubeconfig live', join(homedir(), '.kactus'))
     .option('--port <port>', 'HTTPS port of the API server (0 = pick a free one)', integer, 6443)
@@ -82,6 +83,7 @@ export function upCommand(): Command {
           serviceNodePortRange: opts.serviceNodePortRange,
           clusterDomain: opts.clusterDomain,
           encryption: encryption.config,
+          audit: auditLogOptions(opts),
         },
         log,
       );
