@@ -232,4 +232,12 @@ describe.skipIf(!etcdEnabled)('kactus master over etcd: etcd\'s data and every k
     await expectNoHits('master data dir', () => searchDir(join(dir, 'master'), needles));
     await expectNoHits('master output and logs', async () => ({ hits: searchBuffer('stdout+stderr', Buffer.from(master!.proc.text), needles), files: 1 }));
   });
+
+  it('a master given another key refuses to start, naming the key the cluster\'s Secrets are sealed with', async () => {
+    const other = join(dir, 'other.yaml');
+    await writeFile(other, `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources: [secrets]\n    providers:\n      - aesgcm:\n          keys:\n            - name: stranger\n              secret: ${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    const r = await run(process.execPath, [kactusBin, 'master', '--data-dir', join(dir, 'stranger'), '--store', etcd!.uri, '--port', '0', '--encryption-provider-config', other], { timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/sealed by secretbox key "box1", which the encryption configuration does not list/);
+  });
 });
