@@ -7,7 +7,7 @@
  * |---|---|---|
  * | emptyDir | a directory 0777; `medium: Memory`: a tmpfs mounted on it (tmpfs.ts) | `DIR/pods/<uid>/volumes/<name>` |
  * | hostPath | the type's check or creation (host-path.ts) | `hostPath.path` |
- * | configMap, secret, downwardAPI, projected | the payload (projection.ts) written by the AtomicWriter, read-only | `DIR/pods/<uid>/volumes/<name>` |
+ * | configMap, secret, downwardAPI, projected | the payload (projection.ts) written by the AtomicWriter, read-only; secret and projected (Secrets, tokens) on a tmpfs, as the kubelet keeps them off the disk, when the daemon may mount (root) | `DIR/pods/<uid>/volumes/<name>` |
  * | persistentVolumeClaim | claim → PV (claims.ts); a `local` path must exist, a `hostPath` one is type-checked | the PV's path |
  *
  * A volume that cannot be set up throws VolumeMountError with the kubelet's sentence
@@ -78,7 +78,24 @@ function setUpFailed(volume: string, err: unknown): VolumeMountError {
 }
 
 export class VolumeManager {
+  /** Set once a tmpfs mount failed (not root): credentials volumes then stay on disk. */
+  private tmpfsRefused = false;
+
   constructor(private readonly opts: VolumeManagerOptions) {}
+
+  /**
+   * A tmpfs on a volume holding Secrets or tokens, so their files never reach the node's disk (the
+   * kubelet's secret and projected volumes are memory-backed too). A daemon that may not mount
+   * (not root, the process runtime in development) keeps them in the data dir instead.
+   */
+  private async memoryBacked(dir: string): Promise<void> {
+    if (this.tmpfsRefused) return;
+    try {
+      await mountTmpfs(dir);
+    } catch {
+      this.tmpfsRefused = true;
+    }
+  }
 
   /** Set up every volume of the pod, in spec order; throws VolumeMountError for the first that cannot be. */
   async setUp(pod: JsonObject): Promise<MountedVolume[]> {
@@ -169,6 +186,7 @@ export class VolumeManager {
         if (write) {
           await mkdir(own, { recursive: true });
           await chmod(own, 0o777);
+          if (source.kind === 'secret' || source.kind === 'projected') await this.memoryBacked(own);
           await writeAtomically(own, payload);
         }
         return { name: volume.name, hostPath: own, readOnly: true, content: true };

@@ -24,9 +24,10 @@ import { Registry } from '../../src/registry/registry.ts';
 import { openEmbeddedStore } from '../../src/store/embedded/index.ts';
 import { etcdTestsEnabled, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts';
 import { waitFor } from '../support/wait.ts';
-import { kactusBin, kubectlFor, ok, run, startKactusServer, type KactusServer, type Kubectl } from '../e2e/harness.ts';
+import { eventually, kactusBin, kubectlFor, ok, run, startKactusServer, type KactusServer, type Kubectl } from '../e2e/harness.ts';
 import { recordFigure } from './figures.ts';
-import { needlesFor, searchBuffer, searchDir, type Hit } from './value-search.ts';
+import { memoryMountsUnder, needlesFor, searchBuffer, searchDir, type Hit } from './value-search.ts';
+import { unmountAll } from '../../node-daemon/volumes/tmpfs.ts';
 
 const SECRETS = findResource('', 'v1', 'secrets')!;
 const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
@@ -132,6 +133,28 @@ async function writeThroughKubectl(kubectl: Kubectl, value: string): Promise<voi
   ok(await kubectl(['label', 'secret', 'created', 'rotated=yes']));
 }
 
+const isRoot = process.getuid?.() === 0;
+
+/** A pod (process runtime) with the Secret `created` as a volume. */
+const MOUNTING_POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: reader
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "sleep 3600"]
+    volumeMounts:
+    - name: creds
+      mountPath: /creds
+  volumes:
+  - name: creds
+    secret:
+      secretName: created
+`;
+
 /** Debug logs too: a log line carrying an object would carry the value. */
 const previousLogLevel = process.env.KACTUS_LOG_LEVEL;
 
@@ -144,7 +167,7 @@ describe('kactus up: the data dir', () => {
     dir = await mkdtemp(join(tmpdir(), 'kactus-at-rest-up-'));
     process.env.KACTUS_LOG_LEVEL = 'debug';
     try {
-      up = await startKactusServer(['up', '--data-dir', dir, '--port', '0', '--runtime', 'hollow', '--pod-network', 'none', '--node-name', `at-rest-${process.pid}`, '--audit-log-path', join(dir, 'audit.log')], 60_000);
+      up = await startKactusServer(['up', '--data-dir', dir, '--port', '0', '--runtime', 'process', '--pod-network', 'none', '--node-name', `at-rest-${process.pid}`, '--audit-log-path', join(dir, 'audit.log')], 60_000);
     } finally {
       if (previousLogLevel === undefined) delete process.env.KACTUS_LOG_LEVEL;
       else process.env.KACTUS_LOG_LEVEL = previousLogLevel;
@@ -152,8 +175,13 @@ describe('kactus up: the data dir', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // After a failure midway: the pod's host process outlives a stopped `kactus up` (it keeps containers), so delete it first.
+    if (up && up.proc.child.exitCode === null) await kubectlFor(up.kubeconfig, join(dir, 'kubectl'))(['delete', 'pod', 'reader', '--ignore-not-found', '--grace-period=1', '--wait=true']);
     await up?.proc.kill('SIGKILL');
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) {
+      for (const m of await memoryMountsUnder(dir)) await unmountAll(m);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('by default seals Secrets with a key made in the data dir; no file there and no log line holds the value', async () => {
@@ -163,9 +191,21 @@ describe('kactus up: the data dir', () => {
     // `kactus secrets reencrypt` leaves current Secrets alone.
     const r = await run(process.execPath, [kactusBin, '--kubeconfig', up!.kubeconfig, 'secrets', 'reencrypt']);
     expect(ok(r)).toMatch(/^0 secret\(s\) rewritten, \d+ already current/);
+    const needles = needlesFor(value);
+    if (isRoot) {
+      // A pod mounting the Secret: the node keeps the volume on a tmpfs, as the kubelet does, never on disk.
+      ok(await kubectl(['apply', '-f', '-'], MOUNTING_POD));
+      await eventually('the pod running', () => kubectl(['get', 'pod', 'reader', '-o', 'jsonpath={.status.phase} {.metadata.uid}']), (x) => x.stdout.startsWith('Running '), 30_000);
+      const uid = ok(await kubectl(['get', 'pod', 'reader', '-o', 'jsonpath={.metadata.uid}'])).trim();
+      const volume = join(dir, 'node', 'pods', uid, 'volumes', 'creds');
+      expect(await readFile(join(volume, 'password'), 'utf8')).toBe(value);
+      const whileRunning = await searchDir(dir, needles);
+      expect(whileRunning.memoryMounts).toContain(volume);
+      await expectNoHits('kactus up data dir, the pod running', async () => whileRunning);
+      ok(await kubectl(['delete', 'pod', 'reader', '--wait=true']));
+    }
     // A clean stop flushes everything the process holds.
     expect(await up!.proc.kill('SIGTERM')).toBe(0);
-    const needles = needlesFor(value);
     // The audit log (in the data dir, so searched too) has who created the Secret.
     const audit = (await readFile(join(dir, 'audit.log'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
     expect(audit.find((e) => e.verb === 'create' && e.objectRef?.resource === 'secrets' && e.responseStatus.code === 201)?.user.username).toBe('admin');

@@ -47,22 +47,38 @@ export function searchBuffer(where: string, data: Buffer, needles: Needle[]): Hi
   return needles.filter((n) => data.includes(n.bytes)).map((n) => ({ where, form: n.form }));
 }
 
-/** Every regular file under `dir` (symlinks not followed). */
-export async function filesUnder(dir: string): Promise<string[]> {
+/** tmpfs mount points strictly under `dir`: memory, not disk (the node's Secret and token volumes). */
+export async function memoryMountsUnder(dir: string): Promise<string[]> {
+  const table = await readFile('/proc/self/mounts', 'utf8');
+  return table
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f[2] === 'tmpfs' && f[1] !== undefined)
+    .map((f) => f[1]!.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))))
+    .filter((p) => p.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
+}
+
+/** Every regular file under `dir` (symlinks not followed), except under the directories in `skip`. */
+export async function filesUnder(dir: string, skip: ReadonlySet<string> = new Set()): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.isFile()) out.push(path);
+    if (entry.isDirectory()) {
+      if (!skip.has(path)) out.push(...(await filesUnder(path, skip)));
+    } else if (entry.isFile()) out.push(path);
   }
   return out;
 }
 
-/** Searches every regular file under `dir`; returns the hits and how many files (and bytes) were read. */
-export async function searchDir(dir: string, needles: Needle[]): Promise<{ hits: Hit[]; files: number; bytes: number }> {
+/**
+ * Searches every regular file on disk under `dir` (tmpfs mounts inside it are memory and are
+ * skipped, and listed); returns the hits and how many files (and bytes) were read.
+ */
+export async function searchDir(dir: string, needles: Needle[]): Promise<{ hits: Hit[]; files: number; bytes: number; memoryMounts: string[] }> {
   const hits: Hit[] = [];
   let bytes = 0;
-  const files = await filesUnder(dir);
+  const memoryMounts = await memoryMountsUnder(dir);
+  const files = await filesUnder(dir, new Set(memoryMounts));
   let searched = 0;
   for (const file of files) {
     // A file removed meanwhile (a rotated WAL segment) is no longer at rest anywhere.
@@ -72,5 +88,5 @@ export async function searchDir(dir: string, needles: Needle[]): Promise<{ hits:
     bytes += data.length;
     hits.push(...searchBuffer(file, data, needles));
   }
-  return { hits, files: searched, bytes };
+  return { hits, files: searched, bytes, memoryMounts };
 }
