@@ -7,7 +7,7 @@
  * |---|---|---|
  * | emptyDir | a directory 0777; `medium: Memory`: a tmpfs mounted on it (tmpfs.ts) | `DIR/pods/<uid>/volumes/<name>` |
  * | hostPath | the type's check or creation (host-path.ts) | `hostPath.path` |
- * | configMap, secret, downwardAPI, projected | the payload (projection.ts) written by the AtomicWriter, read-only; secret and projected (Secrets, tokens) on a tmpfs, as the kubelet keeps them off the disk, when the daemon may mount (root) | `DIR/pods/<uid>/volumes/<name>` |
+ * | configMap, secret, downwardAPI, projected | the payload (projection.ts) written by the AtomicWriter, read-only; secret volumes and projected ones with a Secret source on a tmpfs (Secrets never on the node's disk, as the kubelet keeps them), when the daemon may mount (root) | `DIR/pods/<uid>/volumes/<name>` |
  * | persistentVolumeClaim | claim → PV (claims.ts); a `local` path must exist, a `hostPath` one is type-checked | the PV's path |
  *
  * A volume that cannot be set up throws VolumeMountError with the kubelet's sentence
@@ -28,7 +28,7 @@ import { writeAtomically } from './atomic-writer.ts';
 import { resolveClaim } from './claims.ts';
 import { prepareHostPath } from './host-path.ts';
 import type { NodeIdentity } from './node-affinity.ts';
-import { isContentSource, podVolumes, type PodVolumeSpec } from './pod-volumes.ts';
+import { isContentSource, podVolumes, type ContentSource, type PodVolumeSpec } from './pod-volumes.ts';
 import { projectVolume, type ProjectionContext } from './projection.ts';
 import { mountTmpfs, unmountAll } from './tmpfs.ts';
 import type { TokenManager } from './token-manager.ts';
@@ -70,6 +70,19 @@ export function volumeDir(dataDir: string, uid: string, name: string): string {
 function metaOf(pod: JsonObject): { uid: string; namespace: string } {
   const meta = optionalRecord(pod, 'metadata') ?? {};
   return { uid: String(meta.uid ?? ''), namespace: String(meta.namespace ?? 'default') };
+}
+
+/**
+ * A secret volume, or a projected one with a Secret among its sources: kept on a tmpfs. (The
+ * kubelet keeps every projected volume there, tokens included; here the ServiceAccount token
+ * volume every pod has stays on disk for now: a tmpfs per pod would outlive a stopped daemon
+ * that keeps its containers, and every harness removing a data dir would have to unmount first.)
+ */
+function holdsSecrets(source: ContentSource): boolean {
+  if (source.kind === 'secret') return true;
+  if (source.kind !== 'projected') return false;
+  const sources = source.source.sources;
+  return Array.isArray(sources) && sources.some((s) => typeof s === 'object' && s !== null && 'secret' in s);
 }
 
 function setUpFailed(volume: string, err: unknown): VolumeMountError {
@@ -186,7 +199,7 @@ export class VolumeManager {
         if (write) {
           await mkdir(own, { recursive: true });
           await chmod(own, 0o777);
-          if (source.kind === 'secret' || source.kind === 'projected') await this.memoryBacked(own);
+          if (holdsSecrets(source)) await this.memoryBacked(own);
           await writeAtomically(own, payload);
         }
         return { name: volume.name, hostPath: own, readOnly: true, content: true };
