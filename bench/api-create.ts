@@ -20,6 +20,7 @@ import { Etcd3 } from 'etcd3';
 import { parse } from 'yaml';
 import { startEtcdCluster } from '../test/support/etcd.ts';
 import { markdownTable, measure, processCpuMs, type Measurement } from './lib.ts';
+import { ensureDefaultEncryptionConfig } from '../src/registry/encryption/config-file.ts';
 
 const VALUE = 'x'.repeat(1024);
 const CELLS: readonly [number, number][] = [
@@ -53,7 +54,9 @@ const KACTUS = fileURLToPath(new URL('../bin/kactus.js', import.meta.url));
 
 /** Start `kactus master` and read its URL and credentials from the kubeconfig it writes. */
 async function startMaster(dataDir: string, storeUri: string): Promise<MasterProcess> {
-  const child = spawn(process.execPath, [KACTUS, 'master', '--data-dir', dataDir, '--port', '0', '--store', storeUri], {
+  // A master over etcd must be told how Secrets are sealed (src/cli/encryption-flag.ts).
+  const encryption = storeUri.startsWith('etcd://') ? ['--encryption-provider-config', (await ensureDefaultEncryptionConfig(dataDir)).path] : [];
+  const child = spawn(process.execPath, [KACTUS, 'master', '--data-dir', dataDir, '--port', '0', '--store', storeUri, ...encryption], {
     stdio: ['ignore', 'pipe', 'ignore'],
     env: { ...process.env, KACTUS_LOG_LEVEL: 'warn' },
   });

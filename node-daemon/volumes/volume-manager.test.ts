@@ -229,6 +229,26 @@ describe('VolumeManager.setUp', () => {
     expect(tokenCount).toBe(0);
   });
 
+  it.skipIf(!isRoot)('secret volumes and projected ones with a Secret are tmpfs (their files never reach the disk); others are not; all unmounted at teardown', async () => {
+    const m = manager();
+    await m.setUp(
+      pod([
+        { name: 'creds', secret: { secretName: 'creds' } },
+        { name: 'mixed', projected: { sources: [{ secret: { name: 'creds' } }, { configMap: { name: 'cfg' } }] } },
+        { name: 'access', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+        { name: 'cfg', configMap: { name: 'cfg' } },
+      ]),
+    );
+    expect(new Set(await mountsUnder(dir))).toEqual(new Set([vdir('creds'), vdir('mixed')]));
+    expect(await read(join(vdir('mixed'), 'password'))).toBe('hunter2');
+    expect(await read(join(vdir('creds'), 'password'))).toBe('hunter2');
+    // A refresh writes into the same tmpfs.
+    await m.refresh(pod([{ name: 'creds', secret: { secretName: 'creds' } }]));
+    expect(await mountsUnder(vdir('creds'))).toEqual([vdir('creds')]);
+    await m.tearDown('uid-1');
+    expect(await mountsUnder(dir)).toEqual([]);
+  });
+
   it.skipIf(!isRoot)('medium: Memory is a tmpfs on the volume dir (with its size limit), unmounted at teardown', async () => {
     const m = manager();
     await m.setUp(pod([{ name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }]));

@@ -7,7 +7,7 @@
  * |---|---|---|
  * | emptyDir | a directory 0777; `medium: Memory`: a tmpfs mounted on it (tmpfs.ts) | `DIR/pods/<uid>/volumes/<name>` |
  * | hostPath | the type's check or creation (host-path.ts) | `hostPath.path` |
- * | configMap, secret, downwardAPI, projected | the payload (projection.ts) written by the AtomicWriter, read-only | `DIR/pods/<uid>/volumes/<name>` |
+ * | configMap, secret, downwardAPI, projected | the payload (projection.ts) written by the AtomicWriter, read-only; secret volumes and projected ones with a Secret source on a tmpfs (Secrets never on the node's disk, as the kubelet keeps them), when the daemon may mount (root) | `DIR/pods/<uid>/volumes/<name>` |
  * | persistentVolumeClaim | claim → PV (claims.ts); a `local` path must exist, a `hostPath` one is type-checked | the PV's path |
  *
  * A volume that cannot be set up throws VolumeMountError with the kubelet's sentence
@@ -28,7 +28,7 @@ import { writeAtomically } from './atomic-writer.ts';
 import { resolveClaim } from './claims.ts';
 import { prepareHostPath } from './host-path.ts';
 import type { NodeIdentity } from './node-affinity.ts';
-import { isContentSource, podVolumes, type PodVolumeSpec } from './pod-volumes.ts';
+import { isContentSource, podVolumes, type ContentSource, type PodVolumeSpec } from './pod-volumes.ts';
 import { projectVolume, type ProjectionContext } from './projection.ts';
 import { mountTmpfs, unmountAll } from './tmpfs.ts';
 import type { TokenManager } from './token-manager.ts';
@@ -72,13 +72,43 @@ function metaOf(pod: JsonObject): { uid: string; namespace: string } {
   return { uid: String(meta.uid ?? ''), namespace: String(meta.namespace ?? 'default') };
 }
 
+/**
+ * A secret volume, or a projected one with a Secret among its sources: kept on a tmpfs. (The
+ * kubelet keeps every projected volume there, tokens included; here the ServiceAccount token
+ * volume every pod has stays on disk for now: a tmpfs per pod would outlive a stopped daemon
+ * that keeps its containers, and every harness removing a data dir would have to unmount first.)
+ */
+function holdsSecrets(source: ContentSource): boolean {
+  if (source.kind === 'secret') return true;
+  if (source.kind !== 'projected') return false;
+  const sources = source.source.sources;
+  return Array.isArray(sources) && sources.some((s) => typeof s === 'object' && s !== null && 'secret' in s);
+}
+
 function setUpFailed(volume: string, err: unknown): VolumeMountError {
   if (err instanceof VolumeMountError) return err;
   return new VolumeMountError(volume, `MountVolume.SetUp failed for volume "${volume}" : ${(err as Error).message}`);
 }
 
 export class VolumeManager {
+  /** Set once a tmpfs mount failed (not root): credentials volumes then stay on disk. */
+  private tmpfsRefused = false;
+
   constructor(private readonly opts: VolumeManagerOptions) {}
+
+  /**
+   * A tmpfs on a volume holding Secrets or tokens, so their files never reach the node's disk (the
+   * kubelet's secret and projected volumes are memory-backed too). A daemon that may not mount
+   * (not root, the process runtime in development) keeps them in the data dir instead.
+   */
+  private async memoryBacked(dir: string): Promise<void> {
+    if (this.tmpfsRefused) return;
+    try {
+      await mountTmpfs(dir);
+    } catch {
+      this.tmpfsRefused = true;
+    }
+  }
 
   /** Set up every volume of the pod, in spec order; throws VolumeMountError for the first that cannot be. */
   async setUp(pod: JsonObject): Promise<MountedVolume[]> {
@@ -169,6 +199,7 @@ export class VolumeManager {
         if (write) {
           await mkdir(own, { recursive: true });
           await chmod(own, 0o777);
+          if (holdsSecrets(source)) await this.memoryBacked(own);
           await writeAtomically(own, payload);
         }
         return { name: volume.name, hostPath: own, readOnly: true, content: true };

@@ -43,6 +43,8 @@ import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStream
 import type { ServiceRanges } from '../registry/allocators/ranges.ts';
 import { inClusterApiNames } from './in-cluster-names.ts';
 import { POD_FACING_TLS, startListener, stopListener, type ListenerHandlers } from './listeners.ts';
+import type { AuditSink } from './audit/log-writer.ts';
+import { auditRequest, auditUpgrade } from './audit/request.ts';
 
 /** Namespaces every cluster has, created at start. */
 
@@ -100,6 +102,8 @@ export interface ApiServerOptions {
    * 'allow' is a 403 (http/request-attributes.ts). Absent: every authenticated user may do everything.
    */
   authorizer?: Authorizer;
+  /** `--audit-log-path`: one audit.k8s.io/v1 Event per API request (audit/README.md); absent = no audit log. */
+  audit?: AuditSink;
 }
 
 export interface EventStreamOptions {
@@ -188,6 +192,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const url = new URL(req.url ?? '/', 'https://apiserver');
     let verb = req.method ?? 'UNKNOWN';
     let resource = '';
+    let r: Route | undefined;
+    let failure: ApiError | undefined;
+    if (opts.audit) auditRequest(opts.audit, req, res, () => ({ route: r, reason: failure?.reason }));
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
@@ -195,7 +202,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       log.debug({ verb, path: url.pathname, query: url.search, code: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     });
     try {
-      const r: Route = route(url.pathname);
+      r = route(url.pathname);
       if (r.type === 'health') return await serveHealth(res, r.check, store);
       // The dashboard's static files: no cluster data in them, and a page load cannot carry a token.
       if (r.type === 'ui') return await serveUi(req, res, r.file, opts.uiDir);
@@ -233,6 +240,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return serveDiscovery(req, res, r, serverAddress, opts.metrics !== undefined);
     } catch (err) {
       const apiErr = writeError(res, err);
+      failure = apiErr;
       if (apiErr.code >= 500) log.error({ err, path: url.pathname }, 'request failed');
     }
   };
@@ -240,8 +248,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   /** Upgrades: `pods/{name}/exec`, `/attach` (WebSocket), `/portforward` (WebSocket or SPDY); anything else, and every check that fails, is a Status on the socket. */
   const handleUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://apiserver');
+    const received = new Date();
+    let r: Route | undefined;
     try {
-      const r: Route = route(url.pathname);
+      r = route(url.pathname);
       // The stream authenticates itself (a browser's token comes in a subprotocol) and answers with close codes.
       if (r.type === 'events') {
         metrics.requests.inc({ verb: 'WATCH', resource: 'kactus/events', code: '101' });
@@ -253,12 +263,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (opts.authorizer) await authorizeRequest(opts.authorizer, requestAttributes(req, r, url, user));
       if (r.type === 'podExec') {
         await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
+        if (opts.audit) auditUpgrade(opts.audit, req, received, r, 101);
         metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/exec', code: '101' });
       } else if (r.type === 'podAttach') {
         await servePodAttach(req, socket, head, url.searchParams, r.namespace, r.name, { registry, attach: opts.attach });
+        if (opts.audit) auditUpgrade(opts.audit, req, received, r, 101);
         metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/attach', code: '101' });
       } else if (r.type === 'podPortForward') {
         await servePodPortForward(req, socket, head, r.namespace, r.name, { registry, portForward: opts.portForward });
+        if (opts.audit) auditUpgrade(opts.audit, req, received, r, 101);
         metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/portforward', code: '101' });
       } else {
         throw ApiError.badRequest(`${url.pathname} does not accept a connection upgrade`);
@@ -269,6 +282,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       res.shouldKeepAlive = false;
       res.on('finish', () => socket.destroy());
       const apiErr = writeError(res, err);
+      if (opts.audit) auditUpgrade(opts.audit, req, received, r, apiErr.code, apiErr.reason);
       if (apiErr.code >= 500) log.error({ err, path: url.pathname }, 'upgrade failed');
     }
   };

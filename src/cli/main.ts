@@ -13,6 +13,7 @@ import { logsCommand } from './commands/logs.ts';
 import { masterCommand } from './commands/master.ts';
 import { nodeCommand } from './commands/node.ts';
 import { rolloutCommand } from './commands/rollout.ts';
+import { secretsCommand } from './commands/secrets.ts';
 import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
 import { versionCommand } from './commands/version.ts';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     logsCommand(),
     eventsCommand(),
     rolloutCommand(),
+    secretsCommand(),
     deleteCommand(),
     versionCommand(),
   ]) {

@@ -11,6 +11,10 @@ import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startMaster, type Master } from '../master/master.ts';
 import { HEARTBEAT_INTERVAL_MS, MIN_HEARTBEATS_PER_GRACE } from '../net/protocols.ts';
 import { openStore } from '../store/open.ts';
+import type { EncryptionConfig } from '../registry/encryption/config.ts';
+import { encryptedStore } from '../registry/encryption/encrypted-store.ts';
+import { EncryptionTransformers } from '../registry/encryption/transformer.ts';
+import { AuditLogWriter, type AuditLogOptions } from '../apiserver/audit/log-writer.ts';
 import { adminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 
 export interface ServeOptions {
@@ -33,6 +37,10 @@ export interface ServeOptions {
   serviceNodePortRange?: string;
   /** `--cluster-domain` (the serving certificate's `kubernetes.default.svc.<domain>`; default cluster.local). */
   clusterDomain?: string;
+  /** `--encryption-provider-config`: Secrets (and what else it names) sealed in the store; absent = stored as they are. */
+  encryption?: EncryptionConfig;
+  /** `--audit-log-path` and its rotation: one audit event per API request. */
+  audit?: Omit<AuditLogOptions, 'onDropped' | 'onError'>;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -55,9 +63,26 @@ export interface Serving {
  */
 export async function serve(opts: ServeOptions, log: (line: string) => void): Promise<Serving> {
   await mkdir(opts.dataDir, { recursive: true });
-  const store = await openStore(opts.storeUri);
+  const opened = await openStore(opts.storeUri);
+  // Below this wrapper values are sealed; everything above it (master, registry, informers) sees them plain.
+  const store = opts.encryption ? encryptedStore(opened, new EncryptionTransformers(opts.encryption)) : opened;
   let master: Master;
+  let audit: AuditLogWriter | undefined;
   try {
+    if (opts.audit) {
+      let warned = 0;
+      audit = await AuditLogWriter.open({
+        ...opts.audit,
+        // Dropped events are counted, never waited for; say so in the log now and then, not per event.
+        onDropped: () => {
+          if (audit && audit.dropped >= warned * 2 + 1) {
+            warned = audit.dropped;
+            logger.warn({ dropped: audit.dropped }, 'audit log: events dropped (buffer full or write failed)');
+          }
+        },
+        onError: (err) => logger.error({ err }, 'audit log write failed'),
+      });
+    }
     master = await startMaster({
       store,
       dataDir: opts.dataDir,
@@ -71,9 +96,11 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       serviceClusterIPRange: opts.serviceClusterIPRange,
       serviceNodePortRange: opts.serviceNodePortRange,
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
+      ...(audit ? { audit } : {}),
       logger,
     });
   } catch (err) {
+    await audit?.close();
     await store.close();
     throw err;
   }
@@ -103,6 +130,7 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       (closing ??= (async () => {
         for (const fn of beforeClose.splice(0).reverse()) await fn();
         await master.close();
+        await audit?.close();
         await store.close();
       })()),
   };

@@ -38,6 +38,7 @@ import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts'
 import { NodeGraph } from '../registry/authorization/node-graph.ts';
 import { NodeAuthorizer } from '../registry/authorization/node.ts';
 import { authorizerChain, type Authorizer } from '../registry/authorization/types.ts';
+import type { AuditSink } from '../apiserver/audit/log-writer.ts';
 
 /**
  * Until RBAC is wired (i15-rbac): every user but a node may do everything, as before authorization
@@ -94,6 +95,8 @@ export interface MasterOptions {
   serviceAccountAdmission?: boolean;
   /** The cluster DNS domain, for the serving certificate's `kubernetes.default.svc.<domain>` (default cluster.local). */
   clusterDomain?: string;
+  /** The audit log (`--audit-log-path`): one event per API request; the caller opens and closes it. */
+  audit?: AuditSink;
   logger?: Logger;
 }
 
@@ -164,6 +167,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       authorizer: authorizerChain(nodeAuthorizer, EVERYONE_ELSE),
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
+      ...(opts.audit ? { audit: opts.audit } : {}),
     });
   } catch (err) {
     nodeGraph.stop();

@@ -17,6 +17,7 @@ import { fromStoreError } from './store-errors.ts';
 import { ConflictError } from '../store/errors.ts';
 import { decodeObject, encodeObject, parseResourceVersion, withResourceVersion } from './codec.ts';
 import type { RegistryContext } from './context.ts';
+import { isStaleValue } from './encryption/encrypted-store.ts';
 import { validateForWrite } from './field-validation.ts';
 import { readCurrent } from './read.ts';
 import type { WriteOptions } from './types.ts';
@@ -57,7 +58,8 @@ export async function guaranteedUpdate(
     if (update.target === 'main') await ctx.admission?.admit(attrs);
     await validateForWrite(info, next, update.opts, current);
     await ctx.admission?.validate(attrs);
-    if (jsonEqual(next, current)) return current;
+    // A value sealed by an older key (or not at all) is written back even unchanged: that is how keys rotate.
+    if (jsonEqual(next, current) && !isStaleValue(kv)) return current;
     const hooks = ctx.writeHooks?.(info);
     if (hooks) {
       const written = await updateWithHooks(ctx, info, key, kv.modRevision, current, next, hooks, update.opts);

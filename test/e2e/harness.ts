@@ -6,11 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { claimAddressBlock } from '../support/address-blocks.ts';
+import { ensureDefaultEncryptionConfig } from '../../src/registry/encryption/config-file.ts';
 import { parse } from 'yaml';
 
 /** The repository root and the kactus entry point. */
@@ -155,9 +156,13 @@ function clusterRanges(args: string[]): string[] {
   return ['--cluster-cidr', block.clusterCIDR, '--service-cluster-ip-range', block.serviceCIDR];
 }
 
-/** `kactus master --data-dir DIR --store URI --port 0 --name NAME`. */
-export function startKactusMaster(dataDir: string, store: string, name: string): Promise<KactusServer> {
-  return startKactusServer(['master', '--data-dir', dataDir, '--store', store, '--port', '0', '--name', name]);
+/**
+ * `kactus master --data-dir DIR --store URI --port 0 --name NAME`; over etcd also
+ * `--encryption-provider-config`, one file beside the masters' data dirs that they all share.
+ */
+export async function startKactusMaster(dataDir: string, store: string, name: string): Promise<KactusServer> {
+  const shared = store.startsWith('etcd://') ? ['--encryption-provider-config', (await ensureDefaultEncryptionConfig(dirname(dataDir))).path] : [];
+  return startKactusServer(['master', '--data-dir', dataDir, '--store', store, '--port', '0', '--name', name, ...shared]);
 }
 
 /** The stdout of a command that must succeed (its stderr is the failure message otherwise). */

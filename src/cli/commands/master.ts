@@ -8,10 +8,12 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
+import { ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP, describeEncryption, resolveEncryption } from '../encryption-flag.ts';
+import { auditLogOptions, withAuditFlags, type AuditFlags } from '../audit-flags.ts';
 import { commaList, integer } from '../flags.ts';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
-interface MasterOptions {
+interface MasterOptions extends AuditFlags {
   dataDir: string;
   port: number;
   host: string;
@@ -24,10 +26,11 @@ interface MasterOptions {
   meshListen?: string[];
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
+  encryptionProviderConfig?: string;
 }
 
 export function masterCommand(): Command {
-  return new Command('master')
+  return withAuditFlags(new Command('master'))
     .description('Serve the Kubernetes API over a store shared with other masters')
     .requiredOption('--data-dir <dir>', 'where this master keeps its PKI and kubeconfig')
     .requiredOption('--store <uri>', 'embedded://DIR or etcd://host:port[,host:port...]')
@@ -41,15 +44,18 @@ export function masterCommand(): Command {
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
     .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
+    .option(ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP)
     .action(async (opts: MasterOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the API server.
       const { closeOnSignal, serve } = await import('../serve.ts');
       const log = (line: string): void => void process.stdout.write(line + '\n');
       const dataDir = resolve(opts.dataDir);
+      const storeUri = opts.store;
+      const encryption = await resolveEncryption(opts.encryptionProviderConfig, dataDir, storeUri);
       const serving = await serve(
         {
           dataDir,
-          storeUri: opts.store,
+          storeUri,
           host: opts.host,
           port: opts.port,
           name: opts.name,
@@ -59,9 +65,12 @@ export function masterCommand(): Command {
           ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
           serviceClusterIPRange: opts.serviceClusterIpRange,
           serviceNodePortRange: opts.serviceNodePortRange,
+          encryption: encryption.config,
+          audit: auditLogOptions(opts),
         },
         log,
       );
+      log(describeEncryption(encryption));
       log(`kactus: master ${opts.name} serving; join nodes with: kactus token create`);
       log(`kactus: ready; run: export KUBECONFIG=${serving.kubeconfigPath}`);
       await closeOnSignal(serving, log);

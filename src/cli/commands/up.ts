@@ -12,6 +12,8 @@ import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { Registry } from '../../registry/registry.ts';
 import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
+import { ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP, describeEncryption, resolveEncryption } from '../encryption-flag.ts';
+import { auditLogOptions, withAuditFlags, type AuditFlags } from '../audit-flags.ts';
 import { commaList, duration, integer } from '../flags.ts';
 import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
 import { serveApiToPods } from '../in-cluster-api.ts';
@@ -19,7 +21,7 @@ import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serv
 
 type RuntimeFlag = 'docker' | 'process' | 'hollow';
 
-interface UpOptions {
+interface UpOptions extends AuditFlags {
   dataDir: string;
   port: number;
   host: string;
@@ -35,11 +37,12 @@ interface UpOptions {
   clusterDomain: string;
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
+  encryptionProviderConfig?: string;
   volumeSyncPeriod: number;
 }
 
 export function upCommand(): Command {
-  return new Command('up')
+  return withAuditFlags(new Command('up'))
     .description('Run a one-machine cluster (embedded store, master and a node daemon) from a data dir')
     .option('--data-dir <dir>', 'where state, PKI and the kubeconfig live', join(homedir(), '.kactus'))
     .option('--port <port>', 'HTTPS port of the API server (0 = pick a free one)', integer, 6443)
@@ -57,16 +60,19 @@ export function upCommand(): Command {
     .option('--volume-sync-period <duration>', 'how often ConfigMap, Secret, downwardAPI and projected volumes follow their sources', duration, 1000)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
     .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
+    .option(ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP)
     .action(async (opts: UpOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading the server side.
       const { closeOnSignal, serve } = await import('../serve.ts');
       const { startNodeDaemon } = await import('../../../node-daemon/daemon.ts');
       const log = (line: string): void => void process.stdout.write(line + '\n');
       const dataDir = resolve(opts.dataDir);
+      const storeUri = `embedded://${join(dataDir, 'store')}`;
+      const encryption = await resolveEncryption(opts.encryptionProviderConfig, dataDir, storeUri);
       const serving = await serve(
         {
           dataDir,
-          storeUri: `embedded://${join(dataDir, 'store')}`,
+          storeUri,
           host: opts.host,
           port: opts.port,
           nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
@@ -76,9 +82,12 @@ export function upCommand(): Command {
           serviceClusterIPRange: opts.serviceClusterIpRange,
           serviceNodePortRange: opts.serviceNodePortRange,
           clusterDomain: opts.clusterDomain,
+          encryption: encryption.config,
+          audit: auditLogOptions(opts),
         },
         log,
       );
+      log(describeEncryption(encryption));
       try {
         const runtime = await chooseRuntime(opts.runtime, log);
         const network = podNetworkFor(opts.podNetwork, runtime, log);
