@@ -131,8 +131,15 @@ export async function podRows(kubectl: Kubectl, selector: string): Promise<PodRo
 }
 
 /** The pods whose processes run under each node's data dir, by node name (pod names, with repeats per process). */
-export async function runningPods(nodes: readonly HealNode[]): Promise<Map<string, string[]>> {
+export async function runningPods(nodes: readonly Pick<HealNode, 'name' | 'dataDir'>[]): Promise<Map<string, string[]>> {
   const byNode = new Map<string, string[]>(nodes.map((n) => [n.name, []]));
+  for (const { node, pod } of await podProcesses(nodes)) byNode.get(node)!.push(pod);
+  return byNode;
+}
+
+/** Every process of a pod on these nodes: its pid, node and pod name. */
+export async function podProcesses(nodes: readonly Pick<HealNode, 'name' | 'dataDir'>[]): Promise<{ pid: number; node: string; pod: string }[]> {
+  const found: { pid: number; node: string; pod: string }[] = [];
   const podOf = new Map<string, string | undefined>();
   for (const pid of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(pid)) continue;
@@ -148,10 +155,10 @@ export async function runningPods(nodes: readonly HealNode[]): Promise<Map<strin
         podOf.set(key, pod);
       }
       const pod = podOf.get(key);
-      if (pod) byNode.get(node.name)!.push(pod);
+      if (pod) found.push({ pid: Number(pid), node: node.name, pod });
     }
   }
-  return byNode;
+  return found;
 }
 
 /**
