@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { createActor } from 'xstate';
 import { NodeMetricsReporter } from '../src/metrics/collector.ts';
 import { ExecError, serveExec } from '../src/net/exec.ts';
 import { LogsError, serveLogs } from '../src/net/logs.ts';
@@ -42,6 +43,7 @@ import { Outbox } from './outbox.ts';
 import { TransitionOutbox } from './transition-outbox.ts';
 import { InspectionBus } from '../src/actors/inspection.ts';
 import { PodWorkers } from './pod-workers.ts';
+import { selfFenceMachine } from './self-fence.ts';
 import { connectPodPort, openContainerAttach } from './pod-streams.ts';
 import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from '../src/runtime/errors.ts';
@@ -211,8 +213,14 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       void beat();
     },
     onError,
+    onLeaseRenewed: (sentAt, fenceAfterMs) => fence.send({ type: 'lease.renewed', remainingMs: sentAt + fenceAfterMs - performance.now(), fenceAfterMs }),
+    onMaster: (addr) => {
+      if (addr !== lastMaster) log(`kactus: node ${nodeName}: connected to master ${addr}`);
+      lastMaster = addr;
+    },
     watch: { resources: [...cache.resources], onOpen: () => cache.relist(), onMessage: (env: Envelope) => cache.apply(env) },
   });
+  let lastMaster: string | undefined;
   const tokenClient = new TokenClient((type, body) => link.sendActor(type, body));
   const certificateClient = new CertificateClient((type, body) => link.sendActor(type, body));
   let renewing = false;
@@ -256,6 +264,20 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     log,
   });
   const workers = new PodWorkers({ runtime, dataDir, nodeName, hostIP: nodeIP, outbox, onError, bus, configs, ...(network ? { network } : {}) });
+  // Self-fencing (self-fence.ts): no master counted this node alive for the masters' period → stop every pod here.
+  const fence = createActor(
+    selfFenceMachine.provide({
+      actions: {
+        fence: (_, { fenceAfterMs }) => {
+          const message = `Node ${nodeName} lost every master for ${fenceAfterMs / 1000}s: it stopped its pods itself (self-fencing)`;
+          log(`kactus: node ${nodeName}: no master renewed its lease for ${fenceAfterMs / 1000}s: stopping every pod (self-fencing)`);
+          // Out of this action: the pod actors' own transitions must not run inside it.
+          queueMicrotask(() => void workers.fence(message).catch(onError));
+        },
+        recovered: () => log(`kactus: node ${nodeName}: a master renews its lease again`),
+      },
+    }),
+  ).start();
   cache.onChange((resource) => {
     if (WAKING.has(resource)) workers.sourcesChanged();
   });
@@ -311,6 +333,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     await stopServingExec();
     await stopServingLogs();
     await link.close();
+    fence.stop();
     await workers.close(true);
     await network?.close({ keepBridge: true });
     if (owned) await owned.runtime.close();
@@ -348,6 +371,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       await stopServingExec();
       await stopServingLogs();
       await link.close();
+      fence.stop();
       await workers.close(closeOpts.keepContainers === true);
       await network?.close({ keepBridge: closeOpts.keepContainers === true });
       if (owned) await owned.runtime.close();

@@ -1,11 +1,23 @@
 /**
- * The node's connection to its masters: join with the token, then keep the actor and heartbeat
- * channels open, reconnecting with back-off when they drop.
+ * The node's connection to its masters: join with the token, then keep the actor, heartbeat
+ * and watch channels open to one master at a time, failing over to another when it goes away.
  *
- * A channel that ends before the master sent anything on it is taken as "not admitted" (the
- * master resets streams of peers it does not know, e.g. after it lost its state): the next
- * attempt joins again before opening channels. Masters are tried in order, starting with the
- * last one that worked.
+ * - Which masters: the `--join` addresses, and every master's addresses as the masters publish
+ *   them (`masters.known`, from `kube-public/kactus-mesh`), learnt on every connection.
+ * - A master that worked and then went away (its connection closed: killed, restarted, stopped)
+ *   is replaced by the next one at once, no pause, no join: every master admits a node it knows
+ *   (by its peer id on the Node). Nothing depends on one master being up.
+ * - A master that acknowledged heartbeats and then stays silent for MASTER_SILENCE_MS (paused,
+ *   partitioned away, its store stuck) is dropped the same way; opening a channel is bounded by
+ *   OPEN_TIMEOUT_MS, so an unreachable master costs that at most.
+ * - A channel that ends before the master sent anything on it is taken as "not admitted" (the
+ *   master resets streams of peers it does not know, e.g. after it lost its state): the next
+ *   attempt joins that master again before opening channels.
+ * - After every master was tried in turn without success, the link pauses (200 ms doubling to
+ *   5 s) before the next round.
+ *
+ * Heartbeat acknowledgements (`node.heartbeat.ack`) tell the daemon which heartbeats renewed the
+ * node's Lease, with the send time of each (self-fence.ts counts from it).
  */
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Envelope } from '../src/net/codec.ts';
@@ -13,14 +25,25 @@ import { openChannel, type Channel } from '../src/net/channel.ts';
 import { JoinRefusedError } from '../src/net/errors.ts';
 import { requestJoin, type JoinAccepted, type JoinRequest } from '../src/net/join.ts';
 import type { MeshHost } from '../src/net/host.ts';
-import type { WatchableResource } from '../src/net/messages.ts';
-import { PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT, PROTOCOL_WATCH } from '../src/net/protocols.ts';
+import { checkMessage, type NodeHeartbeat, type WatchableResource } from '../src/net/messages.ts';
+import { MASTER_SILENCE_MS, PROTOCOL_ACTOR, PROTOCOL_HEARTBEAT, PROTOCOL_WATCH } from '../src/net/protocols.ts';
 import { errorMessage } from '../src/api/error-message.ts';
 
 /** First reconnect delay; doubles up to RECONNECT_MAX_MS, back to the start once a channel worked. */
 export const RECONNECT_INITIAL_MS = 200;
 export const RECONNECT_MAX_MS = 5_000;
+/** Longest a dial plus the opening of one channel may take before the master counts as unreachable. */
+export const OPEN_TIMEOUT_MS = 2_000;
+/** Heartbeats remembered while their acknowledgement is awaited. */
+const MAX_PENDING_ACKS = 64;
 
+/** A master stopped answering heartbeats on a channel that had answered them. */
+export class MasterSilentError extends Error {
+  constructor(readonly master: string) {
+    super(`master ${master} acknowledged no heartbeat for ${MASTER_SILENCE_MS} ms; trying another`);
+    this.name = 'MasterSilentError';
+  }
+}
 /** Every master refused the join (bad or expired token): retrying cannot help. */
 export class JoinFailedError extends Error {
   constructor(readonly reasons: string[]) {
@@ -43,15 +66,34 @@ export class InvalidMasterAddressError extends Error {
 /** Throw InvalidMasterAddressError unless every address is a multiaddr naming its peer. */
 export function checkMasterAddresses(masters: string[]): void {
   if (masters.length === 0) throw new InvalidMasterAddressError('', 'no master address given');
-  for (const addr of masters) {
-    let peer: string | undefined;
-    try {
-      peer = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
-    } catch (err) {
-      throw new InvalidMasterAddressError(addr, errorMessage(err));
-    }
-    if (peer === undefined) throw new InvalidMasterAddressError(addr, 'it must end in /p2p/<peer id>');
+  for (const addr of masters) checkMasterAddress(addr);
+}
+
+function checkMasterAddress(addr: string): void {
+  let peer: string | undefined;
+  try {
+    peer = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
+  } catch (err) {
+    throw new InvalidMasterAddressError(addr, errorMessage(err));
   }
+  if (peer === undefined) throw new InvalidMasterAddressError(addr, 'it must end in /p2p/<peer id>');
+}
+
+function isMasterAddress(addr: string): boolean {
+  try {
+    checkMasterAddress(addr);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The masters to try, in order: those the masters published (`masters.known`), then the join
+ * addresses not among them; each once.
+ */
+export function mastersToTry(known: readonly string[], joined: readonly string[]): string[] {
+  return [...new Set([...known.filter(isMasterAddress), ...joined])];
 }
 
 export interface MasterLinkOptions {
@@ -68,6 +110,13 @@ export interface MasterLinkOptions {
   /** A master admitted the node (the first join and every re-join): its answer, with the node's certificate when it asked for one. */
   onJoined?(accepted: JoinAccepted): Promise<void> | void;
   /**
+   * A master acknowledged a heartbeat as renewing the node's Lease: `sentAt` is when that
+   * heartbeat was sent (performance.now()), `selfFenceAfterMs` the period the master announced.
+   */
+  onLeaseRenewed?(sentAt: number, selfFenceAfterMs: number): void;
+  /** The link is connected to master `addr` (first time, or after a failover). */
+  onMaster?(addr: string): void;
+  /**
    * Cluster objects to watch over `/kactus/watch/1.0.0` (a third channel, reopened with the
    * others): `onOpen` runs before `watch.start` is sent (the cache starts a fresh list), then
    * every message goes to `onMessage`.
@@ -83,6 +132,12 @@ export class MasterLink {
   /** Aborts dials and stream opens in progress when the link closes. */
   private readonly closing = new AbortController();
   private masterIndex = 0;
+  /** The masters to try (mastersToTry); starts as the join addresses. */
+  private masters: string[];
+  /** Heartbeats sent on the current channel and not yet acknowledged: their `time` → when sent. */
+  private readonly pendingAcks = new Map<string, number>();
+  /** Ends the wait on the current channels when their master went silent. */
+  private silence: { timer?: NodeJS.Timeout; fire?: () => void } = {};
   /** Peer ids of the masters that admitted this node: the only peers allowed to read its logs. */
   readonly masterPeers = new Set<string>();
   private wake: (() => void) | undefined;
@@ -90,6 +145,17 @@ export class MasterLink {
 
   constructor(private readonly opts: MasterLinkOptions) {
     checkMasterAddresses(opts.masters);
+    this.masters = [...opts.masters];
+  }
+
+  /** The masters the link would try, in order (tests, logs). */
+  get knownMasters(): readonly string[] {
+    return this.masters;
+  }
+
+  /** The master the link is on (or will try next). */
+  get currentMaster(): string {
+    return this.masters[this.masterIndex]!;
   }
 
   /**
@@ -101,10 +167,10 @@ export class MasterLink {
     for (;;) {
       if (this.closed) throw new Error('master link closed before it joined');
       const refusals: string[] = [];
-      for (let i = 0; i < this.opts.masters.length; i++) {
-        const index = (this.masterIndex + i) % this.opts.masters.length;
+      for (let i = 0; i < this.masters.length; i++) {
+        const index = (this.masterIndex + i) % this.masters.length;
         try {
-          const accepted = await requestJoin(this.opts.host, this.opts.masters[index]!, this.opts.joinRequest());
+          const accepted = await requestJoin(this.opts.host, this.masters[index]!, this.opts.joinRequest());
           this.masterPeers.add(accepted.masterPeerId);
           this.masterIndex = index;
           await this.joined(accepted);
@@ -115,7 +181,7 @@ export class MasterLink {
           else this.opts.onError(err);
         }
       }
-      if (refusals.length === this.opts.masters.length) throw new JoinFailedError(refusals);
+      if (refusals.length === this.masters.length) throw new JoinFailedError(refusals);
       await this.pause(delay);
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     }
@@ -126,9 +192,12 @@ export class MasterLink {
     return this.actor?.send(type, body);
   }
 
-  /** Send on the heartbeat channel; undefined when it is not open. */
-  sendHeartbeat(body: unknown): Promise<void> | undefined {
-    return this.heartbeat?.send('node.heartbeat', body);
+  /** Send on the heartbeat channel; undefined when it is not open. Its acknowledgement is awaited. */
+  sendHeartbeat(body: NodeHeartbeat): Promise<void> | undefined {
+    if (!this.heartbeat) return undefined;
+    this.pendingAcks.set(body.time, performance.now());
+    if (this.pendingAcks.size > MAX_PENDING_ACKS) this.pendingAcks.delete(this.pendingAcks.keys().next().value!);
+    return this.heartbeat.send('node.heartbeat', body);
   }
 
   get isConnected(): boolean {
@@ -138,6 +207,7 @@ export class MasterLink {
   async close(): Promise<void> {
     this.closed = true;
     this.closing.abort();
+    this.quiet();
     this.wake?.();
     await Promise.all([this.actor?.close(), this.heartbeat?.close(), this.watch?.close()].map((p) => p?.catch(() => undefined)));
     await this.loop;
@@ -146,31 +216,67 @@ export class MasterLink {
   private async keepConnected(): Promise<void> {
     let delay = RECONNECT_INITIAL_MS;
     let mustJoin = false;
+    // Attempts in a row that did not get a working channel: a pause after each round of masters.
+    let failures = 0;
     while (!this.closed) {
-      const heard = { any: false };
+      const master = this.currentMaster;
+      // opened: a stream to the master was opened (it answers); heard: it sent something on it.
+      const progress = { opened: false, heard: false };
+      let silent = false;
       try {
-        if (mustJoin) await this.rejoin();
-        await this.openChannels(heard);
+        if (mustJoin) await this.rejoin(master);
+        await this.openChannels(master, progress);
         // close() may have run while the channels opened: it could not close them then.
         if (!this.closed) {
           this.opts.onConnected();
-          await Promise.race([this.actor!.closed, this.heartbeat!.closed, ...(this.watch ? [this.watch.closed] : [])]);
+          this.opts.onMaster?.(master);
+          const wentSilent = new Promise<void>((resolve) => (this.silence.fire = resolve)).then(() => (silent = true));
+          await Promise.race([this.actor!.closed, this.heartbeat!.closed, ...(this.watch ? [this.watch.closed] : []), wentSilent]);
+          if (silent) throw new MasterSilentError(master);
         }
       } catch (err) {
         if (!this.closed) this.opts.onError(err);
       }
-      await this.dropChannels();
+      this.quiet();
+      await this.dropChannels(silent || !progress.heard);
       if (this.closed) return;
-      mustJoin = !heard.any;
-      if (heard.any) delay = RECONNECT_INITIAL_MS;
-      else this.masterIndex = (this.masterIndex + 1) % this.opts.masters.length;
+      if (progress.heard || silent) {
+        // It worked, then went away or silent: the next master at once (a lone master: itself again, after a pause).
+        mustJoin = false;
+        failures = 0;
+        delay = RECONNECT_INITIAL_MS;
+        this.next();
+        if (this.masters.length > 1) continue;
+      } else if (progress.opened) {
+        // Not admitted (the master lost its state): join it again.
+        mustJoin = true;
+        failures += 1;
+      } else {
+        // Unreachable (or its join refused): the next one.
+        mustJoin = false;
+        failures += 1;
+        this.next();
+      }
+      if (failures > 0 && failures % this.masters.length !== 0) continue;
       await this.pause(delay);
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     }
   }
 
-  private async rejoin(): Promise<void> {
-    const master = this.opts.masters[this.masterIndex]!;
+  private next(): void {
+    this.masterIndex = (this.masterIndex + 1) % this.masters.length;
+  }
+
+  /** The masters' own list (`masters.known`): tried in its order; the current master stays current. */
+  private learnMasters(known: string[]): void {
+    const current = this.currentMaster;
+    const masters = mastersToTry(known, this.opts.masters);
+    if (!masters.includes(current)) masters.push(current);
+    this.masters = masters;
+    this.masterIndex = masters.indexOf(current);
+  }
+
+  private async rejoin(master: string): Promise<void> {
     const accepted = await requestJoin(this.opts.host, master, this.opts.joinRequest());
     this.masterPeers.add(accepted.masterPeerId);
     await this.joined(accepted);
@@ -185,21 +291,23 @@ export class MasterLink {
     }
   }
 
-  private async openChannels(heard: { any: boolean }): Promise<void> {
-    const master = this.opts.masters[this.masterIndex]!;
-    const signal = this.closing.signal;
+  private async openChannels(master: string, progress: { opened: boolean; heard: boolean }): Promise<void> {
+    // A dial to a master that vanished without closing its connections would wait for TCP's own timeouts.
+    const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(OPEN_TIMEOUT_MS)]);
+    this.pendingAcks.clear();
     this.actor = await openChannel(
       this.opts.host,
       master,
       PROTOCOL_ACTOR,
       (env) => {
-        heard.any = true;
-        this.opts.onActorMessage(env);
+        progress.heard = true;
+        if (env.type === 'masters.known') this.learnMasters(checkMessage('masters.known', env.body).masters);
+        else this.opts.onActorMessage(env);
       },
       signal,
     );
-    // The master sends nothing on the heartbeat channel; anything it does send is ignored.
-    this.heartbeat = await openChannel(this.opts.host, master, PROTOCOL_HEARTBEAT, () => {}, signal);
+    progress.opened = true;
+    this.heartbeat = await openChannel(this.opts.host, master, PROTOCOL_HEARTBEAT, (env) => this.onHeartbeatMessage(env), signal);
     const watch = this.opts.watch;
     if (watch) {
       this.watch = await openChannel(this.opts.host, master, PROTOCOL_WATCH, (env) => watch.onMessage(env), signal);
@@ -208,11 +316,43 @@ export class MasterLink {
     }
   }
 
-  private async dropChannels(): Promise<void> {
+  /** An acknowledgement: the master is alive (silence timer restarted); a renewal counts for self-fencing. */
+  private onHeartbeatMessage(env: Envelope): void {
+    if (env.type !== 'node.heartbeat.ack') return;
+    const ack = checkMessage('node.heartbeat.ack', env.body);
+    this.listen();
+    const sentAt = this.pendingAcks.get(ack.time);
+    if (sentAt === undefined) return;
+    // Acknowledgements come in order: the ones before this are answered or lost.
+    for (const time of this.pendingAcks.keys()) {
+      this.pendingAcks.delete(time);
+      if (time === ack.time) break;
+    }
+    if (ack.leaseRenewed) this.opts.onLeaseRenewed?.(sentAt, ack.selfFenceAfterMs);
+  }
+
+  /** (Re)starts the silence timer: armed by the first acknowledgement on a channel. */
+  private listen(): void {
+    clearTimeout(this.silence.timer);
+    this.silence.timer = setTimeout(() => this.silence.fire?.(), MASTER_SILENCE_MS);
+  }
+
+  private quiet(): void {
+    clearTimeout(this.silence.timer);
+    this.silence = {};
+  }
+
+  /** Ends the channels: politely, or at once when their master cannot answer (silent, or half-open). */
+  private async dropChannels(abort = false): Promise<void> {
     const channels = [this.actor, this.heartbeat, this.watch];
     this.actor = undefined;
     this.heartbeat = undefined;
     this.watch = undefined;
+    this.pendingAcks.clear();
+    if (abort) {
+      for (const c of channels) c?.abort(new Error('master unreachable'));
+      return;
+    }
     await Promise.all(channels.map((c) => c?.close().catch(() => undefined)));
   }
 

@@ -175,6 +175,21 @@ export class PodWorkers {
     if (pod.deletion) actor.delete(pod.deletion.graceSeconds);
   }
 
+  /**
+   * The node fenced itself (no master counted it alive for its self-fence period): every pod
+   * actor is told (its machine fails the pod, NodeLost, and kills its containers), then whatever
+   * still runs on the runtime — leftovers not adopted yet, a container started meanwhile — is
+   * killed too (grace 0). Resolves once the runtime's containers were told to stop.
+   */
+  async fence(message: string): Promise<void> {
+    for (const { actor } of this.workers.values()) actor.fence(message);
+    const held = await this.opts.runtime.listPods().catch((err: unknown) => {
+      this.opts.onError(err);
+      return [];
+    });
+    await Promise.all(held.map((pod) => this.stopContainers(pod, 0)));
+  }
+
   /** Every pod that should exist here: tear down the others (containers removed, no grace). */
   async sync(uids: string[]): Promise<void> {
     const wanted = new Set(uids);

@@ -45,6 +45,12 @@ export class TestMaster {
   readonly actorChannels: { channel: Channel; stream: Stream }[] = [];
   /** Every token request nodes sent. */
   readonly tokenRequests: TokenRequest[] = [];
+  /**
+   * How heartbeats are acknowledged (`node.heartbeat.ack`), as a master does; undefined: not at
+   * all (a master gone silent). Default: renewed, with a self-fence period of an hour (tests that
+   * stop this master for a while do not see their pods fenced unless they ask for it).
+   */
+  acks: { leaseRenewed: boolean; selfFenceAfterMs: number } | undefined = { leaseRenewed: true, selfFenceAfterMs: 3_600_000 };
   /** Answers token requests; absent: they are refused (503), as a master without an issuer. */
   tokens?: (req: TokenRequest) => IssuedServiceAccountToken;
   private readonly admitted = new Set<string>();
@@ -142,6 +148,11 @@ export class TestMaster {
     return this.host.getMultiaddrs()[0]!.toString();
   }
 
+  /** Admit a peer without a join, as a master admits a node it finds on the Node (its peer id). */
+  admit(peerId: string): void {
+    this.admitted.add(peerId);
+  }
+
   /** Forget every admitted peer (as a master that lost its state): their channels are refused. */
   forgetPeers(): void {
     this.admitted.clear();
@@ -162,6 +173,11 @@ export class TestMaster {
 
   sync(uids: string[]): Promise<void> {
     return this.live().send('pods.sync', { uids });
+  }
+
+  /** Tell the connected node every master's addresses (`masters.known`), as the gateway does. */
+  tellMasters(masters: string[]): Promise<void> {
+    return this.live().send('masters.known', { masters });
   }
 
   /** Write raw bytes on the live actor stream (a garbage frame). */
@@ -208,9 +224,12 @@ export class TestMaster {
       case 'event.recorded':
         this.events.push(checkMessage(type, body));
         break;
-      case 'node.heartbeat':
-        this.heartbeats.push(checkMessage(type, body));
+      case 'node.heartbeat': {
+        const hb = checkMessage(type, body);
+        this.heartbeats.push(hb);
+        if (this.acks) void channel?.send('node.heartbeat.ack', { time: hb.time, ...this.acks }).catch(() => undefined);
         break;
+      }
       case 'actor.transitions':
         this.transitions.push(...checkMessage(type, body).items);
         break;

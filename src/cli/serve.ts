@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startMaster, type Master } from '../master/master.ts';
 import { HEARTBEAT_INTERVAL_MS, MIN_HEARTBEATS_PER_GRACE } from '../net/protocols.ts';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS, selfFencePrecedesFailure } from '../actors/node/fencing.ts';
 import { openStore } from '../store/open.ts';
 import type { EncryptionConfig } from '../registry/encryption/config.ts';
 import { encryptedStore } from '../registry/encryption/encrypted-store.ts';
@@ -116,6 +117,14 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
     log(
       `kactus: warning: --node-monitor-grace-period ${grace}s spans fewer than ${MIN_HEARTBEATS_PER_GRACE} heartbeats ` +
         `(one every ${HEARTBEAT_INTERVAL_MS / 1000}s): live nodes will flap NotReady`,
+    );
+  }
+  const notReadyGraceMs = (grace ?? DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS) * 1000;
+  const podFailGraceMs = (opts.podEvictionTimeoutSeconds ?? DEFAULT_POD_EVICTION_TIMEOUT_SECONDS) * 1000;
+  if (!selfFencePrecedesFailure(notReadyGraceMs, podFailGraceMs)) {
+    log(
+      `kactus: warning: --node-monitor-grace-period + --pod-eviction-timeout (${(notReadyGraceMs + podFailGraceMs) / 1000}s) leave a partitioned node ` +
+        `too little time to stop its pods before they are failed: a StatefulSet pod may run twice for a moment (src/actors/node/fencing.ts)`,
     );
   }
   let closing: Promise<void> | undefined;

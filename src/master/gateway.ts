@@ -7,7 +7,9 @@
  * - `pod.assign {pod}` for every pod bound to the node when the channel opens and on every change
  *   of such a pod (also when it gets a deletionTimestamp: the node then terminates it gracefully);
  * - `pods.sync {uids}` after the opening assigns, when one of its pods leaves the store, and every
- *   `syncIntervalMs` (30 s): the node tears down pods not listed.
+ *   `syncIntervalMs` (30 s): the node tears down pods not listed;
+ * - `masters.known {masters}` after the opening sync and whenever `kube-public/kactus-mesh`
+ *   changes: every master's mesh addresses, where the node fails over to (masters-known.ts).
  * Up (node → master), written through the Registry:
  * - `pod.status` → pods/status (CAS, retried on conflict; dropped when the uid or node differs,
  *   and refused, logged at debug and counted, when it would move the pod out of Succeeded or
@@ -19,6 +21,8 @@
  *   sending faster than the store takes them is slowed through its channel; only Pod records
  *   (the actors a node hosts) are taken, the rest dropped and logged;
  * - `node.heartbeat` → renew `kube-node-lease/<node>`; Node status written only when it changes;
+ *   answered `node.heartbeat.ack {time, leaseRenewed, selfFenceAfterMs}` on the heartbeat channel
+ *   (the node stops its pods itself when no renewal is acknowledged for that long: src/actors/node/fencing.ts);
  * - `volume.directory.created` / `volume.directory.released` → the node's finalizer on / off one of
  *   its local-path PersistentVolumes (local-volumes.ts);
  * - `token.request` → `token.issued` / `token.refused` (pod-tokens.ts: the injected
@@ -35,6 +39,10 @@
  *
  * Messages from one node are handled in order, one at a time: a slow store slows that node's
  * stream (backpressure through yamux), never the others. Sends to one node are queued in order.
+ *
+ * A node's actor channel closing (not replaced by a new one, this master not closing) is noted on
+ * the node's Lease (connection-hint.ts): the node controller reports it as the reason when the
+ * node then goes unreachable; it shortens no grace.
  */
 import type { PeerId } from '@libp2p/interface';
 import pino, { type Logger } from 'pino';
@@ -63,6 +71,9 @@ import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts'
 import { answerTokenRequest } from './pod-tokens.ts';
 import { NodeGraph } from '../registry/authorization/node-graph.ts';
 import { answerCertificateRequest, type NodeCertificateSigner } from './node-credentials.ts';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS, selfFenceAfterMs } from '../actors/node/fencing.ts';
+import { MastersKnownFeed } from './masters-known.ts';
+import { noteConnectionLost } from './connection-hint.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
@@ -92,6 +103,13 @@ export interface NodeGatewayOptions {
    * node hears of a pod's Secret no later than of the pod.
    */
   graph?: NodeGraph;
+  /**
+   * The node controller's graces (node-monitor-grace-period, pod-eviction-timeout), from which the
+   * self-fence period told to nodes follows; default the kactus defaults (4 s, 3 s).
+   */
+  nodeLifecycle?: { notReadyGraceMs: number; podFailGraceMs: number };
+  /** This master's name, in the connection-lost note on a node's Lease. */
+  masterName?: string;
   now?: () => Date;
   logger?: Logger;
 }
@@ -111,11 +129,14 @@ export class NodeGateway {
   private readonly sessions = new Map<string, NodeSession>();
   /** Node name resolved during admission, handed to onChannel (same stream handler, in order). */
   private readonly admittedAs = new Map<string, string>();
-  private readonly heartbeatQueues = new Map<string, Promise<void>>();
+  private readonly heartbeatQueues = new Map<string, Promise<boolean>>();
   private readonly unhandle: (() => Promise<void>)[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
   private refused = 0;
   private cutOffs = 0;
+  private closing = false;
+  private readonly masters: MastersKnownFeed;
+  private readonly selfFenceAfterMs: number;
   private nodeDroppedTransitions = 0;
   private readonly now: () => Date;
   private readonly log: Logger;
@@ -131,6 +152,11 @@ export class NodeGateway {
       onPod: (nodeName, pod) => this.send(nodeName, 'pod.assign', { pod }),
       onPodGone: (nodeName) => this.sendSync(nodeName),
     });
+    this.masters = new MastersKnownFeed(opts.store, (masters) => {
+      for (const nodeName of this.sessions.keys()) this.send(nodeName, 'masters.known', { masters });
+    });
+    const lifecycle = opts.nodeLifecycle ?? { notReadyGraceMs: DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS * 1000, podFailGraceMs: DEFAULT_POD_EVICTION_TIMEOUT_SECONDS * 1000 };
+    this.selfFenceAfterMs = selfFenceAfterMs(lifecycle.notReadyGraceMs, lifecycle.podFailGraceMs);
   }
 
   /** Starts the informers, then serves the actor and heartbeat protocols. */
@@ -138,7 +164,7 @@ export class NodeGateway {
     const gateway = new NodeGateway(opts);
     // The graph first: its handlers then run before the pod informer's (pod.assign), see above.
     await gateway.graph.start();
-    await Promise.all([gateway.directory.start(), gateway.pods.start()]);
+    await Promise.all([gateway.directory.start(), gateway.pods.start(), gateway.masters.start()]);
     const isAdmitted = (peer: PeerId): Promise<boolean> => gateway.admit(peer);
     const onRejected = (peer: PeerId): void => gateway.log.warn({ peer: peer.toString() }, 'stream from a peer that was never admitted');
     gateway.unhandle.push(await serveChannel(opts.mesh, PROTOCOL_ACTOR, { isAdmitted, onRejected, onChannel: (ch) => gateway.openActor(ch) }));
@@ -180,6 +206,7 @@ export class NodeGateway {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
     for (const un of this.unhandle.splice(0)) await un().catch(() => undefined);
     const sessions = [...this.sessions.values()];
@@ -187,6 +214,7 @@ export class NodeGateway {
     await Promise.all(sessions.map((s) => s.channel.close().catch(() => undefined)));
     this.directory.stop();
     this.pods.stop();
+    this.masters.stop();
     if (this.ownsGraph) this.graph.stop();
   }
 
@@ -227,11 +255,17 @@ export class NodeGateway {
     this.sessions.set(nodeName, session);
     this.log.info({ node: nodeName }, 'node actor channel open');
     void channel.closed.then(() => {
-      if (this.sessions.get(nodeName) === session) this.sessions.delete(nodeName);
       this.log.info({ node: nodeName }, 'node actor channel closed');
+      if (this.sessions.get(nodeName) !== session) return;
+      this.sessions.delete(nodeName);
+      if (this.closing) return;
+      void noteConnectionLost(this.opts.registry, nodeName, this.opts.masterName ?? '', this.now()).catch((err: unknown) =>
+        this.log.debug({ err, node: nodeName }, 'connection-lost note not written'),
+      );
     });
     for (const pod of this.pods.podsOn(nodeName)) this.send(nodeName, 'pod.assign', { pod });
     this.sendSync(nodeName);
+    this.send(nodeName, 'masters.known', { masters: this.masters.current() });
     return (env) => this.onActorMessage(nodeName, env);
   }
 
@@ -244,7 +278,9 @@ export class NodeGateway {
         this.log.warn({ node: nodeName, claimed: hb.nodeName }, 'heartbeat for another node ignored');
         return;
       }
-      await this.onHeartbeat(nodeName, hb);
+      const leaseRenewed = await this.onHeartbeat(nodeName, hb);
+      // Answered on the heartbeat channel, in order; a node that is gone just misses it.
+      await channel.send('node.heartbeat.ack', { time: hb.time, leaseRenewed, selfFenceAfterMs: this.selfFenceAfterMs }).catch(() => undefined);
     };
   }
 
@@ -351,18 +387,24 @@ export class NodeGateway {
     await this.opts.transitions?.append(pods);
   }
 
-  /** Heartbeats of one node are applied in order; a failed one is logged (the next repairs it). */
-  private onHeartbeat(nodeName: string, hb: NodeHeartbeat): Promise<void> {
-    const previous = this.heartbeatQueues.get(nodeName) ?? Promise.resolve();
+  /**
+   * Heartbeats of one node are applied in order; a failed one is logged (the next repairs it).
+   * Resolves true once the node's Lease was renewed (what the node may count against self-fencing).
+   */
+  private onHeartbeat(nodeName: string, hb: NodeHeartbeat): Promise<boolean> {
+    const previous = this.heartbeatQueues.get(nodeName) ?? Promise.resolve(true);
     const next = previous.then(async () => {
+      let renewed = false;
       try {
         const now = this.now();
         const node = this.directory.node(nodeName) ?? (await this.opts.registry.get(NODES, undefined, nodeName));
         await renewNodeLease(this.opts.registry, node, now);
+        renewed = true;
         await writeNodeStatus(this.opts.registry, nodeName, hb, now);
       } catch (err) {
         this.log.warn({ err, node: nodeName }, 'heartbeat not applied');
       }
+      return renewed;
     });
     this.heartbeatQueues.set(nodeName, next);
     void next.then(() => {

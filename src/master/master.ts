@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { NodeController } from '../actors/node/controller.ts';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS } from '../actors/node/fencing.ts';
 import { machineCatalogue, machineDefinition } from '../actors/catalogue.ts';
 import { InspectionBus } from '../actors/inspection.ts';
 import { CidrSet } from '../actors/nodeipam/cidr-set.ts';
@@ -61,9 +62,9 @@ export interface MasterOptions {
   name?: string;
   /** Mesh listen multiaddrs; default `/ip4/127.0.0.1/tcp/0`. */
   meshListen?: string[];
-  /** No heartbeat for this long: Node Ready Unknown (Kubernetes' node-monitor-grace-period: 40). */
+  /** No heartbeat for this long: Node Ready Unknown (Kubernetes' node-monitor-grace-period: 40; kactus 4, src/actors/node/fencing.ts). */
   nodeMonitorGracePeriodSeconds?: number;
-  /** Unreachable this much longer: its pods Failed (Kubernetes' pod-eviction-timeout: 300). */
+  /** Unreachable this much longer: its pods Failed (Kubernetes' pod-eviction-timeout: 300; kactus 3). */
   podEvictionTimeoutSeconds?: number;
   /** Leader Lease duration (Kubernetes: 15). */
   leaseDurationSeconds?: number;
@@ -131,6 +132,10 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const podNetwork = opts.podNetwork ?? DEFAULT_POD_NETWORK;
   new CidrSet(podNetwork.clusterCIDR, podNetwork.nodeCIDRMaskSize);
   const log = opts.logger ?? pino({ level: 'silent' });
+  const nodeLifecycle = {
+    notReadyGraceMs: (opts.nodeMonitorGracePeriodSeconds ?? DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS) * 1000,
+    podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? DEFAULT_POD_EVICTION_TIMEOUT_SECONDS) * 1000,
+  };
   // The mesh comes first: the API server reads pods' logs, runs their commands, attaches to them and forwards their ports over it.
   const meshDir = join(opts.dataDir, 'mesh');
   const mesh = await startMesh(meshDir, opts.meshListen, log);
@@ -195,6 +200,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       metrics,
       transitions: transitionLog,
       syncIntervalMs: opts.podSyncIntervalMs,
+      nodeLifecycle,
+      masterName: name,
       logger: log,
       tokenIssuer: opts.tokenIssuer ?? api.serviceAccountTokens,
       certificates: api.clientCertificates,
@@ -216,8 +223,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         registry,
         events,
         bus,
-        notReadyGraceMs: (opts.nodeMonitorGracePeriodSeconds ?? 40) * 1000,
-        podFailGraceMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000,
+        ...nodeLifecycle,
         logger: log,
       });
       const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges, caCertPem: api.caCertPem };

@@ -16,6 +16,7 @@ import { ApiError } from '../api/status.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { NodeHeartbeat } from '../net/messages.ts';
 import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
+import { withoutConnectionLostNote } from '../actors/node/connection-note.ts';
 
 const NODES = findKind('v1', 'Node') as ResourceInfo;
 const LEASES = findKind('coordination.k8s.io/v1', 'Lease') as ResourceInfo;
@@ -41,7 +42,8 @@ export async function renewNodeLease(registry: Registry, node: KubeObject, now: 
     await retryOnConflict(async () => {
       const lease = await registry.get(LEASES, NODE_LEASE_NAMESPACE, name);
       const spec = isRecord(lease.spec) ? lease.spec : {};
-      await registry.update(LEASES, NODE_LEASE_NAMESPACE, name, { ...lease, spec: { ...spec, holderIdentity: name, renewTime: microTime(now) } });
+      // A renewal takes any connection-lost note off: the node is heard from again.
+      await registry.update(LEASES, NODE_LEASE_NAMESPACE, name, { ...lease, metadata: withoutConnectionLostNote(lease), spec: { ...spec, holderIdentity: name, renewTime: microTime(now) } });
     });
     return;
   } catch (err) {

@@ -42,6 +42,11 @@ export class Channel {
     await this.closedPromise;
   }
 
+  /** End the channel now, without waiting for the peer (one gone silent cannot answer a close). */
+  abort(err: Error): void {
+    this.framed.abort(err);
+  }
+
   private async readLoop(onMessage: MessageHandler): Promise<Error | undefined> {
     try {
       while (true) {

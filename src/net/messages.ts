@@ -29,7 +29,11 @@
  *                                    master puts the node's finalizer on the volume (it may bind now)
  *   node → master  volume.directory.released  the node let go of a deleted volume's directory (removed
  *                                    it, or kept it with Retain): the master removes that finalizer
- * Heartbeat channel (`/kactus/heartbeat/1.0.0`), node → master: node.heartbeat.
+ *   master → node  masters.known     every master's mesh addresses (`kube-public/kactus-mesh`),
+ *                                    on open and when they change: where the node fails over to
+ * Heartbeat channel (`/kactus/heartbeat/1.0.0`): node → master node.heartbeat; master → node
+ *   node.heartbeat.ack once the heartbeat was applied (the node's Lease renewed, or not when the
+ *   store refused): the node's evidence that a master still counts it alive (self-fencing).
  * Logs (`/kactus/logs/1.0.0`), master → node, one stream per request: logs.request, then the
  *   node answers logs.chunk* followed by logs.end or logs.error.
  * Exec (`/kactus/exec/1.0.0`), one stream per `kubectl exec`: exec.request, then the node answers
@@ -106,6 +110,23 @@ export interface NodeHeartbeat {
   time: string;
   /** Why not ready, when ready is false. */
   message?: string;
+}
+/** The master applied a heartbeat (heartbeat channel, master → node). */
+export interface NodeHeartbeatAck {
+  /** The heartbeat's own `time`, echoed: the node knows which one this answers. */
+  time: string;
+  /** The node's Lease was renewed: the leader's node controller will count this heartbeat. */
+  leaseRenewed: boolean;
+  /**
+   * How long the node may go without a renewed heartbeat before it stops its pods itself: the
+   * master's graces less the time a stop takes and a margin (src/actors/node/fencing.ts).
+   */
+  selfFenceAfterMs: number;
+}
+/** Where the masters listen (actor channel, master → node). */
+export interface MastersKnown {
+  /** Mesh multiaddrs, each ending in /p2p/<peer id>. */
+  masters: string[];
 }
 export interface LogsRequest extends PodKey {
   container: string;
@@ -276,6 +297,9 @@ export const guards = {
     Array.isArray(b.addresses) &&
     isStr(b.time) &&
     isOptStr(b.message),
+  'node.heartbeat.ack': (b: unknown): b is NodeHeartbeatAck =>
+    isObj(b) && isStr(b.time) && typeof b.leaseRenewed === 'boolean' && typeof b.selfFenceAfterMs === 'number' && Number.isFinite(b.selfFenceAfterMs) && b.selfFenceAfterMs > 0,
+  'masters.known': (b: unknown): b is MastersKnown => isObj(b) && Array.isArray(b.masters) && b.masters.every(isStr),
   'node.metrics': isNodeMetricsSample,
   'actor.transitions': (b: unknown): b is ActorTransitions =>
     isObj(b) &&

@@ -32,10 +32,19 @@ export const JOIN_TIMEOUT_MS = 10_000;
 export const MAX_INBOUND_STREAMS = 64;
 
 /**
- * How often a node daemon sends `node.heartbeat`. The master's node-monitor grace should span
- * several of them (Kubernetes: 40 s grace over 10 s status updates); see MIN_HEARTBEATS_PER_GRACE.
+ * How often a node daemon sends `node.heartbeat` (the kubelet's node-status-update-frequency /
+ * lease renew interval, 10 s). The master's node-monitor grace should span several of them
+ * (Kubernetes: 40 s grace over 10 s renewals; kactus: 4 s over 1 s, see
+ * src/actors/node/README.md); see MIN_HEARTBEATS_PER_GRACE.
  */
-export const HEARTBEAT_INTERVAL_MS = 2000;
+export const HEARTBEAT_INTERVAL_MS = 1000;
+
+/**
+ * A master that acknowledged heartbeats on this channel and then stays silent this long is taken
+ * for gone (paused, partitioned, its store stuck): the node drops its channels and tries the next
+ * master. A master that dies outright closes the connection at once, which needs no timer.
+ */
+export const MASTER_SILENCE_MS = 2500;
 
 /** A grace shorter than this many heartbeats marks live nodes NotReady whenever one is late. */
 export const MIN_HEARTBEATS_PER_GRACE = 3;

@@ -14,8 +14,8 @@ import { nodeContainers, removeNodeLeftovers } from './node-containers.ts';
 
 /**
  * Seconds without heartbeats before a node is Unknown, and after that before its pods fail. The
- * daemon heartbeats every 2 s, so a grace of 2 s flaps a live node to Unknown whenever one
- * heartbeat is a little late (seen here: four times in 40 s); 5 s leaves room for one late beat.
+ * daemon heartbeats every second (it did every 2 s when this was measured: a grace of 2 s flapped a
+ * live node to Unknown four times in 40 s); 5 s leaves room for late beats.
  */
 const GRACE_S = 5;
 const EVICTION_S = 3;

@@ -4,7 +4,9 @@
  */
 import type { NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import { toKubernetesTime } from '../../api/kubernetes-time.ts';
-import type { ConditionStatus, NodeContext } from './context.ts';
+import { silenceReason, type ConditionStatus, type NodeContext } from './context.ts';
+
+const capitalised = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * How the node stands, read off the machine's state (`nodeViewOf` in machine.ts):
@@ -51,7 +53,9 @@ function reachableCondition(context: NodeContext, view: NodeView): NodeCondition
     case 'reachable':
       return { type: 'Reachable', status: 'True', reason: 'HeartbeatsArriving', message: 'Heartbeats arrive.', ...base };
     case 'unreachable':
-      return { type: 'Reachable', status: 'False', reason: 'HeartbeatsMissing', message: `No heartbeat for ${context.notReadyGraceMs / 1000}s.`, ...base };
+      return context.connectionLost
+        ? { type: 'Reachable', status: 'False', reason: 'ConnectionLost', message: `${capitalised(silenceReason(context))}.`, ...base }
+        : { type: 'Reachable', status: 'False', reason: 'HeartbeatsMissing', message: `No heartbeat for ${context.notReadyGraceMs / 1000}s.`, ...base };
   }
 }
 

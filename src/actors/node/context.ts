@@ -20,6 +20,11 @@ export interface NodeContext {
   reachableTransitionAt?: number;
   capacity: ResourceList;
   allocatable: ResourceList;
+  /**
+   * A master saw the node's connection close since its last heartbeat (the hint reported when the
+   * node goes unreachable); cleared by the next heartbeat.
+   */
+  connectionLost?: { at: number; master: string };
 }
 
 /** Kubernetes condition status. */
@@ -43,8 +48,17 @@ export function withReport(context: NodeContext, report: DaemonReport, heartbeat
     daemonMessage: report.ready ? undefined : report.message,
     capacity: report.capacity,
     allocatable: report.allocatable,
-    ...(heartbeat ? { lastHeartbeatAt: report.at } : {}),
+    ...(heartbeat ? { lastHeartbeatAt: report.at, connectionLost: undefined } : {}),
   };
+}
+
+/** Why heartbeats stopped, as far as the masters saw: words for the NodeNotReady Event and Reachable. */
+export function silenceReason(context: NodeContext): string {
+  const seconds = context.notReadyGraceMs / 1000;
+  const lost = context.connectionLost;
+  if (!lost) return `no heartbeat for ${seconds}s`;
+  const who = lost.master ? `master ${lost.master}` : 'its master';
+  return `no heartbeat for ${seconds}s; its connection to ${who} closed at ${new Date(lost.at).toISOString()}`;
 }
 
 /** The moment the grace without heartbeats ran out (deterministic: no clock read). */

@@ -6,7 +6,8 @@
  * the node's Lease `kube-node-lease/<node>`, and a Lease informer turns each renewal into a
  * `node.heartbeat` for the machine. So any master may host the node's channel while the leader
  * judges its health, and a new leader needs nothing but the store. A change of the daemon's own
- * report on the Node (Ready True/False, written by the gateway) becomes `node.statusReported`.
+ * report on the Node (Ready True/False, written by the gateway) becomes `node.statusReported`; a
+ * connection-lost note a master put on the Lease (connection-note.ts) becomes `node.connectionLost`.
  *
  * This controller only turns informer facts into events. What happens is the machine's: its
  * states' entry actions write the Unknown conditions, put and take the `not-ready` and
@@ -26,6 +27,7 @@ import type { Store } from '../../store/types.ts';
 import { ActorHost } from '../host.ts';
 import { labelsOf } from '../controller-kit/object-actors.ts';
 import { InspectionBus, stateValueToString } from '../inspection.ts';
+import { connectionLostNote } from './connection-note.ts';
 import { NodeEffects } from './effects.ts';
 import type { ResourceList } from './events.ts';
 import type { NodeMachine } from './machine.ts';
@@ -82,6 +84,7 @@ export class NodeController {
       onAdd: (lease) => this.onLeaseRenewed(lease, true),
       onUpdate: (old, lease) => {
         if (renewTimeOf(old) !== renewTimeOf(lease)) this.onLeaseRenewed(lease, false);
+        else this.onConnectionNote(old, lease);
       },
     }, NODE_LEASE_NAMESPACE);
     this.host = new ActorHost<KubeObject, NodeActor>({
@@ -148,6 +151,14 @@ export class NodeController {
       if (!(renewed + this.opts.notReadyGraceMs > this.now().getTime())) return;
     }
     this.heartbeat(actor, name);
+  }
+
+  /** A master noted the node's connection closed (a new note, not a renewal): a hint for the machine. */
+  private onConnectionNote(old: KubeObject, lease: KubeObject): void {
+    const note = connectionLostNote(lease);
+    if (!note || note.at === connectionLostNote(old)?.at) return;
+    const actor = this.host.get(objectKey(NODES, undefined, lease.metadata?.name ?? ''));
+    actor?.send({ type: 'node.connectionLost', at: this.clockNow(), master: note.master });
   }
 
   /** The daemon's report on the Node changed: the machine decides whether Ready changes. */

@@ -38,6 +38,11 @@ export type NodeMachineEvent =
    * renewal that carried it was already counted): it can change Ready, never reachability.
    */
   | ({ type: 'node.statusReported' } & DaemonReport)
+  /**
+   * A master noted that the node's connection to it closed (the connection-lost note on its
+   * Lease): a hint, reported as the reason if the node goes unreachable; it changes no state.
+   */
+  | { type: 'node.connectionLost'; at: number; master: string }
   /** Remove the node from the cluster. */
   | { type: 'node.terminate'; at: number };
 

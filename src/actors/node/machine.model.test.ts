@@ -34,6 +34,7 @@ const ALPHABET: NodeMachineEvent[] = [
   { type: 'node.heartbeat', ready: false, message: 'runtime down', ...REPORT },
   { type: 'node.statusReported', ready: true, ...REPORT },
   { type: 'node.statusReported', ready: false, message: 'network down', ...REPORT },
+  { type: 'node.connectionLost', at: 0, master: 'm1' },
   { type: 'node.terminate', at: 0 },
 ];
 

@@ -166,6 +166,32 @@ describe('node machine', () => {
     expect(node.reasons()).toEqual(['NodeReady', 'NodeNotReady', 'NodeLost', 'NodeReady']);
   });
 
+  it('a connection-lost hint shortens nothing; it is the reason given when the grace runs out, and a heartbeat forgets it', () => {
+    const node = startNode();
+    node.heartbeat();
+    node.actor.send({ type: 'node.connectionLost', at: node.clock.now(), master: 'm1' });
+    // A node that moved to another master: the next heartbeat forgets the hint.
+    node.clock.increment(1 * S);
+    node.heartbeat();
+    node.actor.send({ type: 'node.connectionLost', at: node.clock.now(), master: 'm2' });
+    node.clock.increment(40 * S - 1);
+    expect(node.actor.getSnapshot().value).toEqual(REACHABLE_READY);
+    node.clock.increment(1);
+    expect(node.actor.getSnapshot().matches({ running: 'unreachable' })).toBe(true);
+    expect(node.conditions()[1]).toMatchObject({
+      type: 'Reachable',
+      status: 'False',
+      reason: 'ConnectionLost',
+      message: 'No heartbeat for 40s; its connection to master m2 closed at 2024-01-01T00:00:01.000Z.',
+    });
+    const notReady = (node.effects.paramsOf('recordEvent') as NodeEventRecord[]).at(-1);
+    expect(notReady?.message).toBe('Node node-1 status is now: NodeNotReady: no heartbeat for 40s; its connection to master m2 closed at 2024-01-01T00:00:01.000Z');
+    // Back, then silent without a hint: the plain reason.
+    node.heartbeat();
+    node.clock.increment(40 * S);
+    expect(node.conditions()[1]).toMatchObject({ reason: 'HeartbeatsMissing', message: 'No heartbeat for 40s.' });
+  });
+
   it('terminates from any state, deletes its pods and accepts nothing after', () => {
     const prepare = [() => {}, (n: ReturnType<typeof startNode>) => n.heartbeat(), (n: ReturnType<typeof startNode>) => n.clock.increment(40 * S)];
     for (const before of prepare) {

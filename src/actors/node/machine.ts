@@ -23,7 +23,7 @@
 import { setup, type SnapshotFrom } from 'xstate';
 import type { NodeView } from './conditions.ts';
 import { nodeConditions } from './conditions.ts';
-import { graceEndedAt, initialNodeContext, readyEventMessage, withReport, type NodeContext } from './context.ts';
+import { graceEndedAt, initialNodeContext, readyEventMessage, silenceReason, withReport, type NodeContext } from './context.ts';
 import type { DaemonReport, NodeEffectParams, NodeEventRecord, NodeMachineEvent, NodeMachineInput } from './events.ts';
 import { LIFECYCLE_TAINT_EFFECTS, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE } from './taints.ts';
 
@@ -65,6 +65,10 @@ const withActions = base.extend({
       const report = reportOf(event);
       return report ? withReport(context, report, event.type === 'node.heartbeat') : {};
     }),
+    /** A master saw the connection close: remembered until the next heartbeat, for the reason. */
+    noteConnectionLost: base.assign(({ event }) =>
+      event.type === 'node.connectionLost' ? { connectionLost: { at: event.at, master: event.master } } : {},
+    ),
     /** Reachable since the heartbeat that entered `running.reachable`. */
     stampReachable: base.assign(({ event }) => {
       const at = reportOf(event)?.at;
@@ -93,7 +97,7 @@ const withActions = base.extend({
       const at = graceEndedAt(context);
       const next: NodeContext = { ...context, readyTransitionAt: at, reachableTransitionAt: at };
       enqueue.assign({ readyTransitionAt: at, reachableTransitionAt: at });
-      const why = `: no heartbeat for ${context.notReadyGraceMs / 1000}s`;
+      const why = `: ${silenceReason(context)}`;
       enqueue({ type: 'recordEvent', params: { type: 'Normal', reason: 'NodeNotReady', message: readyEventMessage(context.name, 'NodeNotReady', why) } });
       enqueue({ type: 'writeConditions', params: { nodeName: context.name, conditions: nodeConditions(next, { reachability: 'unreachable' }) } });
     }),
@@ -148,6 +152,8 @@ export const nodeMachine = withActions.createMachine({
         reachable: {
           type: 'parallel',
           entry: ['stampReachable', 'untaintUnreachable'],
+          // A hint only: the grace runs on; the hint words the verdict if it runs out.
+          on: { 'node.connectionLost': { actions: 'noteConnectionLost' } },
           states: {
             // Ready as the daemon reports it (heartbeats, or its status changing on the Node).
             daemon: {

@@ -274,6 +274,14 @@ export class PodRuntimeActor {
     this.send({ type: 'pod.delete', at: this.now(), gracePeriodSeconds: graceSeconds });
   }
 
+  /**
+   * The node fenced itself (it lost every master past its self-fence period): the machine fails
+   * the pod (NodeLost) and kills its containers.
+   */
+  fence(message: string): void {
+    this.send({ type: 'node.fenced', at: this.now(), message });
+  }
+
   /** A runtime event about this pod (the daemon dispatches by pod uid). */
   handleRuntimeEvent(event: RuntimeEvent): void {
     if (event.role !== 'container' || event.type !== 'exited') return;

@@ -84,6 +84,13 @@ export type PodMachineEvent =
   | { type: 'volume.failed'; at: number; message: string }
   /** The node controller decided the pod's node is lost (unreachable past its grace). */
   | { type: 'node.lost'; at: number; message?: string }
+  /**
+   * The pod's own node fenced itself: it lost every master past its self-fence period
+   * (src/actors/node/fencing.ts), so the masters will fail its pods and have them replaced
+   * elsewhere. The pod fails now (reason NodeLost) and its containers are killed, so the pod is
+   * known stopped before a replacement can run.
+   */
+  | { type: 'node.fenced'; at: number; message: string }
   /** Delete the pod gracefully: SIGTERM, SIGKILL after the grace period, then remove it. */
   | { type: 'pod.delete'; at: number; gracePeriodSeconds?: number }
   | ProbeFactEvent;

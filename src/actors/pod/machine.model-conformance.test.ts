@@ -59,6 +59,7 @@ function alphabet(): PodMachineEvent[] {
 const ENDINGS: PodMachineEvent[] = [
   { type: 'volume.failed', at: 0, message: 'disk' },
   { type: 'node.lost', at: 0 },
+  { type: 'node.fenced', at: 0, message: 'fenced' },
   { type: 'pod.delete', at: 0 },
   { type: 'pod.delete', at: 0, gracePeriodSeconds: 0 },
 ];

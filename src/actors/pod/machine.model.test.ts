@@ -116,6 +116,7 @@ function podAlphabet(c: Case): SystemEvent[] {
       : []),
     { type: 'volume.failed', at: 0, message: 'disk' },
     { type: 'node.lost', at: 0 },
+    { type: 'node.fenced', at: 0, message: 'fenced' },
     { type: 'pod.delete', at: 0 },
     ...(c.full
       ? ([

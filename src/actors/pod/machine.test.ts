@@ -207,6 +207,20 @@ describe('pod machine: restart table (DESIGN.md §4)', () => {
     expect(pod.starts('app')).toBe(0);
     expect(pod.phase()).toBe('Failed');
   });
+
+  it('fails a pod whose node fenced itself (reason NodeLost) and kills its containers; none restarts', () => {
+    const pod = startPod('Always');
+    pod.runAll();
+    pod.effects.clear();
+    pod.send({ type: 'node.fenced', message: 'Node n1 lost every master for 4s' });
+    expect(podStatus(pod.context())).toMatchObject({ phase: 'Failed', reason: 'NodeLost', message: 'Node n1 lost every master for 4s' });
+    expect(pod.events().at(-1)).toMatchObject({ type: 'Warning', reason: 'NodeLost', message: 'Node n1 lost every master for 4s; killing all containers' });
+    expect(pod.stops()).toEqual([{ name: 'app', signal: 'SIGKILL' }]);
+    pod.exit('app', 137);
+    pod.clock.increment(10 * MIN);
+    expect(pod.starts('app')).toBe(0);
+    expect(pod.phase()).toBe('Failed');
+  });
 });
 
 describe('pod machine: CrashLoopBackOff', () => {

@@ -9,7 +9,7 @@
  * pending: scheduling → [mountingVolumes ⇄ mountBackoff] → creatingSandbox ⇄ sandboxBackoff →
  *          initializing (init containers, one at a time) → startingContainers ─every container started→ running
  * pending | running ─every container done→ succeeded (all exited 0) | failed
- * pending | running ─volume.failed | node.lost | an init container failed for good→ failed
+ * pending | running ─volume.failed | node.lost | node.fenced | an init container failed for good→ failed
  * pending | running ─pod.delete→ terminating (graceful → killing) ─every container stopped→ succeeded | failed
  * succeeded, failed: deciding → retained ─pod.delete→ removed (final) — a terminal phase never changes
  * ```
@@ -321,6 +321,11 @@ const withActions = base.extend({
       enqueue.assign({ reason: 'NodeLost', message });
       recordWith(enqueue, { type: 'Warning', reason: 'NodeLost', message });
     }),
+    failForFence: base.enqueueActions(({ event, enqueue }) => {
+      const message = event.type === 'node.fenced' ? event.message : '';
+      enqueue.assign({ reason: 'NodeLost', message });
+      recordWith(enqueue, { type: 'Warning', reason: 'NodeLost', message: `${message}; killing all containers` });
+    }),
     assignPhase: assign((_, params: { phase: PodContext['phase'] }) => ({ phase: params.phase })),
     markRemoved: assign({ removed: true }),
     /** Write the status if it changed since the last write. */
@@ -340,6 +345,7 @@ const FORWARD = { guard: 'isKnownContainer', actions: 'forwardToContainer' } as 
 const ACTIVE = {
   'volume.failed': { target: '#pod.failed', actions: ['failForVolume', 'killContainersOfFailedPod'] },
   'node.lost': { target: '#pod.failed', actions: ['failForNodeLost', 'abandonContainers'] },
+  'node.fenced': { target: '#pod.failed', actions: ['failForFence', 'killContainersOfFailedPod'] },
   'pod.delete': [
     { guard: 'someContainerRunning', target: '#pod.terminating', actions: 'assignDeletion' },
     { target: '#pod.terminating', actions: ['assignDeletion', 'recordRemoving'] },
@@ -499,6 +505,8 @@ export const podMachine = withActions.createMachine({
         'container.terminated': LAST_CONTAINER_STOPPED,
         'container.changed': LAST_CONTAINER_STOPPED,
         'node.lost': { target: '#pod.failed', actions: ['failForNodeLost', 'abandonContainers'] },
+        // Fenced while being deleted: no grace left to give, everything is killed now.
+        'node.fenced': { target: '.killing', actions: ['expireGrace', 'killContainersAfterGrace'] },
       },
       states: {
         graceful: {

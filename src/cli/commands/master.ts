@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP, describeEncryption, resolveEncryption } from '../encryption-flag.ts';
 import { auditLogOptions, withAuditFlags, type AuditFlags } from '../audit-flags.ts';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS } from '../../actors/node/fencing.ts';
 import { commaList, integer } from '../flags.ts';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
@@ -37,8 +38,8 @@ export function masterCommand(): Command {
     .option('--port <port>', 'HTTPS port of the API server (0 = pick a free one)', integer, 6443)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--name <name>', 'this master\'s identity', hostname())
-    .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
-    .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
+    .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady (Kubernetes: 40)', integer, DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS)
+    .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed (Kubernetes: 300)', integer, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS)
     .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
     .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)

@@ -14,6 +14,7 @@ import { DOCKER_SOCKET, dockerAnswers } from '../docker-ping.ts';
 import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP, describeEncryption, resolveEncryption } from '../encryption-flag.ts';
 import { auditLogOptions, withAuditFlags, type AuditFlags } from '../audit-flags.ts';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS } from '../../actors/node/fencing.ts';
 import { commaList, duration, integer } from '../flags.ts';
 import { podNetworkFor, podNetworkMode, type PodNetworkMode } from '../pod-network-flag.ts';
 import { serveApiToPods } from '../in-cluster-api.ts';
@@ -50,8 +51,8 @@ export function upCommand(): Command {
     .option('--node-name <name>', 'name of the local node', hostname().toLowerCase())
     .option('--nodes <n>', 'simulated (hollow) nodes to add', integer, 0)
     .addOption(new Option('--runtime <runtime>', 'container runtime of the local node').choices(['docker', 'process', 'hollow']))
-    .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady', integer, 40)
-    .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed', integer, 300)
+    .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady (Kubernetes: 40)', integer, DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS)
+    .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed (Kubernetes: 300)', integer, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS)
     .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
     .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
