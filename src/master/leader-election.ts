@@ -59,7 +59,8 @@ function microTime(d: Date): string {
   return d.toISOString().replace(/Z$/, '000Z');
 }
 
-type TryOutcome = { held: true } | { held: false; holder: string };
+/** After a try: we hold the Lease; or who does ('' = nobody, or unknown after a lost race) and when it expires for us. */
+type TryOutcome = { held: true } | { held: false; holder: string; expiresAt?: number };
 
 export class LeaderElector {
   private leading = false;
@@ -68,6 +69,8 @@ export class LeaderElector {
   private running: Promise<void> | undefined;
   /** A nudge came while a try ran: try again as soon as it ends. */
   private again = false;
+  /** When the next try is due, if sooner than a period from now (the holder's Lease expiring). */
+  private nextTryAt: number | undefined;
   private watch: RegistryWatch | undefined;
   /** The last record seen and when (on our clock) it was first seen: the takeover clock. */
   private observed: { record: string; at: number } | undefined;
@@ -139,7 +142,9 @@ export class LeaderElector {
         this.running = undefined;
         const soon = this.again;
         this.again = false;
-        this.schedule(soon ? 0 : this.retryPeriodMs);
+        const due = this.nextTryAt === undefined ? this.retryPeriodMs : Math.max(0, this.nextTryAt - this.now().getTime());
+        this.nextTryAt = undefined;
+        this.schedule(soon ? 0 : Math.min(due, this.retryPeriodMs));
       });
     }, delayMs);
   }
@@ -165,6 +170,8 @@ export class LeaderElector {
       this.setLeading(true);
       return;
     }
+    // A candidate tries again the moment the holder's Lease would expire, not up to a period later.
+    if (outcome && !outcome.held && outcome.expiresAt !== undefined) this.nextTryAt = outcome.expiresAt + 1;
     if (!this.leading) return;
     // Deposed: another holds a live Lease (our writes are fenced off already); stop at once.
     if (outcome && outcome.holder !== '') {
@@ -210,17 +217,22 @@ export class LeaderElector {
     }
     const spec = isRecord(current.spec) ? current.spec : {};
     const holder = typeof spec.holderIdentity === 'string' ? spec.holderIdentity : '';
-    const record = JSON.stringify(spec);
-    if (this.observed?.record !== record) this.observed = { record, at: now.getTime() };
+    this.observe(spec, now.getTime());
     const duration = typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : this.leaseDurationSeconds;
-    const expired = this.observed.at + duration * 1000 <= now.getTime();
-    if (holder !== '' && holder !== identity && !expired) return { held: false, holder };
+    const expiresAt = this.observed!.at + duration * 1000;
+    if (holder !== '' && holder !== identity && expiresAt > now.getTime()) return { held: false, holder, expiresAt };
     const transitions = typeof spec.leaseTransitions === 'number' ? spec.leaseTransitions : 0;
     const ours = holder === identity;
     const acquireTime = ours && typeof spec.acquireTime === 'string' ? spec.acquireTime : microTime(now);
     const next: KubeObject = { ...current, spec: { ...this.spec(now, now, ours ? transitions : transitions + 1), acquireTime } };
     // The read resourceVersion stays in `next`: the update is a compare-and-swap on it.
     return this.write(() => registry.update(LEASES, namespace, name, next));
+  }
+
+  /** Starts the takeover clock anew when the record changed since we last saw it. */
+  private observe(spec: Record<string, unknown>, at: number): void {
+    const record = JSON.stringify(spec);
+    if (this.observed?.record !== record) this.observed = { record, at };
   }
 
   private spec(acquire: Date, renew: Date, transitions: number): Record<string, unknown> {
@@ -261,8 +273,9 @@ export class LeaderElector {
   }
 
   /**
-   * A watch on the Lease, so a candidate tries the moment the holder releases it (or it goes)
-   * instead of at its next period. Best effort: a failed watch is made again at the next try.
+   * A watch on the Lease, so a candidate sees each renewal when it happens (its takeover clock is
+   * not a period late) and tries the moment the holder releases the Lease (or it goes) instead of
+   * at its next period. Best effort: a failed watch is made again at the next try.
    */
   private ensureWatch(): void {
     if (this.watch || this.stopped) return;
@@ -274,6 +287,8 @@ export class LeaderElector {
           return;
         }
         const spec = isRecord(ev.object.spec) ? ev.object.spec : {};
+        // A renewal seen as it happens, not at our next read: the takeover clock starts on time.
+        if (ev.type !== 'DELETED' && ev.type !== 'BOOKMARK') this.observe(spec, this.now().getTime());
         if (!this.leading && (ev.type === 'DELETED' || !spec.holderIdentity)) this.nudge();
       },
     });
