@@ -181,6 +181,14 @@ describe.runIf(etcdTestsEnabled())('leader failover between master processes ove
     for (const [m, acks] of [[a, a.acks()], [b, b.acks()]] as const) for (const ack of acks) expect(stored.has(`${m.name}/${ack.seq}`)).toBe(true);
     expect(writes.filter((w) => w.writer === 'm-a')).toHaveLength(a.acks().length);
     expect(b.leading()).toBe(true);
+    const statsAt = Date.now();
+    b.signal('SIGUSR2');
+    const stats = await waitFor('m-b stats', () => b.lines.find((l) => l.kind === 'STATS' && l.t >= statsAt), 5_000);
+    const bStats = JSON.parse(stats.args.join(' ')) as { committed: number; fencedOff: number; retriedAfterRenewal: number };
+    expect(bStats.fencedOff).toBe(0);
+    console.log(
+      `m-b's leader writes: ${bStats.committed} committed, ${bStats.retriedAfterRenewal} tried again after its own renewal, ${bStats.fencedOff} fenced off`,
+    );
     console.log(
       `SIGSTOP: m-b acted ${takeoverMs} ms after m-a stopped; on SIGCONT m-a had ${fenced} writes fenced off and stepped down in ${stepDownMs} ms; ` +
         `store: ${writes.filter((w) => w.writer === 'm-a').length} m-a writes then ${writes.filter((w) => w.writer === 'm-b').length} m-b writes`,

@@ -289,7 +289,9 @@ export class LeaderElector {
         const spec = isRecord(ev.object.spec) ? ev.object.spec : {};
         // A renewal seen as it happens, not at our next read: the takeover clock starts on time.
         if (ev.type !== 'DELETED' && ev.type !== 'BOOKMARK') this.observe(spec, this.now().getTime());
-        if (!this.leading && (ev.type === 'DELETED' || !spec.holderIdentity)) this.nudge();
+        const holder = ev.type === 'DELETED' ? '' : spec.holderIdentity;
+        // A candidate: the Lease is free. A leader: someone else wrote it (we are deposed; re-read).
+        if (this.leading ? holder !== this.opts.identity : !holder) this.nudge();
       },
     });
     this.watch = { close: () => void pending.then((w) => w.close(), () => undefined) };

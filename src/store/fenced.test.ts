@@ -103,8 +103,9 @@ function behaviour(name: string, open: () => Promise<Store>): void {
         fenced.delete(`${prefix}kept`),
         fenced.txn([], [{ type: 'put', key: `${prefix}t1`, value: 'x' }, { type: 'delete', key: `${prefix}kept` }]),
       ];
-      for (const a of attempts) {
-        const err = await a.catch((e: unknown) => e);
+      for (const outcome of await Promise.allSettled(attempts)) {
+        expect(outcome.status).toBe('rejected');
+        const err = (outcome as PromiseRejectedResult).reason as unknown;
         expect(err).toBeInstanceOf(FencedError);
         expect(err).toMatchObject({ heldRevision: holder.revision, foundRevision: theirs });
       }
