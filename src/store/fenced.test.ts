@@ -5,12 +5,12 @@ import { openMemoryStore } from './embedded/index.ts';
 import { ConflictError, FencedError, KeyExistsError, NotFoundError } from './errors.ts';
 import { openEtcdStore } from './etcd/index.ts';
 import { fencedStore, underlyingStore, type Fence, type FencedStore } from './fenced.ts';
-import type { KeyValue, Store } from './types.ts';
+import type { Store } from './types.ts';
 
 /** A stand-in for the elector: holds `key` at the revision it last wrote, renews on demand. */
 class Holder {
   revision: number | undefined;
-  readonly fencedOffSeen: (KeyValue | undefined)[] = [];
+  readonly fencedOffSeen: FencedError[] = [];
   /** settled() waits for this (a renewal in flight), when set. */
   inFlight: Promise<void> | undefined;
 
@@ -37,7 +37,7 @@ class Holder {
         await this.inFlight;
         return this.revision;
       },
-      fencedOff: (found) => this.fencedOffSeen.push(found),
+      fencedOff: (err) => this.fencedOffSeen.push(err),
     };
   }
 }
@@ -113,7 +113,7 @@ function behaviour(name: string, open: () => Promise<Store>): void {
       expect(await store.currentRevision()).toBe(before);
       expect((await store.get(`${prefix}kept`))?.value).toBe('v1');
       expect(await store.get(`${prefix}new`)).toBeUndefined();
-      expect(holder.fencedOffSeen.map((kv) => kv?.modRevision)).toEqual([theirs, theirs, theirs, theirs]);
+      expect(holder.fencedOffSeen.map((err) => err.foundRevision)).toEqual([theirs, theirs, theirs, theirs]);
       expect(fenced.stats).toMatchObject({ committed: 1, fencedOff: 4 });
     });
 
@@ -151,6 +151,7 @@ function behaviour(name: string, open: () => Promise<Store>): void {
       const prepared = holder.revision!;
       await holder.renew();
       const renewed = holder.revision;
+      await takeOver(store, holder.key);
       holder.revision = prepared;
       holder.inFlight = new Promise((r) =>
         setTimeout(() => {
@@ -158,7 +159,6 @@ function behaviour(name: string, open: () => Promise<Store>): void {
           r();
         }, 20),
       );
-      await takeOver(store, holder.key);
       await expect(fenced.create(`${prefix}late`, 'x')).rejects.toBeInstanceOf(FencedError);
       expect(fenced.stats).toMatchObject({ retriedAfterRenewal: 1, fencedOff: 1, committed: 0 });
       expect(await store.get(`${prefix}late`)).toBeUndefined();

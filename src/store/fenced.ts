@@ -5,15 +5,18 @@
  * (SIGSTOP, a long GC, a stalled disk) past its lease and then resumes cannot write a byte once
  * another master has taken the lease over: its writes fail atomically with `FencedError`.
  *
- * The fence is the revision of the lease key (the leader Lease object): every write is a
- * transaction whose compares include `leaseKey.modRevision == the revision this process last
- * wrote it at`. The leader rewrites its Lease on every renewal, so a write prepared before a
- * renewal and committed after it fails that compare although we still lead: the write is then
- * tried again on the revision the renewal wrote — only a revision this process wrote itself
- * counts, so a write lands exactly when, at its commit, the lease key is as we last left it.
+ * The fence is the revision of the lease key (the leader Lease object): every write carries
+ * `leaseKey.modRevision == the revision this process last wrote it at` — creates and updates as
+ * `PutOptions.fence` (so the etcd backend still groups them into shared transactions, the fence
+ * compared once per transaction), deletes and transactions as one more compare; both backends
+ * check it in the write's own atomic step. The leader rewrites its Lease on every renewal, so a
+ * write prepared before a renewal and committed after it fails that compare although we still
+ * lead: the write is then tried again on the revision the renewal wrote — only a revision this
+ * process wrote itself counts, so a write lands exactly when, at its commit, the lease key is as
+ * we last left it.
  *
- * It works on any backend (embedded and etcd alike) because it only uses `txn`. Reads, watches,
- * leases and compaction pass through unfenced; `close()` leaves the underlying store open.
+ * Reads, watches, leases and compaction pass through unfenced; `close()` leaves the underlying
+ * store open.
  */
 import { ConflictError, FencedError, KeyExistsError, NotFoundError } from './errors.ts';
 import type { KeyValue, ListOptions, ListResult, PutOptions, Store, TxnCompare, TxnOp, TxnResult, Watch, WatchHandler, WatchOptions } from './types.ts';
@@ -30,7 +33,7 @@ export interface Fence {
    */
   settled(): Promise<number | undefined>;
   /** A write found the lease key at a revision this process did not write: another holds it. */
-  fencedOff(found: KeyValue | undefined): void;
+  fencedOff(err: FencedError): void;
 }
 
 /** Counters of a fenced store (tests and the failover measurements read them). */
@@ -67,33 +70,34 @@ export class FencedStore implements Store {
     return this.inner.count(prefix);
   }
 
-  async create(key: string, value: string, opts?: PutOptions): Promise<KeyValue> {
-    const res = await this.fencedTxn([{ key, modRevision: 0 }], [{ type: 'put', key, value, lease: opts?.lease }]);
-    if (!res.succeeded) throw new KeyExistsError(key);
-    return res.results[0]!;
+  create(key: string, value: string, opts?: PutOptions): Promise<KeyValue> {
+    if (opts?.fence) return this.putWithTwoFences(key, value, undefined, opts.fence, opts.lease);
+    return this.fenced((fence) => this.inner.create(key, value, { ...opts, fence }));
   }
 
-  async update(key: string, value: string, expectedRevision: number, opts?: PutOptions): Promise<KeyValue> {
-    // A compare on revision 0 means "absent" in a txn; no key is ever at revision 0.
-    if (expectedRevision > 0) {
-      const res = await this.fencedTxn([{ key, modRevision: expectedRevision }], [{ type: 'put', key, value, lease: opts?.lease }]);
-      if (res.succeeded) return res.results[0]!;
-    }
-    throw await this.casFailure(key, expectedRevision);
+  update(key: string, value: string, expectedRevision: number, opts?: PutOptions): Promise<KeyValue> {
+    if (opts?.fence) return this.putWithTwoFences(key, value, expectedRevision, opts.fence, opts.lease);
+    return this.fenced((fence) => this.inner.update(key, value, expectedRevision, { ...opts, fence }));
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
     const compares = expectedRevision === undefined ? [] : [{ key, modRevision: expectedRevision }];
-    const res = await this.fencedTxn(compares, [{ type: 'delete', key }]);
-    if (res.succeeded) {
-      if (res.results[0]) return res.results[0];
-      throw new NotFoundError(key);
-    }
-    throw await this.casFailure(key, expectedRevision ?? 0);
+    const res = await this.txn(compares, [{ type: 'delete', key }]);
+    if (res.succeeded && res.results[0]) return res.results[0];
+    // Not there, or not at the expected revision: the error a plain CAS delete throws.
+    const current = res.succeeded ? undefined : await this.inner.get(key);
+    throw current ? new ConflictError(key, expectedRevision ?? 0, current) : new NotFoundError(key);
   }
 
+  /** A transaction that did not succeed is the caller's compares failing, with the fence held. */
   txn(compares: TxnCompare[], ops: TxnOp[]): Promise<TxnResult> {
-    return this.fencedTxn(compares, ops);
+    return this.fenced(async (fence) => {
+      const res = await this.inner.txn([...compares, fence], ops);
+      if (res.succeeded) return res;
+      const found = await this.inner.get(fence.key);
+      if (found?.modRevision !== fence.modRevision) throw new FencedError(fence.key, fence.modRevision, found?.modRevision);
+      return res;
+    });
   }
 
   watch(prefix: string, opts: WatchOptions, handler: WatchHandler): Watch {
@@ -124,41 +128,55 @@ export class FencedStore implements Store {
   async close(): Promise<void> {}
 
   /**
-   * `compares` + the fence compare, atomically. A result that did not succeed is the write's own
-   * compares failing (with the fence held); a moved fence is retried or thrown as FencedError.
+   * A put that brings a fence of its own besides ours (PutOptions has room for one): a
+   * transaction comparing both, its failure told apart as the plain store tells it.
    */
-  private async fencedTxn(compares: TxnCompare[], ops: TxnOp[]): Promise<TxnResult> {
+  private async putWithTwoFences(key: string, value: string, expectedRevision: number | undefined, theirFence: TxnCompare, lease: number | undefined): Promise<KeyValue> {
+    // A compare on revision 0 means "absent" in a txn; no key is ever at revision 0.
+    if (expectedRevision === undefined || expectedRevision > 0) {
+      const res = await this.txn([{ key, modRevision: expectedRevision ?? 0 }, theirFence], [{ type: 'put', key, value, lease }]);
+      if (res.succeeded) return res.results[0]!;
+      const found = await this.inner.get(theirFence.key);
+      if ((found?.modRevision ?? 0) !== theirFence.modRevision) throw new FencedError(theirFence.key, theirFence.modRevision, found?.modRevision);
+    }
+    const current = await this.inner.get(key);
+    if (expectedRevision === undefined) throw new KeyExistsError(key);
+    throw current ? new ConflictError(key, expectedRevision, current) : new NotFoundError(key);
+  }
+
+  /**
+   * Runs `write` carrying the fence at the revision we hold. A FencedError means the lease key
+   * moved: by our own renewal (try again on the revision it wrote) or by another holder (refused).
+   */
+  private async fenced<T>(write: (fence: TxnCompare) => Promise<T>): Promise<T> {
     let held = this.fence.revision();
     for (let retries = 0; ; retries++) {
       if (held === undefined) {
         this.stats.fencedOff++;
         throw new FencedError(this.fence.key);
       }
-      const res = await this.inner.txn([...compares, { key: this.fence.key, modRevision: held }], ops);
-      if (res.succeeded) {
-        this.stats.committed++;
-        return res;
+      try {
+        const result = await write({ key: this.fence.key, modRevision: held });
+        if (!isFailedTxn(result)) this.stats.committed++;
+        return result;
+      } catch (err) {
+        if (!(err instanceof FencedError)) throw err;
+        const settled = await this.fence.settled();
+        if (settled !== undefined && settled !== held && retries < MAX_RENEWAL_RETRIES) {
+          this.stats.retriedAfterRenewal++;
+          held = settled;
+          continue;
+        }
+        this.stats.fencedOff++;
+        this.fence.fencedOff(err);
+        throw err;
       }
-      const found = await this.inner.get(this.fence.key);
-      if (found?.modRevision === held) return res;
-      // The lease key moved: our own renewal (try again on the revision it wrote) or another holder.
-      const settled = await this.fence.settled();
-      if (settled !== undefined && settled !== held && retries < MAX_RENEWAL_RETRIES) {
-        this.stats.retriedAfterRenewal++;
-        held = settled;
-        continue;
-      }
-      this.stats.fencedOff++;
-      this.fence.fencedOff(found);
-      throw new FencedError(this.fence.key, held, found?.modRevision);
     }
   }
+}
 
-  /** The error a plain CAS update/delete would have thrown, read after the fenced txn failed on the key's own compare. */
-  private async casFailure(key: string, expectedRevision: number): Promise<Error> {
-    const current = await this.inner.get(key);
-    return current ? new ConflictError(key, expectedRevision, current) : new NotFoundError(key);
-  }
+function isFailedTxn(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && 'succeeded' in result && result.succeeded === false;
 }
 
 /** The view of `store` that writes only while `fence` is held. */
