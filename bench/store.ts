@@ -3,7 +3,8 @@
  *
  * Starts one etcd member, then for concurrency 1 and 64 measures creates of 1 KB values:
  * the raw etcd3 `put` (the anchor: what etcd itself delivers through this client), our etcd
- * backend's `create` (a CAS transaction), and our embedded backend's `create` (fsync'd WAL in
+ * backend's `create` (a CAS transaction), the same through the fenced view the elected master
+ * writes through (src/store/fenced.ts), and our embedded backend's `create` (fsync'd WAL in
  * a temp dir). Prints one Markdown table; cleans up etcd and the temp dirs at the end.
  */
 import { Etcd3 } from 'etcd3';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { openEmbeddedStore } from '../src/store/embedded/index.ts';
 import { openEtcdStore } from '../src/store/etcd/index.ts';
 import type { Store } from '../src/store/types.ts';
+import { fencedStore, type Fence } from '../src/store/fenced.ts';
 import { startEtcdCluster } from '../test/support/etcd.ts';
 import { markdownTable, measure, type Measurement } from './lib.ts';
 
@@ -39,6 +41,40 @@ function storeSubject(name: string, store: Store): Subject {
   return { name, op: (key) => store.create(key, VALUE) };
 }
 
+let stopRenewing = (): void => undefined;
+
+/**
+ * The elected master's write path (src/store/fenced.ts): every create carries the fence, a
+ * lease key rewritten every 250 ms as the LeaderElector renews its Lease, so writes in flight
+ * across a renewal are tried again on the new revision.
+ */
+function renewedLease(store: Store): { fence: () => Promise<Fence>; stop: () => void } {
+  const key = '/bench/leader-lease';
+  let revision = 0;
+  let renewal: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    fence: async () => {
+      revision = (await store.create(key, 'bench')).modRevision;
+      timer = setInterval(() => {
+        renewal = store.update(key, 'bench', revision).then((kv) => void (revision = kv.modRevision));
+      }, 250);
+      return {
+        key,
+        revision: () => revision,
+        settled: async () => {
+          await renewal;
+          return revision;
+        },
+        fencedOff: (err) => {
+          throw err;
+        },
+      };
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 async function main(): Promise<void> {
   // etcd's default raft timings, so the anchor is what a stock member delivers.
   const cluster = await startEtcdCluster({ members: 1, heartbeatMs: 100, electionTimeoutMs: 1000 });
@@ -50,7 +86,14 @@ async function main(): Promise<void> {
     const embeddedStore = await openEmbeddedStore(embeddedDir);
     stores.push(etcdStore, embeddedStore);
     const anchor: Subject = { name: 'etcd3 put (anchor)', op: (key) => raw.put(key).value(VALUE).exec() };
-    const subjects = [anchor, storeSubject('etcd backend create', etcdStore), storeSubject('embedded create', embeddedStore)];
+    const leader = renewedLease(etcdStore);
+    const subjects = [
+      anchor,
+      storeSubject('etcd backend create', etcdStore),
+      storeSubject('etcd backend create, fenced (leader Lease renewed every 250 ms)', fencedStore(etcdStore, await leader.fence())),
+      storeSubject('embedded create', embeddedStore),
+    ];
+    stopRenewing = leader.stop;
 
     const rows: string[][] = [];
     for (const [concurrency, n] of CELLS) {
@@ -76,6 +119,7 @@ async function main(): Promise<void> {
       markdownTable(['subject', 'concurrency', 'n', 'ops/s', 'p50 ms', 'p99 ms', 'anchor ops/s', 'vs anchor'], rows),
     );
   } finally {
+    stopRenewing();
     for (const store of stores) await store.close();
     raw.close();
     await cluster.stop();

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEtcdCluster, etcdTestsEnabled, type EtcdCluster } from '../../test/support/etcd.ts';
 import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { openStore } from '../store/open.ts';
+import { FencedError } from '../store/errors.ts';
+import { fencedStore } from '../store/fenced.ts';
 import type { Store } from '../store/types.ts';
 import { LeaderElector } from './leader-election.ts';
 import { startMaster, type Master } from './master.ts';
@@ -20,14 +22,14 @@ describe('LeaderElector over one store', () => {
     await c?.close();
   });
 
-  function candidate(identity: string, log: string[]): LeaderElector {
+  function candidate(identity: string, log: string[], retryPeriodMs = 50): LeaderElector {
     const e = new LeaderElector({
       registry: c!.registry,
       namespace: 'kube-system',
       name: 'kactus-controller-manager',
       identity,
       leaseDurationSeconds: 1,
-      retryPeriodMs: 50,
+      retryPeriodMs,
       onStartedLeading: () => log.push(`${identity} started`),
       onStoppedLeading: () => log.push(`${identity} stopped`),
     });
@@ -56,6 +58,61 @@ describe('LeaderElector over one store', () => {
     const after = await c.registry.get(LEASES, 'kube-system', 'kactus-controller-manager');
     expect(after.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     expect(log).toEqual(['a started', 'a stopped', 'b started']);
+  });
+
+  it('a released Lease is taken at once by a candidate watching it, not at its next try', async () => {
+    c = await testCluster();
+    const log: string[] = [];
+    const a = candidate('a', log);
+    a.start();
+    await waitFor('a leads', () => a.isLeader());
+    const b = candidate('b', log, 60_000);
+    b.start();
+    await waitFor('b has tried once', async () => (await c!.store.get(a.fence().key)) && !b.isLeader());
+    const t0 = Date.now();
+    await a.stop();
+    await waitFor('b leads', () => b.isLeader(), 5_000);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+
+  it('a leader whose write is fenced off re-reads the Lease and steps down at once', async () => {
+    c = await testCluster();
+    const log: string[] = [];
+    const a = candidate('a', log, 60_000);
+    a.start();
+    await waitFor('a leads', () => a.isLeader());
+    const fence = a.fence();
+    const held = fence.revision();
+    expect(held).toBe(Number((await c.registry.get(LEASES, 'kube-system', 'kactus-controller-manager')).metadata?.resourceVersion));
+    const leaderStore = fencedStore(c.store, fence);
+    // Another master takes the Lease over while a is (as far as it knows) still leading.
+    const lease = await c.registry.get(LEASES, 'kube-system', 'kactus-controller-manager');
+    await c.registry.update(LEASES, 'kube-system', 'kactus-controller-manager', { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'x' } });
+    expect(a.isLeader()).toBe(true);
+    await expect(leaderStore.create('/probe/a', 'late')).rejects.toBeInstanceOf(FencedError);
+    await waitFor('a steps down', () => !a.isLeader(), 5_000);
+    expect(fence.revision()).toBeUndefined();
+    expect(await c.store.get('/probe/a')).toBeUndefined();
+    expect(log).toEqual(['a started', 'a stopped']);
+  });
+
+  it('a leader keeps its writes across its own renewals (none refused)', async () => {
+    c = await testCluster();
+    const a = candidate('a', [], 10);
+    a.start();
+    await waitFor('a leads', () => a.isLeader());
+    const fence = a.fence();
+    const leaderStore = fencedStore(c.store, fence);
+    const seen = new Set<number | undefined>();
+    let n = 0;
+    const worker = async (): Promise<void> => {
+      while (seen.size < 6) {
+        seen.add(fence.revision());
+        await leaderStore.create(`/probe/${n++}`, 'x');
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(leaderStore.stats).toMatchObject({ committed: n, fencedOff: 0 });
   });
 });
 

@@ -132,7 +132,7 @@ describe('master: join, gateway, scheduler, node controller', () => {
   it('becomes leader and holds kube-system/kactus-controller-manager', async () => {
     await waitFor('leadership', () => master.isLeader());
     const lease = await registry().get(LEASES, 'kube-system', 'kactus-controller-manager');
-    expect(lease.spec).toMatchObject({ holderIdentity: 'm1', leaseDurationSeconds: 15 });
+    expect(lease.spec).toMatchObject({ holderIdentity: 'm1', leaseDurationSeconds: 1 });
   });
 
   it('publishes its API address; the leader keeps default/kubernetes pointing at it', async () => {

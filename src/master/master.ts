@@ -22,7 +22,8 @@ import { createMeshHost, type MeshHost } from '../net/host.ts';
 import { serveJoin } from '../net/join.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { Store } from '../store/types.ts';
-import type { Controller } from '../actors/controller-kit/controller.ts';
+import type { Controller, ControllerFactory } from '../actors/controller-kit/controller.ts';
+import { fencedStore, type FenceStats } from '../store/fenced.ts';
 import { CONTROLLERS } from './controllers.ts';
 import { EventRecorder } from '../registry/event-recorder.ts';
 import { NodeGateway } from './gateway.ts';
@@ -66,10 +67,14 @@ export interface MasterOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** Unreachable this much longer: its pods Failed (Kubernetes' pod-eviction-timeout: 300; kactus 3). */
   podEvictionTimeoutSeconds?: number;
-  /** Leader Lease duration (Kubernetes: 15). */
+  /** Leader Lease duration (default 1 s; Kubernetes: 15): how long a dead leader's silence lasts before another takes over. */
   leaseDurationSeconds?: number;
-  /** Time between leader Lease tries (client-go: 2 s). Tests shorten it. */
+  /** Time between leader Lease tries and renewals (default 250 ms; client-go: 2 s). */
   leaseRetryPeriodMs?: number;
+  /** How long a leader cut off from the store keeps leading (default 10 s); a deposed one stops at once. */
+  leaseRenewDeadlineMs?: number;
+  /** The leader's controllers (default CONTROLLERS, controllers.ts); tests add probes. */
+  controllers?: readonly (readonly [string, ControllerFactory])[];
   /** Pod network: the cluster CIDR cut into one block per node (default 10.244.0.0/16 in /24s). */
   podNetwork?: PodNetworkConfig;
   /** Period of the full `pods.sync` to each node (default 30 s). Tests shorten it. */
@@ -114,6 +119,8 @@ export interface Master {
   /** Appends this master's actors' transitions, its nodes' and the Events it records to the transition log. */
   transitionLog: TransitionLogWriter;
   isLeader(): boolean;
+  /** The leader's writes through the fenced store: committed, fenced off (deposed), retried after a renewal. */
+  leaderWrites: FenceStats;
   /** `kactus token create`: a bootstrap token and the join line naming this master's mesh addresses. */
   createJoinToken(ttlSeconds?: number): Promise<JoinTokenResult>;
   /**
@@ -212,22 +219,39 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
 
     const bus = new InspectionBus();
     bus.subscribe((rec) => transitionLog.enqueue(rec));
+    const elector = new LeaderElector({
+      registry,
+      ...LEADER_LEASE,
+      identity: name,
+      leaseDurationSeconds: opts.leaseDurationSeconds,
+      retryPeriodMs: opts.leaseRetryPeriodMs,
+      renewDeadlineMs: opts.leaseRenewDeadlineMs,
+      onStartedLeading: () => startControllers(),
+      onStoppedLeading: () => void stopControllers(),
+      logger: log,
+    });
+    // Everything the leader's loops write goes through the fence: it commits only while this
+    // master holds the Lease at the revision it last wrote (src/store/fenced.ts), so a leader
+    // paused past its lease and resumed cannot act beside its successor.
+    const leaderStore = fencedStore(opts.store, elector.fence());
+    const leaderRegistry = registry.withStore(leaderStore);
+    const leaderEvents = new EventRecorder({ registry: leaderRegistry, source: { component: 'kactus-master', host: name }, logger: log, onRecorded: (event) => void transitionLog.appendEvent(event) });
     let running: { scheduler: Scheduler; nodes: NodeController; workloads: { name: string; controller: Controller }[]; sweeper: HistorySweeper } | undefined;
     const startControllers = (): void => {
       // Deleted objects' histories go after the retention; one sweeper, the leader's.
-      const sweeper = new HistorySweeper({ store: opts.store, retentionMs: opts.transitionLog?.retentionMs, intervalMs: opts.transitionLog?.sweepIntervalMs, logger: log });
+      const sweeper = new HistorySweeper({ store: leaderStore, retentionMs: opts.transitionLog?.retentionMs, intervalMs: opts.transitionLog?.sweepIntervalMs, logger: log });
       sweeper.start();
-      const scheduler = new Scheduler({ store: opts.store, registry, events, logger: log });
+      const scheduler = new Scheduler({ store: leaderStore, registry: leaderRegistry, events: leaderEvents, logger: log });
       const nodes = new NodeController({
-        store: opts.store,
-        registry,
-        events,
+        store: leaderStore,
+        registry: leaderRegistry,
+        events: leaderEvents,
         bus,
         ...nodeLifecycle,
         logger: log,
       });
-      const deps = { store: opts.store, registry, events, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges, caCertPem: api.caCertPem };
-      const workloads = CONTROLLERS.map(([name, factory]) => ({ name, controller: factory(deps) }));
+      const deps = { store: leaderStore, registry: leaderRegistry, events: leaderEvents, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges, caCertPem: api.caCertPem };
+      const workloads = (opts.controllers ?? CONTROLLERS).map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads, sweeper };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>
         log.error({ err }, 'controllers failed to start'),
@@ -241,16 +265,6 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       await r?.scheduler.stop();
       await r?.sweeper.stop();
     };
-    const elector = new LeaderElector({
-      registry,
-      ...LEADER_LEASE,
-      identity: name,
-      leaseDurationSeconds: opts.leaseDurationSeconds ?? 15,
-      retryPeriodMs: opts.leaseRetryPeriodMs,
-      onStartedLeading: startControllers,
-      onStoppedLeading: () => void stopControllers(),
-      logger: log,
-    });
     elector.start();
     closers.push(async () => {
       await elector.stop();
@@ -268,6 +282,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       nodeAuthorizer,
       transitionLog,
       isLeader: () => elector.isLeader(),
+      leaderWrites: leaderStore.stats,
       createJoinToken: (ttlSeconds) => createJoinToken({ registry, meshAddrs, ttlSeconds }),
       advertiseApiOn: async (ip) => {
         await api.listenAlso(ip);

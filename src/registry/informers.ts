@@ -16,6 +16,7 @@ import type { KubeObject } from '../api/object.ts';
 import { decodeObject } from './codec.ts';
 import { Informer, type InformerHandlers } from '../store/informer.ts';
 import type { Store } from '../store/types.ts';
+import { underlyingStore } from '../store/fenced.ts';
 
 /** What components read from an informer: start/stop, the cache, handlers. */
 export type ObjectInformer = Pick<
@@ -64,7 +65,9 @@ class SharedInformers {
 
 const factories = new WeakMap<Store, SharedInformers>();
 
-function factoryFor(store: Store): SharedInformers {
+function factoryFor(view: Store): SharedInformers {
+  // The leader's fenced view (src/store/fenced.ts) reads what its store reads: one cache for both.
+  const store = underlyingStore(view);
   let factory = factories.get(store);
   if (!factory) factories.set(store, (factory = new SharedInformers(store)));
   return factory;

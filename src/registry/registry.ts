@@ -59,7 +59,15 @@ export class Registry {
   /** ClusterIP and node port allocation, committed with each Service write (allocators/). */
   readonly services: ServiceAllocator;
 
-  constructor(opts: RegistryOptions) {
+  /** `shareWith`: see `withStore`. */
+  constructor(opts: RegistryOptions, shareWith?: Registry) {
+    if (shareWith) {
+      this.namespaces = shareWith.namespaces;
+      this.services = shareWith.services;
+      this.terminator = shareWith.terminator;
+      this.ctx = { ...shareWith.ctx, store: opts.store };
+      return;
+    }
     this.namespaces = new Informer({ store: opts.store, prefix: prefixFor(NAMESPACES), decode: decodeObject });
     this.services = new ServiceAllocator(opts.store, opts.serviceRanges ?? serviceRanges(), new AllocationCache(opts.store));
     const now = opts.now ?? (() => new Date());
@@ -73,6 +81,16 @@ export class Registry {
       admission,
     };
     this.terminator = new NamespaceTerminator(this.ctx, (info, ns, name, o) => this.delete(info, ns, name, o));
+  }
+
+  /**
+   * This registry (its caches, admission, allocators) reading and writing through another view of
+   * its store: the elected master's controllers get one over the fenced store (src/store/fenced.ts),
+   * so each of their writes commits only while this master holds the leader Lease. Neither started
+   * nor closed on its own: it lives as long as this registry.
+   */
+  withStore(store: Store): Registry {
+    return new Registry({ store }, this);
   }
 
   /** Creates the namespaces that must always exist and resumes interrupted namespace deletions. */

@@ -6,6 +6,7 @@ import { ApiError, type ResourceRef } from '../api/status.ts';
 import {
   CompactedError,
   ConflictError,
+  FencedError,
   KeyExistsError,
   NotFoundError,
   StoreClosedError,
@@ -24,6 +25,7 @@ export function fromStoreError(err: unknown, ref: ResourceRef, name: string): Ap
   if (err instanceof CompactedError) {
     return ApiError.expired(`too old resource version: ${err.requestedRevision} (${err.compactRevision})`);
   }
-  if (err instanceof StoreUnavailableError || err instanceof StoreClosedError) return ApiError.serviceUnavailable(err.message);
+  // A deposed leader's write: nothing was written; this master stops leading and retries nothing.
+  if (err instanceof StoreUnavailableError || err instanceof StoreClosedError || err instanceof FencedError) return ApiError.serviceUnavailable(err.message);
   return ApiError.internal(err);
 }

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CompactedError,
   ConflictError,
+  FencedError,
   KeyExistsError,
   LeaseNotFoundError,
   NotFoundError,
@@ -146,6 +147,54 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         const won = results.filter((r) => r.status === 'fulfilled');
         expect(won).toHaveLength(1);
         for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
+      });
+    });
+
+    describe('fenced writes (PutOptions.fence)', () => {
+      it('writes while the fence key is at the given revision (or absent, for 0)', async () => {
+        const fence = await store.create(`${p}fence`, 'holder');
+        const a = await store.create(`${p}a`, 'v1', { fence: { key: fence.key, modRevision: fence.modRevision } });
+        const a2 = await store.update(`${p}a`, 'v2', a.modRevision, { fence: { key: fence.key, modRevision: fence.modRevision } });
+        expect(a2).toMatchObject({ value: 'v2', version: 2 });
+        await store.create(`${p}b`, 'v1', { fence: { key: `${p}no-fence`, modRevision: 0 } });
+        expect((await store.get(`${p}b`))?.value).toBe('v1');
+      });
+
+      it('refuses with FencedError, writing nothing, once the fence key moved — before its own compare', async () => {
+        const fence = await store.create(`${p}fence`, 'holder');
+        const a = await store.create(`${p}a`, 'v1');
+        const moved = await store.update(fence.key, 'other', fence.modRevision);
+        const before = await store.currentRevision();
+        const held = { key: fence.key, modRevision: fence.modRevision };
+        const outcomes = await Promise.allSettled([
+          store.create(`${p}new`, 'x', { fence: held }),
+          store.update(`${p}a`, 'v2', a.modRevision, { fence: held }),
+          // Its own compare fails too: the fence is what it is told.
+          store.create(`${p}a`, 'x', { fence: held }),
+        ]);
+        for (const outcome of outcomes) {
+          const err = (outcome as PromiseRejectedResult).reason as unknown;
+          expect(err).toBeInstanceOf(FencedError);
+          expect(err).toMatchObject({ code: 'Fenced', fenceKey: fence.key, heldRevision: fence.modRevision, foundRevision: moved.modRevision });
+        }
+        expect(await store.currentRevision()).toBe(before);
+        expect(await store.get(`${p}new`)).toBeUndefined();
+        expect((await store.get(`${p}a`))?.value).toBe('v1');
+      });
+
+      it('among concurrent writes, refuses exactly those whose fence moved', async () => {
+        const fence = await store.create(`${p}fence`, 'holder');
+        const moved = await store.update(fence.key, 'other', fence.modRevision);
+        const stale = { key: fence.key, modRevision: fence.modRevision };
+        const current = { key: fence.key, modRevision: moved.modRevision };
+        const results = await Promise.allSettled(
+          Array.from({ length: 30 }, (_, i) => store.create(`${p}k${i}`, String(i), i % 3 === 0 ? { fence: stale } : i % 3 === 1 ? { fence: current } : {})),
+        );
+        results.forEach((r, i) => {
+          if (i % 3 === 0) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(FencedError);
+          else expect(r).toMatchObject({ status: 'fulfilled', value: { value: String(i) } });
+        });
+        expect(await store.count(`${p}k`)).toBe(20);
       });
     });
 

@@ -4,7 +4,7 @@
  */
 import type { KeyValue } from './types.ts';
 
-export type StoreErrorCode = 'KeyExists' | 'NotFound' | 'Conflict' | 'Compacted' | 'LeaseNotFound' | 'Closed' | 'Unavailable';
+export type StoreErrorCode = 'KeyExists' | 'NotFound' | 'Conflict' | 'Compacted' | 'LeaseNotFound' | 'Closed' | 'Unavailable' | 'Fenced';
 
 export abstract class StoreError extends Error {
   abstract readonly code: StoreErrorCode;
@@ -75,5 +75,28 @@ export class StoreUnavailableError extends StoreError {
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * A write through a fenced store (fenced.ts) refused because its writer no longer holds the
+ * fence: the lease key is at a revision it did not write (another leader), or it does not lead.
+ * Nothing was written.
+ */
+export class FencedError extends StoreError {
+  readonly code = 'Fenced' as const;
+  constructor(
+    readonly fenceKey: string,
+    /** The revision of the fence key the write required; undefined when the writer did not lead. */
+    readonly heldRevision?: number,
+    /** The fence key's revision found instead (undefined: absent, or not read). */
+    readonly foundRevision?: number,
+  ) {
+    super(
+      heldRevision === undefined
+        ? `write refused: this process does not hold ${fenceKey}`
+        : `write fenced off: ${fenceKey} moved from revision ${heldRevision} to ${foundRevision ?? 'absent'} (another holder)`,
+    );
+    this.name = 'FencedError';
   }
 }

@@ -54,6 +54,12 @@ export interface ListResult {
 export interface PutOptions {
   /** Attach the key to a lease: it is deleted when the lease expires or is revoked. */
   lease?: number;
+  /**
+   * Write only if `fence.key` is at `fence.modRevision` (checked atomically with the write's own
+   * compare, before it): else `FencedError` and nothing is written. The elected master's writes
+   * carry the leader Lease's key and revision (fenced.ts), so a deposed leader cannot write.
+   */
+  fence?: TxnCompare;
 }
 
 export type WatchEventType = 'put' | 'delete';

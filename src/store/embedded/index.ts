@@ -26,7 +26,7 @@ export { CorruptWalError } from './recovery.ts';
 export async function openEmbeddedStore(dir: string, opts?: EmbeddedOptions): Promise<Store> {
   const options = resolveOptions(opts);
   await mkdir(dir, { recursive: true });
-  const unlock = lockDataDir(dir);
+  const unlock = await lockDataDir(dir);
   try {
     const recovered = await recover(dir, options.fsync);
     const history = new History(Math.max(recovered.snapshotRevision, recovered.keyspace.compactRevision), options.historyLimit);

@@ -14,6 +14,7 @@
 import {
   CompactedError,
   ConflictError,
+  FencedError,
   KeyExistsError,
   LeaseNotFoundError,
   NotFoundError,
@@ -139,6 +140,8 @@ export class EmbeddedStore implements Store {
   async create(key: string, value: string, opts: PutOptions = {}): Promise<KeyValue> {
     this.assertUsable();
     const lease = opts.lease ?? 0;
+    const fenced = this.fenceFailure(opts.fence);
+    if (fenced) return this.failAfterSettle(fenced);
     if (this.keyspace.get(key)) return this.failAfterSettle(new KeyExistsError(key));
     if (lease && !this.keyspace.hasLease(lease)) return this.failAfterSettle(new LeaseNotFoundError(lease));
     const [event] = await this.write([{ key, value, lease }]);
@@ -148,12 +151,21 @@ export class EmbeddedStore implements Store {
   async update(key: string, value: string, expectedRevision: number, opts: PutOptions = {}): Promise<KeyValue> {
     this.assertUsable();
     const lease = opts.lease ?? 0;
+    const fenced = this.fenceFailure(opts.fence);
+    if (fenced) return this.failAfterSettle(fenced);
     const current = this.keyspace.get(key);
     if (!current) return this.failAfterSettle(new NotFoundError(key));
     if (current.modRevision !== expectedRevision) return this.failAfterSettle(new ConflictError(key, expectedRevision, current));
     if (lease && !this.keyspace.hasLease(lease)) return this.failAfterSettle(new LeaseNotFoundError(lease));
     const [event] = await this.write([{ key, value, lease }]);
     return event!.kv;
+  }
+
+  /** The FencedError a write carrying `fence` gets now, if the fence key moved. */
+  private fenceFailure(fence: TxnCompare | undefined): FencedError | undefined {
+    if (!fence) return undefined;
+    const found = this.keyspace.get(fence.key)?.modRevision ?? 0;
+    return found === fence.modRevision ? undefined : new FencedError(fence.key, fence.modRevision, found || undefined);
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {

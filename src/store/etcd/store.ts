@@ -15,7 +15,7 @@ import {
   type IRequestOp,
   type ITxnResponse,
 } from 'etcd3';
-import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreClosedError } from '../errors.ts';
+import { CompactedError, ConflictError, FencedError, KeyExistsError, NotFoundError, StoreClosedError } from '../errors.ts';
 import type {
   KeyValue,
   ListOptions,
@@ -174,16 +174,17 @@ export class EtcdStore implements Store {
   }
 
   create(key: string, value: string, opts: PutOptions = {}): Promise<KeyValue> {
-    return this.enqueue(key, value, undefined, opts.lease, [keyAbsent(key)]);
+    return this.enqueue(key, value, undefined, opts, [keyAbsent(key)]);
   }
 
   update(key: string, value: string, expectedRevision: number, opts: PutOptions = {}): Promise<KeyValue> {
-    return this.enqueue(key, value, expectedRevision, opts.lease, keyAt(key, expectedRevision));
+    return this.enqueue(key, value, expectedRevision, opts, keyAt(key, expectedRevision));
   }
 
-  private enqueue(key: string, value: string, expectedRevision: number | undefined, lease: number | undefined, compare: ICompare[]): Promise<KeyValue> {
+  private enqueue(key: string, value: string, expectedRevision: number | undefined, opts: PutOptions, compare: ICompare[]): Promise<KeyValue> {
     if (this.closed) return Promise.reject(new StoreClosedError());
-    return new Promise((resolve, reject) => this.batcher.submit({ key, value, expectedRevision, lease, compare, resolve, reject }));
+    const { lease, fence } = opts;
+    return new Promise((resolve, reject) => this.batcher.submit({ key, value, expectedRevision, lease, fence, compare, resolve, reject }));
   }
 
   /**
@@ -193,9 +194,11 @@ export class EtcdStore implements Store {
    */
   private commit(puts: QueuedPut[]): void {
     const last = puts.length - 1;
-    const compare = puts.flatMap((p) => p.compare);
+    // One fence per batch (write-batch.ts), compared once; its key read back last on failure.
+    const fence = puts[0]?.fence;
+    const compare = [...puts.flatMap((p) => p.compare), ...(fence ? (fence.modRevision === 0 ? [keyAbsent(fence.key)] : keyAt(fence.key, fence.modRevision)) : [])];
     const success = puts.map((p, i) => putOp(p.key, frameValue(p.value, last - i), p.lease));
-    const failure = puts.map((p) => readOp(p.key));
+    const failure = [...puts.map((p) => readOp(p.key)), ...(fence ? [readOp(fence.key)] : [])];
     this.call(() => this.client.kv.txn({ compare, success, failure }), puts[0]?.lease).then(
       (res) => {
         if (res.succeeded) {
@@ -204,6 +207,13 @@ export class EtcdStore implements Store {
             p.resolve(written(p.key, p.value, storeRevision(revision, last - i), p.lease, res.responses[i]?.response_put.prev_kv)),
           );
           return;
+        }
+        if (fence) {
+          const found = readBack(res, puts.length);
+          if (found?.modRevision !== fence.modRevision) {
+            for (const p of puts) p.reject(new FencedError(fence.key, fence.modRevision, found?.modRevision));
+            return;
+          }
         }
         const retry = puts.filter((p, i) => {
           const err = compareFailure(p.key, p.expectedRevision, readBack(res, i));

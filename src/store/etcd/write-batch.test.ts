@@ -57,6 +57,22 @@ describe('PutBatcher', () => {
     expect(batches).toEqual([['a', 'b'], ['leased']]);
   });
 
+  it('groups puts of one fence only, and leaves room for the fence compare and its read-back', async () => {
+    const { batcher, batches } = recording({ maxOps: 6, maxBytes: 1024 });
+    const f1 = { key: '/lease', modRevision: 5 };
+    const f2 = { key: '/lease', modRevision: 9 };
+    for (const k of ['a', 'b']) batcher.submit(put(k, { fence: f1 }));
+    batcher.submit(put('c', { fence: { ...f1 } }));
+    batcher.submit(put('d', { fence: f2 }));
+    batcher.submit(put('e'));
+    await nextTurn();
+    expect(batches).toEqual([['a', 'b', 'c'], ['d'], ['e']]);
+    // 6 ops: up to 3 fence compares + 3 puts' compares; 5 puts + 1 read of the fence key.
+    for (const k of ['p', 'q', 'r', 's']) batcher.submit(put(k, { fence: f1 }));
+    await nextTurn();
+    expect(batches.slice(3)).toEqual([['p', 'q', 'r'], ['s']]);
+  });
+
   it('retries ahead of newer puts, and fails what is queued when drained', async () => {
     const { batcher, batches } = recording({ maxOps: 2, maxBytes: 1024 });
     batcher.submit(put('new1'));

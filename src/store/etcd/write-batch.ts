@@ -9,7 +9,7 @@
  * compare failed the whole transaction, answers that put and hands the others back (`retry`).
  */
 import type { ICompare } from 'etcd3';
-import type { KeyValue } from '../types.ts';
+import type { KeyValue, TxnCompare } from '../types.ts';
 
 export interface QueuedPut {
   key: string;
@@ -19,6 +19,8 @@ export interface QueuedPut {
   lease: number | undefined;
   /** The etcd compares that must hold for this put (built once; the batch is cut by their count). */
   compare: ICompare[];
+  /** The fence this put carries (PutOptions.fence): a batch holds puts of one fence, compared once. */
+  fence?: TxnCompare;
   resolve(kv: KeyValue): void;
   reject(err: unknown): void;
 }
@@ -71,14 +73,17 @@ export class PutBatcher {
 
   /**
    * The longest run of queued puts one transaction can hold: distinct keys (etcd refuses a
-   * transaction writing a key twice), within the limits, and a put with a lease alone (a lease
-   * that expired fails its whole transaction). What does not fit stays queued, in order.
+   * transaction writing a key twice), one fence, within the limits, and a put with a lease alone
+   * (a lease that expired fails its whole transaction). What does not fit stays queued, in order.
    */
   private takeBatch(): QueuedPut[] {
     const batch: QueuedPut[] = [];
     const rest: QueuedPut[] = [];
     const keys = new Set<string>();
-    let compares = 0;
+    // A fenced batch compares the fence key once (up to 3 compares: revision and place) and reads it back on failure.
+    const fenced = this.queue[0]?.fence !== undefined;
+    const maxPuts = fenced ? this.limits.maxOps - 1 : this.limits.maxOps;
+    let compares = fenced ? 3 : 0;
     let bytes = 0;
     for (const put of this.queue) {
       const size = Buffer.byteLength(put.key) + Buffer.byteLength(put.value);
@@ -87,7 +92,8 @@ export class PutBatcher {
         (put.lease === undefined &&
           batch[0]!.lease === undefined &&
           !keys.has(put.key) &&
-          batch.length < this.limits.maxOps &&
+          sameFence(put.fence, batch[0]!.fence) &&
+          batch.length < maxPuts &&
           compares + put.compare.length <= this.limits.maxOps &&
           bytes + size <= this.limits.maxBytes);
       if (!fits) {
@@ -102,4 +108,8 @@ export class PutBatcher {
     this.queue = rest;
     return batch;
   }
+}
+
+function sameFence(a: TxnCompare | undefined, b: TxnCompare | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.key === b.key && a.modRevision === b.modRevision);
 }
