@@ -26,6 +26,13 @@ import { servePodAttach, type AttachSource } from './handlers/pod-attach.ts';
 import { servePodPortForward, type PortForwardSource } from './handlers/pod-portforward.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
 import { serveTokenRequest } from './handlers/token-request.ts';
+import { serveReview, type RulesReviewSource } from './handlers/reviews.ts';
+import { requestAttributes } from './authz/attributes.ts';
+import { authorizeRequest } from './authz/authorize.ts';
+import { impersonate } from './authz/impersonation.ts';
+import { isReview } from '../api/kinds.ts';
+import type { Authorizer } from '../registry/authorization/types.ts';
+import type { AdmissionPlugin } from '../registry/admission/types.ts';
 import { ServiceAccountTokens } from '../registry/serviceaccount/tokens.ts';
 import { serveResourceMetrics } from './metrics-api/handler.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
@@ -92,6 +99,16 @@ export interface ApiServerOptions {
   machineDefinition?: (machineKind: string) => string | undefined;
   /** Directory of the web UI's bundle served at `/ui/` (default `web/dist/`, built by scripts/build-ui.sh). */
   uiDir?: string;
+  /**
+   * Asked after authentication (and impersonation) for every request but health checks and `/ui/`
+   * files; anything but `allow` is Kubernetes' 403. `system:masters` is allowed without asking.
+   * Absent: every authenticated user may do everything (a bare server in tests).
+   */
+  authorizer?: Authorizer;
+  /** What SelfSubjectRulesReview (`kubectl auth can-i --list`) lists: RBAC's rules (src/registry/authorization/rbac/rules-review.ts). */
+  rulesReview?: RulesReviewSource;
+  /** Validating admission plugins after the built-in ones (the master's RBAC escalation check). */
+  admissionPlugins?: readonly AdmissionPlugin[];
 }
 
 export interface EventStreamOptions {
@@ -138,7 +155,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const log = opts.logger ?? pino({ name: 'apiserver' });
   const metrics = new ApiMetrics();
   const store = instrumentStore(opts.store, metrics);
-  const registry = new Registry({ store, now: opts.now, logger: log, serviceRanges: opts.serviceRanges, admission: { serviceAccount: opts.serviceAccountAdmission ?? false } });
+  const registry = new Registry({ store, now: opts.now, logger: log, serviceRanges: opts.serviceRanges, admission: { serviceAccount: opts.serviceAccountAdmission ?? false, validating: opts.admissionPlugins } });
   await registry.start(SYSTEM_NAMESPACES);
   let pki: Pki;
   let serviceAccountTokens: ServiceAccountTokens;
@@ -164,6 +181,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     hub,
     limits: { ...DEFAULT_STREAM_LIMITS, ...definedOnly({ maxBufferedBytes: opts.eventStream?.maxBufferedBytes, closeTimeoutMs: opts.eventStream?.closeTimeoutMs }) },
     checkToken: tokenChecker(pki.adminToken, opts.tokens, serviceAccountUser),
+    ...(opts.authorizer ? { authorizer: opts.authorizer } : {}),
     onClosed: (code) => metrics.eventStreamClosed.inc({ code: String(code) }),
     ...(opts.machineDefinition ? { definitionOf: opts.machineDefinition } : {}),
   };
@@ -187,12 +205,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (r.type === 'health') return await serveHealth(res, r.check, store);
       // The dashboard's static files: no cluster data in them, and a page load cannot carry a token.
       if (r.type === 'ui') return await serveUi(req, res, r.file, opts.uiDir);
-      const user = await authenticate(req);
-      if (!user) throw ApiError.unauthorized();
+      const authenticated = await authenticate(req);
+      if (!authenticated) throw ApiError.unauthorized();
+      const user = await impersonate(req, authenticated, opts.authorizer);
       setRequestUser(req, user);
+      const attrs = requestAttributes(req, r, url, user);
+      if (attrs) await authorizeRequest(opts.authorizer, attrs);
       if (r.type === 'resource') {
         verb = requestVerb(req, r, url.searchParams);
         resource = r.subresource ? `${r.info.resource}/${r.subresource}` : r.info.resource;
+        if (isReview(r.info)) return await serveReview(req, res, r, user, { authorizer: opts.authorizer, rules: opts.rulesReview });
         if (r.subresource === 'token') return await serveTokenRequest(req, res, r, serviceAccountTokens);
         return await serveResource(req, res, url, r, watchDeps);
       }
@@ -234,9 +256,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         metrics.requests.inc({ verb: 'WATCH', resource: 'kactus/events', code: '101' });
         return await serveEventStream(req, socket, head, url, streamDeps);
       }
-      const user = await authenticate(req);
-      if (!user) throw ApiError.unauthorized();
+      const authenticated = await authenticate(req);
+      if (!authenticated) throw ApiError.unauthorized();
+      const user = await impersonate(req, authenticated, opts.authorizer);
       setRequestUser(req, user);
+      const attrs = requestAttributes(req, r, url, user);
+      if (attrs) await authorizeRequest(opts.authorizer, attrs);
       if (r.type === 'podExec') {
         await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
         metrics.requests.inc({ verb: 'CONNECT', resource: 'pods/exec', code: '101' });

@@ -35,6 +35,7 @@ import { DEFAULT_MESH_LISTEN, saveMeshListen, savedMeshListen } from './mesh-lis
 import { LeaderElector } from './leader-election.ts';
 import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
 import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts';
+import { reconcileBootstrapPolicy, startRbac, type Rbac } from '../registry/authorization/rbac/index.ts';
 
 /** The controller-manager Lease every master competes for (DESIGN.md §7). */
 export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
@@ -127,7 +128,10 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   // Node daemons' usage samples, served as metrics.k8s.io (kubectl top) and read by the HPA.
   const metrics = new PodMetricsStore();
   let api: ApiServer;
+  let rbac: Rbac | undefined;
   try {
+    // --authorization-mode=RBAC: its caches hold the stored policy before the first request is served.
+    rbac = await startRbac(opts.store);
     const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
     api = await startApiServer({
       machines: machineCatalogue,
@@ -144,22 +148,30 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       metrics,
       serviceRanges: ranges,
       serviceAccountAdmission: opts.serviceAccountAdmission ?? true,
+      authorizer: rbac.authorizer,
+      rulesReview: rbac.rulesReview,
+      admissionPlugins: [rbac.escalation(rbac.authorizer)],
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
     });
   } catch (err) {
+    rbac?.stop();
     await mesh.stop();
     throw err;
   }
   const { registry } = api;
+  const rbacPolicy = rbac;
   // The transition log: every transition of this master's actors and of its nodes' pod actors, and every Event it records.
   const transitionLog = new TransitionLogWriter({ store: opts.store, ...opts.transitionLog, logger: log });
   const events = new EventRecorder({ registry, source: { component: 'kactus-master', host: name }, logger: log, onRecorded: (event) => void transitionLog.appendEvent(event) });
-  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => api.close(), () => transitionLog.close()];
+  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => rbacPolicy.stop(), () => api.close(), () => transitionLog.close()];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
   };
   try {
+    // The bootstrap roles and bindings (kube-apiserver's rbac/bootstrap-roles post-start hook).
+    const reconciled = await reconcileBootstrapPolicy(registry);
+    if (reconciled.created.length || reconciled.updated.length) log.info(reconciled, 'bootstrap RBAC policy reconciled');
     closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events }), { clusterCIDR: podNetwork.clusterCIDR }));
     // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
     const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });

@@ -4,6 +4,7 @@
  */
 import type { KubeObject } from '../api/object.ts';
 import type { Status } from '../api/status.ts';
+import type { UserInfo } from '../api/user.ts';
 
 /** What to do with fields the schema does not declare (`fieldValidation`). Kubernetes' default is Warn. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -15,6 +16,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Receives warnings (`unknown field "spec.foo"` under Warn) for the `Warning` response header. */
   onWarning?: (message: string) => void;
+  /** Who asks: the API server passes the authenticated user for admission plugins that read it (RBAC escalation); controllers leave it out. */
+  user?: UserInfo;
 }
 
 /** A Kubernetes list: `kind: PodList`, `metadata.resourceVersion`, `items` (always present). */

@@ -15,6 +15,7 @@ import { writeJson } from '../http/respond.ts';
 import type { ResourceRoute } from '../http/router.ts';
 import { includeObjectParam, renderList, renderObject } from '../http/views.ts';
 import type { WriteOptions } from '../../registry/types.ts';
+import { requestUser } from '../http/auth.ts';
 import { serveWatch, type WatchDeps } from './watch.ts';
 
 /** The verb a request counts as in metrics (Kubernetes' apiserver_request_total labels). */
@@ -60,7 +61,8 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
 
   const registry = deps.registry;
   const warnings: string[] = [];
-  const wopts = (): WriteOptions => ({ ...writeOptions(q), onWarning: (w) => warnings.push(w) });
+  const user = requestUser(req);
+  const wopts = (): WriteOptions => ({ ...writeOptions(q), onWarning: (w) => warnings.push(w), ...(user ? { user } : {}) });
   const reply = (code: number, body: unknown): void => {
     if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
     writeJson(res, code, body);

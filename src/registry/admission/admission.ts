@@ -31,6 +31,8 @@ export interface AdmissionOptions {
   random?: () => number;
   /** Pause between lookups of a missing `default` account (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** More validating plugins, run after LimitRanger (the master's RBAC escalation check). */
+  validating?: readonly AdmissionPlugin[];
 }
 
 export class Admission {
@@ -51,7 +53,7 @@ export class Admission {
       this.informers.push(accounts);
       this.mutating.unshift(new ServiceAccountAdmission({ store, accounts, random: opts.random, sleep: opts.sleep }));
     }
-    this.validating = [limitRanger];
+    this.validating = [limitRanger, ...(opts.validating ?? [])];
     this.quota = new ResourceQuotaAdmission({ store, quotas, now });
   }
 

@@ -6,6 +6,7 @@
  */
 import type { ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
+import type { UserInfo } from '../../api/user.ts';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE';
 
@@ -24,6 +25,8 @@ export interface AdmissionAttributes {
   /** The stored object of an update. */
   old?: KubeObject;
   dryRun: boolean;
+  /** Who asks (the API server's authenticated user); absent for in-process writers (controllers). */
+  user?: UserInfo;
 }
 
 export interface AdmissionPlugin {
