@@ -33,14 +33,19 @@ function invalid(info: ResourceInfo, errors: FieldError[]): ApiError {
   return ApiError.invalid(info, '', errors);
 }
 
+/** Go's `%#v` of the attributes, as Kubernetes' field errors print a struct. */
+function goNonResource(nra: JsonObject): string {
+  return `authorization.NonResourceAttributes{Path:${JSON.stringify(str(nra, 'path'))}, Verb:${JSON.stringify(str(nra, 'verb'))}}`;
+}
+
 /** The attributes a review's spec asks about, for `user`. */
 function specAttributes(info: ResourceInfo, spec: JsonObject, user: UserInfo, pathNamespace?: string): AuthorizationAttributes {
   const ra = isRecord(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
   const nra = isRecord(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
   const errs: FieldError[] = [];
-  if (ra && nra) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', message: `Invalid value: ${JSON.stringify(nra)}: cannot be specified in combination with resourceAttributes` });
+  if (ra && nra) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', message: `Invalid value: ${goNonResource(nra)}: cannot be specified in combination with resourceAttributes` });
   if (!ra && !nra) errs.push({ type: 'FieldValueInvalid', field: 'spec.resourceAttributes', message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified' });
-  if (pathNamespace !== undefined && nra) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', message: `Invalid value: ${JSON.stringify(nra)}: disallowed on this kind of request` });
+  if (pathNamespace !== undefined && nra) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', message: `Invalid value: ${goNonResource(nra)}: disallowed on this kind of request` });
   if (errs.length) throw invalid(info, errs);
   if (nra) return { user, resourceRequest: false, verb: str(nra, 'verb'), path: str(nra, 'path') };
   const namespace = str(ra, 'namespace');
