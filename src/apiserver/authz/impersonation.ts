@@ -17,10 +17,9 @@ import { forbidden } from './forbidden.ts';
 
 const EXTRA_PREFIX = 'impersonate-extra-';
 
+/** Each value of a repeated header, as sent (Node joins repeated headers with commas in `headers`; a group name may hold one). */
 function headerValues(req: IncomingMessage, name: string): string[] {
-  const v = req.headers[name];
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return (req.headersDistinct[name] ?? []).map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /** Whether `req` asks to act as someone else. */
@@ -35,13 +34,20 @@ export async function impersonate(req: IncomingMessage, user: UserInfo, authoriz
   const groups = headerValues(req, 'impersonate-group');
   const uids = headerValues(req, 'impersonate-uid');
   const extra: Record<string, string[]> = {};
-  for (const [h, v] of Object.entries(req.headers)) {
-    if (!h.startsWith(EXTRA_PREFIX) || v === undefined) continue;
+  for (const h of Object.keys(req.headersDistinct)) {
+    if (!h.startsWith(EXTRA_PREFIX)) continue;
     // Keys are percent-encoded in the header name (extra keys may hold characters headers cannot).
-    extra[decodeURIComponent(h.slice(EXTRA_PREFIX.length))] = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim());
+    let key: string;
+    try {
+      key = decodeURIComponent(h.slice(EXTRA_PREFIX.length));
+    } catch {
+      throw ApiError.badRequest(`malformed ${h} header: the key is not percent-encoded`);
+    }
+    extra[key] = headerValues(req, h);
   }
-  if (names.length !== 1) throw ApiError.badRequest(`requested ${describe(groups, uids, extra)} without impersonating a user`);
-  const name = names[0]!;
+  // As Kubernetes: the first Impersonate-User value names the user.
+  const name = names[0];
+  if (name === undefined) throw ApiError.badRequest(`requested ${describe(groups, uids, extra)} without impersonating a user`);
 
   const check = async (attrs: Omit<AuthorizationAttributes & { resourceRequest: true }, 'user' | 'resourceRequest' | 'subresource'> & { subresource?: string }): Promise<void> => {
     const full: AuthorizationAttributes = { user, resourceRequest: true, subresource: '', ...attrs };

@@ -9,7 +9,6 @@
  * only what garbage collection changes (owner references, finalizers).
  */
 import type { ClusterRole, PolicyRule, RoleRef } from 'kubernetes-types/rbac/v1.d.ts';
-import { qualifiedResource } from '../../../api/kinds.ts';
 import type { KubeObject } from '../../../api/object.ts';
 import { jsonEqual } from '../../../api/object.ts';
 import { RBAC_GROUP } from '../../../api/rbac/names.ts';
@@ -97,6 +96,3 @@ function onlyGcFieldsChanged(old: KubeObject, obj: KubeObject): boolean {
   };
   return jsonEqual(strip(old), strip(obj));
 }
-
-/** For messages: `roles.rbac.authorization.k8s.io`. */
-export const rbacResourceName = (resource: string): string => qualifiedResource({ group: RBAC_GROUP, resource });
