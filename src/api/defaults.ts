@@ -6,6 +6,7 @@
 import { apiVersionOf, type ResourceInfo } from './kinds.ts';
 import { childRecord, isRecord, optionalRecord, recordList, setDefault, type JsonObject, type KubeObject } from './object.ts';
 import { defaultLimitRange } from './quota/limit-range.ts';
+import { defaultBinding } from './rbac/defaults.ts';
 
 /** Returns a defaulted deep copy of `obj`; the input is not modified. */
 export function applyDefaults<T extends KubeObject>(info: ResourceInfo, obj: T): T {
@@ -49,6 +50,8 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'v1/PersistentVolumeClaim': defaultPersistentVolumeClaim,
   // A Container item's default limits come from max, its default requests from default, then min.
   'v1/LimitRange': defaultLimitRange,
+  'rbac.authorization.k8s.io/v1/RoleBinding': defaultBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': defaultBinding,
   'storage.k8s.io/v1/StorageClass': (obj) => {
     setDefault(obj, 'reclaimPolicy', 'Delete');
     setDefault(obj, 'volumeBindingMode', 'Immediate');

@@ -33,6 +33,8 @@ export interface ResourceInfo {
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 /** Namespaces cannot be deleted as a collection. */
 const NAMESPACE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+/** Reviews (access reviews, SelfSubjectReview): POST only, answered from the request, never stored. */
+const CREATE_ONLY = ['create'];
 
 interface Entry {
   group: string;
@@ -76,6 +78,15 @@ const ENTRIES: Entry[] = [
   { group: 'events.k8s.io', version: 'v1', kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'] },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true },
   { group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', resource: 'storageclasses', namespaced: false, shortNames: ['sc'] },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', namespaced: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', resource: 'clusterroles', namespaced: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', resource: 'rolebindings', namespaced: true },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', resource: 'roles', namespaced: true },
+  { group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', resource: 'selfsubjectreviews', namespaced: false, verbs: CREATE_ONLY },
+  { group: 'authorization.k8s.io', version: 'v1', kind: 'LocalSubjectAccessReview', resource: 'localsubjectaccessreviews', namespaced: true, verbs: CREATE_ONLY },
+  { group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', resource: 'selfsubjectaccessreviews', namespaced: false, verbs: CREATE_ONLY },
+  { group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectRulesReview', resource: 'selfsubjectrulesreviews', namespaced: false, verbs: CREATE_ONLY },
+  { group: 'authorization.k8s.io', version: 'v1', kind: 'SubjectAccessReview', resource: 'subjectaccessreviews', namespaced: false, verbs: CREATE_ONLY },
 ];
 
 const RESOURCES: readonly ResourceInfo[] = ENTRIES.map((e) =>
@@ -111,6 +122,11 @@ export function findResource(group: string, version: string, resource: string): 
 /** The resource for an object's `apiVersion` + `kind`; undefined when not served. */
 export function findKind(apiVersion: string, kind: string): ResourceInfo | undefined {
   return byKind.get(`${apiVersion}/${kind}`);
+}
+
+/** A review kind (POST only): the server answers it from the request and stores nothing. */
+export function isReview(info: Pick<ResourceInfo, 'verbs'>): boolean {
+  return info.verbs.length === 1 && info.verbs[0] === 'create';
 }
 
 /** The resource whose objects `info` serves: itself, or the stored version it converts from. */

@@ -26,6 +26,13 @@ import { servePodAttach, type AttachSource } from './handlers/pod-attach.ts';
 import { servePodPortForward, type PortForwardSource } from './handlers/pod-portforward.ts';
 import { requestVerb, serveResource } from './handlers/resource.ts';
 import { serveTokenRequest } from './handlers/token-request.ts';
+import { serveReview, type RulesReviewSource } from './handlers/reviews.ts';
+import { requestAttributes } from './authz/attributes.ts';
+import { authorizeRequest } from './authz/authorize.ts';
+import { impersonate } from './authz/impersonation.ts';
+import { isReview } from '../api/kinds.ts';
+import type { Authorizer } from '../registry/authorization/types.ts';
+import type { AdmissionPlugin } from '../registry/admission/types.ts';
 import { ServiceAccountTokens } from '../registry/serviceaccount/tokens.ts';
 import { serveResourceMetrics } from './metrics-api/handler.ts';
 import type { PodMetricsSource } from '../metrics/types.ts';
@@ -35,8 +42,6 @@ import { ApiMetrics } from './metrics.ts';
 import { shareClusterIdentity } from './cluster-identity.ts';
 import { loadOrCreatePki, type Pki } from './pki.ts';
 import { ClientCertificateIssuer } from './client-certificates.ts';
-import type { Authorizer } from '../registry/authorization/types.ts';
-import { authorizeRequest, requestAttributes } from './http/request-attributes.ts';
 import { Registry } from '../registry/registry.ts';
 import { EventHub } from './events/hub.ts';
 import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStreamDeps } from './events/serve.ts';
@@ -98,10 +103,15 @@ export interface ApiServerOptions {
   /** Directory of the web UI's bundle served at `/ui/` (default `web/dist/`, built by scripts/build-ui.sh). */
   uiDir?: string;
   /**
-   * Asked after authentication for every request but health and `/ui/` files; anything but
-   * 'allow' is a 403 (http/request-attributes.ts). Absent: every authenticated user may do everything.
+   * Asked after authentication (and impersonation) for every request but health checks and `/ui/`
+   * files; anything but `allow` is Kubernetes' 403. `system:masters` is allowed without asking.
+   * Absent: every authenticated user may do everything (a bare server in tests).
    */
   authorizer?: Authorizer;
+  /** What SelfSubjectRulesReview (`kubectl auth can-i --list`) lists: RBAC's rules (src/registry/authorization/rbac/rules-review.ts). */
+  rulesReview?: RulesReviewSource;
+  /** Validating admission plugins after the built-in ones (the master's RBAC escalation check). */
+  admissionPlugins?: readonly AdmissionPlugin[];
   /** `--audit-log-path`: one audit.k8s.io/v1 Event per API request (audit/README.md); absent = no audit log. */
   audit?: AuditSink;
 }
@@ -154,7 +164,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const log = opts.logger ?? pino({ name: 'apiserver' });
   const metrics = new ApiMetrics();
   const store = instrumentStore(opts.store, metrics);
-  const registry = new Registry({ store, now: opts.now, logger: log, serviceRanges: opts.serviceRanges, admission: { serviceAccount: opts.serviceAccountAdmission ?? false } });
+  const registry = new Registry({ store, now: opts.now, logger: log, serviceRanges: opts.serviceRanges, admission: { serviceAccount: opts.serviceAccountAdmission ?? false, validating: opts.admissionPlugins } });
   await registry.start(SYSTEM_NAMESPACES);
   let pki: Pki;
   let serviceAccountTokens: ServiceAccountTokens;
@@ -180,6 +190,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     hub,
     limits: { ...DEFAULT_STREAM_LIMITS, ...definedOnly({ maxBufferedBytes: opts.eventStream?.maxBufferedBytes, closeTimeoutMs: opts.eventStream?.closeTimeoutMs }) },
     checkToken: tokenChecker(pki.adminToken, opts.tokens, serviceAccountUser),
+    ...(opts.authorizer ? { authorizer: opts.authorizer } : {}),
     onClosed: (code) => metrics.eventStreamClosed.inc({ code: String(code) }),
     ...(opts.machineDefinition ? { definitionOf: opts.machineDefinition } : {}),
   };
@@ -206,13 +217,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (r.type === 'health') return await serveHealth(res, r.check, store);
       // The dashboard's static files: no cluster data in them, and a page load cannot carry a token.
       if (r.type === 'ui') return await serveUi(req, res, r.file, opts.uiDir);
-      const user = await authenticate(req);
-      if (!user) throw ApiError.unauthorized();
+      const authenticated = await authenticate(req);
+      if (!authenticated) throw ApiError.unauthorized();
+      const user = await impersonate(req, authenticated, opts.authorizer);
       setRequestUser(req, user);
-      if (opts.authorizer) await authorizeRequest(opts.authorizer, requestAttributes(req, r, url, user));
+      const attrs = requestAttributes(req, r, url, user);
+      if (attrs) await authorizeRequest(opts.authorizer, attrs);
       if (r.type === 'resource') {
         verb = requestVerb(req, r, url.searchParams);
         resource = r.subresource ? `${r.info.resource}/${r.subresource}` : r.info.resource;
+        if (isReview(r.info)) return await serveReview(req, res, r, user, { authorizer: opts.authorizer, rules: opts.rulesReview });
         if (r.subresource === 'token') return await serveTokenRequest(req, res, r, serviceAccountTokens);
         return await serveResource(req, res, url, r, watchDeps);
       }
@@ -257,10 +271,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         metrics.requests.inc({ verb: 'WATCH', resource: 'kactus/events', code: '101' });
         return await serveEventStream(req, socket, head, url, streamDeps);
       }
-      const user = await authenticate(req);
-      if (!user) throw ApiError.unauthorized();
+      const authenticated = await authenticate(req);
+      if (!authenticated) throw ApiError.unauthorized();
+      const user = await impersonate(req, authenticated, opts.authorizer);
       setRequestUser(req, user);
-      if (opts.authorizer) await authorizeRequest(opts.authorizer, requestAttributes(req, r, url, user));
+      const attrs = requestAttributes(req, r, url, user);
+      if (attrs) await authorizeRequest(opts.authorizer, attrs);
       if (r.type === 'podExec') {
         await servePodExec(req, socket, head, url.searchParams, r.namespace, r.name, { registry, exec: opts.exec });
         if (opts.audit) auditUpgrade(opts.audit, req, received, r, 101);

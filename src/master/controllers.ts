@@ -22,6 +22,7 @@ import { defaultStorageClassFactory } from '../actors/volume/default-class.ts';
 import { AllocationRepair } from '../registry/allocators/repair.ts';
 import type { ControllerFactory } from '../actors/controller-kit/controller.ts';
 import { kubernetesServiceFactory } from './kubernetes-service.ts';
+import { clusterRoleAggregationFactory } from '../actors/clusterrole-aggregation/controller.ts';
 
 /** Registered controllers by name, started in this order. */
 export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
@@ -50,4 +51,6 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['root-ca-cert-publisher', rootCaPublisherFactory],
   // ResourceQuota status: hard from spec, used recounted after deletes and periodically.
   ['resourcequota', resourceQuotaControllerFactory],
+  // admin, edit, view (and any ClusterRole with an aggregationRule) hold the rules of the ClusterRoles they select.
+  ['clusterrole-aggregation', clusterRoleAggregationFactory],
 ];

@@ -39,14 +39,9 @@ import { ApiEndpointLease, advertisedEndpoint } from './api-endpoints.ts';
 import type { ServiceAccountTokenIssuer } from '../api/service-account-token.ts';
 import { NodeGraph } from '../registry/authorization/node-graph.ts';
 import { NodeAuthorizer } from '../registry/authorization/node.ts';
-import { authorizerChain, type Authorizer } from '../registry/authorization/types.ts';
+import { authorizerChain } from '../registry/authorization/types.ts';
 import type { AuditSink } from '../apiserver/audit/log-writer.ts';
-
-/**
- * Until RBAC is wired (i15-rbac): every user but a node may do everything, as before authorization
- * existed; nodes are held to the Node authorizer. The chain is `--authorization-mode=Node,<this>`.
- */
-const EVERYONE_ELSE: Authorizer = { authorize: () => ({ decision: 'allow', reason: 'no authorization beyond the Node authorizer yet' }) };
+import { reconcileBootstrapPolicy, startRbac, type Rbac } from '../registry/authorization/rbac/index.ts';
 
 /** The controller-manager Lease every master competes for (DESIGN.md §7). */
 export const LEADER_LEASE = { namespace: 'kube-system', name: 'kactus-controller-manager' } as const;
@@ -158,8 +153,12 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const nodeGraph = new NodeGraph(opts.store);
   const nodeAuthorizer = new NodeAuthorizer(nodeGraph);
   let api: ApiServer;
+  let rbac: Rbac | undefined;
   try {
     await nodeGraph.start();
+    // --authorization-mode=RBAC: its caches hold the stored policy before the first request is served.
+    rbac = await startRbac(opts.store);
+    const authorizer = authorizerChain(nodeAuthorizer, rbac.authorizer);
     const ranges = serviceRanges({ clusterIPRange: opts.serviceClusterIPRange, nodePortRange: opts.serviceNodePortRange });
     api = await startApiServer({
       machines: machineCatalogue,
@@ -176,25 +175,33 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       metrics,
       serviceRanges: ranges,
       serviceAccountAdmission: opts.serviceAccountAdmission ?? true,
-      authorizer: authorizerChain(nodeAuthorizer, EVERYONE_ELSE),
+      // --authorization-mode=Node,RBAC; the escalation check asks the whole chain for bind/escalate, as Kubernetes.
+      authorizer,
+      rulesReview: rbac.rulesReview,
+      admissionPlugins: [rbac.escalation(authorizer)],
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
       ...(opts.audit ? { audit: opts.audit } : {}),
     });
   } catch (err) {
     nodeGraph.stop();
+    rbac?.stop();
     await mesh.stop();
     throw err;
   }
   const { registry } = api;
+  const rbacPolicy = rbac;
   // The transition log: every transition of this master's actors and of its nodes' pod actors, and every Event it records.
   const transitionLog = new TransitionLogWriter({ store: opts.store, ...opts.transitionLog, logger: log });
   const events = new EventRecorder({ registry, source: { component: 'kactus-master', host: name }, logger: log, onRecorded: (event) => void transitionLog.appendEvent(event) });
-  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => nodeGraph.stop(), () => api.close(), () => transitionLog.close()];
+  const closers: (() => Promise<void> | void)[] = [() => mesh.stop(), () => nodeGraph.stop(), () => rbacPolicy.stop(), () => api.close(), () => transitionLog.close()];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
   };
   try {
+    // The bootstrap roles and bindings (kube-apiserver's rbac/bootstrap-roles post-start hook).
+    const reconciled = await reconcileBootstrapPolicy(registry);
+    if (reconciled.created.length || reconciled.updated.length) log.info(reconciled, 'bootstrap RBAC policy reconciled');
     closers.push(await serveJoin(mesh, new ClusterJoinAuthority({ registry, events, certificates: api.clientCertificates }), { clusterCIDR: podNetwork.clusterCIDR }));
     // This master's API address, for the leader's default/kubernetes Endpoints (kubernetes-service.ts).
     const apiEndpoint = await ApiEndpointLease.start({ store: opts.store, name, endpoint: advertisedEndpoint(opts.host ?? '127.0.0.1', api.port), logger: log });

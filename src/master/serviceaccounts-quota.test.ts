@@ -1,7 +1,8 @@
 /**
  * The master as `kactus master` runs it (no node daemon needed): its leader makes `default`
  * ServiceAccounts and `kube-root-ca.crt`, its API server admits pods through ServiceAccount,
- * LimitRanger and ResourceQuota, counts quotas, mints tokens that kubectl then uses. Real kubectl.
+ * LimitRanger and ResourceQuota, counts quotas, mints tokens that kubectl then uses (once RBAC
+ * lets the account read). Real kubectl.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -55,7 +56,11 @@ describe('a master: ServiceAccounts, tokens and quota', () => {
 
   it('mints tokens kubectl can use, and its quota controller and admission hold pods to a ResourceQuota', async () => {
     const token = (await kubectl(['create', 'token', 'default', '-n', 'shop'])).stdout.trim();
-    expect((await kubectl(['--token', token, 'get', 'pods', '-n', 'shop', '-o', 'name'])).stdout).toBe('pod/web\n');
+    // The master authorizes with RBAC: the account may read pods once it is bound to `view` there.
+    const refused403 = await kubectl(['--token', token, 'get', 'pods', '-n', 'shop', '-o', 'name']);
+    expect(refused403.stderr.trim()).toBe('Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:shop:default" cannot list resource "pods" in API group "" in the namespace "shop"');
+    expect((await kubectl(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=shop:default', '-n', 'shop'])).code).toBe(0);
+    await waitFor('view in force', async () => (await kubectl(['--token', token, 'get', 'pods', '-n', 'shop', '-o', 'name'])).stdout === 'pod/web\n');
     expect((await kubectl(['create', 'quota', 'two', '-n', 'shop', '--hard=pods=2'])).code).toBe(0);
     await waitFor('the quota counted', async () => (await kubectl(['get', 'quota', 'two', '-n', 'shop', '-o', 'jsonpath={.status.used.pods}'])).stdout === '1');
     expect((await kubectl(['run', 'api', '-n', 'shop', '--image', 'busybox'])).code).toBe(0);

@@ -6,7 +6,7 @@
  * retries with a backoff of 250 ms doubling to 5 s. Terminations interrupted by a restart are
  * resumed by `resumeAll()`.
  */
-import { allResources, type ResourceInfo } from '../api/kinds.ts';
+import { allResources, isReview, type ResourceInfo } from '../api/kinds.ts';
 import { objectKey, prefixFor } from '../api/metadata.ts';
 import { ApiError } from '../api/status.ts';
 import { ConflictError, NotFoundError } from '../store/errors.ts';
@@ -92,7 +92,7 @@ export class NamespaceTerminator {
     let remaining = 0;
     const seenPrefixes = new Set<string>();
     for (const info of allResources()) {
-      if (!info.namespaced) continue;
+      if (!info.namespaced || isReview(info)) continue;
       const prefix = prefixFor(info, namespace);
       // Two resources may share a key space (core and events.k8s.io Events): visit it once.
       if (seenPrefixes.has(prefix)) continue;

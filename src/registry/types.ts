@@ -16,7 +16,7 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Receives warnings (`unknown field "spec.foo"` under Warn) for the `Warning` response header. */
   onWarning?: (message: string) => void;
-  /** Who asks (the API server's authenticated user), for admission plugins that judge by it (NodeRestriction); absent for in-process controllers. */
+  /** Who asks (the API server's authenticated user), for admission plugins that judge by it (NodeRestriction, RBAC escalation); absent for in-process controllers. */
   user?: UserInfo;
 }
 

@@ -36,6 +36,8 @@ export interface RequestOptions {
   accept?: string;
   /** Bearer token; default the admin token; null sends none. */
   token?: string | null;
+  /** More request headers (`Impersonate-User` …). */
+  headers?: Record<string, string>;
 }
 
 /** Polls until a condition holds (test/support/wait.ts). */
@@ -50,7 +52,7 @@ export class ApiClient {
 
   private open(method: string, path: string, opts: RequestOptions): { req: ReturnType<typeof httpsRequest>; res: Promise<IncomingMessage> } {
     const url = new URL(path, this.baseUrl);
-    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
+    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', ...opts.headers };
     const token = opts.token === undefined ? this.token : opts.token;
     if (token !== null) headers.Authorization = `Bearer ${token}`;
     let payload: string | Buffer | undefined;

@@ -69,6 +69,8 @@ describe.skipIf(!enabled)('a pod reads the API with its ServiceAccount token', (
     up = await startKactusUp(join(dir, 'up'), { args: ['--node-name', nodeName] });
     kubectl = kubectlFor(up.kubeconfig, dir);
     await eventually('the default ServiceAccount', () => kubectl(['get', 'serviceaccount', 'default']), (r) => r.code === 0, DEADLINE_MS);
+    // RBAC: the pod's account reads pods once bound to `view` (as on any Kubernetes cluster).
+    ok(await kubectl(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']));
     ok(await kubectl(['apply', '-f', '-'], CLIENT));
     await eventually('api-client Running', () => get('pod api-client', '{.status.phase}'), (p) => p === 'Running', DEADLINE_MS);
   }, 120_000);

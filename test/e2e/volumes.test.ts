@@ -201,8 +201,11 @@ describe.skipIf(!enabled)('pod volumes and env with a Docker node', () => {
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; 'kubernetes.io': { pod: { name: string } } };
     expect(claims.sub).toBe('system:serviceaccount:default:default');
     expect(claims['kubernetes.io'].pod.name).toBe('web');
-    // The API takes it: what the pod would send (the node's service proxy is what makes the API reachable from inside).
-    expect(ok(await kubectl(['--token', token, 'get', 'pod', 'web', '-o', 'jsonpath={.metadata.name}']))).toBe('web');
+    // The API takes it: what the pod would send (the node's service proxy is what makes the API reachable from inside);
+    // RBAC lets the account read pods once it is bound to `view`.
+    ok(await kubectl(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']));
+    const read = await eventually('the token reads its pod', () => kubectl(['--token', token, 'get', 'pod', 'web', '-o', 'jsonpath={.metadata.name}']), (r) => r.code === 0, 15_000);
+    expect(read.stdout).toBe('web');
   }, 60_000);
 
   it('a missing ConfigMap: Pending (ContainerCreating) with FailedMount until it is created', async () => {

@@ -15,7 +15,7 @@
  * object from the graph and acts through the Registry. Failures are retried with backoff.
  */
 import pino, { type Logger } from 'pino';
-import { allResources, findKind, type ResourceInfo } from '../../api/kinds.ts';
+import { allResources, findKind, isReview, type ResourceInfo } from '../../api/kinds.ts';
 import type { JsonObject, KubeObject } from '../../api/object.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { PropagationPolicy } from '../../registry/types.ts';
@@ -33,7 +33,7 @@ export const FOREGROUND_FINALIZER = 'foregroundDeletion';
  * Events are many and never own anything: the one kind not followed. A version served by
  * conversion holds no objects of its own (its stored version is followed).
  */
-const followed = (info: ResourceInfo): boolean => info.kind !== 'Event' && info.storageVersion === info.version;
+const followed = (info: ResourceInfo): boolean => info.kind !== 'Event' && info.storageVersion === info.version && !isReview(info);
 
 export interface GarbageCollectorOptions {
   store: Store;

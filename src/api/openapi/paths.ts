@@ -150,11 +150,16 @@ export function resourcePaths(r: OpenApiResource, definition: string | undefined
   const named = `${collection}/{name}`;
   const deleteBody = body(componentRef(`${META}.DeleteOptions`));
   const deleteParams = [P.dryRun, P.gracePeriodSeconds, P.orphanDependents, P.propagationPolicy];
+  const create = operation('post', `create${infix}${scope}${r.kind}`, item, { parameters: [P.dryRun, P.fieldManager, P.fieldValidation], ...body(objectSchema(item)) }, '201', `create a ${r.kind}`);
+  // Reviews (SubjectAccessReview, SelfSubjectReview, ...) are POST only, as Kubernetes documents them.
+  if (r.verbs?.length === 1 && r.verbs[0] === 'create') {
+    return { paths: { [collection]: { post: create, parameters: r.namespaced ? [nsParam, P.pretty] : [P.pretty] } }, definitions: definition ? [definition] : [] };
+  }
 
   const paths: Record<string, Json> = {
     [collection]: {
       get: operation('list', `list${infix}${scope}${r.kind}`, list, { parameters: LIST_PARAMS }, '200', `list or watch objects of kind ${r.kind}`),
-      post: operation('post', `create${infix}${scope}${r.kind}`, item, { parameters: [P.dryRun, P.fieldManager, P.fieldValidation], ...body(objectSchema(item)) }, '201', `create a ${r.kind}`),
+      post: create,
       delete: operation('deletecollection', `delete${infix}Collection${scope}${r.kind}`, status, { parameters: [...deleteParams, ...LIST_PARAMS], ...deleteBody }, '200', `delete collection of ${r.kind}`),
       parameters: r.namespaced ? [nsParam, P.pretty] : [P.pretty],
     },

@@ -14,6 +14,8 @@ export interface OpenApiResource {
   readonly namespaced: boolean;
   /** Subresources served, e.g. `['status', 'scale']`; `scale` uses autoscaling/v1 Scale. */
   readonly subresources?: readonly string[];
+  /** Verbs served; `['create']` alone (a review kind) gets only the collection's POST. Default: all. */
+  readonly verbs?: readonly string[];
 }
 
 /** A document serialized once, with its content hash (upper-case hex SHA-512, as Kubernetes) and ETag. */

@@ -33,6 +33,7 @@ import type { KubeObject } from '../object.ts';
 import { LabelSelector } from '../selectors.ts';
 import type { TableColumnDefinition, TableRowCondition } from '../table.ts';
 import { age, humanDuration } from './duration.ts';
+import { rbacPrinters } from './rbac-printers.ts';
 
 type Cell = string | number | boolean;
 type Column = Pick<TableColumnDefinition, 'name'> & Partial<TableColumnDefinition>;
@@ -902,6 +903,7 @@ const PRINTERS: Record<string, Printer> = {
   'discovery.k8s.io/v1/EndpointSlice': endpointSlicePrinter,
   'events.k8s.io/v1/Event': eventsV1Printer,
   'storage.k8s.io/v1/StorageClass': storageClassPrinter,
+  ...rbacPrinters(NAME, AGE),
 };
 
 /** The printer for `info`'s kind; NAME + AGE for kinds without one. */

@@ -14,6 +14,7 @@ import {
   nameIsDNSSubdomain,
   type NameValidator,
 } from './names.ts';
+import { nameIsPathSegment } from '../rbac/validation.ts';
 
 /** Annotations may total at most 256 KiB (keys plus values). */
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
@@ -22,6 +23,8 @@ const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 export function nameValidatorFor(info: ResourceInfo): NameValidator {
   if (info.group === '' && info.kind === 'Namespace') return nameIsDNSLabel;
   if (info.group === '' && info.kind === 'Service') return nameIsDNS1035Label;
+  // RBAC names are path segments: `system:node-proxier`.
+  if (info.group === 'rbac.authorization.k8s.io') return nameIsPathSegment;
   return nameIsDNSSubdomain;
 }
 

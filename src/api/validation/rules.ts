@@ -11,6 +11,7 @@ import { isConfigMapKey, isQualifiedName } from './names.ts';
 import { validatePodSpec } from './pod.ts';
 import { validateEndpointSlice, validateEndpoints, validateService } from './service.ts';
 import { validateLimitRange, validateResourceQuota } from './quota.ts';
+import { validateBinding, validateRole } from '../rbac/validation.ts';
 
 type Rule = (obj: KubeObject) => FieldError[];
 
@@ -34,6 +35,10 @@ const RULES: Record<string, Rule> = {
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
   'v1/PersistentVolumeClaim': (obj) => validateClaimSpec(optionalRecord(obj, 'spec'), 'spec'),
   'storage.k8s.io/v1/StorageClass': validateStorageClass,
+  'rbac.authorization.k8s.io/v1/Role': (obj) => validateRole(obj, true),
+  'rbac.authorization.k8s.io/v1/ClusterRole': (obj) => validateRole(obj, false),
+  'rbac.authorization.k8s.io/v1/RoleBinding': (obj) => validateBinding(obj, true),
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (obj) => validateBinding(obj, false),
   'v1/ReplicationController': (obj) => {
     const spec = optionalRecord(obj, 'spec') ?? {};
     const errs = nonNegative(spec, 'replicas', 'spec');

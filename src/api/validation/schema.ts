@@ -44,6 +44,15 @@ const LOADERS: Record<string, Loader> = {
   'events.k8s.io/v1/Event': () => import('kubernetes-models/_schemas/IoK8sApiEventsV1Event'),
   'discovery.k8s.io/v1/EndpointSlice': () => import('kubernetes-models/_schemas/IoK8sApiDiscoveryV1EndpointSlice'),
   'storage.k8s.io/v1/StorageClass': () => import('kubernetes-models/_schemas/IoK8sApiStorageV1StorageClass'),
+  'rbac.authorization.k8s.io/v1/Role': () => import('kubernetes-models/_schemas/IoK8sApiRbacV1Role'),
+  'rbac.authorization.k8s.io/v1/ClusterRole': () => import('kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRole'),
+  'rbac.authorization.k8s.io/v1/RoleBinding': () => import('kubernetes-models/_schemas/IoK8sApiRbacV1RoleBinding'),
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': () => import('kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRoleBinding'),
+  'authentication.k8s.io/v1/SelfSubjectReview': () => import('kubernetes-models/_schemas/IoK8sApiAuthenticationV1SelfSubjectReview'),
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': () => import('kubernetes-models/_schemas/IoK8sApiAuthorizationV1SelfSubjectAccessReview'),
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': () => import('kubernetes-models/_schemas/IoK8sApiAuthorizationV1SelfSubjectRulesReview'),
+  'authorization.k8s.io/v1/SubjectAccessReview': () => import('kubernetes-models/_schemas/IoK8sApiAuthorizationV1SubjectAccessReview'),
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': () => import('kubernetes-models/_schemas/IoK8sApiAuthorizationV1LocalSubjectAccessReview'),
 };
 
 const loaded = new Map<string, ValidateFn>();

@@ -7,6 +7,7 @@ import { forbidden, invalid, type FieldError } from '../field.ts';
 import { apiVersionOf, type ResourceInfo } from '../kinds.ts';
 import { validateEndpointSliceUpdate, validateServiceUpdate } from './service.ts';
 import { validatePodPhaseTransition } from './pod-status.ts';
+import { validateBindingUpdate } from '../rbac/validation.ts';
 import { isRecord, jsonEqual, optionalRecord, recordList, type JsonObject, type KubeObject } from '../object.ts';
 
 const IMMUTABLE = 'field is immutable';
@@ -39,6 +40,8 @@ const UPDATE_RULES: Record<string, UpdateRule> = {
   'v1/ConfigMap': (o, n) => validateImmutableData(o, n, ['data', 'binaryData']),
   'v1/Secret': (o, n) => [...immutable(o.type, n.type, 'type'), ...validateImmutableData(o, n, ['data'])],
   'v1/Service': validateServiceUpdate,
+  'rbac.authorization.k8s.io/v1/RoleBinding': validateBindingUpdate,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': validateBindingUpdate,
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSliceUpdate,
   'v1/PersistentVolumeClaim': (o, n) => {
     // Only the storage request (expansion) and the attributes class may change; the binder sets

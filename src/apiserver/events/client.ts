@@ -27,6 +27,7 @@ import type { EventHub, HubClient } from './hub.ts';
 import { JSON_FRAMES, MSGPACK_FRAMES, snapshotMessage, wireFrame, type FrameEncoder, type WireFrame } from './messages.ts';
 import type { StreamQuery } from './query.ts';
 import { StatelyConverter } from './stately.ts';
+import type { StreamAccess } from './access.ts';
 
 export interface StreamClientOptions {
   hub: EventHub;
@@ -41,6 +42,8 @@ export interface StreamClientOptions {
   /** `format=stately`: a machine kind's definition as JSON. */
   definitionOf?: (machineKind: string) => string | undefined;
   onClosed?: (code: number) => void;
+  /** What the user may see (access.ts); absent: everything (system:masters, or no authorizer). */
+  access?: StreamAccess;
 }
 
 type State = 'starting' | 'snapshot' | 'catching-up' | 'live' | 'closed';
@@ -61,6 +64,11 @@ export class StreamClient implements HubClient {
   /** Bumped whenever a store read ends: deliveries of an older read are ignored. */
   private readGeneration = 0;
   private closeTimer: NodeJS.Timeout | undefined;
+  /**
+   * Entries waiting for an access decision the authorizer answers asynchronously, in index order
+   * (every later entry waits behind them, so order holds). Empty with a synchronous authorizer.
+   */
+  private held: { entry: LogEntry; defer: boolean }[] = [];
 
   constructor(private readonly opts: StreamClientOptions) {
     this.filter = new StreamFilter(opts.query);
@@ -87,7 +95,15 @@ export class StreamClient implements HubClient {
     }
     if (this.state === 'closed') return;
     hub.attach(this);
-    if (query.index === undefined) return this.startWithSnapshot();
+    if (query.index === undefined) {
+      // Every (kind, namespace) the snapshot shows is decided before it is written.
+      const access = this.opts.access;
+      if (access) {
+        await access.prepare(hub.snapshot());
+        if ((this.state as State) === 'closed') return;
+      }
+      return this.startWithSnapshot();
+    }
     this.position = query.index;
     this.state = 'catching-up';
     this.catchUpStep();
@@ -104,7 +120,7 @@ export class StreamClient implements HubClient {
       this.opts.ws.ping();
       return;
     }
-    if (this.state === 'snapshot') return;
+    if (this.state === 'snapshot' || this.held.length) return;
     const index = this.state === 'live' ? Math.max(this.position, this.opts.hub.position) : this.position;
     this.push(this.encoder!.encode({ type: 'heartbeat', index }));
   }
@@ -155,13 +171,16 @@ export class StreamClient implements HubClient {
     this.endStoreRead();
     this.pending = [];
     this.deferred = [];
+    this.held = [];
     this.opts.hub.rounds.forget(this);
   }
 
   private startWithSnapshot(): void {
     const { hub } = this.opts;
     const labelsOf = hub.labelsOf.bind(hub);
-    let items = hub.snapshot().filter((e) => this.filter.matches(e, labelsOf));
+    const access = this.opts.access;
+    // An actor that appeared during the decisions above and whose access is not known yet is left out (the stream shows its next transition).
+    let items = hub.snapshot().filter((e) => this.filter.matches(e, labelsOf) && (!access || access.visible(e) === true));
     if (this.stately) items = items.sort((a, b) => depth(a) - depth(b) || a.index - b.index);
     this.position = hub.position;
     this.state = 'snapshot';
@@ -188,6 +207,7 @@ export class StreamClient implements HubClient {
 
   /** Room for more of a snapshot or a resume: less than half the bound waits for the socket. */
   private hasRoom(): boolean {
+    if (this.held.length) return false;
     return this.pendingBytes + this.opts.ws.bufferedAmount < this.opts.maxBufferedBytes / 2;
   }
 
@@ -259,6 +279,39 @@ export class StreamClient implements HubClient {
     if (entry.index <= this.position) return;
     this.position = entry.index;
     if (!this.filter.matches(entry, (o) => this.opts.hub.labelsOf(o))) return;
+    const access = this.opts.access;
+    if (access) {
+      if (this.held.length) return this.hold(entry, defer);
+      const visible = access.visible(entry);
+      if (visible === false) return;
+      if (visible === undefined) return this.hold(entry, defer);
+    }
+    this.emit(entry, defer);
+  }
+
+  /** Keeps `entry` until its access is decided; then everything held goes out in order. */
+  private hold(entry: LogEntry, defer: boolean): void {
+    this.held.push({ entry, defer });
+    if (this.held.length > 1) return;
+    void this.opts.access!.whenDecided().then(() => this.release());
+  }
+
+  private release(): void {
+    const access = this.opts.access!;
+    while (this.held.length && this.state !== 'closed') {
+      const { entry, defer } = this.held[0]!;
+      const visible = access.visible(entry);
+      if (visible === undefined) {
+        void access.whenDecided().then(() => this.release());
+        return;
+      }
+      this.held.shift();
+      // A snapshot that ended meanwhile makes deferred entries live ones.
+      if (visible) this.emit(entry, defer && this.state === 'snapshot');
+    }
+  }
+
+  private emit(entry: LogEntry, defer: boolean): void {
     const frames: WireFrame[] = this.stately ? (entry.type === 'transition' ? this.stately.transition(entry).map((m) => wireFrame(m, false)) : []) : [this.encoder!.entry(entry)];
     for (const f of frames) {
       if (defer) {

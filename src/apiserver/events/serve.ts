@@ -15,6 +15,10 @@ import { StreamClient } from './client.ts';
 import type { EventHub } from './hub.ts';
 import { entryMessage } from './messages.ts';
 import { parseStreamQuery, StreamQueryError } from './query.ts';
+import { StreamAccess } from './access.ts';
+import { isPrivileged } from '../../registry/authorization/privileged.ts';
+import type { Authorizer } from '../../registry/authorization/types.ts';
+import { forbiddenMessage } from '../authz/forbidden.ts';
 
 /** The subprotocol a browser offers beside its token, and the one the server answers with. */
 export const STREAM_PROTOCOL = 'kactus.events.v1';
@@ -39,6 +43,8 @@ export interface EventStreamDeps {
   definitionOf?: (machineKind: string) => string | undefined;
   /** Counts connections by how they ended (metrics). */
   onClosed?: (code: number) => void;
+  /** The server's authorizer: `get` on the stream's path, then what each entry shows (access.ts). Absent: everything. */
+  authorizer?: Authorizer;
 }
 
 /** The token of a request: the Authorization header, the bearer subprotocol, or `access_token`. */
@@ -82,6 +88,13 @@ export async function serveEventStream(req: IncomingMessage, socket: Duplex, hea
   });
   if (!ws) return;
   if (!user) return ws.close(4401, 'unauthorized');
+  let access: StreamAccess | undefined;
+  if (deps.authorizer && !isPrivileged(user)) {
+    const attrs = { user, resourceRequest: false, verb: 'get', path: url.pathname } as const;
+    const decision = await deps.authorizer.authorize(attrs);
+    if (decision.decision !== 'allow') return ws.close(4403, closeReason(forbiddenMessage(attrs)));
+    access = new StreamAccess(user, deps.authorizer);
+  }
   let query;
   try {
     query = parseStreamQuery(url.searchParams);
@@ -98,8 +111,14 @@ export async function serveEventStream(req: IncomingMessage, socket: Duplex, hea
     closeTimeoutMs: deps.limits.closeTimeoutMs,
     ...(deps.definitionOf ? { definitionOf: deps.definitionOf } : {}),
     ...(deps.onClosed ? { onClosed: deps.onClosed } : {}),
+    ...(access ? { access } : {}),
   });
   await client.start();
+}
+
+/** Close reasons travel in a close frame: at most 123 bytes. */
+function closeReason(text: string): string {
+  return Buffer.byteLength(text) <= 123 ? text : `${Buffer.from(text).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '')}...`;
 }
 
 /** `GET /kactus/v1/history/{kind}/{namespace|_}/{name}`: the object's retained transitions, in index order. */

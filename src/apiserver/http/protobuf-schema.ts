@@ -18,7 +18,10 @@ export type MessageName =
   | 'DeploymentSpec' | 'Job' | 'JobSpec' | 'CronJob' | 'CronJobSpec' | 'JobTemplateSpec' | 'PodTemplateSpec' | 'PodSpec'
   | 'Container' | 'ContainerPort' | 'EnvVar' | 'ResourceRequirements' | 'HorizontalPodAutoscalerV1' | 'HorizontalPodAutoscalerSpecV1'
   | 'CrossVersionObjectReference' | 'TokenRequest' | 'TokenRequestSpec' | 'BoundObjectReference' | 'ResourceQuota' | 'ResourceQuotaSpec'
-  | 'ScopeSelector' | 'ScopedResourceSelectorRequirement';
+  | 'ScopeSelector' | 'ScopedResourceSelectorRequirement'
+  | 'Role' | 'ClusterRole' | 'PolicyRule' | 'AggregationRule' | 'RoleBinding' | 'ClusterRoleBinding' | 'Subject' | 'RoleRef'
+  | 'SelfSubjectAccessReview' | 'SelfSubjectAccessReviewSpec' | 'SubjectAccessReview' | 'SubjectAccessReviewSpec' | 'ResourceAttributes'
+  | 'NonResourceAttributes' | 'SelfSubjectRulesReview' | 'SelfSubjectRulesReviewSpec' | 'SelfSubjectReview';
 
 export interface FieldSpec {
   name: string;
@@ -161,6 +164,32 @@ export const MESSAGES = {
   ScopeSelector: { 1: of('matchExpressions', 'ScopedResourceSelectorRequirement', L) },
   ScopedResourceSelectorRequirement: { 1: s('scopeName'), 2: s('operator'), 3: s('values', L) },
 
+  // kubectl create role / clusterrole / rolebinding / clusterrolebinding (rbac.authorization.k8s.io/v1).
+  Role: { 1: of('metadata', 'ObjectMeta'), 2: of('rules', 'PolicyRule', L) },
+  ClusterRole: { 1: of('metadata', 'ObjectMeta'), 2: of('rules', 'PolicyRule', L), 3: of('aggregationRule', 'AggregationRule', P) },
+  PolicyRule: { 1: s('verbs', L), 2: s('apiGroups', L), 3: s('resources', L), 4: s('resourceNames', L), 5: s('nonResourceURLs', L) },
+  AggregationRule: { 1: of('clusterRoleSelectors', 'LabelSelector', L) },
+  RoleBinding: { 1: of('metadata', 'ObjectMeta'), 2: of('subjects', 'Subject', L), 3: of('roleRef', 'RoleRef') },
+  ClusterRoleBinding: { 1: of('metadata', 'ObjectMeta'), 2: of('subjects', 'Subject', L), 3: of('roleRef', 'RoleRef') },
+  Subject: { 1: s('kind'), 2: s('apiGroup'), 3: s('name'), 4: s('namespace') },
+  RoleRef: { 1: s('apiGroup'), 2: s('kind'), 3: s('name') },
+  // kubectl auth can-i (authorization.k8s.io/v1), kubectl auth whoami (authentication.k8s.io/v1); no `extra` (a map of ExtraValue).
+  SelfSubjectAccessReview: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'SelfSubjectAccessReviewSpec'), 3: of('status', 'IgnoredStatus') },
+  SelfSubjectAccessReviewSpec: { 1: of('resourceAttributes', 'ResourceAttributes', P), 2: of('nonResourceAttributes', 'NonResourceAttributes', P) },
+  SubjectAccessReview: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'SubjectAccessReviewSpec'), 3: of('status', 'IgnoredStatus') },
+  SubjectAccessReviewSpec: {
+    1: of('resourceAttributes', 'ResourceAttributes', P),
+    2: of('nonResourceAttributes', 'NonResourceAttributes', P),
+    3: s('user'),
+    4: s('groups', L),
+    6: s('uid'),
+  },
+  ResourceAttributes: { 1: s('namespace'), 2: s('verb'), 3: s('group'), 4: s('version'), 5: s('resource'), 6: s('subresource'), 7: s('name') },
+  NonResourceAttributes: { 1: s('path'), 2: s('verb') },
+  SelfSubjectRulesReview: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'SelfSubjectRulesReviewSpec'), 3: of('status', 'IgnoredStatus') },
+  SelfSubjectRulesReviewSpec: { 1: s('namespace') },
+  SelfSubjectReview: { 1: of('metadata', 'ObjectMeta'), 2: of('status', 'IgnoredStatus') },
+
   PodTemplateSpec: { 1: of('metadata', 'ObjectMeta'), 2: of('spec', 'PodSpec') },
   PodSpec: podSpec,
   Container: container,
@@ -183,4 +212,13 @@ export const ROOT_MESSAGES: Record<string, MessageName> = {
   'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscalerV1',
   'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
   'v1/ResourceQuota': 'ResourceQuota',
+  'rbac.authorization.k8s.io/v1/Role': 'Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'SubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
 };

@@ -33,6 +33,8 @@ export interface AdmissionOptions {
   random?: () => number;
   /** Pause between lookups of a missing `default` account (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** More validating plugins, run after LimitRanger (the master's RBAC escalation check). */
+  validating?: readonly AdmissionPlugin[];
 }
 
 export class Admission {
@@ -54,7 +56,7 @@ export class Admission {
       this.mutating.unshift(new ServiceAccountAdmission({ store, accounts, random: opts.random, sleep: opts.sleep }));
     }
     // NodeRestriction judges only nodes' writes (WriteOptions.user), and every one of them.
-    this.validating = [new NodeRestriction(), limitRanger];
+    this.validating = [new NodeRestriction(), limitRanger, ...(opts.validating ?? [])];
     this.quota = new ResourceQuotaAdmission({ store, quotas, now });
   }
 
