@@ -3,10 +3,15 @@
  * implements Filter (may this pod run on this node?) or Score (how good is this node, 0–100).
  */
 import type { KubeObject } from '../api/object.ts';
+import type { HostPort, HostPortUsage } from './host-ports.ts';
 import type { PodClaims, StorageLookup } from './plugins/volume-binding.ts';
 import type { Resources } from './resources.ts';
 
-/** A node as the scheduler sees it: the object plus what is already placed on it. */
+/**
+ * A node as the scheduler sees it: the object plus what is already placed on it (bound pods and
+ * pods this scheduler assumed there), kept up to date by the cache as pods come and go — never
+ * re-summed for a scheduling decision.
+ */
 export interface NodeInfo {
   name: string;
   node: KubeObject;
@@ -17,6 +22,8 @@ export interface NodeInfo {
   nonZeroRequested: Resources;
   /** Number of pods placed on the node. */
   podCount: number;
+  /** Host ports the placed pods hold. */
+  usedPorts: HostPortUsage;
 }
 
 /** What a pod asks for, computed once per scheduling attempt. */
@@ -24,6 +31,8 @@ export interface PodInfo {
   pod: KubeObject;
   requests: Resources;
   nonZeroRequests: Resources;
+  /** The host ports it asks for (NodePorts). */
+  hostPorts: HostPort[];
   /** Its PersistentVolumeClaims as VolumeBinding's PreFilter sorted them, and the storage caches (absent: it uses none). */
   volumes?: { claims: PodClaims; lookup: StorageLookup };
 }
