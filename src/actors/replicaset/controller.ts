@@ -17,7 +17,7 @@ import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate'
 import pino, { type Logger } from 'pino';
 import { apiVersionOf } from '../../api/kinds.ts';
 import { objectKey, prefixFor } from '../../api/metadata.ts';
-import type { KubeObject } from '../../api/object.ts';
+import { jsonEqual, type KubeObject } from '../../api/object.ts';
 import type { LabelSelector } from '../../api/selectors.ts';
 import type { ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
 import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
@@ -188,19 +188,27 @@ export class ReplicaController {
     const namespace = owner.metadata?.namespace;
     const deleting = Boolean(owner.metadata?.deletionTimestamp);
     const tally = this.tallies.tally(uid);
-    tally.reshape(ownerShape(owner, selector));
+    // A new shape (or the first sync): every orphan of the namespace may now match.
+    if (tally.reshape(ownerShape(owner, selector))) for (const key of this.tallies.orphanKeys(namespace ?? '')) tally.candidates.add(key);
     const adopted: KubeObject[] = [];
     if (!deleting) {
       for (const pod of tally.strayPods()) await this.effects.release(owner, pod);
       let canAdopt: Promise<boolean> | undefined;
-      for (const pod of this.tallies.orphanPods(namespace ?? '')) {
-        if (!selector.matches(pod.metadata?.labels)) continue;
+      for (const key of [...tally.candidates]) {
+        const pod = this.tallies.orphan(namespace ?? '', key);
+        if (!pod || !selector.matches(pod.metadata?.labels)) {
+          tally.candidates.delete(key);
+          continue;
+        }
         // Adopt only while the owner, read fresh, is still this one and not being deleted.
         canAdopt ??= this.opts.registry.get(this.kind.info, namespace, owner.metadata?.name ?? '').then(
           (fresh) => fresh.metadata?.uid === uid && !fresh.metadata?.deletionTimestamp,
           () => false,
         );
-        if ((await canAdopt) && (await this.effects.adopt(owner, pod))) adopted.push(pod);
+        if (!(await canAdopt)) break;
+        const ok = await this.effects.adopt(owner, pod);
+        tally.candidates.delete(key);
+        if (ok) adopted.push(pod);
       }
     }
     const now = this.now().getTime();
@@ -258,7 +266,8 @@ export class ReplicaController {
       this.queue.add(ownerKey);
       return;
     }
-    for (const k of this.matchingOwners(pod)) this.queue.add(k);
+    // Controlled by something else (another kind, or an owner that is gone): not ours to adopt.
+    if (!controllerRefOf(pod)) this.nominate(pod, key);
   }
 
   private podUpdated(old: KubeObject, pod: KubeObject, key: string): void {
@@ -277,8 +286,10 @@ export class ReplicaController {
       if (minReady > 0 && !isReady(old) && isReady(pod)) this.queue.addAfter(ownerKey, minReady * 1000 + 1);
       return;
     }
-    const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {});
-    if (labelsChanged || oldOwner) for (const k of this.matchingOwners(pod)) this.queue.add(k);
+    if (controllerRefOf(pod)) return;
+    const labelsChanged = !jsonEqual(old.metadata?.labels ?? {}, pod.metadata?.labels ?? {});
+    const refChanged = controllerRefOf(old) !== undefined;
+    if (labelsChanged || refChanged) this.nominate(pod, key);
   }
 
   private podDeleted(pod: KubeObject, key: string, unindex = true): void {
@@ -297,13 +308,14 @@ export class ReplicaController {
     return this.owners.get(key)?.metadata?.uid === ref.uid ? key : undefined;
   }
 
-  /** Owners in the pod's namespace whose selector matches it (candidates to adopt an orphan). */
-  private matchingOwners(pod: KubeObject): string[] {
+  /** An orphan appeared or changed: the owners in its namespace whose selector matches it try to adopt it. */
+  private nominate(pod: KubeObject, key: string): void {
     const prefix = prefixFor(this.kind.info, pod.metadata?.namespace);
-    return this.owners
-      .entries()
-      .filter(([key, owner]) => key.startsWith(prefix) && this.kind.selectorOf(owner).matches(pod.metadata?.labels))
-      .map(([key]) => key);
+    for (const [ownerKey, owner] of this.owners.entries()) {
+      if (!ownerKey.startsWith(prefix) || !this.kind.selectorOf(owner).matches(pod.metadata?.labels)) continue;
+      this.tallies.nominate(owner.metadata?.uid ?? '', key);
+      this.queue.add(ownerKey);
+    }
   }
 }
 

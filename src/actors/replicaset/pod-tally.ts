@@ -9,10 +9,13 @@
  * - running counts of those facts over the matching pods; `available` is `ready` less the pods
  *   ready for less than minReadySeconds (kept aside until they mature, each looked at again only
  *   while it is that young);
- * - per namespace, the active pods no controller claims (orphans a sync may adopt).
+ * - per namespace, the active pods no controller claims (orphans), and per owner the orphans its
+ *   selector matched when they last changed (candidates a sync tries to adopt), so a sync never
+ *   walks the namespace's orphans either.
  *
  * What a fact depends on in the owner (its selector, template labels, minReadySeconds) is its
- * "shape"; when a sync sees another shape, that owner's pods are looked at again, once.
+ * "shape"; when a sync sees another shape (or the first), that owner's pods are looked at again,
+ * and every orphan of its namespace becomes a candidate, once.
  */
 import type { KubeObject } from '../../api/object.ts';
 import type { LabelSelector } from '../../api/selectors.ts';
@@ -63,6 +66,8 @@ export class OwnerTally {
   private readonly young = new Map<string, number>();
   /** Pods it controls that its selector no longer matches (to release). */
   private readonly strays = new Map<string, KubeObject>();
+  /** Keys of orphans its selector matched when they last changed: what a sync tries to adopt. */
+  readonly candidates = new Set<string>();
 
   constructor(private readonly stats: TallyStats) {}
 
@@ -94,11 +99,11 @@ export class OwnerTally {
     this.pods.delete(key);
   }
 
-  /** Brings the facts in line with the owner's shape; O(its pods) only when the shape changed. */
-  reshape(shape: OwnerShape): void {
+  /** Brings the facts in line with the owner's shape; O(its pods) only when the shape changed (then true). */
+  reshape(shape: OwnerShape): boolean {
     if (this.shape?.key === shape.key) {
       this.shape = shape;
-      return;
+      return false;
     }
     this.shape = shape;
     this.counts = { replicas: 0, fullyLabeled: 0, ready: 0 };
@@ -108,6 +113,7 @@ export class OwnerTally {
       entry.facts = this.factsOf(entry.pod, shape);
       this.account(key, entry.pod, entry.facts, 1);
     }
+    return true;
   }
 
   /** The counts at `now` (after `reshape`). */
@@ -200,9 +206,19 @@ export class PodTallies {
     if (this.byOwner.get(uid)?.size === 0) this.byOwner.delete(uid);
   }
 
-  /** Active pods in `namespace` without a controller. */
-  orphanPods(namespace: string): KubeObject[] {
-    return [...(this.orphans.get(namespace)?.values() ?? [])];
+  /** Keys of the active pods in `namespace` without a controller. */
+  orphanKeys(namespace: string): string[] {
+    return [...(this.orphans.get(namespace)?.keys() ?? [])];
+  }
+
+  /** The orphan with this key, while it is one. */
+  orphan(namespace: string, key: string): KubeObject | undefined {
+    return this.orphans.get(namespace)?.get(key);
+  }
+
+  /** The orphan `key` matched the selector of the owner `uid`: its next sync tries to adopt it. */
+  nominate(uid: string, key: string): void {
+    this.tally(uid).candidates.add(key);
   }
 
   private untally(key: string, uid: string): void {
