@@ -127,6 +127,8 @@ export async function measureReplicas(nodes: number, replicas: number): Promise<
 async function main(): Promise<void> {
   const nodes = flag('nodes', 100);
   const replicas = flag('replicas', 10_000);
+  // Each hollow node (and the local one) takes 110 pods, as a kubelet's default maxPods.
+  if (replicas > (nodes + 1) * 110) console.error(`warning: ${replicas} replicas do not fit on ${nodes + 1} nodes of 110 pods; at most ${(nodes + 1) * 110} become ready`);
   const r = await measureReplicas(nodes, replicas);
   const podsPerSec = (r.ready / r.readyMs) * 1000;
   console.log(
