@@ -70,13 +70,14 @@ export function schedulePod(pod: PodInfo, nodes: readonly NodeInfo[], framework:
       feasible.push(node);
       continue;
     }
-    for (const reason of new Set(failure)) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    for (const [i, reason] of failure.entries()) if (failure.indexOf(reason) === i) counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
   if (feasible.length === 0) return { unschedulable: fitErrorMessage(n, counts), evaluated };
   // Best score; ties go to the first by name, so decisions are reproducible.
   let best: { node: NodeInfo; score: number } | undefined;
   for (const node of feasible) {
-    const score = framework.scores.reduce((sum, plugin) => sum + plugin.score(pod, node), 0);
+    let score = 0;
+    for (const plugin of framework.scores) score += plugin.score(pod, node);
     if (!best || score > best.score || (score === best.score && node.name < best.node.name)) best = { node, score };
   }
   return { nodeName: (best as { node: NodeInfo }).node.name, evaluated };
