@@ -13,6 +13,7 @@
 import { isRecord, type KubeObject } from '../api/object.ts';
 import { HostPortUsage, podHostPorts, type HostPort } from './host-ports.ts';
 import { allocatableOf, podRequests, type Resources } from './resources.ts';
+import { nodeFactsOf } from './node-facts.ts';
 import type { NodeInfo } from './types.ts';
 
 const isTerminal = (pod: KubeObject): boolean => {
@@ -196,13 +197,14 @@ export class SchedulerCache {
     const requested: Resources = { cpu: totals.milliCpu / 1000, memory: totals.memory, pods: totals.podCount };
     const nonZeroRequested: Resources = { cpu: totals.nonZeroMilliCpu / 1000, memory: totals.nonZeroMemory, pods: totals.podCount };
     if (!totals.info) {
-      totals.info = { name, node: totals.node, allocatable: allocatableOf(totals.node), requested, nonZeroRequested, podCount: totals.podCount, usedPorts: totals.usedPorts };
+      totals.info = { name, node: totals.node, facts: nodeFactsOf(totals.node), allocatable: allocatableOf(totals.node), requested, nonZeroRequested, podCount: totals.podCount, usedPorts: totals.usedPorts };
       this.list = undefined;
       return;
     }
     const info = totals.info;
     if (info.node !== totals.node) {
       info.node = totals.node;
+      info.facts = nodeFactsOf(totals.node);
       info.allocatable = allocatableOf(totals.node);
     }
     info.requested = requested;

@@ -57,22 +57,23 @@ export interface ScheduleOptions {
  * scores those that fit. Cost: O(nodes evaluated); nothing here depends on the number of pods.
  */
 export function schedulePod(pod: PodInfo, nodes: readonly NodeInfo[], framework: Framework = DEFAULT_FRAMEWORK, opts: ScheduleOptions = {}): ScheduleResult {
-  const counts = new Map<string, number>();
+  let counts: Map<string, number> | undefined;
   const feasible: NodeInfo[] = [];
   const n = nodes.length;
   const start = n === 0 ? 0 : (opts.start ?? 0) % n;
   const wanted = opts.feasibleToFind ?? n;
   let evaluated = 0;
-  for (; evaluated < n && feasible.length < wanted; evaluated++) {
-    const node = nodes[(start + evaluated) % n] as NodeInfo;
+  for (let i = start; evaluated < n && feasible.length < wanted; evaluated++, i = i + 1 === n ? 0 : i + 1) {
+    const node = nodes[i] as NodeInfo;
     const failure = firstFailure(pod, node, framework.filters);
     if (!failure) {
       feasible.push(node);
       continue;
     }
+    counts ??= new Map();
     for (const [i, reason] of failure.entries()) if (failure.indexOf(reason) === i) counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
-  if (feasible.length === 0) return { unschedulable: fitErrorMessage(n, counts), evaluated };
+  if (feasible.length === 0) return { unschedulable: fitErrorMessage(n, counts ?? new Map()), evaluated };
   // Best score; ties go to the first by name, so decisions are reproducible.
   let best: { node: NodeInfo; score: number } | undefined;
   for (const node of feasible) {

@@ -24,6 +24,7 @@ describe('filter plugins', () => {
     ['Equal needs the value', nodeReady, node({ name: 'n', taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] }), pod({ name: 'p', tolerations: [{ key: 'k', value: 'w' }] }), [], ['node(s) had untolerated taint {k: v}']],
     ['PreferNoSchedule does not filter', nodeReady, node({ name: 'n', taints: [{ key: 'k', effect: 'PreferNoSchedule' }] }), pod({ name: 'p' }), [], undefined],
     ['cpu fits exactly', nodeResourcesFit, node({ name: 'n', cpu: '1' }), pod({ name: 'p', cpu: '500m' }), [pod({ name: 'q', cpu: '500m' })], undefined],
+    ['cpu fits exactly in millicores', nodeResourcesFit, node({ name: 'n', cpu: '1' }), pod({ name: 'p', cpu: '700m' }), [pod({ name: 'q', cpu: '100m' }), pod({ name: 'r', cpu: '200m' })], undefined],
     ['cpu short', nodeResourcesFit, node({ name: 'n', cpu: '1' }), pod({ name: 'p', cpu: '600m' }), [pod({ name: 'q', cpu: '500m' })], ['Insufficient cpu']],
     ['memory short', nodeResourcesFit, node({ name: 'n', memory: '1Gi' }), pod({ name: 'p', memory: '600Mi' }), [pod({ name: 'q', memory: '500Mi' })], ['Insufficient memory']],
     ['both short', nodeResourcesFit, node({ name: 'n', cpu: '1', memory: '1Gi' }), pod({ name: 'p', cpu: '2', memory: '2Gi' }), [], ['Insufficient cpu', 'Insufficient memory']],

@@ -3,6 +3,7 @@ import type { KubeObject } from '../api/object.ts';
 import { podRequests, allocatableOf, zero, add } from './resources.ts';
 import { HostPortUsage, podHostPorts } from './host-ports.ts';
 import { podInfoOf } from './pod-info.ts';
+import { nodeFactsOf } from './node-facts.ts';
 import type { NodeInfo, PodInfo } from './types.ts';
 
 export interface NodeFixture {
@@ -81,5 +82,5 @@ export function nodeInfo(n: KubeObject, placed: KubeObject[] = []): NodeInfo {
     requested = add(requested, podRequests(p));
     nonZeroRequested = add(nonZeroRequested, podRequests(p, true));
   }
-  return { name: n.metadata?.name ?? '', node: n, allocatable: allocatableOf(n), requested, nonZeroRequested, podCount: placed.length, usedPorts };
+  return { name: n.metadata?.name ?? '', node: n, facts: nodeFactsOf(n), allocatable: allocatableOf(n), requested, nonZeroRequested, podCount: placed.length, usedPorts };
 }

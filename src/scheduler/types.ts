@@ -2,8 +2,9 @@
  * The scheduler framework's small interfaces (after kube-scheduler's): a plugin has a Name and
  * implements Filter (may this pod run on this node?) or Score (how good is this node, 0–100).
  */
-import type { KubeObject } from '../api/object.ts';
+import type { JsonObject, KubeObject } from '../api/object.ts';
 import type { HostPort, HostPortUsage } from './host-ports.ts';
+import type { NodeFacts } from './node-facts.ts';
 import type { PodClaims, StorageLookup } from './plugins/volume-binding.ts';
 import type { Resources } from './resources.ts';
 
@@ -15,6 +16,8 @@ import type { Resources } from './resources.ts';
 export interface NodeInfo {
   name: string;
   node: KubeObject;
+  /** What the filters read from `node`, worked out when it changed. */
+  facts: NodeFacts;
   allocatable: Resources;
   /** Sum of the requests of the pods placed on the node (not Succeeded or Failed). */
   requested: Resources;
@@ -33,6 +36,8 @@ export interface PodInfo {
   nonZeroRequests: Resources;
   /** The host ports it asks for (NodePorts). */
   hostPorts: HostPort[];
+  /** spec.tolerations. */
+  tolerations: JsonObject[];
   /** Its PersistentVolumeClaims as VolumeBinding's PreFilter sorted them, and the storage caches (absent: it uses none). */
   volumes?: { claims: PodClaims; lookup: StorageLookup };
 }
