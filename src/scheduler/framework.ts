@@ -62,10 +62,11 @@ export function schedulePod(pod: PodInfo, nodes: readonly NodeInfo[], framework:
   const n = nodes.length;
   const start = n === 0 ? 0 : (opts.start ?? 0) % n;
   const wanted = opts.feasibleToFind ?? n;
+  const filters = framework.filters.filter((f) => !f.skips?.(pod));
   let evaluated = 0;
   for (let i = start; evaluated < n && feasible.length < wanted; evaluated++, i = i + 1 === n ? 0 : i + 1) {
     const node = nodes[i] as NodeInfo;
-    const failure = firstFailure(pod, node, framework.filters);
+    const failure = firstFailure(pod, node, filters);
     if (!failure) {
       feasible.push(node);
       continue;

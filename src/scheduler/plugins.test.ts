@@ -42,6 +42,8 @@ describe('filter plugins', () => {
     ['same port, every IP wanted, one held', nodePorts, node({ name: 'n' }), pod({ name: 'p', hostPorts: [{ port: 80 }] }), [pod({ name: 'q', hostPorts: [{ port: 80, ip: '10.0.0.2' }] })], [NO_FREE_PORTS]],
   ])('%s', (_title, plugin, n, p, placed, reasons) => {
     expect(plugin.filter(podInfo(p), nodeInfo(n, placed))?.reasons).toEqual(reasons);
+    // A filter that skips a pod (PreFilter Skip) must have nothing to say about it on any node.
+    if (plugin.skips?.(podInfo(p))) expect(reasons).toBeUndefined();
   });
 });
 

@@ -49,6 +49,11 @@ export interface FilterFailure {
 
 export interface FilterPlugin {
   readonly name: string;
+  /**
+   * PreFilter's Skip, as kube-scheduler's: true when the filter has nothing to check for this pod
+   * (no nodeSelector, no host ports, no claims…), so it is not run on any node of the decision.
+   */
+  skips?(pod: PodInfo): boolean;
   /** undefined: the node fits; otherwise why not. */
   filter(pod: PodInfo, node: NodeInfo): FilterFailure | undefined;
 }

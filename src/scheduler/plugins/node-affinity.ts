@@ -4,6 +4,7 @@ import type { FilterPlugin } from '../types.ts';
 
 export const nodeAffinity: FilterPlugin = {
   name: 'NodeAffinity',
+  skips: (pod) => !(isRecord(pod.pod.spec) && isRecord(pod.pod.spec.nodeSelector)),
   filter(pod, node) {
     const selector = isRecord(pod.pod.spec) && isRecord(pod.pod.spec.nodeSelector) ? pod.pod.spec.nodeSelector : undefined;
     if (!selector) return undefined;
