@@ -54,6 +54,11 @@ export function topLines(profile: Profile, n = 25): { busyMs: number; self: [str
 }
 
 function main(): void {
+  // Piped into `head`: stop quietly when the reader goes.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const [file, count] = process.argv.slice(2);
   if (!file) throw new Error('usage: profile-top.ts FILE.cpuprofile [N]');
   const { busyMs, self, inclusive } = topLines(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(count ?? 25));

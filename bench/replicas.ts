@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../src/cli/client.ts';
 import { readKubeconfig, resolveConnection } from '../src/cli/kubeconfig.ts';
-import { markdownTable } from './lib.ts';
+import { markdownTable, processCpuMs } from './lib.ts';
 
 /** Issue 13's measurement on main before this work: 10,000 replicas on 100 hollow nodes. */
 export const ISSUE_ANCHOR_PODS_PER_SEC = 33;
@@ -43,6 +43,8 @@ export interface ReplicasResult {
   ready: number;
   samples: { atS: number; ready: number; rssMb: number }[];
   maxRssMb: number;
+  /** CPU the kactus process used from apply to the end (all its threads). */
+  cpuMs: number;
 }
 
 /** Runs `fn` against a fresh `kactus up --nodes N --runtime hollow`, then stops it (SIGTERM, so a profile is written). */
@@ -93,6 +95,7 @@ export async function measureReplicas(nodes: number, replicas: number): Promise<
     const path = '/apis/apps/v1/namespaces/default/deployments';
     const labels = { app: 'bench-replicas' };
     const started = performance.now();
+    const cpuAtApply = processCpuMs(pid);
     await client.json('POST', path, {
       body: {
         apiVersion: 'apps/v1',
@@ -120,7 +123,7 @@ export async function measureReplicas(nodes: number, replicas: number): Promise<
       process.stderr.write(`\r${atS.toFixed(0)} s: ${ready}/${replicas} ready, RSS ${rss.toFixed(0)} MB   `);
     }
     process.stderr.write('\n');
-    return { nodes, replicas, readyMs: performance.now() - started, ready, samples, maxRssMb };
+    return { nodes, replicas, readyMs: performance.now() - started, ready, samples, maxRssMb, cpuMs: processCpuMs(pid) - cpuAtApply };
   });
 }
 
@@ -133,7 +136,7 @@ async function main(): Promise<void> {
   const podsPerSec = (r.ready / r.readyMs) * 1000;
   console.log(
     markdownTable(
-      ['subject', 'hollow nodes', 'replicas', 'ready', 'apply → all ready s', 'pods/s', 'anchor pods/s (issue 13, main before)', 'vs anchor', 'goal pods/s', 'max RSS MB'],
+      ['subject', 'hollow nodes', 'replicas', 'ready', 'apply → all ready s', 'pods/s', 'anchor pods/s (issue 13, main before)', 'vs anchor', 'goal pods/s', 'kactus CPU s', 'CPU ms per ready pod', 'max RSS MB'],
       [[
         'kactus up, one Deployment',
         String(r.nodes),
@@ -144,10 +147,13 @@ async function main(): Promise<void> {
         String(ISSUE_ANCHOR_PODS_PER_SEC),
         `${(podsPerSec / ISSUE_ANCHOR_PODS_PER_SEC).toFixed(2)}x`,
         String(GOAL_PODS_PER_SEC),
+        (r.cpuMs / 1000).toFixed(1),
+        (r.cpuMs / Math.max(1, r.ready)).toFixed(2),
         r.maxRssMb.toFixed(0),
       ]],
     ),
   );
+  console.log('\nThe CPU column is what the kactus process (control plane and every hollow node) spent from apply to the end: on a busy machine the wall time says how much CPU it got, the CPU per pod what the work costs.');
   console.log('\nProgress (s after apply: ready, RSS MB): ' + r.samples.map((s) => `${s.atS.toFixed(0)}: ${s.ready}, ${s.rssMb.toFixed(0)}`).join(' · '));
 }
 

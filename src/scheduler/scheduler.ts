@@ -151,11 +151,6 @@ export class Scheduler {
     if (!old || nodeSchedulingChanged(old, node)) this.queue.moveAllToActiveOrBackoff();
   }
 
-  /** Pods the cache counts as placed without the informer having shown them bound yet (tests). */
-  isAssumed(pod: KubeObject): boolean {
-    return this.cache.isAssumed(pod);
-  }
-
   private onPod(key: string, pod: KubeObject, changed: boolean): void {
     const wasPlaced = boundNode(pod) !== undefined;
     this.cache.setPod(pod);
