@@ -146,6 +146,11 @@ export class Scheduler {
     await this.loop;
   }
 
+  /** Pods in each of the queue's three queues (tests, metrics). */
+  get queueSizes(): { active: number; backoff: number; unschedulable: number } {
+    return this.queue.sizes;
+  }
+
   private onNodeChanged(old: KubeObject | undefined, node: KubeObject): void {
     this.cache.setNode(node);
     if (!old || nodeSchedulingChanged(old, node)) this.queue.moveAllToActiveOrBackoff();
