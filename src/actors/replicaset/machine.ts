@@ -1,8 +1,8 @@
 /**
  * The ReplicaSet (and ReplicationController) machine: what a set does about its pods, decided
  * here. After every sync the controller tells it what the informers show (`replicas.observed`:
- * the owner, the active pods it controls, whether the creates and deletes it issued have all come
- * back through the watch, and the time). Guards choose the state; each state's entry is the
+ * the owner, the active pods it controls — counted, and listed only when a scale-down ranks them —
+ * whether the creates and deletes it issued have all come back through the watch, and the time). Guards choose the state; each state's entry is the
  * effect (Kubernetes' manageReplicas, then updateStatus):
  *
  * ```
