@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['store.ts', 'api-create.ts', 'pod-startup.ts', 'services.ts', 'dns.ts', 'events.ts'];
+const BENCHES = ['store.ts', 'api-create.ts', 'pod-startup.ts', 'services.ts', 'dns.ts', 'events.ts', 'scheduler.ts', 'replicas.ts'];
 let failed = 0;
 for (const file of BENCHES) {
   process.stdout.write(`\n## ${file}\n\n`);

@@ -1,11 +1,17 @@
 /**
- * The scheduling queue (kube-scheduler's three queues, first cut):
- * - active: pods to try now, FIFO;
- * - backoff: pods that failed, waiting `initialBackoffMs` doubling to `maxBackoffMs` per attempt;
- * - unschedulable: pods no node fits; they stay parked until the cluster changes
- *   (`moveAllToActiveOrBackoff`: a node joins or changes, a pod leaves) or `flushAfterMs` passes.
- * Keys are `namespace/name`. A key is in at most one queue.
+ * The scheduling queue, as kube-scheduler's PriorityQueue:
+ * - activeQ: pods to try now, a heap ordered by priority (`spec.priority`, higher first), then by
+ *   when they were queued (earlier first);
+ * - backoffQ: pods that failed, a heap ordered by when their backoff ends (`initialBackoffMs`
+ *   doubling per attempt to `maxBackoffMs`); one timer, for the earliest, moves them to activeQ;
+ * - unschedulable: pods no node fits; parked until a cluster event that may help them
+ *   (`moveAllToActiveOrBackoff`: the scheduler calls it on the events that matter — a node
+ *   added or made more schedulable, a placed pod gone or finished, storage changing) or until
+ *   `flushAfterMs` has passed.
+ * Keys are `namespace/name`; a key is in at most one of the three. Every operation is O(log n)
+ * in the queue's size, except the move, which is O(parked pods) as kube-scheduler's.
  */
+import { KeyedHeap } from './heap.ts';
 
 export interface SchedulingQueueOptions {
   initialBackoffMs?: number;
@@ -14,17 +20,27 @@ export interface SchedulingQueueOptions {
   flushAfterMs?: number;
 }
 
-interface Attempts {
-  count: number;
+interface Queued {
+  priority: number;
+  /** Order of arrival (a counter): FIFO within one priority. */
+  seq: number;
+}
+
+interface PodRecord {
+  priority: number;
+  /** Failed attempts since the last success. */
+  attempts: number;
   lastFailedAt: number;
 }
 
 export class SchedulingQueue {
-  private readonly active: string[] = [];
-  private readonly activeSet = new Set<string>();
-  private readonly backoff = new Map<string, NodeJS.Timeout>();
+  private readonly active = new KeyedHeap<Queued>((a, b) => a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq));
+  private readonly backoff = new KeyedHeap<number>((a, b) => a < b);
   private readonly unschedulable = new Map<string, number>();
-  private readonly attempts = new Map<string, Attempts>();
+  private readonly records = new Map<string, PodRecord>();
+  private seq = 0;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private backoffTimerAt = Infinity;
   private waiter: ((key: string | undefined) => void) | undefined;
   private closed = false;
   private readonly flushTimer: NodeJS.Timeout;
@@ -35,39 +51,39 @@ export class SchedulingQueue {
       const now = Date.now();
       for (const [key, parkedAt] of this.unschedulable) if (now - parkedAt >= flushAfterMs) this.requeue(key);
     }, Math.min(flushAfterMs, 30_000));
+    this.flushTimer.unref?.();
   }
 
   /** A pending pod appeared or changed: try it (now, or when its backoff ends). */
-  add(key: string): void {
-    if (this.closed || this.activeSet.has(key) || this.backoff.has(key)) return;
+  add(key: string, priority = 0): void {
+    if (this.closed) return;
+    const record = this.records.get(key);
+    if (record) record.priority = priority;
+    else this.records.set(key, { priority, attempts: 0, lastFailedAt: 0 });
+    if (this.active.has(key) || this.backoff.has(key)) return;
     this.unschedulable.delete(key);
     this.pushActive(key);
   }
 
   /** The pod is gone or no longer pending. */
   delete(key: string): void {
+    if (!this.records.delete(key)) return;
     this.unschedulable.delete(key);
-    this.attempts.delete(key);
-    const timer = this.backoff.get(key);
-    if (timer) clearTimeout(timer);
     this.backoff.delete(key);
-    if (this.activeSet.delete(key)) this.active.splice(this.active.indexOf(key), 1);
+    this.active.delete(key);
   }
 
   /** The next key to schedule; undefined once closed. */
   pop(): Promise<string | undefined> {
     if (this.closed) return Promise.resolve(undefined);
-    const key = this.active.shift();
-    if (key !== undefined) {
-      this.activeSet.delete(key);
-      return Promise.resolve(key);
-    }
+    const next = this.active.pop();
+    if (next) return Promise.resolve(next.key);
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
   /** Scheduled: forget its failures. */
   done(key: string): void {
-    this.attempts.delete(key);
+    this.records.delete(key);
   }
 
   /** No node fits: park it until the cluster changes. */
@@ -84,41 +100,64 @@ export class SchedulingQueue {
     this.requeue(key);
   }
 
-  /** The cluster changed: every parked pod gets another try (after its backoff). */
+  /** A cluster event that may let parked pods fit: each gets another try (after its backoff). */
   moveAllToActiveOrBackoff(): void {
     for (const key of [...this.unschedulable.keys()]) this.requeue(key);
+  }
+
+  /** Pods in each queue (tests, metrics). */
+  get sizes(): { active: number; backoff: number; unschedulable: number } {
+    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size };
   }
 
   close(): void {
     this.closed = true;
     clearInterval(this.flushTimer);
-    for (const timer of this.backoff.values()) clearTimeout(timer);
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoff.clear();
     this.waiter?.(undefined);
     this.waiter = undefined;
   }
 
   private countFailure(key: string): void {
-    const a = this.attempts.get(key);
-    this.attempts.set(key, { count: (a?.count ?? 0) + 1, lastFailedAt: Date.now() });
+    const record = this.records.get(key) ?? { priority: 0, attempts: 0, lastFailedAt: 0 };
+    record.attempts++;
+    record.lastFailedAt = Date.now();
+    this.records.set(key, record);
   }
 
-  /** To active, or to backoff while the pod's backoff since its last failure has not passed. */
+  /** To activeQ, or to backoffQ while the pod's backoff since its last failure has not passed. */
   private requeue(key: string): void {
     this.unschedulable.delete(key);
-    if (this.activeSet.has(key) || this.backoff.has(key)) return;
-    const a = this.attempts.get(key);
+    if (this.active.has(key) || this.backoff.has(key)) return;
+    const record = this.records.get(key);
+    if (!record) return;
     const initial = this.opts.initialBackoffMs ?? 1000;
-    const backoffMs = a ? Math.min(initial * 2 ** (a.count - 1), this.opts.maxBackoffMs ?? 10_000) : 0;
-    const waitMs = a ? a.lastFailedAt + backoffMs - Date.now() : 0;
-    if (waitMs <= 0) return this.pushActive(key);
-    this.backoff.set(
-      key,
-      setTimeout(() => {
-        this.backoff.delete(key);
-        this.pushActive(key);
-      }, waitMs),
-    );
+    const backoffMs = record.attempts > 0 ? Math.min(initial * 2 ** (record.attempts - 1), this.opts.maxBackoffMs ?? 10_000) : 0;
+    const until = record.lastFailedAt + backoffMs;
+    if (record.attempts === 0 || until <= Date.now()) return this.pushActive(key);
+    this.backoff.push(key, until);
+    this.armBackoffTimer();
+  }
+
+  /** One timer, for the earliest backoff to end; it moves every pod whose backoff ended. */
+  private armBackoffTimer(): void {
+    const first = this.backoff.peek();
+    if (!first || first.value >= this.backoffTimerAt) return;
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimerAt = first.value;
+    this.backoffTimer = setTimeout(() => this.flushBackoff(), Math.max(0, first.value - Date.now()));
+  }
+
+  private flushBackoff(): void {
+    this.backoffTimer = undefined;
+    this.backoffTimerAt = Infinity;
+    const now = Date.now();
+    for (let first = this.backoff.peek(); first && first.value <= now; first = this.backoff.peek()) {
+      this.backoff.pop();
+      this.pushActive(first.key);
+    }
+    this.armBackoffTimer();
   }
 
   private pushActive(key: string): void {
@@ -129,7 +168,6 @@ export class SchedulingQueue {
       waiter(key);
       return;
     }
-    this.active.push(key);
-    this.activeSet.add(key);
+    this.active.push(key, { priority: this.records.get(key)?.priority ?? 0, seq: this.seq++ });
   }
 }

@@ -3,6 +3,7 @@ import { findKind, type ResourceInfo } from '../api/kinds.ts';
 import { isRecord, recordList, type KubeObject } from '../api/object.ts';
 import { ApiError } from '../api/status.ts';
 import { EventRecorder } from '../registry/event-recorder.ts';
+import { objectInformer } from '../registry/informers.ts';
 import { testCluster, waitFor, type TestCluster } from '../registry/test-support.ts';
 import { Scheduler } from './scheduler.ts';
 import { node, pod } from './test-fixtures.ts';
@@ -95,6 +96,49 @@ describe('scheduler on the embedded store', () => {
       const failed = pods.filter((p) => condition(p, 'PodScheduled')?.status === 'False');
       return bound.length === 1 && failed.length === 1;
     });
+  });
+
+  it('binds many pods while earlier bindings are in flight without overcommitting a node, spreading them', async () => {
+    for (const name of ['a', 'b']) await create(NODES, node({ name, pods: '3' }));
+    for (let i = 0; i < 8; i++) await create(PODS, pod({ name: `p${i}` }));
+    await scheduler.start();
+    await waitFor('6 bound, 2 unschedulable', async () => {
+      const pods = (await c.registry.list(PODS, 'default')).items;
+      return pods.filter((p) => nodeNameOf(p)).length === 6 && pods.filter((p) => condition(p, 'PodScheduled')?.status === 'False').length === 2;
+    });
+    const pods = (await c.registry.list(PODS, 'default')).items;
+    expect(pods.filter((p) => nodeNameOf(p) === 'a')).toHaveLength(3);
+    expect(pods.filter((p) => nodeNameOf(p) === 'b')).toHaveLength(3);
+    expect(condition(pods.find((p) => !nodeNameOf(p)) as KubeObject, 'PodScheduled')).toMatchObject({ message: '0/2 nodes are available: 2 Too many pods.' });
+  });
+
+  it('a node\'s heartbeat leaves parked pods parked; more room on it moves them', async () => {
+    await create(NODES, node({ name: 'a', cpu: '1' }));
+    await create(PODS, pod({ name: 'big', cpu: '2' }));
+    await scheduler.start();
+    await waitFor('big parked', async () => condition(await c.registry.get(PODS, 'default', 'big'), 'PodScheduled')?.status === 'False');
+    const attempts = () => scheduler.stats.decisions;
+    const before = attempts();
+    // A heartbeat: only the Ready condition's times change.
+    const beat = async (cpu: string) => {
+      const n = await c.registry.get(NODES, undefined, 'a');
+      const status = n.status as Record<string, unknown>;
+      const resources = { cpu, memory: '8Gi', pods: '110' };
+      const conditions = [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }];
+      await c.registry.updateStatus(NODES, undefined, 'a', { ...n, status: { ...status, capacity: resources, allocatable: resources, conditions } });
+    };
+    // A view on the scheduler's shared Node informer: its handlers run after the scheduler's, in the same dispatch.
+    let seen = '';
+    const view = objectInformer(c.store, NODES, { onUpdate: (_o, n) => (seen = n.metadata?.resourceVersion ?? '') });
+    await view.start();
+    for (let i = 0; i < 3; i++) await beat('1');
+    const last = (await c.registry.get(NODES, undefined, 'a')).metadata?.resourceVersion;
+    await waitFor('the heartbeats through the informer', () => seen === last);
+    expect(scheduler.queueSizes).toEqual({ active: 0, backoff: 0, unschedulable: 1 });
+    expect(attempts()).toBe(before);
+    view.stop();
+    await beat('4');
+    await waitFor('big bound', async () => nodeNameOf(await c.registry.get(PODS, 'default', 'big')) === 'a');
   });
 });
 

@@ -1,9 +1,12 @@
 /**
- * The scheduler (first cut of kube-scheduler): informers on Nodes and Pods feed a cache and a
- * queue of pending pods; one loop pops a pod, runs the framework (filters, then scores), binds it
- * through the `pods/binding` subresource of the Registry, and records `Scheduled` — or, when no
- * node fits, records `FailedScheduling`, sets `PodScheduled=False` (reason Unschedulable) and
- * parks the pod until nodes or pods change.
+ * The scheduler (after kube-scheduler): informers on Nodes and Pods feed an incremental cache
+ * (cache.ts) and a priority queue of pending pods (queue.ts); one loop pops a pod, runs the
+ * framework (filters, then scores) over the nodes — from where the last decision stopped, until
+ * enough fit (framework.ts) — assumes the pod on the chosen node and goes on to the next pod
+ * while the binding cycle binds it through the `pods/binding` subresource of the Registry and
+ * records `Scheduled` (at most `maxBindingsInFlight` at once). When no node fits it records
+ * `FailedScheduling`, sets `PodScheduled=False` (reason Unschedulable) and parks the pod until a
+ * cluster event that may help it (cluster-events.ts).
  *
  * Pending = no spec.nodeName, not being deleted, not finished, and `spec.schedulerName` is this
  * scheduler's (default `default-scheduler`). Pod updates that touch only status do not requeue
@@ -20,14 +23,14 @@ import type { EventSink } from '../registry/event-recorder.ts';
 import { isNotFound, retryOnConflict } from '../registry/retry-on-conflict.ts';
 import type { Store } from '../store/types.ts';
 import { boundNode, SchedulerCache } from './cache.ts';
-import { DEFAULT_FRAMEWORK, fitErrorMessage, schedulePod, type Framework, type ScheduleResult } from './framework.ts';
+import { DEFAULT_FRAMEWORK, feasibleNodesToFind, fitErrorMessage, schedulePod, type Framework, type ScheduleResult } from './framework.ts';
 import { isEmptyPlan, planForNode, podClaims, type VolumePlan } from './plugins/volume-binding.ts';
-import type { PodInfo } from './types.ts';
 import { VolumeBinder, VolumeBindingError } from './volume-binder.ts';
 import { podClaimNames } from '../api/storage/helpers.ts';
 import { errorMessage } from '../api/error-message.ts';
 import { SchedulingQueue, type SchedulingQueueOptions } from './queue.ts';
-import { podRequests } from './resources.ts';
+import { podInfoOf } from './pod-info.ts';
+import { nodeSchedulingChanged } from './cluster-events.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
@@ -41,6 +44,8 @@ export interface SchedulerOptions {
   schedulerName?: string;
   framework?: Framework;
   queue?: SchedulingQueueOptions;
+  /** Bindings running at once while the loop schedules the next pods (default 64). */
+  maxBindingsInFlight?: number;
   /** How long PreBind waits for a pod's claims to be bound (kube-scheduler's bindTimeoutSeconds: 600). */
   volumeBindTimeoutMs?: number;
   now?: () => Date;
@@ -59,14 +64,36 @@ function isPendingFor(pod: KubeObject, schedulerName: string): boolean {
   );
 }
 
+/** `spec.priority` (set from the PriorityClass at admission); 0 when absent. */
+function priorityOf(pod: KubeObject): number {
+  const priority = isRecord(pod.spec) ? pod.spec.priority : undefined;
+  return typeof priority === 'number' ? priority : 0;
+}
+
 /** Whether anything but status (and the resourceVersion) changed. */
 function specOrMetaChanged(oldPod: KubeObject, newPod: KubeObject): boolean {
   const strip = (p: KubeObject): unknown => ({ ...p, status: undefined, metadata: { ...p.metadata, resourceVersion: undefined, managedFields: undefined } });
   return !jsonEqual(strip(oldPod), strip(newPod));
 }
 
+/** How much work the scheduler did (the scale guard test and the bench read it). */
+export interface SchedulerStats {
+  /** Scheduling attempts that ran the framework. */
+  decisions: number;
+  /** Nodes the filters ran on, over all decisions. */
+  nodesEvaluated: number;
+  /** Pods bound. */
+  bound: number;
+}
+
 export class Scheduler {
   private readonly cache = new SchedulerCache();
+  readonly stats: SchedulerStats = { decisions: 0, nodesEvaluated: 0, bound: 0 };
+  /** Pods assumed on a node whose binding is running (not scheduled again meanwhile). */
+  private readonly binding = new Set<string>();
+  private bindingSlotFreed: (() => void) | undefined;
+  /** Where the next decision starts looking among the nodes (kube-scheduler's nextStartNodeIndex). */
+  private nextStartNodeIndex = 0;
   private readonly queue: SchedulingQueue;
   private readonly volumes: VolumeBinder;
   /** Pods whose claims PreBind is binding (not scheduled again meanwhile). */
@@ -86,8 +113,8 @@ export class Scheduler {
     this.queue = new SchedulingQueue(opts.queue);
     this.volumes = new VolumeBinder({ store: opts.store, registry: opts.registry, bindTimeoutMs: opts.volumeBindTimeoutMs, onChange: () => this.queue.moveAllToActiveOrBackoff() });
     this.nodes = objectInformer(opts.store, NODES, {
-      onAdd: (node) => this.onNodeChanged(node),
-      onUpdate: (_old, node) => this.onNodeChanged(node),
+      onAdd: (node) => this.onNodeChanged(undefined, node),
+      onUpdate: (old, node) => this.onNodeChanged(old, node),
       onDelete: (node) => this.cache.removeNode(node),
     });
     this.pods = objectInformer(opts.store, PODS, {
@@ -112,15 +139,21 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.queue.close();
+    this.bindingSlotFreed?.();
     this.volumes.stop();
     this.nodes.stop();
     this.pods.stop();
     await this.loop;
   }
 
-  private onNodeChanged(node: KubeObject): void {
+  /** Pods in each of the queue's three queues (tests, metrics). */
+  get queueSizes(): { active: number; backoff: number; unschedulable: number } {
+    return this.queue.sizes;
+  }
+
+  private onNodeChanged(old: KubeObject | undefined, node: KubeObject): void {
     this.cache.setNode(node);
-    this.queue.moveAllToActiveOrBackoff();
+    if (!old || nodeSchedulingChanged(old, node)) this.queue.moveAllToActiveOrBackoff();
   }
 
   private onPod(key: string, pod: KubeObject, changed: boolean): void {
@@ -133,7 +166,7 @@ export class Scheduler {
       if (wasPlaced && (phase === 'Succeeded' || phase === 'Failed')) this.queue.moveAllToActiveOrBackoff();
       return;
     }
-    if (changed) this.queue.add(key);
+    if (changed) this.queue.add(key, priorityOf(pod));
   }
 
   private async run(): Promise<void> {
@@ -148,20 +181,23 @@ export class Scheduler {
   }
 
   private async scheduleOne(key: string): Promise<void> {
-    // Its volumes are being bound: that ends in the pod's binding, or in a retry.
-    if (this.bindingVolumes.has(key)) return;
+    // Its volumes or the pod itself are being bound: that ends in the pod's binding, or in a retry.
+    if (this.bindingVolumes.has(key) || this.binding.has(key)) return;
     const pod = this.pods.get(key);
     if (!pod || !isPendingFor(pod, this.schedulerName)) return this.queue.delete(key);
-    const podInfo: PodInfo = { pod, requests: podRequests(pod), nonZeroRequests: podRequests(pod, true) };
+    const podInfo = podInfoOf(pod);
     const nodes = this.cache.nodeInfos();
     let result: ScheduleResult;
     const claims = podClaimNames(pod).length > 0 ? podClaims(pod, this.volumes) : undefined;
     if (claims && 'unschedulable' in claims) {
       // VolumeBinding's PreFilter: no node can take the pod.
-      result = { unschedulable: nodes.length === 0 ? fitErrorMessage(0, new Map()) : `0/${nodes.length} nodes are available: ${claims.unschedulable}.` };
+      result = { unschedulable: nodes.length === 0 ? fitErrorMessage(0, new Map()) : `0/${nodes.length} nodes are available: ${claims.unschedulable}.`, evaluated: 0 };
     } else {
       if (claims) podInfo.volumes = { claims: claims.claims, lookup: this.volumes };
-      result = schedulePod(podInfo, nodes, this.opts.framework ?? DEFAULT_FRAMEWORK);
+      result = schedulePod(podInfo, nodes, this.opts.framework ?? DEFAULT_FRAMEWORK, { start: this.nextStartNodeIndex, feasibleToFind: feasibleNodesToFind(nodes.length) });
+      this.stats.decisions++;
+      this.stats.nodesEvaluated += result.evaluated;
+      if (nodes.length > 0) this.nextStartNodeIndex = (this.nextStartNodeIndex + result.evaluated) % nodes.length;
     }
     if ('unschedulable' in result) {
       this.queue.markUnschedulable(key);
@@ -170,7 +206,7 @@ export class Scheduler {
       return;
     }
     this.cache.assume(pod, result.nodeName);
-    const node = nodes.find((n) => n.name === result.nodeName)?.node;
+    const node = this.cache.nodeInfo(result.nodeName)?.node;
     const plan = podInfo.volumes && node ? planForNode(podInfo.volumes.claims, node, this.volumes) : undefined;
     if (node && plan && 'plan' in plan && !isEmptyPlan(plan.plan)) {
       // PreBind: the claims are bound first (off the scheduling loop), then the pod.
@@ -179,7 +215,30 @@ export class Scheduler {
       void this.bindVolumesThenPod(key, pod, node, plan.plan);
       return;
     }
-    await this.bindPod(key, pod, result.nodeName);
+    await this.startBinding(key, pod, result.nodeName);
+  }
+
+  /**
+   * The binding cycle, off the scheduling loop (kube-scheduler binds in a goroutine): the loop
+   * goes on with the next pod once a slot is free; a failure forgets the assumed pod and retries it.
+   */
+  private async startBinding(key: string, pod: KubeObject, nodeName: string): Promise<void> {
+    const max = this.opts.maxBindingsInFlight ?? 64;
+    while (this.binding.size >= max && !this.stopped) await new Promise<void>((resolve) => (this.bindingSlotFreed = resolve));
+    this.binding.add(key);
+    void this.bindPod(key, pod, nodeName)
+      .catch((err: unknown) => {
+        this.cache.forget(pod);
+        if (this.stopped) return;
+        this.log.error({ err, pod: key }, 'binding failed');
+        this.queue.retryLater(key);
+      })
+      .finally(() => {
+        this.binding.delete(key);
+        const freed = this.bindingSlotFreed;
+        this.bindingSlotFreed = undefined;
+        freed?.();
+      });
   }
 
   /** The plan's volume writes, the wait until the claims are bound, then the pod's binding; a failure retries the pod. */
@@ -191,7 +250,7 @@ export class Scheduler {
       await this.bindPod(key, pod, nodeName);
     } catch (err) {
       this.bindingVolumes.delete(key);
-      this.cache.removePod(pod);
+      this.cache.forget(pod);
       // Leadership went: the next leader schedules the pod.
       if (this.stopped) return;
       const message = err instanceof VolumeBindingError ? err.message : errorMessage(err);
@@ -222,13 +281,14 @@ export class Scheduler {
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       });
     } catch (err) {
-      this.cache.removePod(pod);
+      this.cache.forget(pod);
       // Bound elsewhere, being deleted, or gone: nothing left to schedule.
       if (isNotFound(err) || (err instanceof ApiError && err.reason === 'Conflict')) return this.queue.delete(key);
       throw err;
     }
+    this.stats.bound++;
     this.queue.done(key);
-    await this.opts.events.record(ref, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`, { source });
+    await this.opts.events.record(ref, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`, { source }).catch((err: unknown) => this.log.warn({ err, pod: key }, 'recording Scheduled failed'));
   }
 
   /** PodScheduled=False, reason Unschedulable, with the fit error (written only when it changes). */

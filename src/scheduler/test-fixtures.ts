@@ -1,6 +1,9 @@
 /** Fixtures for scheduler tests: nodes and pods as the API stores them. */
 import type { KubeObject } from '../api/object.ts';
 import { podRequests, allocatableOf, zero, add } from './resources.ts';
+import { HostPortUsage, podHostPorts } from './host-ports.ts';
+import { podInfoOf } from './pod-info.ts';
+import { nodeFactsOf } from './node-facts.ts';
 import type { NodeInfo, PodInfo } from './types.ts';
 
 export interface NodeFixture {
@@ -37,6 +40,7 @@ export interface PodFixture {
   tolerations?: Record<string, unknown>[];
   nodeSelector?: Record<string, string>;
   phase?: string;
+  hostPorts?: { port: number; ip?: string; protocol?: string }[];
 }
 
 export function pod(f: PodFixture): KubeObject {
@@ -48,7 +52,14 @@ export function pod(f: PodFixture): KubeObject {
     kind: 'Pod',
     metadata: { name: f.name, namespace: f.namespace ?? 'default', uid: `uid-${f.name}` },
     spec: {
-      containers: [{ name: 'c', image: 'busybox', resources: Object.keys(requests).length ? { requests } : {} }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          resources: Object.keys(requests).length ? { requests } : {},
+          ...(f.hostPorts ? { ports: f.hostPorts.map((p) => ({ containerPort: p.port, hostPort: p.port, ...(p.ip ? { hostIP: p.ip } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) })) } : {}),
+        },
+      ],
       ...(f.nodeName ? { nodeName: f.nodeName } : {}),
       ...(f.tolerations ? { tolerations: f.tolerations } : {}),
       ...(f.nodeSelector ? { nodeSelector: f.nodeSelector } : {}),
@@ -58,16 +69,18 @@ export function pod(f: PodFixture): KubeObject {
 }
 
 export function podInfo(p: KubeObject): PodInfo {
-  return { pod: p, requests: podRequests(p), nonZeroRequests: podRequests(p, true) };
+  return podInfoOf(p);
 }
 
 /** A NodeInfo for `n` with `placed` pods already on it. */
 export function nodeInfo(n: KubeObject, placed: KubeObject[] = []): NodeInfo {
   let requested = zero();
   let nonZeroRequested = zero();
+  const usedPorts = new HostPortUsage();
   for (const p of placed) {
+    usedPorts.add(podHostPorts(p));
     requested = add(requested, podRequests(p));
     nonZeroRequested = add(nonZeroRequested, podRequests(p, true));
   }
-  return { name: n.metadata?.name ?? '', node: n, allocatable: allocatableOf(n), requested, nonZeroRequested, podCount: placed.length };
+  return { name: n.metadata?.name ?? '', node: n, facts: nodeFactsOf(n), allocatable: allocatableOf(n), requested, nonZeroRequested, podCount: placed.length, usedPorts };
 }

@@ -152,6 +152,29 @@ describe('ReplicaSet controller', () => {
     expect(await podsOf(f.registry)).toHaveLength(2);
   });
 
+  it('adopts orphans that appear, or come to match, after its first sync; never a pod another controller controls', async () => {
+    // Its own creates fail, so the only pods it can have are adopted ones.
+    const pods = new FakePodControl();
+    pods.createError = new Error('exceeded quota: pods');
+    controller = new ReplicaController({ kind: REPLICA_SET, store: f.store, registry: f.registry, events: f.events, podControl: pods, now: () => new Date(nowMs) });
+    await controller.start();
+    const rs = await createWorkload(f, RS, replicaSet('web', 2, { app: 'web' }));
+    const uid = rs.metadata?.uid ?? '';
+    await waitFor('ReplicaFailure', async () => ((await statusOf()).conditions as { type: string }[] | undefined)?.some((c) => c.type === 'ReplicaFailure'));
+    const other = { apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'job-uid', controller: true };
+    await f.registry.create(PODS, NS, { metadata: { name: 'owned-elsewhere', labels: { app: 'web' }, ownerReferences: [other] }, spec: { containers: CONTAINERS } });
+    await f.registry.create(PODS, NS, { metadata: { name: 'late', labels: { app: 'web' } }, spec: { containers: CONTAINERS } });
+    await waitFor('late orphan adopted', async () => (await f.registry.get(PODS, NS, 'late')).metadata?.ownerReferences?.[0]?.uid === uid);
+    await f.registry.create(PODS, NS, { metadata: { name: 'relabelled', labels: { app: 'not-yet' } }, spec: { containers: CONTAINERS } });
+    await waitFor('1 replica counted', async () => (await statusOf()).replicas === 1);
+    const relabelled = await f.registry.get(PODS, NS, 'relabelled');
+    expect(relabelled.metadata?.ownerReferences).toBeUndefined();
+    await f.registry.update(PODS, NS, 'relabelled', { ...relabelled, metadata: { ...relabelled.metadata, labels: { app: 'web' } } });
+    await waitFor('relabelled orphan adopted', async () => (await f.registry.get(PODS, NS, 'relabelled')).metadata?.ownerReferences?.[0]?.uid === uid);
+    await waitFor('2 replicas counted', async () => (await statusOf()).replicas === 2);
+    expect((await f.registry.get(PODS, NS, 'owned-elsewhere')).metadata?.ownerReferences).toEqual([other]);
+  });
+
   it('replaces a pod deleted out from under it, and ignores finished pods', async () => {
     const c = await startController();
     const rs = await createWorkload(f, RS, replicaSet('web', 2, { app: 'web' }));

@@ -2,9 +2,12 @@
  * The ReplicaSet and ReplicationController controller (Kubernetes' replica_set.go; one class,
  * two kinds): keeps `spec.replicas` active pods matching the selector.
  *
- * Informer handlers only enqueue the owner's key (and note expectations); `sync(key)` reads the
- * caches, claims pods (adopts matching orphans, releases owned pods that stopped matching) and
- * tells the owner's machine what it saw (machine.ts). The machine decides: create, delete, wait
+ * Informer handlers only enqueue the owner's key (a key waiting in the work queue is queued once,
+ * so a burst of pod events costs one sync), note expectations and keep the pod tallies
+ * (pod-tally.ts: pods by controller, with the counts the status is made of). `sync(key)` reads
+ * the owner's tally, claims pods (adopts matching orphans, releases owned pods that stopped
+ * matching) and tells the owner's machine what it saw (machine.ts); none of it walks the pods,
+ * so a sync costs the same at 10 pods as at 10,000. The machine decides: create, delete, wait
  * for the watch, or nothing; its effects are the actors and actions provided here (pod control,
  * expectations, status write, a sync request). `sync` waits for the machine's round to close;
  * a failed round is retried with backoff by the work queue. Nothing runs on a timer except
@@ -14,7 +17,7 @@ import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate'
 import pino, { type Logger } from 'pino';
 import { apiVersionOf } from '../../api/kinds.ts';
 import { objectKey, prefixFor } from '../../api/metadata.ts';
-import type { KubeObject } from '../../api/object.ts';
+import { jsonEqual, type KubeObject } from '../../api/object.ts';
 import type { LabelSelector } from '../../api/selectors.ts';
 import type { ControllerDeps, ControllerFactory } from '../controller-kit/controller.ts';
 import { objectInformer, type ObjectInformer } from '../../registry/informers.ts';
@@ -23,9 +26,10 @@ import { actorState, objectActors, startInOrder, stopAll, type OwnerControllerOp
 import { ReplicaEffects, PODS } from './effects.ts';
 import { Expectations, DEFAULT_EXPECTATIONS_TTL_MS } from '../controller-kit/expectations.ts';
 import { replicaMachine, type CreatePodsInput, type CreatePodsOutput, type DeletePodsInput, type DeletePodsOutput, type WriteStatusInput } from './machine.ts';
-import { controllerRefOf, isActive, isReady } from '../controller-kit/pods.ts';
+import { controllerRefOf, isReady } from '../controller-kit/pods.ts';
 import { REPLICA_SET, REPLICATION_CONTROLLER, replicaSpec, type ReplicaKind } from './replica-kind.ts';
-import { statusChanged } from './status.ts';
+import { countPods, statusChanged, type ObservedPods } from './status.ts';
+import { ownerShape, PodTallies, type TallyStats } from './pod-tally.ts';
 import { slowStartBatch } from '../controller-kit/slow-start.ts';
 import type { PodControl } from '../controller-kit/pod-control.ts';
 import { Rounds } from '../controller-kit/rounds.ts';
@@ -51,8 +55,8 @@ type ReplicaActor = Actor<typeof replicaMachine>;
 export class ReplicaController {
   private readonly owners: ObjectInformer;
   private readonly pods: ObjectInformer;
-  /** Pods by namespace, then informer key: a sync reads one namespace, not the cluster. */
-  private readonly podsByNamespace = new Map<string, Map<string, KubeObject>>();
+  /** Pods by controller uid with their counts, and orphans by namespace. */
+  private readonly tallies: PodTallies;
   private readonly host: ActorHost<KubeObject, ReplicaActor>;
   readonly expectations: Expectations;
   private readonly queue: WorkQueue;
@@ -64,6 +68,7 @@ export class ReplicaController {
 
   constructor(private readonly opts: ReplicaControllerOptions) {
     this.kind = opts.kind;
+    this.tallies = new PodTallies((ref) => ref.kind === this.kind.info.kind && ref.apiVersion === apiVersionOf(this.kind.info));
     this.now = opts.now ?? (() => new Date());
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.expectations = new Expectations(() => this.now().getTime(), opts.expectationsTtlMs ?? DEFAULT_EXPECTATIONS_TTL_MS);
@@ -90,8 +95,9 @@ export class ReplicaController {
     this.owners.addHandlers({
       onAdd: (_o, key) => this.queue.add(key),
       onUpdate: (_o, _n, key) => this.queue.add(key),
-      onDelete: (_o, key) => {
+      onDelete: (o, key) => {
         this.expectations.forget(key);
+        this.tallies.forget(o.metadata?.uid ?? '');
         this.queue.add(key);
       },
     });
@@ -137,6 +143,11 @@ export class ReplicaController {
     return actorState(this.host, this.kind.info, namespace, name);
   }
 
+  /** Pods whose facts the tallies worked out so far (the scale guard test reads it). */
+  get tallyStats(): Readonly<TallyStats> {
+    return this.tallies.stats;
+  }
+
   /** True when no sync is queued or running (tests wait on it). */
   idle(): boolean {
     return this.queue.length === 0;
@@ -156,10 +167,8 @@ export class ReplicaController {
       if (!owner) this.expectations.forget(key);
       return;
     }
-    const selector = this.kind.selectorOf(owner);
-    const active = [...(this.podsByNamespace.get(owner.metadata?.namespace ?? '')?.values() ?? [])].filter(isActive);
-    const pods = await this.claimPods(owner, selector, active);
-    const observation = { type: 'replicas.observed' as const, owner, pods, expectationsMet: this.expectations.satisfied(key), now: this.now().getTime() };
+    const { pods, now } = await this.claimPods(owner, this.kind.selectorOf(owner));
+    const observation = { type: 'replicas.observed' as const, owner, pods, expectationsMet: this.expectations.satisfied(key), now };
     try {
       await this.rounds.run(actor, observation);
     } catch (err) {
@@ -170,32 +179,54 @@ export class ReplicaController {
   }
 
   /**
-   * Kubernetes' PodControllerRefManager.ClaimPods: the pods this owner controls after adopting
-   * matching orphans and releasing owned pods its selector no longer matches.
+   * Kubernetes' PodControllerRefManager.ClaimPods over the controller index: the pods this owner
+   * controls after adopting matching orphans and releasing owned pods its selector no longer
+   * matches — counted from its tally, plus the pods adopted now.
    */
-  private async claimPods(owner: KubeObject, selector: LabelSelector, pods: KubeObject[]): Promise<KubeObject[]> {
-    const uid = owner.metadata?.uid;
+  private async claimPods(owner: KubeObject, selector: LabelSelector): Promise<{ pods: ObservedPods; now: number }> {
+    const uid = owner.metadata?.uid ?? '';
+    const namespace = owner.metadata?.namespace;
     const deleting = Boolean(owner.metadata?.deletionTimestamp);
-    let canAdopt: Promise<boolean> | undefined;
-    const claimed: KubeObject[] = [];
-    for (const pod of pods) {
-      const ref = controllerRefOf(pod);
-      const matches = selector.matches(pod.metadata?.labels);
-      if (ref) {
-        if (ref.uid !== uid) continue;
-        if (matches) claimed.push(pod);
-        else if (!deleting) await this.effects.release(owner, pod);
-        continue;
+    const tally = this.tallies.tally(uid);
+    // A new shape (or the first sync): every orphan of the namespace may now match.
+    if (tally.reshape(ownerShape(owner, selector))) for (const key of this.tallies.orphanKeys(namespace ?? '')) tally.candidates.add(key);
+    const adopted: KubeObject[] = [];
+    if (!deleting) {
+      for (const pod of tally.strayPods()) await this.effects.release(owner, pod);
+      let canAdopt: Promise<boolean> | undefined;
+      for (const key of [...tally.candidates]) {
+        const pod = this.tallies.orphan(namespace ?? '', key);
+        if (!pod || !selector.matches(pod.metadata?.labels)) {
+          tally.candidates.delete(key);
+          continue;
+        }
+        // Adopt only while the owner, read fresh, is still this one and not being deleted.
+        canAdopt ??= this.opts.registry.get(this.kind.info, namespace, owner.metadata?.name ?? '').then(
+          (fresh) => fresh.metadata?.uid === uid && !fresh.metadata?.deletionTimestamp,
+          () => false,
+        );
+        if (!(await canAdopt)) break;
+        const ok = await this.effects.adopt(owner, pod);
+        tally.candidates.delete(key);
+        if (ok) adopted.push(pod);
       }
-      if (deleting || !matches) continue;
-      // Adopt only while the owner, read fresh, is still this one and not being deleted.
-      canAdopt ??= this.opts.registry.get(this.kind.info, owner.metadata?.namespace, owner.metadata?.name ?? '').then(
-        (fresh) => fresh.metadata?.uid === uid && !fresh.metadata?.deletionTimestamp,
-        () => false,
-      );
-      if ((await canAdopt) && (await this.effects.adopt(owner, pod))) claimed.push(pod);
     }
-    return claimed;
+    const now = this.now().getTime();
+    // The watch may already have moved an adopted pod into the tally while we waited.
+    const extra = adopted.filter((p) => !tally.has(objectKey(PODS, p.metadata?.namespace, p.metadata?.name ?? '')));
+    const counts = tally.countsAt(now);
+    if (extra.length === 0) return { pods: { ...counts, list: () => tally.matching() }, now };
+    const more = countPods(owner, extra, now);
+    return {
+      pods: {
+        replicas: counts.replicas + more.replicas,
+        fullyLabeled: counts.fullyLabeled + more.fullyLabeled,
+        ready: counts.ready + more.ready,
+        available: counts.available + more.available,
+        list: () => [...tally.matching(), ...extra],
+      },
+      now,
+    };
   }
 
   /**
@@ -211,7 +242,7 @@ export class ReplicaController {
         const uid = pod.metadata?.uid ?? '';
         try {
           const deleted = await this.effects.deletePod(owner, pod);
-          if (!deleted && !this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.has(objectKey(PODS, pod.metadata?.namespace, pod.metadata?.name ?? ''))) notDeleted.push(uid);
+          if (!deleted && !this.pods.get(objectKey(PODS, pod.metadata?.namespace, pod.metadata?.name ?? ''))) notDeleted.push(uid);
         } catch (err) {
           notDeleted.push(uid);
           error ??= errorMessage(err);
@@ -224,7 +255,7 @@ export class ReplicaController {
   // ---- pod events: note expectations, enqueue owners ----
 
   private podAdded(pod: KubeObject, key: string): void {
-    this.index(pod, key);
+    this.tallies.set(key, pod);
     if (pod.metadata?.deletionTimestamp) {
       this.podDeleted(pod, key, false);
       return;
@@ -235,11 +266,12 @@ export class ReplicaController {
       this.queue.add(ownerKey);
       return;
     }
-    for (const k of this.matchingOwners(pod)) this.queue.add(k);
+    // Controlled by something else (another kind, or an owner that is gone): not ours to adopt.
+    if (!controllerRefOf(pod)) this.nominate(pod, key);
   }
 
   private podUpdated(old: KubeObject, pod: KubeObject, key: string): void {
-    this.index(pod, key);
+    this.tallies.set(key, pod);
     if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
     const oldOwner = this.ownerKeyOf(old);
     const ownerKey = this.ownerKeyOf(pod);
@@ -254,23 +286,18 @@ export class ReplicaController {
       if (minReady > 0 && !isReady(old) && isReady(pod)) this.queue.addAfter(ownerKey, minReady * 1000 + 1);
       return;
     }
-    const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {});
-    if (labelsChanged || oldOwner) for (const k of this.matchingOwners(pod)) this.queue.add(k);
+    if (controllerRefOf(pod)) return;
+    const labelsChanged = !jsonEqual(old.metadata?.labels ?? {}, pod.metadata?.labels ?? {});
+    const refChanged = controllerRefOf(old) !== undefined;
+    if (labelsChanged || refChanged) this.nominate(pod, key);
   }
 
   private podDeleted(pod: KubeObject, key: string, unindex = true): void {
-    if (unindex) this.podsByNamespace.get(pod.metadata?.namespace ?? '')?.delete(key);
+    if (unindex) this.tallies.delete(key, pod);
     const ownerKey = this.ownerKeyOf(pod);
     if (!ownerKey) return;
     this.expectations.deletionObserved(ownerKey, pod.metadata?.uid ?? '');
     this.queue.add(ownerKey);
-  }
-
-  private index(pod: KubeObject, key: string): void {
-    const ns = pod.metadata?.namespace ?? '';
-    let pods = this.podsByNamespace.get(ns);
-    if (!pods) this.podsByNamespace.set(ns, (pods = new Map()));
-    pods.set(key, pod);
   }
 
   /** The key of the owner of this kind that controls `pod`, when it controls it. */
@@ -281,13 +308,14 @@ export class ReplicaController {
     return this.owners.get(key)?.metadata?.uid === ref.uid ? key : undefined;
   }
 
-  /** Owners in the pod's namespace whose selector matches it (candidates to adopt an orphan). */
-  private matchingOwners(pod: KubeObject): string[] {
+  /** An orphan appeared or changed: the owners in its namespace whose selector matches it try to adopt it. */
+  private nominate(pod: KubeObject, key: string): void {
     const prefix = prefixFor(this.kind.info, pod.metadata?.namespace);
-    return this.owners
-      .entries()
-      .filter(([key, owner]) => key.startsWith(prefix) && this.kind.selectorOf(owner).matches(pod.metadata?.labels))
-      .map(([key]) => key);
+    for (const [ownerKey, owner] of this.owners.entries()) {
+      if (!ownerKey.startsWith(prefix) || !this.kind.selectorOf(owner).matches(pod.metadata?.labels)) continue;
+      this.tallies.nominate(owner.metadata?.uid ?? '', key);
+      this.queue.add(ownerKey);
+    }
   }
 }
 

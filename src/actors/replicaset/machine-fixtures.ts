@@ -5,6 +5,7 @@
  */
 import { fromPromise } from 'xstate';
 import type { KubeObject } from '../../api/object.ts';
+import { observedPods } from './status.ts';
 import type { CreatePodsInput, CreatePodsOutput, DeletePodsInput, DeletePodsOutput, ReplicasObserved, WriteStatusInput } from './machine.ts';
 
 export const T0 = Date.parse('2024-06-01T00:00:00Z');
@@ -40,8 +41,9 @@ export function pods(n: number, readySince?: number): KubeObject[] {
 }
 
 /** An observation without its round (the test adds it, or `Rounds` does). */
-export function observed(o: KubeObject, ps: KubeObject[], extra: Partial<Omit<ReplicasObserved, 'type'>> = {}): ReplicasObserved {
-  return { type: 'replicas.observed', round: 1, owner: o, pods: ps, expectationsMet: true, now: T0, ...extra };
+export function observed(o: KubeObject, ps: KubeObject[], extra: Partial<Omit<ReplicasObserved, 'type' | 'pods'>> = {}): ReplicasObserved {
+  const now = extra.now ?? T0;
+  return { type: 'replicas.observed', round: 1, owner: o, pods: observedPods(o, ps, now), expectationsMet: true, now, ...extra };
 }
 
 export interface FakeEffects {

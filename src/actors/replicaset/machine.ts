@@ -1,8 +1,8 @@
 /**
  * The ReplicaSet (and ReplicationController) machine: what a set does about its pods, decided
  * here. After every sync the controller tells it what the informers show (`replicas.observed`:
- * the owner, the active pods it controls, whether the creates and deletes it issued have all come
- * back through the watch, and the time). Guards choose the state; each state's entry is the
+ * the owner, the active pods it controls — counted, and listed only when a scale-down ranks them —
+ * whether the creates and deletes it issued have all come back through the watch, and the time). Guards choose the state; each state's entry is the
  * effect (Kubernetes' manageReplicas, then updateStatus):
  *
  * ```
@@ -26,7 +26,7 @@ import type { JsonObject, KubeObject } from '../../api/object.ts';
 import { rankForDeletion } from '../controller-kit/pods.ts';
 import { NO_ROUND, type RoundContext } from '../controller-kit/rounds.ts';
 import { replicaSpec } from './replica-kind.ts';
-import { calculateStatus, type ManageFailure } from './status.ts';
+import { calculateStatus, NO_PODS, type ManageFailure, type ObservedPods } from './status.ts';
 
 /** What one sync saw (the controller adds `round`). */
 export interface ReplicasObserved {
@@ -34,8 +34,8 @@ export interface ReplicasObserved {
   round: number;
   /** The ReplicaSet or ReplicationController, as cached. */
   owner: KubeObject;
-  /** The active pods it controls (after adopting orphans and releasing strays). */
-  pods: KubeObject[];
+  /** The active pods it controls (after adopting orphans and releasing strays): counted, listed on demand. */
+  pods: ObservedPods;
   /** Every create and delete issued earlier has come back through the pod watch (or timed out). */
   expectationsMet: boolean;
   /** Epoch ms (availability is measured against it). */
@@ -55,7 +55,7 @@ export interface ReplicaMachineInput {
 }
 
 export interface ReplicaContext extends RoundContext, ReplicaMachineInput {
-  pods: KubeObject[];
+  pods: ObservedPods;
   expectationsMet: boolean;
   now: number;
   /** The failure of this round's creates or deletes (the ReplicaFailure condition). */
@@ -97,12 +97,13 @@ const desiredOf = (c: { owner: KubeObject }): number => replicaSpec(c.owner).rep
 
 /** Pods to create this round: the missing ones, at most `burstReplicas`. */
 export function podsToCreate(c: ReplicaContext): number {
-  return Math.max(0, Math.min(desiredOf(c) - c.pods.length, c.burstReplicas));
+  return Math.max(0, Math.min(desiredOf(c) - c.pods.replicas, c.burstReplicas));
 }
 
-/** Pods to delete this round: the extra ones ranked worst first, at most `burstReplicas`. */
+/** Pods to delete this round: the extra ones ranked worst first, at most `burstReplicas` (the only place the pods are listed). */
 export function podsToDelete(c: ReplicaContext): KubeObject[] {
-  return rankForDeletion(c.pods).slice(0, Math.max(0, Math.min(c.pods.length - desiredOf(c), c.burstReplicas)));
+  const extra = Math.max(0, Math.min(c.pods.replicas - desiredOf(c), c.burstReplicas));
+  return extra === 0 ? [] : rankForDeletion(c.pods.list()).slice(0, extra);
 }
 
 /** The status this round writes (Kubernetes' calculateStatus). */
@@ -153,9 +154,9 @@ export const replicaMachine = setup({
   },
   guards: {
     ownerDeleting: ({ event }) => Boolean(event.owner.metadata?.deletionTimestamp),
-    replicasMatch: ({ event }) => event.pods.length === desiredOf(event),
+    replicasMatch: ({ event }) => event.pods.replicas === desiredOf(event),
     expectationsPending: ({ event }) => !event.expectationsMet,
-    tooFewPods: ({ event }) => event.pods.length < desiredOf(event),
+    tooFewPods: ({ event }) => event.pods.replicas < desiredOf(event),
     createsFailed: ({ event }) => (event as unknown as DoneActorEvent<CreatePodsOutput>).output.error !== undefined,
     deletesFailed: ({ event }) => (event as unknown as DoneActorEvent<DeletePodsOutput>).output.error !== undefined,
     /** Every pod ready but some not yet available: look again when minReadySeconds has passed. */
@@ -172,7 +173,7 @@ export const replicaMachine = setup({
   },
 }).createMachine({
   id: 'replicas',
-  context: ({ input }) => ({ ...input, ...NO_ROUND, pods: [], expectationsMet: true, now: 0, failure: undefined }),
+  context: ({ input }) => ({ ...input, ...NO_ROUND, pods: NO_PODS, expectationsMet: true, now: 0, failure: undefined }),
   initial: 'unobserved',
   on: {
     'replicas.observed': [

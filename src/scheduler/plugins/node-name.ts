@@ -4,6 +4,7 @@ import type { FilterPlugin } from '../types.ts';
 
 export const nodeName: FilterPlugin = {
   name: 'NodeName',
+  skips: (pod) => !(isRecord(pod.pod.spec) && typeof pod.pod.spec.nodeName === 'string' && pod.pod.spec.nodeName !== ''),
   filter(pod, node) {
     const wanted = isRecord(pod.pod.spec) ? pod.pod.spec.nodeName : undefined;
     if (typeof wanted !== 'string' || wanted === '' || wanted === node.name) return undefined;

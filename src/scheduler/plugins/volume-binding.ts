@@ -129,6 +129,7 @@ function canProvisionOn(storageClass: KubeObject, node: KubeObject): boolean {
 /** The Filter plugin: the node fits the pod's claims (PodInfo.volumes, set by PreFilter). */
 export const volumeBinding: FilterPlugin = {
   name: 'VolumeBinding',
+  skips: (pod) => !pod.volumes,
   filter(pod, node) {
     if (!pod.volumes) return undefined;
     const result = planForNode(pod.volumes.claims, node.node, pod.volumes.lookup);
