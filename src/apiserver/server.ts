@@ -15,6 +15,7 @@ import type { Store } from '../store/types.ts';
 import { setRequestUser, tokenAuthenticator, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
 import { writeError, writeJson } from './http/respond.ts';
 import { pathNotFound, route, type Route } from './http/router.ts';
+import { requestUrl } from './http/request-url.ts';
 import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from './http/watch-stream.ts';
 import { serveDiscovery } from './handlers/discovery.ts';
 import { serveHealth, serveMetrics } from './handlers/health.ts';
@@ -173,7 +174,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'https://apiserver');
+    let url: URL;
+    try {
+      url = requestUrl(req.url);
+    } catch (err) {
+      writeError(res, err);
+      return;
+    }
     let verb = req.method ?? 'UNKNOWN';
     let resource = '';
     res.on('finish', () => {
@@ -226,8 +233,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   /** Upgrades: `pods/{name}/exec`, `/attach` (WebSocket), `/portforward` (WebSocket or SPDY); anything else, and every check that fails, is a Status on the socket. */
   const handleUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'https://apiserver');
+    let url: URL | undefined;
     try {
+      url = requestUrl(req.url);
       const r: Route = route(url.pathname);
       // The stream authenticates itself (a browser's token comes in a subprotocol) and answers with close codes.
       if (r.type === 'events') {
@@ -255,7 +263,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       res.shouldKeepAlive = false;
       res.on('finish', () => socket.destroy());
       const apiErr = writeError(res, err);
-      if (apiErr.code >= 500) log.error({ err, path: url.pathname }, 'upgrade failed');
+      if (apiErr.code >= 500) log.error({ err, path: url?.pathname }, 'upgrade failed');
     }
   };
 

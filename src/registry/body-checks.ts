@@ -20,7 +20,25 @@ export function withTypeMeta(info: ResourceInfo, body: KubeObject): KubeObject {
   }
   if (out.metadata !== undefined && !isRecord(out.metadata)) throw ApiError.badRequest('metadata must be an object');
   out.metadata = { ...(out.metadata ?? {}) };
+  checkMetadataStrings(out.metadata as Record<string, unknown>);
   return out;
+}
+
+/** The ObjectMeta strings every step before validation reads (to name, place and version the object). */
+const METADATA_STRINGS = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'selfLink'] as const;
+
+/**
+ * A 400 in the words of Kubernetes' decoder when one of them is not a string (null is absent):
+ * the steps before validation would otherwise trip on it (`generateName: {}` was a 500, found by
+ * the API fuzzer).
+ */
+function checkMetadataStrings(meta: Record<string, unknown>): void {
+  for (const field of METADATA_STRINGS) {
+    const value = meta[field];
+    if (value === undefined || value === null || typeof value === 'string') continue;
+    const jsonType = Array.isArray(value) ? 'array' : typeof value === 'object' ? 'object' : typeof value;
+    throw ApiError.badRequest(`json: cannot unmarshal ${jsonType} into Go struct field ObjectMeta.metadata.${field} of type string`);
+  }
 }
 
 function version(apiVersion: unknown): string {

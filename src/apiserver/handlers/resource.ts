@@ -3,12 +3,11 @@
  * body, content type), calls one Registry method, and renders the result in the negotiated view.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import type { ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { isPatchType, PATCH_TYPES, type PatchType } from '../../api/patch/index.ts';
 import { ApiError } from '../../api/status.ts';
-import { decodeJson, decodeObjectBody, mediaTypeOf, readBody } from '../http/body.ts';
+import { decodeJson, decodeObjectBody, decodeYaml, mediaTypeOf, readBody } from '../http/body.ts';
 import { negotiateObjectView, type ObjectView } from '../http/negotiate.ts';
 import { deleteOptions, isWatchRequest, listOptions, writeOptions } from '../http/query.ts';
 import { writeJson } from '../http/respond.ts';
@@ -124,10 +123,5 @@ function render(view: ObjectView, info: ResourceInfo, obj: KubeObject, q: URLSea
 /** Patch bodies are JSON, except server-side apply's YAML (JSON is YAML too). */
 function decodePatch(patchType: PatchType, body: Buffer): unknown {
   const text = body.toString('utf8');
-  if (patchType !== 'application/apply-patch+yaml') return decodeJson(text);
-  try {
-    return parseYaml(text) as unknown;
-  } catch (err) {
-    throw ApiError.badRequest(`error decoding YAML: ${(err as Error).message}`);
-  }
+  return patchType === 'application/apply-patch+yaml' ? decodeYaml(text) : decodeJson(text);
 }

@@ -21,6 +21,9 @@ export interface WatchStreamLimits {
 
 export const DEFAULT_WATCH_LIMITS: WatchStreamLimits = { maxPendingEvents: 1000, maxPendingBytes: 16 * 1024 * 1024 };
 
+/** The longest delay a Node timer keeps. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type WatchStreamEnd = 'timeout' | 'client-closed' | 'slow-client' | 'error-event' | 'server-closing' | 'failed';
 
 export class WatchStream {
@@ -43,7 +46,9 @@ export class WatchStream {
     if (this.ended) return;
     this.ensureHeaders();
     this.res.flushHeaders();
-    this.timer = setTimeout(() => this.end('timeout'), timeoutMs);
+    // A timer longer than 2^31-1 ms fires at once (Node clamps it to 1 ms): `timeoutSeconds=99999999`
+    // ended the watch immediately (found by the API fuzzer). 24.8 days is forever enough.
+    this.timer = setTimeout(() => this.end('timeout'), Math.min(timeoutMs, MAX_TIMER_MS));
     this.timer.unref();
   }
 
