@@ -11,6 +11,7 @@ import { decodeJson, decodeObjectBody, decodeYaml, mediaTypeOf, readBody } from 
 import { negotiateObjectView, type ObjectView } from '../http/negotiate.ts';
 import { deleteOptions, isWatchRequest, listOptions, writeOptions } from '../http/query.ts';
 import { writeJson } from '../http/respond.ts';
+import { checkWriteOptions } from '../http/write-options.ts';
 import type { ResourceRoute } from '../http/router.ts';
 import { includeObjectParam, renderList, renderObject } from '../http/views.ts';
 import type { WriteOptions } from '../../registry/types.ts';
@@ -73,11 +74,13 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
       return replyObject(200, obj);
     }
     case 'POST': {
+      checkWriteOptions(q, 'CreateOptions');
       const body = decodeObjectBody(req.headers['content-type'], await readBody(req));
       return replyObject(201, await registry.create(info, namespace, body, wopts()));
     }
     case 'PUT': {
       if (name === undefined) throw ApiError.methodNotAllowed(info, verb);
+      checkWriteOptions(q, 'UpdateOptions');
       const body = decodeObjectBody(req.headers['content-type'], await readBody(req));
       const opts = wopts();
       if (subresource === 'scale') return replyObject(200, await registry.updateScale(info, namespace, name, body, opts));
@@ -88,6 +91,7 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
       if (name === undefined) throw ApiError.methodNotAllowed(info, verb);
       const patchType = mediaTypeOf(req.headers['content-type']);
       if (!isPatchType(patchType)) throw ApiError.unsupportedMediaType(PATCH_TYPES);
+      checkWriteOptions(q, 'PatchOptions', patchType === 'application/apply-patch+yaml');
       const patch = decodePatch(patchType, await readBody(req));
       const opts = wopts();
       if (subresource === 'scale') return replyObject(200, await registry.patchScale(info, namespace, name, patchType, patch, opts));
