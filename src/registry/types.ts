@@ -15,6 +15,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Receives warnings (`unknown field "spec.foo"` under Warn) for the `Warning` response header. */
   onWarning?: (message: string) => void;
+  /** Receives audit annotations admission records for this request (PodSecurity's `audit` mode), for the audit log. */
+  onAuditAnnotation?: (key: string, value: string) => void;
 }
 
 /** A Kubernetes list: `kind: PodList`, `metadata.resourceVersion`, `items` (always present). */

@@ -51,7 +51,7 @@ export async function guaranteedUpdate(
     }
     const next = nextObject(info, current, candidate, update.target);
     // Admission sees writes of the object itself, never of its status (as Kubernetes' plugins skip subresources).
-    const attrs = { operation: 'UPDATE', info, namespace, name, obj: next, old: current, dryRun: Boolean(update.opts.dryRun) } as const;
+    const attrs = { operation: 'UPDATE', info, namespace, name, obj: next, old: current, dryRun: Boolean(update.opts.dryRun), warn: update.opts.onWarning, annotateAudit: update.opts.onAuditAnnotation } as const;
     if (update.target === 'main') await ctx.admission?.admit(attrs);
     await validateForWrite(info, next, update.opts, current);
     if (update.target === 'main') await ctx.admission?.validate(attrs);

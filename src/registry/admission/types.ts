@@ -24,6 +24,10 @@ export interface AdmissionAttributes {
   /** The stored object of an update. */
   old?: KubeObject;
   dryRun: boolean;
+  /** Sends a `Warning` header with the answer (PodSecurity's `warn` mode); absent for writes nobody reads warnings of. */
+  warn?(message: string): void;
+  /** Records an audit annotation of this request (PodSecurity's `audit` mode), for the audit log. */
+  annotateAudit?(key: string, value: string): void;
 }
 
 export interface AdmissionPlugin {
