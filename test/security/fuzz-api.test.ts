@@ -31,6 +31,8 @@ interface Tally {
   byStatus: Map<number, number>;
   /** Requests and milliseconds spent per category (where the run's time goes). */
   byCategory: Map<string, { count: number; ms: number }>;
+  /** The slowest answers (for the report: what the server spends its time on). */
+  slowest: { ms: number; request: string }[];
 }
 
 /** What is wrong with `res` as the answer to `req`; undefined when it is a good answer. */
@@ -101,7 +103,7 @@ describe('API fuzzing', () => {
   });
 
   it(`${REQUESTS} fuzzed requests: none ≥ 500, every rejection a Status naming the problem, the server up throughout`, async () => {
-    const tally: Tally = { sent: 0, serverErrors: 0, withoutStatus: 0, unanswered: 0, healthFailures: 0, futureResourceVersions: 0, byStatus: new Map(), byCategory: new Map() };
+    const tally: Tally = { sent: 0, serverErrors: 0, withoutStatus: 0, unanswered: 0, healthFailures: 0, futureResourceVersions: 0, byStatus: new Map(), byCategory: new Map(), slowest: [] };
     const { url, adminToken } = cluster.server;
     const started = Date.now();
     try {
@@ -116,6 +118,8 @@ describe('API fuzzing', () => {
               res = await sendRaw(url, agent, adminToken, req);
               const c = tally.byCategory.get(req.category) ?? { count: 0, ms: 0 };
               tally.byCategory.set(req.category, { count: c.count + 1, ms: c.ms + Date.now() - sentAt });
+              tally.slowest.push({ ms: Date.now() - sentAt, request: describeRequest(req).slice(0, 160) });
+              tally.slowest.sort((a, b) => b.ms - a.ms).splice(5);
             } catch (err) {
               tally.unanswered += 1;
               problems.push(`${describeRequest(req)}\n  -> no answer: ${(err as Error).message}`);
@@ -137,6 +141,7 @@ describe('API fuzzing', () => {
     } finally {
       console.log(`API fuzz: seed ${SEED}, ${tally.sent} requests in ${((Date.now() - started) / 1000).toFixed(1)} s; answers by code: ${JSON.stringify(Object.fromEntries([...tally.byStatus].sort((a, b) => a[0] - b[0])))}`);
       console.log(`API fuzz: by category: ${[...tally.byCategory].map(([k, v]) => `${k} ${v.count} (${Math.round(v.ms / v.count)} ms each)`).join(', ')}`);
+      console.log(`API fuzz: slowest: ${tally.slowest.map((s) => `${s.ms} ms ${s.request}`).join('\n  ')}`);
       recordFigure('API fuzz: requests sent', tally.sent);
       recordFigure('API fuzz: responses >= 500', tally.serverErrors);
       recordFigure('API fuzz: crashes (health check failed or no answer)', tally.healthFailures + tally.unanswered);

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from '../../api/status.ts';
-import { assertNestingWithin } from './nesting.ts';
+import { assertNestingWithin, assertYamlFlowNestingWithin } from './nesting.ts';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.ts';
 
 /** Largest request body accepted, as Kubernetes' default. */
@@ -76,6 +76,7 @@ export function decodeJson(text: string): unknown {
 
 /** A YAML document (JSON is YAML too); nested at most MAX_BODY_DEPTH deep. */
 export function decodeYaml(text: string): unknown {
+  assertYamlFlowNestingWithin(text);
   let value: unknown;
   try {
     value = parseYaml(text) as unknown;

@@ -20,3 +20,30 @@ export function assertNestingWithin(value: unknown, limit = MAX_BODY_DEPTH): voi
     for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
 }
+
+/**
+ * The same bound, measured on YAML text before parsing it: the YAML parser recurses and takes
+ * seconds on flow collections nested some 100,000 deep (`[[[[…]]]]`), holding the event loop for
+ * every other request (found by the API fuzzer). Counts `[`/`{` outside quotes and comments;
+ * block-style nesting needs indentation per level, so a body within the size limit cannot nest
+ * it deep enough to matter.
+ */
+export function assertYamlFlowNestingWithin(text: string, limit = MAX_BODY_DEPTH): void {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? text.length : eol;
+    } else if (ch === '[' || ch === '{') {
+      if (++depth > limit) throw ApiError.badRequest(`the request body nests arrays and objects more than ${limit} levels deep`);
+    } else if ((ch === ']' || ch === '}') && depth > 0) depth--;
+  }
+}
