@@ -190,7 +190,8 @@ const wrongTypes: fc.Arbitrary<FuzzRequest> = kindArb
       target = `${FIXTURES[kind].path}/${FIXTURES[kind].name}`;
     }
     // A pod's spec is immutable but for a few fields: a PUT of the base spec over a fixture an earlier patch changed is refused for that.
-    const immutable = method === 'PUT' && kind === 'pod' ? ['pod updates may not change'] : [];
+    // Likewise a ConfigMap an earlier request made `immutable`.
+    const immutable = method !== 'PUT' ? [] : kind === 'pod' ? ['pod updates may not change'] : kind === 'configmap' ? ['immutable'] : [];
     return { category: 'wrong type', method, path: target, headers: JSON_HEADERS, body: json(obj), mentions: [...fieldWords(path), ...immutable, 'already exists', 'does not match', 'the name of the object'] };
   });
 
