@@ -13,4 +13,10 @@ describe('withTypeMeta', () => {
     }
     expect(withTypeMeta(CONFIGMAPS, { metadata: { name: null, generateName: 'x-' } as never }).metadata).toEqual({ name: null, generateName: 'x-' });
   });
+
+  it("refuses type meta of another type with the decoder's 400 (found by the API fuzzer: `kind: {toString: true}` was a 500)", () => {
+    expect(() => withTypeMeta(CONFIGMAPS, { kind: { toString: true } } as never)).toThrow(expect.objectContaining({ code: 400, message: 'json: cannot unmarshal object into Go struct field .kind of type string' }));
+    expect(() => withTypeMeta(CONFIGMAPS, { apiVersion: 1 } as never)).toThrow(expect.objectContaining({ code: 400, message: 'json: cannot unmarshal number into Go struct field .apiVersion of type string' }));
+    expect(withTypeMeta(CONFIGMAPS, { kind: null } as never).kind).toBe('ConfigMap');
+  });
 });
