@@ -198,6 +198,20 @@ describe('validateObject', () => {
     });
   });
 
+  it('reports an unknown field set to null (found by the API fuzzer: `spec.foo: null` was accepted without a Warning)', async () => {
+    expect(await messages(pods, pod({ containers: [{ name: 'c', image: 'b', imagePolicy: null }], foo: null }), true)).toEqual(['unknown field "spec.containers[0].imagePolicy"', 'unknown field "spec.foo"']);
+  });
+
+  it('reports a selector that cannot be converted at spec.selector (found by the API fuzzer: `matchLabels: "xy"` was a 400 naming `values[0][0]`)', async () => {
+    const deployments = info('apps', 'deployments');
+    const template = { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'c', image: 'b' }] } };
+    const withSelector = (selector: unknown): KubeObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'n' }, spec: { selector, template } });
+    const fields = async (selector: unknown) => (await validateObject(deployments, withSelector(selector), { strict: false })).map((e) => `${e.field}: ${e.type}`);
+    expect(await fields({ matchLabels: 'xy' })).toEqual(['spec.selector.matchLabels: FieldValueTypeInvalid']);
+    expect(await fields({ matchLabels: '\ud8e6' })).toEqual(['spec.selector.matchLabels: FieldValueTypeInvalid']);
+    expect(await fields({ matchExpressions: [{ key: 'app', operator: 'In', values: [{ no: 1 }] }] })).toContain('spec.selector: FieldValueInvalid');
+  });
+
   it('walks any schema source in strict mode (fixture)', async () => {
     const defs: Record<string, { properties?: Record<string, { $ref?: string; items?: { $ref?: string }; type?: string }>; 'x-kubernetes-preserve-unknown-fields'?: boolean }> = {
       Root: { properties: { apiVersion: {}, kind: {}, metadata: { $ref: '#/Meta' }, items: { type: 'array', items: { $ref: '#/Item' } }, raw: { $ref: '#/Raw' } } },

@@ -30,7 +30,9 @@ export interface ValidateOptions {
 export async function validateObject(info: ResourceInfo, obj: KubeObject, opts: ValidateOptions): Promise<FieldError[]> {
   // JSON null means "absent" to Kubernetes' decoder; the ajv schemas would call it a type error.
   const clean = dropNulls(obj) as KubeObject;
-  const unknown = opts.strict ? unknownFields(info, clean, opts.schemas ?? (await generatedSchemas())) : [];
+  // But an undeclared field is unknown whatever its value, null too: Kubernetes' strict decoder
+  // reads the key before the value.
+  const unknown = opts.strict ? unknownFields(info, obj, opts.schemas ?? (await generatedSchemas())) : [];
   const rules = [...validateObjectMeta(info, isRecord(clean.metadata) ? clean.metadata : undefined), ...kindRules(info, clean)];
   // Where a Kubernetes rule already speaks about a field, its wording wins over the schema's.
   const ruled = new Set(rules.map((e) => e.field));

@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_CIPHERS } from 'node:tls';
+import { answerClientError } from './http/client-error.ts';
 
 /** TLS settings of a pod-facing listener (see above). */
 export const POD_FACING_TLS: ServerOptions = { ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0` };
@@ -31,6 +32,7 @@ export interface ListenerHandlers {
 export async function startListener(tls: ServerOptions, handlers: ListenerHandlers, host: string, port: number): Promise<{ server: Server; port: number }> {
   const server = createServer(tls, handlers.request);
   server.on('upgrade', handlers.upgrade);
+  server.on('clientError', answerClientError);
   server.on('connection', (s: Socket) => {
     handlers.sockets.add(s);
     s.on('close', () => handlers.sockets.delete(s));

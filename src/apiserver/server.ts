@@ -15,6 +15,7 @@ import type { Store } from '../store/types.ts';
 import { requestAuthenticator, setRequestUser, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
 import { writeError, writeJson } from './http/respond.ts';
 import { pathNotFound, route, type Route } from './http/router.ts';
+import { requestUrl } from './http/request-url.ts';
 import { DEFAULT_WATCH_LIMITS, type WatchStream, type WatchStreamLimits } from './http/watch-stream.ts';
 import { serveDiscovery } from './handlers/discovery.ts';
 import { serveHealth, serveMetrics } from './handlers/health.ts';
@@ -200,7 +201,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'https://apiserver');
+    let url: URL;
+    try {
+      url = requestUrl(req.url);
+    } catch (err) {
+      writeError(res, err);
+      return;
+    }
     let verb = req.method ?? 'UNKNOWN';
     let resource = '';
     let r: Route | undefined;
@@ -261,10 +268,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   /** Upgrades: `pods/{name}/exec`, `/attach` (WebSocket), `/portforward` (WebSocket or SPDY); anything else, and every check that fails, is a Status on the socket. */
   const handleUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'https://apiserver');
+    let url: URL | undefined;
     const received = new Date();
     let r: Route | undefined;
     try {
+      url = requestUrl(req.url);
       r = route(url.pathname);
       // The stream authenticates itself (a browser's token comes in a subprotocol) and answers with close codes.
       if (r.type === 'events') {
@@ -299,7 +307,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       res.on('finish', () => socket.destroy());
       const apiErr = writeError(res, err);
       if (opts.audit) auditUpgrade(opts.audit, req, received, r, apiErr.code, apiErr.reason);
-      if (apiErr.code >= 500) log.error({ err, path: url.pathname }, 'upgrade failed');
+      if (apiErr.code >= 500) log.error({ err, path: url?.pathname }, 'upgrade failed');
     }
   };
 

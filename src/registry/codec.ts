@@ -28,9 +28,12 @@ export function encodeObject(obj: KubeObject): string {
 
 /**
  * Parses a resourceVersion given by a client; 400 unless it is a non-negative integer, as
- * Kubernetes' etcd3 versioner requires.
+ * Kubernetes' etcd3 versioner requires. One past what a revision can be (Kubernetes' uint64;
+ * here a safe integer, beyond which numbers lose digits) is malformed too, not a revision from
+ * the future to wait for (`99999999999999999999999` was a 504 "Too large resource version:
+ * 1e+23", found by the API fuzzer).
  */
 export function parseResourceVersion(rv: string): number {
-  if (!/^\d+$/.test(rv)) throw ApiError.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  if (!/^\d+$/.test(rv) || !Number.isSafeInteger(Number(rv))) throw ApiError.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
   return Number(rv);
 }

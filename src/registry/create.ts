@@ -33,7 +33,7 @@ export async function createObject(
   const prepared = prepareForCreate(info, applyDefaults(info, typed), ctx.now(), { namespace });
   const name = prepared.metadata?.name ?? '';
   if (info.namespaced) await assertNamespaceAcceptsContent(ctx, info, namespace ?? '', name);
-  const attrs = { operation: 'CREATE', info, namespace, name: requestName, obj: prepared, dryRun: Boolean(opts.dryRun), user: opts.user } as const;
+  const attrs = { operation: 'CREATE', info, namespace, name: requestName, obj: prepared, dryRun: Boolean(opts.dryRun), user: opts.user, warn: opts.onWarning, annotateAudit: opts.onAuditAnnotation } as const;
   await ctx.admission?.admit(attrs);
   await validateForWrite(info, prepared, opts);
   await ctx.admission?.validate({ ...attrs, name });

@@ -18,6 +18,8 @@ export interface WriteOptions {
   onWarning?: (message: string) => void;
   /** Who asks (the API server's authenticated user), for admission plugins that judge by it (NodeRestriction, RBAC escalation); absent for in-process controllers. */
   user?: UserInfo;
+  /** Receives audit annotations admission records for this request (PodSecurity's `audit` mode), for the audit log. */
+  onAuditAnnotation?: (key: string, value: string) => void;
 }
 
 /** A Kubernetes list: `kind: PodList`, `metadata.resourceVersion`, `items` (always present). */

@@ -54,7 +54,7 @@ export async function guaranteedUpdate(
     // Mutating admission sees writes of the object itself, never of its status (as Kubernetes' plugins skip
     // subresources); validating plugins that handle every write (NodeRestriction) see status writes too.
     const status = update.target === 'status' ? { subresource: 'status' as const } : {};
-    const attrs = { operation: 'UPDATE', info, namespace, name, obj: next, old: current, dryRun: Boolean(update.opts.dryRun), user: update.opts.user, ...status } as const;
+    const attrs = { operation: 'UPDATE', info, namespace, name, obj: next, old: current, dryRun: Boolean(update.opts.dryRun), user: update.opts.user, warn: update.opts.onWarning, annotateAudit: update.opts.onAuditAnnotation, ...status } as const;
     if (update.target === 'main') await ctx.admission?.admit(attrs);
     await validateForWrite(info, next, update.opts, current);
     await ctx.admission?.validate(attrs);

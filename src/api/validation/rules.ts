@@ -128,7 +128,8 @@ function validateWorkload(obj: KubeObject, noun: string, restartPolicies: string
   const selErrs = validateLabelSelector(selectorObj, 'spec.selector');
   errs.push(...selErrs);
   if (selErrs.length) return errs;
-  const selector = LabelSelector.fromObject(selectorObj as LabelSelectorObject);
+  const selector = selectorOf(selectorObj, 'spec.selector', errs);
+  if (!selector) return errs;
   if (selector.empty) {
     errs.push(invalid('spec.selector', selectorObj, `empty selector is invalid for ${noun}`));
     return errs;
@@ -151,6 +152,23 @@ function validateTemplate(holder: JsonObject, path: string, selector: LabelSelec
   }
   errs.push(...validatePodSpec(optionalRecord(template, 'spec'), child(templatePath, 'spec'), restartPolicies));
   return errs;
+}
+
+/**
+ * The selector `sel` converts to, or undefined with an error at `path` pushed onto `errs` when it
+ * cannot be converted: a malformed one (`matchLabels` a string, a value not a string, which the
+ * schema reports by type) must stay a 422 naming the field, not the converter's bare 400 (found
+ * by the API fuzzer).
+ */
+function selectorOf(sel: JsonObject, path: string, errs: FieldError[]): LabelSelector | undefined {
+  // Not a selector at all: the schema names the field and its type.
+  if ((sel.matchLabels != null && !isRecord(sel.matchLabels)) || (sel.matchExpressions != null && !Array.isArray(sel.matchExpressions))) return undefined;
+  try {
+    return LabelSelector.fromObject(sel as LabelSelectorObject);
+  } catch (err) {
+    errs.push(invalid(path, sel, err instanceof Error ? err.message : String(err)));
+    return undefined;
+  }
 }
 
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
@@ -189,7 +207,7 @@ function validateJobSpec(spec: JsonObject | undefined, path: string): FieldError
   if (selectorObj) {
     const selErrs = validateLabelSelector(selectorObj, child(path, 'selector'));
     errs.push(...selErrs);
-    if (!selErrs.length) selector = LabelSelector.fromObject(selectorObj as LabelSelectorObject);
+    if (!selErrs.length) selector = selectorOf(selectorObj, child(path, 'selector'), errs);
   }
   const template = optionalRecord(spec, 'template');
   const restartPolicy = optionalRecord(template, 'spec')?.restartPolicy;

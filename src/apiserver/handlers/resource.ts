@@ -3,15 +3,15 @@
  * body, content type), calls one Registry method, and renders the result in the negotiated view.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import type { ResourceInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { isPatchType, PATCH_TYPES, type PatchType } from '../../api/patch/index.ts';
 import { ApiError } from '../../api/status.ts';
-import { decodeJson, decodeObjectBody, mediaTypeOf, readBody } from '../http/body.ts';
+import { decodeJson, decodeObjectBody, decodeYaml, mediaTypeOf, readBody } from '../http/body.ts';
 import { negotiateObjectView, type ObjectView } from '../http/negotiate.ts';
 import { deleteOptions, isWatchRequest, listOptions, writeOptions } from '../http/query.ts';
 import { writeJson } from '../http/respond.ts';
+import { checkWriteOptions } from '../http/write-options.ts';
 import type { ResourceRoute } from '../http/router.ts';
 import { includeObjectParam, renderList, renderObject } from '../http/views.ts';
 import type { WriteOptions } from '../../registry/types.ts';
@@ -76,11 +76,13 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
       return replyObject(200, obj);
     }
     case 'POST': {
+      checkWriteOptions(q, 'CreateOptions');
       const body = decodeObjectBody(req.headers['content-type'], await readBody(req));
       return replyObject(201, await registry.create(info, namespace, body, wopts()));
     }
     case 'PUT': {
       if (name === undefined) throw ApiError.methodNotAllowed(info, verb);
+      checkWriteOptions(q, 'UpdateOptions');
       const body = decodeObjectBody(req.headers['content-type'], await readBody(req));
       const opts = wopts();
       if (subresource === 'scale') return replyObject(200, await registry.updateScale(info, namespace, name, body, opts));
@@ -91,6 +93,7 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
       if (name === undefined) throw ApiError.methodNotAllowed(info, verb);
       const patchType = mediaTypeOf(req.headers['content-type']);
       if (!isPatchType(patchType)) throw ApiError.unsupportedMediaType(PATCH_TYPES);
+      checkWriteOptions(q, 'PatchOptions', patchType === 'application/apply-patch+yaml');
       const patch = decodePatch(patchType, await readBody(req));
       const opts = wopts();
       if (subresource === 'scale') return replyObject(200, await registry.patchScale(info, namespace, name, patchType, patch, opts));
@@ -127,10 +130,5 @@ function render(view: ObjectView, info: ResourceInfo, obj: KubeObject, q: URLSea
 /** Patch bodies are JSON, except server-side apply's YAML (JSON is YAML too). */
 function decodePatch(patchType: PatchType, body: Buffer): unknown {
   const text = body.toString('utf8');
-  if (patchType !== 'application/apply-patch+yaml') return decodeJson(text);
-  try {
-    return parseYaml(text) as unknown;
-  } catch (err) {
-    throw ApiError.badRequest(`error decoding YAML: ${(err as Error).message}`);
-  }
+  return patchType === 'application/apply-patch+yaml' ? decodeYaml(text) : decodeJson(text);
 }

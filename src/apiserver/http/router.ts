@@ -83,11 +83,20 @@ export function pathNotFound(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 }
 
+/** A percent-decoded path segment; a broken escape (`%zz`, `%ff` alone) is the client's 400, not a URIError's 500. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw ApiError.badRequest(`invalid path segment ${JSON.stringify(segment.slice(0, 200))}: malformed percent-encoding`);
+  }
+}
+
 const HEALTH = new Set(['healthz', 'livez', 'readyz']);
 
 /** Decodes a URL path (without query) into a Route; throws a 404 ApiError for unknown paths. */
 export function route(pathname: string): Route {
-  const segs = pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+  const segs = pathname.split('/').filter((s) => s.length > 0).map(decodeSegment);
   const [head, ...rest] = segs;
   if (head === undefined) throw pathNotFound();
   if (HEALTH.has(head)) return { type: 'health', check: head as 'healthz' | 'livez' | 'readyz' };

@@ -21,10 +21,17 @@ export interface WatchStreamLimits {
 
 export const DEFAULT_WATCH_LIMITS: WatchStreamLimits = { maxPendingEvents: 1000, maxPendingBytes: 16 * 1024 * 1024 };
 
+/** The longest delay a Node timer keeps. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type WatchStreamEnd = 'timeout' | 'client-closed' | 'slow-client' | 'error-event' | 'server-closing' | 'failed';
 
 export class WatchStream {
   private pendingEvents = 0;
+  /** open() was called: events from now on are live, and count against the bounds. */
+  private live = false;
+  /** Bytes of the initial replay (before open) not yet taken by the socket: allowed on top of maxPendingBytes. */
+  private replayBytes = 0;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -43,7 +50,10 @@ export class WatchStream {
     if (this.ended) return;
     this.ensureHeaders();
     this.res.flushHeaders();
-    this.timer = setTimeout(() => this.end('timeout'), timeoutMs);
+    this.live = true;
+    // A timer longer than 2^31-1 ms fires at once (Node clamps it to 1 ms): `timeoutSeconds=99999999`
+    // ended the watch immediately (found by the API fuzzer). 24.8 days is forever enough.
+    this.timer = setTimeout(() => this.end('timeout'), Math.min(timeoutMs, MAX_TIMER_MS));
     this.timer.unref();
   }
 
@@ -52,12 +62,25 @@ export class WatchStream {
     if (this.ended) return;
     this.ensureHeaders();
     const line = `${JSON.stringify({ type: event.type, object: this.render(event) })}\n`;
+    if (!this.live) {
+      // The initial replay (`resourceVersion` unset or 0) is written in one go, before the client
+      // could read any of it: it is as large as the collection, not a sign of a slow reader. Counted
+      // against the bounds, a collection past 1,000 objects closed every such watch at once
+      // (found by the API fuzzer). Its bytes are allowed on top of the bound until they are taken.
+      const bytes = Buffer.byteLength(line);
+      this.replayBytes += bytes;
+      this.res.write(line, () => {
+        this.replayBytes -= bytes;
+      });
+      if (event.type === 'ERROR') this.end('error-event');
+      return;
+    }
     this.pendingEvents++;
     this.res.write(line, () => {
       this.pendingEvents--;
     });
     if (event.type === 'ERROR') this.end('error-event');
-    else if (this.pendingEvents > this.limits.maxPendingEvents || this.res.writableLength > this.limits.maxPendingBytes) this.end('slow-client');
+    else if (this.pendingEvents > this.limits.maxPendingEvents || this.res.writableLength > this.limits.maxPendingBytes + this.replayBytes) this.end('slow-client');
   }
 
   /**

@@ -1,15 +1,16 @@
 /**
  * The admission chain of a Registry, in Kubernetes' order: mutating ServiceAccount then
- * LimitRanger; validating NodeRestriction (nodes' writes, status writes and deletes included)
- * and LimitRanger; ResourceQuota last, as write hooks committed with the
+ * LimitRanger; validating NodeRestriction (nodes' writes, status writes and deletes included),
+ * LimitRanger then PodSecurity; ResourceQuota last, as write hooks committed with the
  * object (resource-quota.ts). It owns the informers the plugins read (ServiceAccounts,
- * LimitRanges, ResourceQuotas), started and stopped with the Registry.
+ * LimitRanges, ResourceQuotas, Namespaces), started and stopped with the Registry.
  *
  * Namespace lifecycle (the first plugin in Kubernetes) stays where it was: the registry's
  * namespace guard.
  */
 import type { ResourceInfo } from '../../api/kinds.ts';
-import { prefixFor } from '../../api/metadata.ts';
+import { findKind } from '../../api/kinds.ts';
+import { objectKey, prefixFor } from '../../api/metadata.ts';
 import type { KubeObject } from '../../api/object.ts';
 import { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/types.ts';
@@ -18,9 +19,18 @@ import type { WriteHooks } from '../write-hooks.ts';
 import { LIMIT_RANGES, LimitRanger } from './limit-ranger.ts';
 import { NamespaceObjects } from './namespace-objects.ts';
 import { RESOURCE_QUOTAS, ResourceQuotaAdmission } from './resource-quota.ts';
+import { PodSecurityAdmission } from './pod-security.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountAdmission } from './service-account.ts';
 import { NodeRestriction } from './node-restriction.ts';
 import type { AdmissionAttributes, AdmissionPlugin } from './types.ts';
+
+const NAMESPACES = findKind('v1', 'Namespace') as ResourceInfo;
+const PODS = findKind('v1', 'Pod') as ResourceInfo;
+
+async function liveObject(store: Store, key: string): Promise<KubeObject | undefined> {
+  const kv = await store.get(key);
+  return kv ? decodeObject(kv) : undefined;
+}
 
 export interface AdmissionOptions {
   /**
@@ -55,8 +65,18 @@ export class Admission {
       this.informers.push(accounts);
       this.mutating.unshift(new ServiceAccountAdmission({ store, accounts, random: opts.random, sleep: opts.sleep }));
     }
+    const namespaces = informer(NAMESPACES);
+    this.informers.push(namespaces);
+    const podSecurity = new PodSecurityAdmission({
+      // The informer's copy, else a live read: a namespace labelled a moment ago is never judged by its old labels' absence.
+      namespaceLabels: async (name) => {
+        const ns = namespaces.get(objectKey(NAMESPACES, undefined, name)) ?? (await liveObject(store, objectKey(NAMESPACES, undefined, name)));
+        return ns?.metadata?.labels as Record<string, unknown> | undefined;
+      },
+      podsIn: async (name) => (await store.list(prefixFor(PODS, name))).items.map(decodeObject),
+    });
     // NodeRestriction judges only nodes' writes (WriteOptions.user), and every one of them.
-    this.validating = [new NodeRestriction(), limitRanger, ...(opts.validating ?? [])];
+    this.validating = [new NodeRestriction(), limitRanger, podSecurity, ...(opts.validating ?? [])];
     this.quota = new ResourceQuotaAdmission({ store, quotas, now });
   }
 

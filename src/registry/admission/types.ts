@@ -29,6 +29,10 @@ export interface AdmissionAttributes {
   subresource?: 'status';
   /** Who asks, when the write came through the API server (WriteOptions.user). */
   user?: UserInfo;
+  /** Sends a `Warning` header with the answer (PodSecurity's `warn` mode); absent for writes nobody reads warnings of. */
+  warn?(message: string): void;
+  /** Records an audit annotation of this request (PodSecurity's `audit` mode), for the audit log. */
+  annotateAudit?(key: string, value: string): void;
 }
 
 export interface AdmissionPlugin {
