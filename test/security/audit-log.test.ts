@@ -104,6 +104,16 @@ describe('the audit log', () => {
     expect(ev.user.groups).toEqual(expect.arrayContaining(['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']));
   });
 
+  it("carries admission's audit annotations: PodSecurity's audit mode on a labelled namespace", async () => {
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'audited-pss', labels: { 'pod-security.kubernetes.io/audit': 'restricted' } } };
+    expect((await c.client.post('/api/v1/namespaces', ns)).status).toBe(201);
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    const created = await c.client.post('/api/v1/namespaces/audited-pss/pods', pod);
+    expect(created.status).toBe(201);
+    const ev = await expectEvent(created.headers['audit-id'], { verb: 'create', responseStatus: { metadata: {}, code: 201 } });
+    expect(ev.annotations?.['pod-security.kubernetes.io/audit-violations']).toMatch(/^would violate PodSecurity "restricted:latest": /);
+  });
+
   it('records a watch once the client ends it, and no health check', async () => {
     const before = (await events()).length;
     expect((await c.client.get('/healthz', { token: null })).status).toBe(200);

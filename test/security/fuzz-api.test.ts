@@ -14,8 +14,9 @@ import { startTestCluster, type TestCluster } from '../apiserver/harness.ts';
 import { recordFigure } from './figures.ts';
 import { baseObject, describeRequest, FIXTURES, FUZZ_NAMESPACE, fuzzRequest, type FuzzRequest } from './fuzz/api-cases.ts';
 import { fuzzAgent, sendRaw, type RawResponse } from './fuzz/raw-https.ts';
+import { fuzzSeed } from './fuzz/seed.ts';
 
-const SEED = Number(process.env.KACTUS_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = fuzzSeed();
 const REQUESTS = Number(process.env.KACTUS_FUZZ_API_REQUESTS ?? 10_000);
 const BATCH = 50;
 const CONCURRENCY = 8;

@@ -40,8 +40,9 @@ import { waitFor } from '../support/wait.ts';
 import { recordFigure } from './figures.ts';
 import { probeStream, type ProbeOutcome } from './fuzz/probe-stream.ts';
 import { wireCase, type WireCase } from './fuzz/wire-frames.ts';
+import { fuzzSeed } from './fuzz/seed.ts';
 
-const SEED = Number(process.env.KACTUS_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = fuzzSeed();
 const MASTER_FRAMES = Number(process.env.KACTUS_FUZZ_WIRE_FRAMES ?? 10_000);
 const NODE_FRAMES = Number(process.env.KACTUS_FUZZ_NODE_FRAMES ?? 1_000);
 const BATCH = 100;

@@ -35,6 +35,8 @@ export interface AuditEvent {
   responseStatus: { metadata: Record<string, never>; code: number; status?: 'Failure'; reason?: string };
   requestReceivedTimestamp: string;
   stageTimestamp: string;
+  /** What admission noted of the request (PodSecurity's `pod-security.kubernetes.io/audit-violations`). */
+  annotations?: Record<string, string>;
 }
 
 /** What a request that got no further than authentication is recorded as (Kubernetes' anonymous user). */
@@ -51,6 +53,7 @@ export interface AuditFacts {
   reason?: string;
   received: Date;
   completed: Date;
+  annotations?: Record<string, string>;
 }
 
 /** Kubernetes' verbs for what `requestVerb` names (the server's metrics use its upper-case forms). */
@@ -126,6 +129,7 @@ export function auditEvent(f: AuditFacts): AuditEvent {
     responseStatus: { metadata: {}, code: f.code, ...(f.code >= 400 ? { status: 'Failure' as const, ...(f.reason ? { reason: f.reason } : {}) } : {}) },
     requestReceivedTimestamp: microTime(f.received),
     stageTimestamp: microTime(f.completed),
+    ...(f.annotations && Object.keys(f.annotations).length > 0 ? { annotations: f.annotations } : {}),
   };
 }
 

@@ -19,6 +19,15 @@ export interface AuditOutcome {
   reason?: string;
 }
 
+const requestAnnotations = new WeakMap<IncomingMessage, Record<string, string>>();
+
+/** Notes an audit annotation of `req` (admission's `annotateAudit`: PodSecurity's audit mode); written with its event. */
+export function annotateAudit(req: IncomingMessage, key: string, value: string): void {
+  let a = requestAnnotations.get(req);
+  if (!a) requestAnnotations.set(req, (a = {}));
+  a[key] = value;
+}
+
 /** Routes that are not recorded. */
 function unaudited(route: Route | undefined): boolean {
   return route?.type === 'health' || route?.type === 'ui' || route?.type === 'events';
@@ -33,7 +42,7 @@ export function auditRequest(audit: AuditSink, req: IncomingMessage, res: Server
     const { route, reason } = outcome();
     if (unaudited(route)) return;
     // A response cut off before its head was sent has no code of its own; Kubernetes' filter records 500 for a panic, we record what was set.
-    audit.write(auditEvent({ auditID, req, route, user: requestUser(req), code: res.statusCode, reason, received, completed: new Date() }));
+    audit.write(auditEvent({ auditID, req, route, user: requestUser(req), code: res.statusCode, reason, received, completed: new Date(), annotations: requestAnnotations.get(req) }));
   });
 }
 

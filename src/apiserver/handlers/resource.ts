@@ -17,6 +17,7 @@ import { includeObjectParam, renderList, renderObject } from '../http/views.ts';
 import type { WriteOptions } from '../../registry/types.ts';
 import { requestUser } from '../http/auth.ts';
 import { serveWatch, type WatchDeps } from './watch.ts';
+import { annotateAudit } from '../audit/request.ts';
 
 /** The verb a request counts as in metrics (Kubernetes' apiserver_request_total labels). */
 export function requestVerb(req: IncomingMessage, route: ResourceRoute, q: URLSearchParams): string {
@@ -62,7 +63,7 @@ export async function serveResource(req: IncomingMessage, res: ServerResponse, u
   const registry = deps.registry;
   const warnings: string[] = [];
   const user = requestUser(req);
-  const wopts = (): WriteOptions => ({ ...writeOptions(q), onWarning: (w) => warnings.push(w), ...(user ? { user } : {}) });
+  const wopts = (): WriteOptions => ({ ...writeOptions(q), onWarning: (w) => warnings.push(w), onAuditAnnotation: (k, v) => annotateAudit(req, k, v), ...(user ? { user } : {}) });
   const reply = (code: number, body: unknown): void => {
     if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
     writeJson(res, code, body);

@@ -86,6 +86,17 @@ export function timeoutSeconds(q: URLSearchParams): number | undefined {
 
 const POLICIES = ['Orphan', 'Background', 'Foreground'] as const;
 
+/** The longest grace a Go time.Duration holds (2^63 ns): what Kubernetes can add to now. */
+const MAX_GRACE_SECONDS = 9_223_372_036;
+
+/** A grace period as Kubernetes decodes it (an int64 of seconds that a time.Duration holds), else a 400 naming it. */
+function gracePeriodSeconds(v: number): number {
+  if (!Number.isInteger(v) || Math.abs(v) > MAX_GRACE_SECONDS) {
+    throw ApiError.badRequest(`invalid value for gracePeriodSeconds: ${JSON.stringify(v)}: must be an integer of at most ${MAX_GRACE_SECONDS} seconds`);
+  }
+  return v;
+}
+
 /**
  * DeleteOptions from the body (kubectl sends `{"kind":"DeleteOptions",...}`) and the query;
  * the query wins where both are given, as Kubernetes' decoder applies it last.
@@ -93,7 +104,7 @@ const POLICIES = ['Orphan', 'Background', 'Foreground'] as const;
 export function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   const opts: DeleteOptions = { ...writeOptions(q) };
   if (isRecord(body)) {
-    if (typeof body.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = body.gracePeriodSeconds;
+    if (typeof body.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = gracePeriodSeconds(body.gracePeriodSeconds);
     if (typeof body.propagationPolicy === 'string') opts.propagationPolicy = oneOf(body.propagationPolicy, 'propagationPolicy', POLICIES);
     if (typeof body.orphanDependents === 'boolean') opts.orphanDependents = body.orphanDependents;
     if (Array.isArray(body.dryRun) && body.dryRun.length) {
@@ -109,7 +120,7 @@ export function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions 
     }
   }
   const grace = int(q, 'gracePeriodSeconds');
-  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  if (grace !== undefined) opts.gracePeriodSeconds = gracePeriodSeconds(grace);
   const policy = oneOf<PropagationPolicy>(str(q, 'propagationPolicy'), 'propagationPolicy', POLICIES);
   if (policy) opts.propagationPolicy = policy;
   const orphan = bool(q, 'orphanDependents');
