@@ -2,14 +2,16 @@
  * `@kubernetes/client-node` 2.x (the official JavaScript client, unmodified) against a real kactus
  * master over etcd with a Docker node: typed list with a label selector, a raw watch in order, an
  * informer that relists when its resourceVersion was compacted away (410 Expired), exec over the
- * WebSocket channel protocol (stdin, stdout, stderr, exit code), and logs (whole and followed).
+ * WebSocket channel protocol (stdin, stdout, stderr, exit code), logs (whole and followed), and
+ * a view-only ServiceAccount's token (list allowed, create 403), which skips, saying so, while the
+ * server does not serve rbac.authorization.k8s.io.
  */
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ApiException, CoreV1Api, Exec, KubeConfig, ListWatch, Log, Watch,
+  ApiException, ApisApi, CoreV1Api, Exec, KubeConfig, ListWatch, Log, RbacAuthorizationV1Api, Watch,
   type KubernetesObject, type V1ConfigMap, type V1ConfigMapList, type V1Status,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -239,4 +241,42 @@ describe.skipIf(!enabled)('@kubernetes/client-node 2.x against kactus', () => {
     expect(first).toBeGreaterThanOrEqual(last);
     expect(lines.slice(0, -1)).toEqual(Array.from({ length: lines.length - 1 }, (_, i) => `tick ${first + i}`));
   }, 60_000);
+
+  it('a ServiceAccount bound to the view ClusterRole lists pods with its token, and creating one is 403 Forbidden with Kubernetes\' message', async ({ skip }) => {
+    // Needs the RBAC kinds (and the API server's RBAC authorizer): asked of the server's discovery.
+    const groups = (await kc.makeApiClient(ApisApi).getAPIVersions()).groups.map((g) => g.name);
+    skip(!groups.includes('rbac.authorization.k8s.io'), 'the server does not serve rbac.authorization.k8s.io yet (RBAC not merged)');
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'viewer' } } });
+    await kc.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'viewer-view' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: ns }],
+      },
+    });
+    const token = (await core.createNamespacedServiceAccountToken({ name: 'viewer', namespace: ns, body: { spec: { audiences: [] } } })).status!.token;
+    const asViewer = new KubeConfig();
+    asViewer.loadFromOptions({
+      clusters: [kc.getCurrentCluster()!],
+      users: [{ name: 'viewer', token }],
+      contexts: [{ name: 'viewer', cluster: kc.getCurrentCluster()!.name, user: 'viewer' }],
+      currentContext: 'viewer',
+    });
+    const viewerCore = asViewer.makeApiClient(CoreV1Api);
+    const pods = await viewerCore.listNamespacedPod({ namespace: ns });
+    expect(pods.items.map((p) => p.metadata?.name).sort()).toEqual(['shell', 'ticker']);
+    const refused = await viewerCore
+      .createNamespacedPod({ namespace: ns, body: { metadata: { name: 'not-allowed' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } })
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ApiException);
+    expect((refused as ApiException<string>).code).toBe(403);
+    expect(JSON.parse((refused as ApiException<string>).body)).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'Forbidden',
+      code: 403,
+      message: `pods is forbidden: User "system:serviceaccount:${ns}:viewer" cannot create resource "pods" in API group "" in the namespace "${ns}"`,
+    });
+  });
 });
