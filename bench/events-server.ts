@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'kactus-bench-events-'));
   const uri = process.argv[2] && process.argv[2] !== 'embedded' ? process.argv[2] : `embedded://${join(dir, 'store')}`;
   const store = await openStore(uri);
-  const server = await startApiServer({ store, dataDir: dir, port: 0, logger: pino({ level: 'silent' }) });
+  const server = await startApiServer({ store, dataDir: dir, port: 0, logger: pino({ level: 'silent' }), eventStream: { flushIntervalMs: Number(process.argv[3] ?? 15) } });
   const writer = new TransitionLogWriter({ store, logger: pino({ level: 'warn' }) });
   const bus = new InspectionBus();
   bus.subscribe((rec) => writer.enqueue(rec));

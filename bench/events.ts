@@ -14,7 +14,7 @@
  * it held for one client, and the slow-consumer (4429) closes.
  *
  * Flags (one scenario instead of the default set): --clients N --rate R --seconds S
- * --filter all|namespace --namespaces N --store embedded|etcd. `EVENTS_BENCH_PROF=DIR` writes the
+ * --filter all|namespace --namespaces N --store embedded|etcd --flush-ms M. `EVENTS_BENCH_PROF=DIR` writes the
  * server's CPU profile there.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -38,15 +38,21 @@ interface Scenario {
   filter: 'all' | 'namespace';
   /** The master's store: embedded (fsync'd, as `kactus up`) or a fresh 1-member etcd. */
   store: 'embedded' | 'etcd';
+  /** The hub's flush interval (src/apiserver/events/flush-rounds.ts): 15 ms is the server's default, 0 writes every turn. */
+  flushMs: number;
 }
 
 const CLIENT_PROCESSES = 2;
 const EXEC_ARGV = ['--import', 'tsx'];
 
-const scenario = (s: Omit<Scenario, 'name'>): Scenario => ({
-  ...s,
-  name: `${s.clients.toLocaleString('en-US')} clients, ${s.filter === 'all' ? 'every transition' : `one namespace each (of ${s.namespaces})`}, ${s.store}`,
-});
+const scenario = (s: Omit<Scenario, 'name' | 'flushMs'> & { flushMs?: number }): Scenario => {
+  const flushMs = s.flushMs ?? 15;
+  return {
+    ...s,
+    flushMs,
+    name: `${s.clients.toLocaleString('en-US')} clients, ${s.filter === 'all' ? 'every transition' : `one namespace each (of ${s.namespaces})`}, ${s.store}, ${flushMs > 0 ? `rounds of ${flushMs} ms` : 'written every turn'}`,
+  };
+};
 
 /**
  * The goal (1,000 clients at 5,000 transitions/s) with each client following one namespace, on
@@ -57,6 +63,7 @@ const scenario = (s: Omit<Scenario, 'name'>): Scenario => ({
  */
 const DEFAULTS: Scenario[] = [
   scenario({ clients: 1000, rate: 5000, seconds: 20, namespaces: 100, filter: 'namespace', store: 'embedded' }),
+  scenario({ clients: 1000, rate: 5000, seconds: 20, namespaces: 100, filter: 'namespace', store: 'embedded', flushMs: 0 }),
   scenario({ clients: 1000, rate: 5000, seconds: 20, namespaces: 100, filter: 'namespace', store: 'etcd' }),
   scenario({ clients: 1000, rate: 50, seconds: 20, namespaces: 100, filter: 'all', store: 'embedded' }),
   scenario({ clients: 10, rate: 5000, seconds: 20, namespaces: 100, filter: 'all', store: 'embedded' }),
@@ -111,7 +118,7 @@ interface Result {
 
 async function run(s: Scenario): Promise<Result> {
   const etcd = s.store === 'etcd' ? await startEtcdCluster({ members: 1, heartbeatMs: 100, electionTimeoutMs: 1000 }) : undefined;
-  const server = child('./events-server.ts', [etcd?.uri ?? 'embedded']);
+  const server = child('./events-server.ts', [etcd?.uri ?? 'embedded', String(s.flushMs)]);
   const clients: ChildProcess[] = [];
   try {
     const ready = await next<{ url: string; ca: string; token: string }>(server, 'ready');
@@ -170,7 +177,7 @@ const f1 = (n: number): string => n.toFixed(1);
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function scenariosFromFlags(): Scenario[] {
-  const { values } = parseArgs({ options: { clients: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, filter: { type: 'string' }, namespaces: { type: 'string' }, store: { type: 'string' } } });
+  const { values } = parseArgs({ options: { clients: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, filter: { type: 'string' }, namespaces: { type: 'string' }, store: { type: 'string' }, 'flush-ms': { type: 'string' } } });
   if (Object.keys(values).length === 0) return DEFAULTS;
   return [
     scenario({
@@ -180,6 +187,7 @@ function scenariosFromFlags(): Scenario[] {
       namespaces: Number(values.namespaces ?? 100),
       filter: values.filter === 'all' ? 'all' : 'namespace',
       store: values.store === 'etcd' ? 'etcd' : 'embedded',
+      flushMs: Number(values['flush-ms'] ?? 15),
     }),
   ];
 }

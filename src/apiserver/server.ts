@@ -103,6 +103,8 @@ export interface EventStreamOptions {
   ringSize?: number;
   /** Heartbeat period (default 10 s). */
   heartbeatMs?: number;
+  /** Live clients' frames are written in rounds at most this often (default 15 ms; 0: every turn of the event loop). */
+  flushIntervalMs?: number;
 }
 
 export interface ApiServer {
@@ -159,7 +161,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const serviceAccountUser: TokenAuthenticator = (token) => serviceAccountTokens.authenticate(token);
   const authenticate = tokenAuthenticator(pki.adminToken, opts.tokens, serviceAccountUser);
   // One store watch of the transition log for every stream client of this server.
-  const hub = new EventHub({ store, ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, logger: log });
+  const hub = new EventHub({ store, ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, flushIntervalMs: opts.eventStream?.flushIntervalMs, logger: log });
   const streamDeps: EventStreamDeps = {
     hub,
     limits: { ...DEFAULT_STREAM_LIMITS, ...definedOnly({ maxBufferedBytes: opts.eventStream?.maxBufferedBytes, closeTimeoutMs: opts.eventStream?.closeTimeoutMs }) },

@@ -71,6 +71,12 @@ export interface WatchOptions {
   fromRevision?: number;
   /** Watch a single key instead of a prefix. */
   exact?: boolean;
+  /**
+   * The watcher never reads `prevKv` nor a delete's last value (a delete's `kv` may then carry
+   * only its key and revision). etcd reads each event's previous value from its store when asked
+   * (a range per event); a log's reader of appends and trims needs none.
+   */
+  withoutPrevious?: boolean;
 }
 
 export interface WatchHandler {

@@ -45,21 +45,6 @@ export interface StreamClientOptions {
 
 type State = 'starting' | 'snapshot' | 'catching-up' | 'live' | 'closed';
 
-/** Clients with frames to write, flushed together once per turn of the event loop. */
-const dirty = new Set<StreamClient>();
-let flushScheduled = false;
-function scheduleFlush(client: StreamClient): void {
-  dirty.add(client);
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setImmediate(() => {
-    flushScheduled = false;
-    const clients = [...dirty];
-    dirty.clear();
-    for (const c of clients) c.flush();
-  });
-}
-
 export class StreamClient implements HubClient {
   readonly slot: IndexSlot;
   private state: State = 'starting';
@@ -170,7 +155,7 @@ export class StreamClient implements HubClient {
     this.endStoreRead();
     this.pending = [];
     this.deferred = [];
-    dirty.delete(this);
+    this.opts.hub.rounds.forget(this);
   }
 
   private startWithSnapshot(): void {
@@ -295,7 +280,7 @@ export class StreamClient implements HubClient {
     const held = this.pendingBytes + this.opts.ws.bufferedAmount + this.deferredBytes;
     this.opts.hub.noteBuffered(held);
     if (held > this.opts.maxBufferedBytes) return this.close(4429, 'slow consumer');
-    scheduleFlush(this);
+    this.opts.hub.rounds.schedule(this);
   }
 }
 

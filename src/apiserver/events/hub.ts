@@ -16,6 +16,7 @@ import { actorKeyOf, type LogEntry, type LoggedTransition } from '../../registry
 import { parseRecordKey, type ObjectRef } from '../../registry/transition-log/keys.ts';
 import { readLatestTransitions, watchLog } from '../../registry/transition-log/reader.ts';
 import { objectOf, type IndexSlot } from './filter.ts';
+import { FlushRounds } from './flush-rounds.ts';
 
 /** What the hub needs of a client. */
 export interface HubClient {
@@ -34,6 +35,8 @@ export interface EventHubOptions {
   ringSize?: number;
   /** Heartbeat period (default 10 s). */
   heartbeatMs?: number;
+  /** Live clients' frames are written in rounds at most this often (default 15 ms; 0: every turn). flush-rounds.ts */
+  flushIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -57,11 +60,14 @@ export class EventHub {
   private readonly all = new Set<HubClient>();
   private readonly byDimension = { name: new Map<string, Set<HubClient>>(), namespace: new Map<string, Set<HubClient>>(), kind: new Map<string, Set<HubClient>>() };
   private readonly clients = new Set<HubClient>();
+  /** When the live clients' frames are written. */
+  readonly rounds: FlushRounds;
 
   constructor(private readonly opts: EventHubOptions) {
     this.ringSize = Math.max(1, opts.ringSize ?? 20_000);
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
     this.log = opts.logger ?? pino({ level: 'silent' });
+    this.rounds = new FlushRounds(Math.max(0, opts.flushIntervalMs ?? 15));
   }
 
   get store(): Store {

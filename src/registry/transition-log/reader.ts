@@ -58,7 +58,8 @@ export interface LogWatchHandler {
 
 /** Watch the log from `fromRevision` (exclusive); deliveries are synchronous with the store's. */
 export function watchLog(store: Store, fromRevision: number | undefined, handler: LogWatchHandler): Watch {
-  return store.watch(RECORDS_PREFIX, fromRevision === undefined ? {} : { fromRevision }, {
+  // Appends and trims: no event's previous value is read (etcd would read one per event).
+  return store.watch(RECORDS_PREFIX, fromRevision === undefined ? { withoutPrevious: true } : { fromRevision, withoutPrevious: true }, {
     onEvents(events: WatchEvent[]) {
       const entries: LogEntry[] = [];
       let deleted: string[] | undefined;

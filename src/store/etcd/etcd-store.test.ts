@@ -185,6 +185,24 @@ describe.runIf(etcdTestsEnabled())('etcd store (1 member)', () => {
     expect(all.error).toBeUndefined();
   });
 
+  it('a watch withoutPrevious gets no previous values: etcd is not asked to read them', async () => {
+    prefix();
+    const start = await store.currentRevision();
+    const a1 = await store.create(`${p}a`, '1');
+    const a2 = await store.update(`${p}a`, '2', a1.modRevision);
+    const gone = await store.delete(`${p}a`);
+    const rec = new Recorder();
+    const w = store.watch(p, { fromRevision: start, withoutPrevious: true }, rec);
+    await rec.until(() => rec.events.length >= 3);
+    w.close();
+    expect(rec.events.map((e) => [e.type, e.kv.key, e.kv.modRevision])).toEqual([
+      ['put', `${p}a`, a1.modRevision],
+      ['put', `${p}a`, a2.modRevision],
+      ['delete', `${p}a`, gone.modRevision],
+    ]);
+    expect(rec.events.map((e) => e.prevKv)).toEqual([undefined, undefined, undefined]);
+  });
+
   it('a watch without fromRevision sees only later changes, and reports progress when idle', async () => {
     prefix();
     await store.create(`${p}before`, 'x');

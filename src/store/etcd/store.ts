@@ -253,7 +253,7 @@ export class EtcdStore implements Store {
     }
     const range = opts.exact ? { key: keyBytes(prefix) } : { key: rangeStart(prefix), rangeEnd: prefixEnd(prefix) };
     const from = opts.fromRevision ?? storeRevision(this.seenRevision);
-    const watch = new EtcdWatch(this.client, range, from, handler, this.timings.watch, (w) =>
+    const watch = new EtcdWatch(this.client, { ...range, previous: opts.withoutPrevious !== true }, from, handler, this.timings.watch, (w) =>
       this.watches.delete(w),
     );
     this.watches.add(watch);

@@ -18,6 +18,8 @@ export interface EtcdWatchRange {
   key: Buffer;
   /** Exclusive end of a prefix range; absent for a single key. */
   rangeEnd?: Buffer;
+  /** Ask etcd for each event's previous value (WatchOptions.withoutPrevious: not). */
+  previous: boolean;
 }
 
 export interface EtcdWatchTimings {
@@ -93,7 +95,7 @@ export class EtcdWatch implements Watch {
         // Also after a reconnect: resume right after the last delivered revision. That may be
         // inside an etcd revision (grouped writes), whose delivered events are skipped below.
         start_revision: etcdRevisionAfter(this.lastRevision),
-        prev_kv: true,
+        prev_kv: this.range.previous,
         progress_notify: true,
       },
     });
