@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    setupFiles: ['./src/polyfills.ts'],
     include: ['src/**/*.test.ts', 'node-daemon/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     exclude: ['test/fault/**', 'node_modules/**'],
     testTimeout: 30_000,

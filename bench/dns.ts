@@ -1,5 +1,5 @@
 /**
- * Cluster DNS benchmark: `node --import tsx --import ./src/polyfills.ts bench/dns.ts`.
+ * Cluster DNS benchmark: `node --import tsx bench/dns.ts`.
  *
  * A zone of 1,000 Services (900 ClusterIP with 3 endpoints each, 100 headless with 3 named
  * endpoints) is served on loopback; this process sends A queries for ClusterIP names over UDP

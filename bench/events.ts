@@ -1,5 +1,5 @@
 /**
- * Event stream benchmark: `node --import tsx --import ./src/polyfills.ts bench/events.ts`.
+ * Event stream benchmark: `node --import tsx bench/events.ts`.
  *
  * A master's stream path under load: many WebSocket clients on `/kactus/v1/events` while
  * transitions are appended at a fixed rate through the real write path (InspectionBus → the
@@ -43,7 +43,7 @@ interface Scenario {
 }
 
 const CLIENT_PROCESSES = 2;
-const EXEC_ARGV = ['--import', 'tsx', '--import', fileURLToPath(new URL('../src/polyfills.ts', import.meta.url))];
+const EXEC_ARGV = ['--import', 'tsx'];
 
 const scenario = (s: Omit<Scenario, 'name' | 'flushMs'> & { flushMs?: number }): Scenario => {
   const flushMs = s.flushMs ?? 15;

@@ -1,5 +1,5 @@
 /**
- * Replicas benchmark: `node --import tsx --import ./src/polyfills.ts bench/replicas.ts
+ * Replicas benchmark: `node --import tsx bench/replicas.ts
  * [--nodes 100] [--replicas 10000]`. Starts `kactus up --nodes N --runtime hollow` (the whole
  * control plane and N+1 hollow node daemons in one process, the issue's setup), applies one
  * Deployment of R replicas through the API and times apply → `readyReplicas = R` (the

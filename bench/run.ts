@@ -9,7 +9,7 @@ const BENCHES = ['store.ts', 'api-create.ts', 'pod-startup.ts', 'services.ts', '
 let failed = 0;
 for (const file of BENCHES) {
   process.stdout.write(`\n## ${file}\n\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', '../src/polyfills.ts', file], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
     cwd: fileURLToPath(new URL('.', import.meta.url)),
     stdio: 'inherit',
     env: { ...process.env, KACTUS_LOG_LEVEL: 'warn' },

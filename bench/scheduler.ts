@@ -1,5 +1,5 @@
 /**
- * Scheduler benchmark: `node --import tsx --import ./src/polyfills.ts bench/scheduler.ts
+ * Scheduler benchmark: `node --import tsx bench/scheduler.ts
  * [--nodes 5000] [--pods 50000]`. The shape of kube-scheduler's scheduler_perf
  * `SchedulingBasic/5000Nodes_50000Pods`: N Ready nodes and P pending pods (no requests beyond
  * the defaults, no affinity) created through the Registry (what the API server's handlers call:

@@ -8,7 +8,7 @@
  * process, in the node's network namespace (as a pod's traffic does, it crosses the pod bridge).
  * Goal (issue 9): the Service path ≥ 90% of direct throughput, p99 ≤ 1.2× direct.
  *
- * `node --import tsx --import ./src/polyfills.ts bench/services.ts [--requests N]`; needs root and Docker.
+ * `node --import tsx bench/services.ts [--requests N]`; needs root and Docker.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -13,7 +13,6 @@ import { TestMaster, waitFor } from './test-master.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const PROGRAM = `
-await import('./src/polyfills.ts');
 const { nodeCommand } = await import('./src/cli/commands/node.ts');
 await nodeCommand().parseAsync(process.argv.slice(1), { from: 'user' });
 `;

@@ -4,5 +4,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$KACTUS_ROOT"
+use_project_node
 log "building the web UI into web/dist"
 node --import tsx scripts/build-ui.ts

@@ -24,3 +24,6 @@ wait_for() {
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo --preserve-env=KACTUS_HOST_STATE "$@"; fi
 }
+
+# use_project_node: Node 24 (the LTS kactus runs on) first on PATH; scripts/node.sh.
+source "$KACTUS_ROOT/scripts/node.sh"

@@ -4,6 +4,7 @@
 # Arguments go to `kactus up` (default data dir ~/.kactus, port 6443).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+use_project_node
 
 as_root bash "$KACTUS_ROOT/scripts/setup-host.sh"
 as_root bash "$KACTUS_ROOT/scripts/build-images.sh"

@@ -9,6 +9,9 @@ cd "$KACTUS_ROOT"
 # Tests that need Docker, etcd or root skip locally when those are missing; here they must run,
 # so a host that lacks them fails instead of passing with tests quietly skipped.
 export CI=true
+# Node 24 first on PATH for everything below (npm ci, tsc, eslint, vitest and what vitest spawns).
+use_project_node
+log "node $(node --version) ($(command -v node))"
 
 REPORT=${KACTUS_TEST_REPORT:-$KACTUS_ROOT/test-results/vitest.json}
 summary_printed=0

@@ -56,7 +56,7 @@ class ChildMaster {
   }
 
   static async start(name: string, storeUri: string, dir: string): Promise<ChildMaster> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', '--import', './src/polyfills.ts', childPath, storeUri, name, join(dir, name)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', childPath, storeUri, name, join(dir, name)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const child = new ChildMaster(name, proc);
     children.push(child);
     const ready = await waitFor(`${name} ready`, () => child.lines.find((l) => l.kind === 'READY') ?? (child.exited() && Promise.reject(new Error(`${name} exited: ${child.stderr}`))), 60_000);

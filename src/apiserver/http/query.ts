@@ -6,12 +6,17 @@ import { ApiError } from '../../api/status.ts';
 import { isRecord } from '../../api/object.ts';
 import type { DeleteOptions, FieldValidation, ListOptions, PropagationPolicy, WatchOptions, WriteOptions } from '../../registry/types.ts';
 
-/** A boolean parameter (`true`, `1` or empty for true; `false`, `0`); 400 for anything else. */
+/**
+ * A boolean parameter: Go's strconv.ParseBool spellings in any case (`true`, `True`, `t`, `1`, or
+ * empty, for true; `false`, `False`, `f`, `0`), as Kubernetes compares them case-insensitively:
+ * Python's client sends `stdin=False&tty=False`. 400 for anything else.
+ */
 export function bool(q: URLSearchParams, name: string): boolean | undefined {
   const v = q.get(name);
   if (v === null) return undefined;
-  if (v === 'true' || v === '1' || v === '') return true;
-  if (v === 'false' || v === '0') return false;
+  const lower = v.toLowerCase();
+  if (lower === 'true' || lower === 't' || v === '1' || v === '') return true;
+  if (lower === 'false' || lower === 'f' || v === '0') return false;
   throw ApiError.badRequest(`invalid value for ${name}: ${JSON.stringify(v)}: must be a boolean`);
 }
 
