@@ -11,8 +11,8 @@
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { certificateValidity, createKeyAndRequest, requestForKey } from '../src/apiserver/client-certificates.ts';
-import { NODE_USER_PREFIX } from '../src/registry/authorization/node.ts';
+import { certificateValidity, createKeyAndRequest, requestForKey } from '../src/net/certificate-requests.ts';
+import { NODE_USER_PREFIX } from '../src/api/user.ts';
 import type { Envelope } from '../src/net/codec.ts';
 import type { NodeCredentials } from '../src/net/join.ts';
 import { checkMessage } from '../src/net/messages.ts';

@@ -7,3 +7,7 @@ export interface UserInfo {
   /** What else the authenticator knows (a ServiceAccount token's pod and node, its credential id). */
   extra?: Record<string, string[]>;
 }
+
+/** Node credentials name their node: user `system:node:<name>` in group `system:nodes` (Kubernetes' convention). */
+export const NODE_USER_PREFIX = 'system:node:';
+export const NODES_GROUP = 'system:nodes';

@@ -10,11 +10,14 @@
  * certificate in one go where the CA key is (the admin's machine), as `kubeadm kubeconfig user`.
  * The master keeps nothing secret for either: the private key never leaves its owner.
  */
-import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { NODE_USER_PREFIX, NODES_GROUP } from '../registry/authorization/node.ts';
+import { NODE_USER_PREFIX, NODES_GROUP } from '../api/user.ts';
 import { backdated, exportKeyPem, importKeyPem, KEY_ALGORITHM, SIGNING_ALGORITHM } from './pki.ts';
+
+// The requester's half (a node's key and request): src/net, where node daemons may reach it.
+export { certificateValidity, createKeyAndRequest, requestForKey } from '../net/certificate-requests.ts';
 
 /** id-kp-clientAuth: the extended key usage a client certificate must carry. */
 export const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
@@ -105,32 +108,4 @@ export class ClientCertificateIssuer {
 /** A DN with one CN and one O per group, built as data (no string escaping to get wrong). */
 function subjectName(subject: CertificateSubject): x509.JsonName {
   return [{ CN: [subject.commonName] }, ...subject.organizations.map((o) => ({ O: [o] }))];
-}
-
-/** A new ECDSA P-256 key and a PKCS#10 request signed by it (what a node sends to be certified). */
-export async function createKeyAndRequest(commonName: string): Promise<{ keyPem: string; csrPem: string }> {
-  const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
-  return { keyPem: await exportKeyPem(keys.privateKey), csrPem: await requestFor(keys, commonName) };
-}
-
-/** A PKCS#10 request for an existing key pair (renewal keeps the key). */
-export async function requestForKey(keyPem: string, commonName: string): Promise<string> {
-  const privateKey = await importKeyPem(keyPem, true);
-  // The public half of an EC key, from its JWK (x, y) without the private scalar.
-  const jwk = await webcrypto.subtle.exportKey('jwk', privateKey);
-  delete jwk.d;
-  jwk.key_ops = ['verify'];
-  const publicKey = await webcrypto.subtle.importKey('jwk', jwk, KEY_ALGORITHM, true, ['verify']);
-  return requestFor({ privateKey, publicKey }, commonName);
-}
-
-async function requestFor(keys: webcrypto.CryptoKeyPair, commonName: string): Promise<string> {
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: [{ CN: [commonName] }], keys, signingAlgorithm: SIGNING_ALGORITHM });
-  return csr.toString('pem');
-}
-
-/** Validity bounds of a PEM certificate. */
-export function certificateValidity(certPem: string): { notBefore: Date; notAfter: Date } {
-  const cert = new NodeX509(certPem);
-  return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
 }

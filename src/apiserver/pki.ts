@@ -5,6 +5,7 @@
  * token can be replaced by the cluster's shared ones (see cluster-identity.ts); the serving
  * certificate is then re-issued from that CA.
  */
+import { exportKeyPem, importKeyPem, KEY_ALGORITHM, SIGNING_ALGORITHM } from '../net/certificate-requests.ts';
 import { webcrypto, randomBytes, X509Certificate as NodeX509 } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -13,7 +14,6 @@ import { join } from 'node:path';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
-type CryptoKey = webcrypto.CryptoKey;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -43,8 +43,8 @@ export interface PkiOptions {
 }
 
 /** Every key of the cluster's PKI: ECDSA P-256 (also client keys, client-certificates.ts). */
-export const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-export const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+export { exportKeyPem, importKeyPem, KEY_ALGORITHM, SIGNING_ALGORITHM };
+
 const CA_YEARS = 10;
 const SERVER_YEARS = 2;
 const FILES = {
@@ -167,17 +167,6 @@ async function createServingCert(caCertPem: string, caKeyPem: string, sans: stri
 function coversSans(certPem: string, sans: string[]): boolean {
   const cert = new NodeX509(certPem);
   return sans.every((s) => (isIP(s) ? cert.checkIP(s) !== undefined : cert.checkHost(s) !== undefined));
-}
-
-export async function exportKeyPem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
-}
-
-/** A PKCS#8 PEM private key, for signing (`extractable` when its public half must be derived). */
-export async function importKeyPem(pem: string, extractable = false): Promise<CryptoKey> {
-  const der = x509.PemConverter.decodeFirst(pem);
-  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, extractable, ['sign']);
 }
 
 /** Clocks of clients may lag a little; a certificate valid from a minute ago avoids "not yet valid". */

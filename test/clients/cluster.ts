@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { dockerClient, ensureBusyboxImage } from '../support/docker.ts';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd.ts';
-import { background, kactusBin, ok, run, startKactusServer, startKactusUp, type Background, type KactusServer } from '../e2e/harness.ts';
+import { background, kactusBin, ok, run, startKactusMaster, startKactusUp, type Background, type KactusServer } from '../e2e/harness.ts';
 import { removeNodeLeftovers } from '../e2e/node-containers.ts';
 
 export interface ClientCluster {
@@ -48,7 +48,7 @@ export async function startMasterOverEtcd(dir: string, nodeName: string): Promis
     await removeNodeLeftovers(dockerClient(), nodeName);
   };
   try {
-    server = await startKactusServer(['master', '--data-dir', join(dir, 'master'), '--store', etcd.uri, '--port', '0', '--name', `${nodeName}-m`]);
+    server = await startKactusMaster(join(dir, 'master'), etcd.uri, `${nodeName}-m`);
     const joinLine = ok(await run(process.execPath, [kactusBin, 'token', 'create', '--kubeconfig', server.kubeconfig])).trim().split('\n')[1]!;
     const joinAddr = /--join (\S+)/.exec(joinLine)![1]!;
     const token = /--token (\S+)/.exec(joinLine)![1]!;

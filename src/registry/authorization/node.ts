@@ -20,12 +20,11 @@
  * NodeRestriction admission (../admission/node-restriction.ts) checks what the body of an allowed
  * write may change (a Node's labels and taints, a Lease's name at create, a pod status' labels).
  */
+import { NODE_USER_PREFIX, NODES_GROUP } from '../../api/user.ts';
 import type { AuthorizationAttributes, Authorizer, Decision, ResourceAttributes } from './types.ts';
 import type { UserInfo } from '../../api/user.ts';
 import type { NodeGraph } from './node-graph.ts';
 
-export const NODES_GROUP = 'system:nodes';
-export const NODE_USER_PREFIX = 'system:node:';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 /** What the authorizer asks of the graph. */
