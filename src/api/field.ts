@@ -33,6 +33,16 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * A decoded JSON value as text for comparisons and keys: `String()` of primitives, JSON of the
+ * rest. Never `String(obj)`: a body's object may carry a `toString` key that is not a function,
+ * and converting it throws (found by test/security/fuzz-api.test.ts: a 500 on a Service's port).
+ */
+export function valueText(value: unknown): string {
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
 function withDetail(body: string, detail?: string): string {
   return detail ? `${body}: ${detail}` : body;
 }

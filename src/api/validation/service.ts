@@ -4,7 +4,7 @@
  * allocators decide (an IP or port in range, free) is checked in the registry, not here.
  */
 import ipaddr from 'ipaddr.js';
-import { child, duplicate, forbidden, index, invalid, notSupported, required, tooMany, type FieldError } from '../field.ts';
+import { child, duplicate, forbidden, index, invalid, notSupported, required, tooMany, valueText, type FieldError } from '../field.ts';
 import { optionalRecord, recordList, type JsonObject, type KubeObject } from '../object.ts';
 import { CLUSTER_IP_NONE, isHeadless, needsHealthCheckNodePort, needsNodePort, serviceType } from '../service.ts';
 import { validateLabels } from './meta.ts';
@@ -62,7 +62,7 @@ export function validateService(obj: KubeObject): FieldError[] {
   stringList(spec.externalIPs).forEach((ip, i) => {
     if (!isValidIP(ip)) errs.push(invalid(index('spec.externalIPs', i), ip, INVALID_IP));
   });
-  if (spec.type !== undefined && !SERVICE_TYPES.includes(String(spec.type))) errs.push(notSupported('spec.type', spec.type, SERVICE_TYPES));
+  if (spec.type !== undefined && !SERVICE_TYPES.includes(valueText(spec.type))) errs.push(notSupported('spec.type', spec.type, SERVICE_TYPES));
   if (type === 'ClusterIP') {
     ports.forEach((p, i) => {
       if (typeof p.nodePort === 'number' && p.nodePort !== 0) errs.push(forbidden(child(index('spec.ports', i), 'nodePort'), "may not be used when `type` is 'ClusterIP'"));
@@ -102,7 +102,7 @@ function validateServicePort(p: JsonObject, requireName: boolean, names: Set<str
   if (typeof p.port === 'number') for (const msg of isValidPortNum(p.port)) errs.push(invalid(child(path, 'port'), p.port, msg));
   else if (p.port === undefined) errs.push(required(child(path, 'port')));
   if (p.protocol === undefined || p.protocol === '') errs.push(required(child(path, 'protocol')));
-  else if (!PROTOCOLS.includes(String(p.protocol))) errs.push(notSupported(child(path, 'protocol'), p.protocol, PROTOCOLS));
+  else if (!PROTOCOLS.includes(valueText(p.protocol))) errs.push(notSupported(child(path, 'protocol'), p.protocol, PROTOCOLS));
   const target = p.targetPort;
   if (typeof target === 'number') for (const msg of isValidPortNum(target)) errs.push(invalid(child(path, 'targetPort'), target, msg));
   if (typeof target === 'string') for (const msg of isValidPortName(target)) errs.push(invalid(child(path, 'targetPort'), target, msg));
@@ -111,7 +111,7 @@ function validateServicePort(p: JsonObject, requireName: boolean, names: Set<str
 
 /** How Go prints the (protocol, port) key of a duplicate service port. */
 function goServicePortKey(protocol: string, port: unknown): string {
-  return `core.ServicePort{Name:"", Protocol:"${protocol}", AppProtocol:(*string)(nil), Port:${String(port)}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`;
+  return `core.ServicePort{Name:"", Protocol:"${protocol}", AppProtocol:(*string)(nil), Port:${valueText(port)}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`;
 }
 
 function duplicatePorts(ports: JsonObject[]): FieldError[] {
@@ -120,13 +120,13 @@ function duplicatePorts(ports: JsonObject[]): FieldError[] {
   const servicePorts = new Set<string>();
   ports.forEach((p, i) => {
     const path = index('spec.ports', i);
-    const protocol = String(p.protocol ?? 'TCP');
+    const protocol = valueText(p.protocol ?? 'TCP');
     if (typeof p.nodePort === 'number' && p.nodePort !== 0) {
       const key = `${protocol}/${p.nodePort}`;
       if (nodePorts.has(key)) errs.push(duplicate(child(path, 'nodePort'), p.nodePort));
       nodePorts.add(key);
     }
-    const key = `${protocol}/${String(p.port)}`;
+    const key = `${protocol}/${valueText(p.port)}`;
     if (servicePorts.has(key)) errs.push({ type: 'FieldValueDuplicate', field: path, message: `Duplicate value: ${goServicePortKey(protocol, p.port)}` });
     servicePorts.add(key);
   });
@@ -136,7 +136,7 @@ function duplicatePorts(ports: JsonObject[]): FieldError[] {
 function validateSessionAffinity(spec: JsonObject): FieldError[] {
   const affinity = spec.sessionAffinity;
   if (affinity === undefined || affinity === '') return [required('spec.sessionAffinity')];
-  if (!SESSION_AFFINITIES.includes(String(affinity))) return [notSupported('spec.sessionAffinity', affinity, SESSION_AFFINITIES)];
+  if (!SESSION_AFFINITIES.includes(valueText(affinity))) return [notSupported('spec.sessionAffinity', affinity, SESSION_AFFINITIES)];
   const config = optionalRecord(spec, 'sessionAffinityConfig');
   if (affinity === 'None') return config ? [forbidden('spec.sessionAffinityConfig', 'must not be set when session affinity is None')] : [];
   const timeout = optionalRecord(config, 'clientIP')?.timeoutSeconds;
@@ -164,7 +164,7 @@ function validateClusterIPs(obj: KubeObject): FieldError[] {
     if (!IP_FAMILIES.includes(f)) errs.push(notSupported(index('spec.ipFamilies', i), f, IP_FAMILIES));
     if (families.indexOf(f) < i) errs.push(duplicate(index('spec.ipFamilies', i), f));
   });
-  if (spec.ipFamilyPolicy !== undefined && !IP_FAMILY_POLICIES.includes(String(spec.ipFamilyPolicy))) {
+  if (spec.ipFamilyPolicy !== undefined && !IP_FAMILY_POLICIES.includes(valueText(spec.ipFamilyPolicy))) {
     errs.push(notSupported('spec.ipFamilyPolicy', spec.ipFamilyPolicy, IP_FAMILY_POLICIES));
   }
   let badIP = false;
@@ -196,10 +196,10 @@ function validateTrafficPolicies(obj: KubeObject, spec: JsonObject): FieldError[
   const external = spec.externalTrafficPolicy;
   if (external !== undefined && external !== '') {
     if (!needsNodePort(obj)) errs.push(invalid('spec.externalTrafficPolicy', external, 'may only be set for externally-accessible services'));
-    else if (!TRAFFIC_POLICIES.includes(String(external))) errs.push(notSupported('spec.externalTrafficPolicy', external, TRAFFIC_POLICIES));
+    else if (!TRAFFIC_POLICIES.includes(valueText(external))) errs.push(notSupported('spec.externalTrafficPolicy', external, TRAFFIC_POLICIES));
   }
   const internal = spec.internalTrafficPolicy;
-  if (internal !== undefined && !TRAFFIC_POLICIES.includes(String(internal))) errs.push(notSupported('spec.internalTrafficPolicy', internal, TRAFFIC_POLICIES));
+  if (internal !== undefined && !TRAFFIC_POLICIES.includes(valueText(internal))) errs.push(notSupported('spec.internalTrafficPolicy', internal, TRAFFIC_POLICIES));
   const hc = spec.healthCheckNodePort;
   if (typeof hc === 'number' && hc !== 0 && !needsHealthCheckNodePort(obj)) {
     errs.push(invalid('spec.healthCheckNodePort', hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
@@ -268,7 +268,7 @@ export function validateEndpointSlice(obj: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
   const addressType = obj.addressType;
   if (addressType === undefined || addressType === '') errs.push(required('addressType'));
-  else if (!ADDRESS_TYPES.includes(String(addressType))) errs.push(notSupported('addressType', addressType, ADDRESS_TYPES));
+  else if (!ADDRESS_TYPES.includes(valueText(addressType))) errs.push(notSupported('addressType', addressType, ADDRESS_TYPES));
   const endpoints = recordList(obj, 'endpoints');
   if (endpoints.length > MAX_SLICE_ENDPOINTS) errs.push(tooMany('endpoints', endpoints.length, MAX_SLICE_ENDPOINTS));
   endpoints.forEach((ep, i) => {
@@ -295,7 +295,7 @@ export function validateEndpointSlice(obj: KubeObject): FieldError[] {
     if (names.has(name)) errs.push(duplicate(child(path, 'name'), name));
     names.add(name);
     if (p.protocol === undefined) errs.push(required(child(path, 'protocol')));
-    else if (!PROTOCOLS.includes(String(p.protocol))) errs.push(notSupported(child(path, 'protocol'), p.protocol, PROTOCOLS));
+    else if (!PROTOCOLS.includes(valueText(p.protocol))) errs.push(notSupported(child(path, 'protocol'), p.protocol, PROTOCOLS));
     if (typeof p.port === 'number' && p.port !== 0) for (const msg of isValidPortNum(p.port)) errs.push(invalid(child(path, 'port'), p.port, msg));
   });
   return errs;
