@@ -98,6 +98,8 @@ export interface NodeDaemonOptions {
   runtimeVersion?: string;
   /** How often content volumes (ConfigMap, Secret, downwardAPI, projected) are synced with their sources (default 1000 ms). */
   volumeSyncPeriodMs?: number;
+  /** How often every pod's usage is sampled for metrics.k8s.io and the HPA (metrics-server's `--metric-resolution`; default 15 s). */
+  metricResolutionMs?: number;
   /** One line per noteworthy failure (reconnects, runtime errors). */
   log?: (line: string) => void;
   /** How often the node checks whether its client certificate is due for renewal (default hourly). */
@@ -350,8 +352,8 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     syncing = true;
     void workers.refreshVolumes().catch(onError).finally(() => (syncing = false));
   }, opts.volumeSyncPeriodMs ?? VOLUME_SYNC_PERIOD_MS);
-  // Every pod's usage, every 15 s (as metrics-server scrapes), for metrics.k8s.io and the HPA.
-  const reporter = new NodeMetricsReporter({ runtime, node: nodeName, send: (sample) => link.sendActor('node.metrics', sample) });
+  // Every pod's usage, every 15 s by default (as metrics-server scrapes), for metrics.k8s.io and the HPA.
+  const reporter = new NodeMetricsReporter({ runtime, node: nodeName, send: (sample) => link.sendActor('node.metrics', sample), ...(opts.metricResolutionMs ? { intervalMs: opts.metricResolutionMs } : {}) });
   reporter.start();
 
   return {

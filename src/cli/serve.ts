@@ -28,6 +28,8 @@ export interface ServeOptions {
   name?: string;
   nodeMonitorGracePeriodSeconds?: number;
   podEvictionTimeoutSeconds?: number;
+  /** `--horizontal-pod-autoscaler-sync-period`. */
+  horizontalPodAutoscalerSyncPeriodMs?: number;
   /** `--cluster-cidr` / `--node-cidr-mask-size`. */
   podNetwork?: PodNetworkConfig;
   /** `--mesh-listen`: where node daemons reach this master (default loopback). */
@@ -92,6 +94,7 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       name: opts.name,
       nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds,
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
+      horizontalPodAutoscalerSyncPeriodMs: opts.horizontalPodAutoscalerSyncPeriodMs,
       podNetwork: opts.podNetwork,
       ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
       serviceClusterIPRange: opts.serviceClusterIPRange,

@@ -68,6 +68,8 @@ export interface MasterOptions {
   leaseRetryPeriodMs?: number;
   /** How long a leader cut off from the store keeps leading (default 10 s); a deposed one stops at once. */
   leaseRenewDeadlineMs?: number;
+  /** `--horizontal-pod-autoscaler-sync-period` (default 15 s, as Kubernetes'). */
+  horizontalPodAutoscalerSyncPeriodMs?: number;
   /** The leader's controllers (default CONTROLLERS, controllers.ts); tests add probes. */
   controllers?: readonly (readonly [string, ControllerFactory])[];
   /** Pod network: the cluster CIDR cut into one block per node (default 10.244.0.0/16 in /24s). */
@@ -257,7 +259,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         ...nodeLifecycle,
         logger: log,
       });
-      const deps = { store: leaderStore, registry: leaderRegistry, events: leaderEvents, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges, caCertPem: api.caCertPem };
+      const deps = { store: leaderStore, registry: leaderRegistry, events: leaderEvents, bus, metrics, logger: log, now: () => new Date(), network: podNetwork, serviceRanges: registry.services.ranges, caCertPem: api.caCertPem, horizontalPodAutoscalerSyncPeriodMs: opts.horizontalPodAutoscalerSyncPeriodMs };
       const workloads = (opts.controllers ?? CONTROLLERS).map(([name, factory]) => ({ name, controller: factory(deps) }));
       running = { scheduler, nodes, workloads, sweeper };
       void Promise.all([scheduler.start(), nodes.start(), ...workloads.map((w) => w.controller.start())]).catch((err: unknown) =>

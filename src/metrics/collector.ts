@@ -1,12 +1,13 @@
 /**
  * The node side of the pipeline: sample every running container of this node's pods through
  * `ContainerRuntime.stats` (all in parallel: Docker's stats call takes about a second per
- * container), every 15 s as metrics-server scrapes kubelets, never two samples at once.
+ * container), every 15 s as metrics-server scrapes kubelets (`--metric-resolution` sets it), never
+ * two samples at once.
  */
 import type { ContainerRuntime, RuntimePod } from '../runtime/types.ts';
 import type { ContainerUsage, NodeMetricsSample } from './types.ts';
 
-/** metrics-server's scrape interval, also the window its CPU figures are averaged over. */
+/** metrics-server's scrape interval (its `--metric-resolution`), also the window its CPU figures are averaged over. */
 export const SAMPLE_INTERVAL_MS = 15_000;
 
 /**
@@ -14,7 +15,7 @@ export const SAMPLE_INTERVAL_MS = 15_000;
  * usage. A container that vanishes (or fails) between the listing and its stats call is left
  * out of the sample rather than failing it; a pod with no sampled container is left out too.
  */
-export async function collectNodeMetrics(runtime: Pick<ContainerRuntime, 'stats'>, pods: readonly RuntimePod[], node: string, now: () => number = Date.now): Promise<NodeMetricsSample> {
+export async function collectNodeMetrics(runtime: Pick<ContainerRuntime, 'stats'>, pods: readonly RuntimePod[], node: string, now: () => number = Date.now, intervalMs = SAMPLE_INTERVAL_MS): Promise<NodeMetricsSample> {
   const timestamp = now();
   const sampled = await Promise.all(
     pods.map(async (pod) => {
@@ -33,7 +34,7 @@ export async function collectNodeMetrics(runtime: Pick<ContainerRuntime, 'stats'
       return { namespace: pod.namespace, name: pod.name, containers };
     }),
   );
-  return { node, timestamp, windowSeconds: SAMPLE_INTERVAL_MS / 1000, pods: sampled.filter((p) => p.containers.length > 0) };
+  return { node, timestamp, windowSeconds: intervalMs / 1000, pods: sampled.filter((p) => p.containers.length > 0) };
 }
 
 export interface NodeMetricsReporterOptions {
@@ -41,6 +42,7 @@ export interface NodeMetricsReporterOptions {
   node: string;
   /** Sends the sample to the master (the daemon: a `node.metrics` mesh message). Failures are the sender's to log. */
   send(sample: NodeMetricsSample): Promise<void> | void;
+  /** Time between samples (default SAMPLE_INTERVAL_MS). */
   intervalMs?: number;
   now?: () => number;
 }
@@ -72,7 +74,7 @@ export class NodeMetricsReporter {
     this.running = (async () => {
       try {
         const pods = await this.opts.runtime.listPods();
-        await this.opts.send(await collectNodeMetrics(this.opts.runtime, pods, this.opts.node, this.opts.now));
+        await this.opts.send(await collectNodeMetrics(this.opts.runtime, pods, this.opts.node, this.opts.now, this.opts.intervalMs));
       } catch {
         // The runtime being briefly unavailable costs one sample; the next tick tries again.
       }

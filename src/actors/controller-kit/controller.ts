@@ -29,6 +29,8 @@ export interface ControllerDeps {
   serviceRanges: ServiceRanges;
   /** The cluster CA (PEM): what the `kube-root-ca.crt` ConfigMaps publish to pods. */
   caCertPem: string;
+  /** How often every HorizontalPodAutoscaler is evaluated (`--horizontal-pod-autoscaler-sync-period`; default 15 s). */
+  horizontalPodAutoscalerSyncPeriodMs?: number;
 }
 
 /** A leader-only loop: started when this master becomes leader, stopped when it stops leading. */

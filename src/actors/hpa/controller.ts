@@ -164,5 +164,5 @@ export class HpaController {
 /** The HPA controller reading usage from `metrics` (the master's PodMetricsStore), on the system clock. */
 export function hpaControllerFactory(metrics: PodMetricsSource): ControllerFactory {
   return (deps: ControllerDeps) =>
-    new HpaController({ store: deps.store, registry: deps.registry, events: deps.events, bus: deps.bus, logger: deps.logger, metrics, clock: systemClock(deps.now) });
+    new HpaController({ store: deps.store, registry: deps.registry, events: deps.events, bus: deps.bus, logger: deps.logger, metrics, clock: systemClock(deps.now), syncPeriodMs: deps.horizontalPodAutoscalerSyncPeriodMs });
 }

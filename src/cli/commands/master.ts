@@ -11,7 +11,7 @@ import { DEFAULT_POD_NETWORK } from '../../actors/nodeipam/config.ts';
 import { ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP, describeEncryption, resolveEncryption } from '../encryption-flag.ts';
 import { auditLogOptions, withAuditFlags, type AuditFlags } from '../audit-flags.ts';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS } from '../../actors/node/fencing.ts';
-import { commaList, integer } from '../flags.ts';
+import { commaList, duration, integer } from '../flags.ts';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, serviceClusterIPRange, serviceNodePortRange } from '../service-range-flags.ts';
 
 interface MasterOptions extends AuditFlags {
@@ -22,6 +22,7 @@ interface MasterOptions extends AuditFlags {
   name: string;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  horizontalPodAutoscalerSyncPeriod: number;
   clusterCidr: string;
   nodeCidrMaskSize: number;
   meshListen?: string[];
@@ -40,6 +41,7 @@ export function masterCommand(): Command {
     .option('--name <name>', 'this master\'s identity', hostname())
     .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady (Kubernetes: 40)', integer, DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS)
     .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed (Kubernetes: 300)', integer, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS)
+    .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is evaluated (Kubernetes: 15s)', duration, 15_000)
     .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
     .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
@@ -62,6 +64,7 @@ export function masterCommand(): Command {
           name: opts.name,
           nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+          horizontalPodAutoscalerSyncPeriodMs: opts.horizontalPodAutoscalerSyncPeriod,
           podNetwork: { clusterCIDR: opts.clusterCidr, nodeCIDRMaskSize: opts.nodeCidrMaskSize },
           ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
           serviceClusterIPRange: opts.serviceClusterIpRange,

@@ -20,6 +20,7 @@ interface NodeOptions {
   podNetwork: PodNetworkMode;
   clusterDomain: string;
   volumeSyncPeriod: number;
+  metricResolution: number;
 }
 
 const RUNTIMES = ['docker', 'process', 'hollow'] as const;
@@ -50,6 +51,7 @@ export function nodeCommand(): Command {
     .option('--pod-network <mode>', 'auto (a pod bridge, overlay, proxy and DNS with the docker runtime as root), bridge, or none', podNetworkMode, 'auto')
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
     .option('--volume-sync-period <duration>', 'how often ConfigMap, Secret, downwardAPI and projected volumes follow their sources', duration, 1000)
+    .option('--metric-resolution <duration>', 'how often pods\' CPU and memory usage is sampled for kubectl top and the HPA (metrics-server\'s flag)', duration, 15_000)
     .action(async (opts: NodeOptions) => {
       // Loaded here, not at the top: client verbs must not pay for loading libp2p and dockerode.
       const { startNodeDaemon } = await import('../../../node-daemon/daemon.ts');
@@ -65,6 +67,7 @@ export function nodeCommand(): Command {
         listen: opts.listen ?? [`/ip4/${opts.nodeIp}/tcp/0`],
         dockerSocket: opts.dockerSocket,
         volumeSyncPeriodMs: opts.volumeSyncPeriod,
+        metricResolutionMs: opts.metricResolution,
         ...(network ? { network: { clusterDomain: opts.clusterDomain } } : {}),
         log,
       });

@@ -31,6 +31,7 @@ interface UpOptions extends AuditFlags {
   nodeName: string;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  horizontalPodAutoscalerSyncPeriod: number;
   clusterCidr: string;
   nodeCidrMaskSize: number;
   meshListen?: string[];
@@ -40,6 +41,7 @@ interface UpOptions extends AuditFlags {
   serviceNodePortRange: string;
   encryptionProviderConfig?: string;
   volumeSyncPeriod: number;
+  metricResolution: number;
 }
 
 export function upCommand(): Command {
@@ -53,12 +55,14 @@ export function upCommand(): Command {
     .addOption(new Option('--runtime <runtime>', 'container runtime of the local node').choices(['docker', 'process', 'hollow']))
     .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady (Kubernetes: 40)', integer, DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS)
     .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed (Kubernetes: 300)', integer, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS)
+    .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is evaluated (Kubernetes: 15s)', duration, 15_000)
     .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
     .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
     .option('--pod-network <mode>', 'auto (a pod bridge, proxy and DNS with the docker runtime as root), bridge, or none', podNetworkMode, 'auto')
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
     .option('--volume-sync-period <duration>', 'how often ConfigMap, Secret, downwardAPI and projected volumes follow their sources', duration, 1000)
+    .option('--metric-resolution <duration>', 'how often pods\' CPU and memory usage is sampled for kubectl top and the HPA (metrics-server\'s flag)', duration, 15_000)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Services get ClusterIPs from', serviceClusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE)
     .option('--service-node-port-range <min-max>', 'ports NodePort and LoadBalancer Services get node ports from', serviceNodePortRange, DEFAULT_SERVICE_NODE_PORT_RANGE)
     .option(ENCRYPTION_FLAG, ENCRYPTION_FLAG_HELP)
@@ -78,6 +82,7 @@ export function upCommand(): Command {
           port: opts.port,
           nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
           podEvictionTimeoutSeconds: opts.podEvictionTimeout,
+          horizontalPodAutoscalerSyncPeriodMs: opts.horizontalPodAutoscalerSyncPeriod,
           podNetwork: { clusterCIDR: opts.clusterCidr, nodeCIDRMaskSize: opts.nodeCidrMaskSize },
           ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
           serviceClusterIPRange: opts.serviceClusterIpRange,
@@ -102,6 +107,7 @@ export function upCommand(): Command {
           runtime,
           name: opts.nodeName,
           volumeSyncPeriodMs: opts.volumeSyncPeriod,
+          metricResolutionMs: opts.metricResolution,
           ...(network ? { network: { clusterDomain: opts.clusterDomain, ...(onPodNetworkUp ? { onPodNetworkUp } : {}) } } : {}),
           log,
         });
