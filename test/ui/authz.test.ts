@@ -7,8 +7,8 @@
  * overview and lists show team-a's objects and none of team-b's; the nodes section says nodes are
  * not permitted, in Kubernetes' words; the live page asks the stream for team-a only and a
  * team-a pod's statechart is drawn and moves live (a scale-up's pod from pending to running, a
- * deleted pod's actor into terminating); team-b's objects opened by URL show the server's 403
- * message. A second account that may read pods but not their logs nor Events sees those tabs
+ * deleted pod's actor into terminating); team-b's objects opened by URL, and team-b typed into
+ * the picker, show the server's 403 message. A second account that may read pods but not their logs nor Events sees those tabs
  * disabled with the reason. Screenshots go to test-results/ui/authz-*.png.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -273,13 +273,20 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
     await expect.poll(() => message.textContent(), { timeout: DEADLINE_MS }).toBe(
       `deployments.apps "beta" is forbidden: User "${VIEWER}" cannot list resource "deployments" in API group "apps" in the namespace "team-b"`,
     );
-    // Nothing else of the page: no tabs, no spinner.
+    // Nothing else of the page: no tabs, no spinner; the menu stays in team-a.
     expect(await page.locator('kactus-object-page [role=tab]').count()).toBe(0);
+    expect(await page.locator('kactus-namespace-picker select#namespace').inputValue()).toBe('team-a');
     await browser!.screenshot('authz-team-b-forbidden');
     const [betaPod] = await podsOf('team-b', 'beta');
     await page.goto(ui(`#/object/pods/team-b/${betaPod}`));
     await expect.poll(() => page.locator('kactus-object-page #forbidden').textContent(), { timeout: DEADLINE_MS }).toContain(`pods "${betaPod}" is forbidden: User "${VIEWER}"`);
-    await page.goto(ui('#/list/pods?namespace=team-b'));
+    // team-b typed into the picker (the user may not list namespaces): the list there is the server's 403.
+    await page.goto(ui('#/list/pods'));
+    await page.locator('kactus-object-list #list-namespace').filter({ hasText: 'team-a' }).waitFor({ timeout: DEADLINE_MS });
+    await page.locator('kactus-namespace-picker input#namespace-other').fill('team-b');
+    await page.locator('kactus-namespace-picker input#namespace-other').press('Enter');
+    await expect.poll(() => page.evaluate('location.hash')).toBe('#/list/pods?namespace=team-b');
+    expect(await page.locator('kactus-namespace-picker select#namespace').inputValue()).toBe('team-b');
     await expect.poll(() => page.locator('kactus-object-list #forbidden').textContent(), { timeout: DEADLINE_MS }).toContain(`pods is forbidden: User "${VIEWER}" cannot list resource "pods" in API group "" in the namespace "team-b"`);
     await browser!.screenshot('authz-team-b-list-forbidden');
   }, 120_000);

@@ -17,6 +17,14 @@ import { formatRoute, parseRoute, withNamespace, type Route } from '../router.ts
 import { addTypedNamespace, forgetNamespaces, pickNamespace, pickedNamespace, type Scope } from '../scope.ts';
 import { shared } from './styles.ts';
 
+/**
+ * The namespace a page of namespaces shows (overview, lists, live); an object's page names its
+ * object's namespace, which is not the one the menu and picker show.
+ */
+function shownNamespace(route: Route): string | undefined {
+  return route.page === 'overview' || route.page === 'list' || route.page === 'live' ? route.namespace : undefined;
+}
+
 /** The key of the live page's answer in `allowed` (the others are resources). */
 const LIVE = '#live';
 
@@ -73,7 +81,8 @@ export class App extends LitElement {
    * pods everywhere, else the one picked (or the user's home namespace).
    */
   private namespaceOf(route: Route, scope: Scope): string | undefined {
-    if ('namespace' in route && route.namespace !== undefined) return route.namespace;
+    const named = shownNamespace(route);
+    if (named !== undefined) return named;
     if (scope.allNamespaces) return undefined;
     const picked = pickedNamespace();
     return picked !== undefined && scope.namespaces.includes(picked) ? picked : scope.home;
@@ -233,7 +242,7 @@ export class App extends LitElement {
   private link(route: Route, title: string) {
     const current = this.route.page === route.page && (route.page !== 'list' || (this.route.page === 'list' && this.route.resource === route.resource));
     // Links keep the namespace the route names (a user who picked one stays in it).
-    const ns = 'namespace' in this.route ? this.route.namespace : undefined;
+    const ns = shownNamespace(this.route);
     return html`<a href=${formatRoute(ns !== undefined ? withNamespace(route, ns) : route)} aria-current=${current ? 'page' : 'false'}>${title}</a>`;
   }
 

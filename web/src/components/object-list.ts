@@ -71,6 +71,7 @@ export class ObjectList extends LitElement {
       return;
     }
     const uidOf = (t: Table): string => t.rows[0]?.object.metadata.uid ?? '';
+    let listed = false;
     void listWatch<Table>(
       this.ctx.api,
       resourcePath(info, info.namespaced ? this.namespace : undefined),
@@ -78,6 +79,8 @@ export class ObjectList extends LitElement {
         reset: (tables) => {
           this.columns = tables[0]?.columnDefinitions ?? this.columns;
           this.rows = new Map(tables.map((t) => [uidOf(t), t.rows[0]!]));
+          if (!listed) this.followStates(info);
+          listed = true;
         },
         change: (type, t) => {
           if (t.columnDefinitions?.length) this.columns = t.columnDefinitions;
@@ -104,8 +107,13 @@ export class ObjectList extends LitElement {
         if (this.columns.length === 0) this.columns = t.columnDefinitions;
       })
       .catch(() => undefined);
+  }
+
+  /** The machine states' stream, once the list was allowed (a kind the user may not list gets none). */
+  private followStates(info: KindInfo): void {
+    const signal = this.subscriptions.signal;
     void this.ctx.machines().then((machines) => {
-      if (!machines.has(info.kind) || this.subscriptions.signal.aborted) return;
+      if (!machines.has(info.kind) || signal.aborted) return;
       this.hasMachine = true;
       this.subscriptions.follow(new EventStream(this.ctx.token, { kind: info.kind, namespace: info.namespaced ? this.namespace : undefined }, {
         reset: () => (this.states = new Map()),
