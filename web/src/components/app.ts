@@ -202,6 +202,7 @@ export class App extends LitElement {
           .value=${ns}
           @pick=${(ev: CustomEvent<string | undefined>) => this.pick(ev.detail)}
           @typed=${(ev: CustomEvent<string>) => void this.typed(ev.detail)}
+          @refresh=${() => void this.refreshScope()}
         ></kactus-namespace-picker>
         ${this.link({ page: 'overview' }, 'Overview')} ${may(LIVE) ? this.link({ page: 'live' }, 'Live actors') : ''} ${this.link({ page: 'machines' }, 'Machines')}
         <div class="group">Objects</div>
@@ -226,12 +227,17 @@ export class App extends LitElement {
 
   private async typed(ns: string): Promise<void> {
     addTypedNamespace(ns);
+    if (await this.refreshScope()) this.pick(ns);
+  }
+
+  /** The scope asked again (namespaces made or typed since); false when the user signed out meanwhile. */
+  private async refreshScope(): Promise<boolean> {
     const ctx = this.ctx;
-    if (!ctx) return;
+    if (!ctx) return false;
     const scope = await ctx.scope(true);
-    if (this.ctx !== ctx) return;
+    if (this.ctx !== ctx) return false;
     this.scope = scope;
-    this.pick(ns);
+    return true;
   }
 
   private login(token: string): void {

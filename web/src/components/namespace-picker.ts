@@ -2,7 +2,8 @@
  * `<kactus-namespace-picker>`: the namespace the pages show, in the menu. It offers what the
  * user may see (scope.ts): "all namespaces" only to a user who may list pods everywhere, the
  * namespaces the user may list pods in, and — for a user who may not list namespaces — a field to
- * type one (kept for the session). Fires `pick` with the namespace (`undefined`: all).
+ * type one (kept for the session). Fires `pick` with the namespace (`undefined`: all), `typed`
+ * with a typed one, and `refresh` when opened (namespaces created since the login then appear).
  */
 import { LitElement, css, html } from 'lit';
 import type { Scope } from '../scope.ts';
@@ -44,7 +45,7 @@ export class NamespacePicker extends LitElement {
     return html`
       <label
         >namespace
-        <select id="namespace" @change=${(ev: Event) => this.pick((ev.target as HTMLSelectElement).value)}>
+        <select id="namespace" @focus=${() => this.dispatchEvent(new CustomEvent('refresh', { bubbles: true, composed: true }))} @change=${(ev: Event) => this.pick((ev.target as HTMLSelectElement).value)}>
           ${this.scope.allNamespaces ? html`<option value="" ?selected=${this.value === undefined}>(all namespaces)</option>` : ''}
           ${options.map((ns) => html`<option value=${ns} ?selected=${ns === this.value}>${ns}</option>`)}
         </select></label
