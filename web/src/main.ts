@@ -10,6 +10,7 @@ import './components/timeline.ts';
 import './components/yaml-view.ts';
 import './components/events-table.ts';
 import './components/pod-logs.ts';
+import './components/namespace-picker.ts';
 import './components/object-list.ts';
 import './components/object-page.ts';
 import './components/overview.ts';

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatRoute, parseRoute, type Route } from './router.ts';
+import { formatRoute, parseRoute, withNamespace, type Route } from './router.ts';
 
 describe('routes', () => {
   const routes: Route[] = [
     { page: 'overview' },
+    { page: 'overview', namespace: 'team-a' },
     { page: 'list', resource: 'pods' },
     { page: 'list', resource: 'pods', namespace: 'kube-system' },
     { page: 'object', resource: 'pods', namespace: 'default', name: 'web-1' },
@@ -21,5 +22,13 @@ describe('routes', () => {
     expect(parseRoute('')).toEqual({ page: 'overview' });
     expect(parseRoute('#/object/pods/x')).toEqual({ page: 'overview' });
     expect(parseRoute('#/nowhere')).toEqual({ page: 'overview' });
+  });
+
+  it('moves the namespaced pages to another namespace, or to all', () => {
+    expect(withNamespace({ page: 'overview' }, 'team-a')).toEqual({ page: 'overview', namespace: 'team-a' });
+    expect(withNamespace({ page: 'list', resource: 'pods', namespace: 'team-a' }, undefined)).toEqual({ page: 'list', resource: 'pods' });
+    expect(withNamespace({ page: 'live', kind: 'Pod' }, 'b')).toEqual({ page: 'live', kind: 'Pod', namespace: 'b' });
+    const object: Route = { page: 'object', resource: 'pods', namespace: 'a', name: 'p' };
+    expect(withNamespace(object, 'b')).toBe(object);
   });
 });

@@ -1,13 +1,13 @@
 /**
  * Hash routes (the server serves one page; everything after `#` is the dashboard's):
- *   #/                              cluster overview
+ *   #/[?namespace=team-a]           cluster overview (one namespace's pods and workloads with `namespace`)
  *   #/list/pods?namespace=default   an object list (all namespaces without `namespace`)
  *   #/object/pods/default/web       an object page (`_` as the namespace of cluster-scoped kinds)
  *   #/live?namespace=default&kind=Pod   every matching actor, live
  *   #/machines                      the machine catalogue
  */
 export type Route =
-  | { page: 'overview' }
+  | { page: 'overview'; namespace?: string }
   | { page: 'list'; resource: string; namespace?: string }
   | { page: 'object'; resource: string; namespace?: string; name: string }
   | { page: 'live'; namespace?: string; kind?: string }
@@ -43,13 +43,13 @@ export function parseRoute(hash: string): Route {
     case 'machines':
       return { page: 'machines' };
   }
-  return { page: 'overview' };
+  return namespace !== undefined ? { page: 'overview', namespace } : { page: 'overview' };
 }
 
 export function formatRoute(r: Route): string {
   switch (r.page) {
     case 'overview':
-      return '#/';
+      return `#/${r.namespace !== undefined ? `?namespace=${enc(r.namespace)}` : ''}`;
     case 'list':
       return `#/list/${enc(r.resource)}${r.namespace !== undefined ? `?namespace=${enc(r.namespace)}` : ''}`;
     case 'object':
@@ -63,5 +63,19 @@ export function formatRoute(r: Route): string {
     }
     case 'machines':
       return '#/machines';
+  }
+}
+
+/** The route with another namespace (`undefined`: all), for the pages that show one; others unchanged. */
+export function withNamespace(r: Route, namespace: string | undefined): Route {
+  switch (r.page) {
+    case 'overview':
+    case 'list':
+    case 'live': {
+      const { namespace: _old, ...rest } = r;
+      return namespace === undefined ? rest : { ...rest, namespace };
+    }
+    default:
+      return r;
   }
 }

@@ -17,6 +17,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Whether `err` is the API's 403: the user may not do what was asked (its message says what, in Kubernetes' words). */
+export function isForbidden(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.code === 403;
+}
+
 export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json';
 
 async function errorOf(res: Response): Promise<ApiError> {
@@ -38,9 +43,13 @@ export class Api {
   ) {}
 
   /** A fetch with the token; a non-2xx answer throws its Status as an ApiError. */
-  async request(path: string, init: { accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
+  async request(path: string, init: { accept?: string; signal?: AbortSignal; body?: unknown } = {}): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}`, Accept: init.accept ?? 'application/json' };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(path, {
-      headers: { Authorization: `Bearer ${this.token}`, Accept: init.accept ?? 'application/json' },
+      method: init.body === undefined ? 'GET' : 'POST',
+      headers,
+      body: init.body === undefined ? null : JSON.stringify(init.body),
       signal: init.signal,
       cache: 'no-store',
     });
@@ -53,6 +62,11 @@ export class Api {
 
   async json<T>(path: string, init: { accept?: string; signal?: AbortSignal } = {}): Promise<T> {
     return (await (await this.request(path, init)).json()) as T;
+  }
+
+  /** `POST` of `body` as JSON (the review kinds: asked, answered, never stored). */
+  async post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return (await (await this.request(path, { body, signal })).json()) as T;
   }
 
   async text(path: string, signal?: AbortSignal): Promise<string> {

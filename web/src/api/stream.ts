@@ -8,6 +8,8 @@
  * actor then `snapshot-end`; after a drop it reconnects with `index=` the last one seen, so nothing
  * is missed or doubled. When the server no longer holds that index (4410 "expired, relist") or the
  * client fell behind (4429), it starts over with a fresh snapshot and tells the consumer to reset.
+ * 4401 (unauthorized), 4403 (forbidden) and 4400 (bad query) end it with the server's reason.
+ * Entries of kinds or namespaces the user may not watch are left out by the server itself.
  */
 import { query } from './kinds.ts';
 import type { StreamMessage } from './types.ts';
@@ -19,7 +21,7 @@ export interface StreamFilter {
   labelSelector?: string;
 }
 
-export type StreamStatus = 'connecting' | 'snapshot' | 'live' | 'retrying' | 'unauthorized' | 'failed' | 'closed';
+export type StreamStatus = 'connecting' | 'snapshot' | 'live' | 'retrying' | 'unauthorized' | 'forbidden' | 'failed' | 'closed';
 
 export interface StreamHandlers {
   message(m: StreamMessage): void;
@@ -32,6 +34,8 @@ export const CLOSE_EXPIRED = 4410;
 export const CLOSE_SLOW = 4429;
 export const CLOSE_BAD_QUERY = 4400;
 export const CLOSE_UNAUTHORIZED = 4401;
+/** The user may not open the stream (`get` on the path `/kactus/v1/events`); the reason is Kubernetes' sentence. */
+export const CLOSE_FORBIDDEN = 4403;
 
 /** The subprotocol the server selects. */
 export const EVENTS_PROTOCOL = 'kactus.events.v1';
@@ -96,6 +100,7 @@ export class EventStream {
       if (this.socket !== socket || this.closed) return;
       this.socket = undefined;
       if (ev.code === CLOSE_UNAUTHORIZED) return this.handlers.status?.('unauthorized', ev.reason);
+      if (ev.code === CLOSE_FORBIDDEN) return this.handlers.status?.('forbidden', ev.reason || 'forbidden');
       if (ev.code === CLOSE_BAD_QUERY) return this.handlers.status?.('failed', ev.reason || 'bad query');
       // Our place in the stream is gone (or we lagged past the buffer): take a new snapshot.
       if (ev.code === CLOSE_EXPIRED || ev.code === CLOSE_SLOW) this.lastIndex = undefined;

@@ -1,9 +1,10 @@
 /**
  * List-then-watch over the Kubernetes API, as client-go's reflector does: list, watch from the
  * list's resourceVersion, re-watch from the last one seen when the stream ends, and re-list on
- * 410 Expired. The consumer gets the whole set on each (re)list and every change after it.
+ * 410 Expired. The consumer gets the whole set on each (re)list and every change after it. A 403
+ * ends the loop after telling the consumer (its message is Kubernetes' sentence, shown in place).
  */
-import { Api, ApiError } from './client.ts';
+import { Api, ApiError, isForbidden } from './client.ts';
 import { query } from './kinds.ts';
 import type { KubeList, KubeObject, WatchEvent } from './types.ts';
 
@@ -12,7 +13,7 @@ export interface ListWatchHandlers<T> {
   reset(items: T[]): void;
   /** One change after the list. */
   change(type: 'ADDED' | 'MODIFIED' | 'DELETED', item: T): void;
-  /** A failure worth showing (the loop retries by itself). */
+  /** A failure worth showing (the loop retries by itself, except after a 403: see listWatch). */
   error?(err: Error): void;
 }
 
@@ -69,6 +70,9 @@ export async function listWatch<T extends { metadata?: { resourceVersion?: strin
       if (signal.aborted) return;
       if (err instanceof ApiError && err.code === 410) resourceVersion = undefined;
       handlers.error?.(err as Error);
+      // Forbidden is decided when the request opens, as for a Kubernetes watch: asking again
+      // changes nothing until a binding changes, and the page shows the message meanwhile.
+      if (isForbidden(err)) return;
       await wait(RETRY_MS, signal);
     }
   }

@@ -5,6 +5,7 @@
  * snapshot) arrives; with a kind, a metadata watch of that kind drops cards of deleted objects.
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
+import { isForbidden } from '../api/client.ts';
 import { kindByName, resourcePath } from '../api/kinds.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { EventStream, type StreamFilter, type StreamStatus } from '../api/stream.ts';
@@ -129,6 +130,9 @@ export class ActorGrid extends LitElement {
             } else this.existing?.add(uid);
             this.tick++;
           },
+          error: (err) => {
+            if (isForbidden(err)) this.failure = err.message;
+          },
         },
         this.subscriptions.signal,
         { labelSelector: f.labelSelector, accept: METADATA_ACCEPT },
@@ -141,7 +145,7 @@ export class ActorGrid extends LitElement {
       },
       status: (s, detail) => {
         this.status = s;
-        if (s === 'unauthorized' || s === 'failed') this.failure = `event stream: ${detail ?? s}`;
+        if (s === 'unauthorized' || s === 'forbidden' || s === 'failed') this.failure = `event stream: ${detail ?? s}`;
       },
       message: (m) => {
         if (m.type !== 'transition' && m.type !== 'snapshot') return;

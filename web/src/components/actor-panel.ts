@@ -89,7 +89,7 @@ export class ActorPanel extends LitElement {
       reset: () => void this.loadHistory(),
       status: (s, detail) => {
         this.status = s;
-        if (s === 'unauthorized' || s === 'failed') this.notice = `event stream: ${detail ?? s}`;
+        if (s === 'unauthorized' || s === 'forbidden' || s === 'failed') this.notice = `event stream: ${detail ?? s}`;
       },
       message: (m) => {
         if (m.type !== 'transition' && m.type !== 'snapshot') return;

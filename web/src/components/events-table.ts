@@ -1,6 +1,7 @@
 /**
  * `<kactus-events-table>`: the Kubernetes Events about one object (by its uid, as `kubectl
- * describe` lists them), kept live by a watch, newest last.
+ * describe` lists them), kept live by a watch, newest last; in the object's namespace, where
+ * Kubernetes records them (and where a namespaced user may list them).
  */
 import { LitElement, html, type PropertyValues } from 'lit';
 import { kindByName, resourcePath } from '../api/kinds.ts';
@@ -13,8 +14,10 @@ import { shared } from './styles.ts';
 const eventTime = (e: KubeEvent): string => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '';
 
 export class EventsTable extends LitElement {
-  static override properties = { ctx: { attribute: false }, uid: { type: String }, events: { state: true }, failure: { state: true } };
+  static override properties = { ctx: { attribute: false }, namespace: { attribute: false }, uid: { type: String }, events: { state: true }, failure: { state: true } };
   declare ctx: AppContext;
+  /** Where the Events are (an object's are in its namespace; undefined: all, for cluster-scoped objects). */
+  declare namespace: string | undefined;
   declare uid: string | undefined;
   declare events: Map<string, KubeEvent>;
   declare failure: string | undefined;
@@ -28,14 +31,14 @@ export class EventsTable extends LitElement {
   static override styles = shared;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!changed.has('uid')) return;
+    if (!changed.has('uid') && !changed.has('namespace')) return;
     this.abort.abort();
     this.abort = new AbortController();
     this.events = new Map();
     if (!this.uid) return;
     void listWatch<KubeEvent>(
       this.ctx.api,
-      resourcePath(kindByName('Event')!),
+      resourcePath(kindByName('Event')!, this.namespace),
       {
         reset: (items) => (this.events = new Map(items.map((e) => [e.metadata.uid ?? e.metadata.name, e]))),
         change: (type, e) => {
@@ -59,7 +62,7 @@ export class EventsTable extends LitElement {
   override render() {
     const events = [...this.events.values()].sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
     return html`
-      ${this.failure ? html`<p class="error">${this.failure}</p>` : ''}
+      ${this.failure ? html`<p class="error" role="alert">${this.failure}</p>` : ''}
       <table id="events">
         <tr><th>type</th><th>reason</th><th>age</th><th>from</th><th>message</th></tr>
         ${events.map(

@@ -1,14 +1,16 @@
 /**
  * `<kactus-object-list>`: one kind's objects as the server's own Table (the columns `kubectl get`
  * prints), kept live by a watch, in one namespace or all. For kinds with a state machine, a
- * "machine state" column shows each object's actor state from the event stream.
+ * "machine state" column shows each object's actor state from the event stream (asked for the
+ * same namespace, one the server lets the user watch). The namespace is the menu's picker's; a
+ * kind the user may not list shows the server's 403 message instead of the table.
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
-import { TABLE_ACCEPT } from '../api/client.ts';
-import { kindByResource, resourcePath, KINDS } from '../api/kinds.ts';
+import { TABLE_ACCEPT, isForbidden } from '../api/client.ts';
+import { kindByResource, resourcePath, type KindInfo } from '../api/kinds.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { EventStream } from '../api/stream.ts';
-import type { KubeList, Table } from '../api/types.ts';
+import type { Table } from '../api/types.ts';
 import { listWatch } from '../api/watch.ts';
 import type { AppContext } from '../context.ts';
 import { formatRoute } from '../router.ts';
@@ -24,8 +26,8 @@ export class ObjectList extends LitElement {
     columns: { state: true },
     rows: { state: true },
     states: { state: true },
-    namespaces: { state: true },
     failure: { state: true },
+    forbidden: { state: true },
     hasMachine: { state: true },
   };
   declare ctx: AppContext;
@@ -36,8 +38,9 @@ export class ObjectList extends LitElement {
   declare rows: Map<string, Row>;
   /** uid → the object's machine state (kinds with a machine). */
   declare states: Map<string, string>;
-  declare namespaces: string[];
   declare failure: string | undefined;
+  /** The list was answered 403: its message is shown instead of the table. */
+  declare forbidden: boolean;
   declare hasMachine: boolean;
 
   private readonly subscriptions = new Subscriptions(this);
@@ -47,16 +50,8 @@ export class ObjectList extends LitElement {
     this.columns = [];
     this.rows = new Map();
     this.states = new Map();
-    this.namespaces = [];
     this.hasMachine = false;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.ctx.api
-      .json<KubeList>(resourcePath(KINDS.find((k) => k.kind === 'Namespace')!))
-      .then((l) => (this.namespaces = l.items.map((n) => n.metadata.name)))
-      .catch(() => undefined);
+    this.forbidden = false;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -68,6 +63,7 @@ export class ObjectList extends LitElement {
     this.rows = new Map();
     this.states = new Map();
     this.failure = undefined;
+    this.forbidden = false;
     this.hasMachine = false;
     const info = kindByResource(this.resource);
     if (!info) {
@@ -75,6 +71,7 @@ export class ObjectList extends LitElement {
       return;
     }
     const uidOf = (t: Table): string => t.rows[0]?.object.metadata.uid ?? '';
+    let listed = false;
     void listWatch<Table>(
       this.ctx.api,
       resourcePath(info, info.namespaced ? this.namespace : undefined),
@@ -82,6 +79,8 @@ export class ObjectList extends LitElement {
         reset: (tables) => {
           this.columns = tables[0]?.columnDefinitions ?? this.columns;
           this.rows = new Map(tables.map((t) => [uidOf(t), t.rows[0]!]));
+          if (!listed) this.followStates(info);
+          listed = true;
         },
         change: (type, t) => {
           if (t.columnDefinitions?.length) this.columns = t.columnDefinitions;
@@ -90,7 +89,13 @@ export class ObjectList extends LitElement {
           else if (t.rows[0]) rows.set(uidOf(t), t.rows[0]);
           this.rows = rows;
         },
-        error: (err) => (this.failure = err.message),
+        error: (err) => {
+          this.failure = err.message;
+          if (!isForbidden(err)) return;
+          // Nothing of this kind here is readable: no table, no stream of its states.
+          this.forbidden = true;
+          this.subscriptions.end();
+        },
       },
       this.subscriptions.signal,
       { accept: TABLE_ACCEPT },
@@ -102,8 +107,13 @@ export class ObjectList extends LitElement {
         if (this.columns.length === 0) this.columns = t.columnDefinitions;
       })
       .catch(() => undefined);
+  }
+
+  /** The machine states' stream, once the list was allowed (a kind the user may not list gets none). */
+  private followStates(info: KindInfo): void {
+    const signal = this.subscriptions.signal;
     void this.ctx.machines().then((machines) => {
-      if (!machines.has(info.kind) || this.subscriptions.signal.aborted) return;
+      if (!machines.has(info.kind) || signal.aborted) return;
       this.hasMachine = true;
       this.subscriptions.follow(new EventStream(this.ctx.token, { kind: info.kind, namespace: info.namespaced ? this.namespace : undefined }, {
         reset: () => (this.states = new Map()),
@@ -141,17 +151,16 @@ export class ObjectList extends LitElement {
     return html`
       <header>
         <h1>${info.title}</h1>
-        ${info.namespaced
-          ? html`<label
-              >namespace
-              <select @change=${(ev: Event) => this.pickNamespace((ev.target as HTMLSelectElement).value)}>
-                <option value="" ?selected=${this.namespace === undefined}>(all)</option>
-                ${this.namespaces.map((ns) => html`<option ?selected=${ns === this.namespace}>${ns}</option>`)}
-              </select></label
-            >`
-          : ''}
+        ${info.namespaced ? html`<span class="muted" id="list-namespace">${this.namespace !== undefined ? `namespace ${this.namespace}` : 'all namespaces'}</span>` : ''}
       </header>
-      ${this.failure ? html`<p class="error">${this.failure}</p>` : ''}
+      ${this.forbidden
+        ? html`<p class="error denied" role="alert" id="forbidden">${this.failure}</p>`
+        : html`${this.failure ? html`<p class="error">${this.failure}</p>` : ''} ${this.table(info, cols, colIndexes, rows, withState)}`}
+    `;
+  }
+
+  private table(info: KindInfo, cols: Table['columnDefinitions'], colIndexes: number[], rows: Row[], withState: boolean) {
+    return html`
       <table id="objects">
         <tr>
           ${info.namespaced ? html`<th>namespace</th>` : ''} ${cols.map((c) => html`<th title=${c.description ?? ''}>${c.name}</th>`)}
@@ -169,10 +178,6 @@ export class ObjectList extends LitElement {
       </table>
       ${rows.length === 0 ? html`<p class="muted">No ${info.title.toLowerCase()}${this.namespace ? ` in ${this.namespace}` : ''}.</p>` : ''}
     `;
-  }
-
-  private pickNamespace(ns: string): void {
-    location.hash = formatRoute({ page: 'list', resource: this.resource, namespace: ns === '' ? undefined : ns });
   }
 }
 

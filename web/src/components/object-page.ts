@@ -1,9 +1,14 @@
 /**
  * `<kactus-object-page>`: one object, watched — its state machine (the object's actors live,
  * with a timeline), its YAML, its Events, a pod's logs; for a workload, its pods as live actors.
+ * An object the user may not read shows the server's 403 message in place of the page; a tab it
+ * may not use (Events without `list events`, logs without `get pods/log`) is disabled, the reason
+ * beside it (access reviews, api/access.ts).
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
-import { kindByResource, resourcePath, type KindInfo } from '../api/kinds.ts';
+import type { Answer } from '../api/access.ts';
+import { isForbidden } from '../api/client.ts';
+import { kindByName, kindByResource, resourcePath, type KindInfo } from '../api/kinds.ts';
 import { selectorString, type LabelSelector } from '../api/selector.ts';
 import type { KubeObject } from '../api/types.ts';
 import { listWatch } from '../api/watch.ts';
@@ -29,6 +34,8 @@ export class ObjectPage extends LitElement {
     hasMachine: { state: true },
     tab: { state: true },
     failure: { state: true },
+    forbidden: { state: true },
+    denied: { state: true },
   };
   declare ctx: AppContext;
   declare resource: string;
@@ -39,12 +46,17 @@ export class ObjectPage extends LitElement {
   declare hasMachine: boolean;
   declare tab: Tab | undefined;
   declare failure: string | undefined;
+  /** The 403 message when the object may not be read. */
+  declare forbidden: string | undefined;
+  /** Tabs the user may not use → Kubernetes' sentence saying why. */
+  declare denied: Map<Tab, string>;
   private abort = new AbortController();
 
   constructor() {
     super();
     this.gone = false;
     this.hasMachine = false;
+    this.denied = new Map();
   }
 
   static override styles = [
@@ -70,6 +82,11 @@ export class ObjectPage extends LitElement {
       .sub {
         color: var(--muted);
       }
+      .tabs button:disabled {
+        color: var(--muted);
+        cursor: not-allowed;
+        text-decoration: line-through;
+      }
     `,
   ];
 
@@ -93,11 +110,14 @@ export class ObjectPage extends LitElement {
     this.gone = false;
     this.tab = undefined;
     this.failure = undefined;
+    this.forbidden = undefined;
+    this.denied = new Map();
     const info = this.info;
     if (!info) {
       this.failure = `unknown resource "${this.resource}"`;
       return;
     }
+    void this.askTabs(info, this.abort.signal);
     void this.ctx.machines().then((m) => (this.hasMachine = m.has(info.kind)), () => (this.hasMachine = false));
     void listWatch<KubeObject>(
       this.ctx.api,
@@ -114,18 +134,41 @@ export class ObjectPage extends LitElement {
             this.gone = false;
           }
         },
-        error: (err) => (this.failure = err.message),
+        error: (err) => {
+          if (isForbidden(err)) this.forbidden = err.message;
+          else this.failure = err.message;
+        },
       },
       this.abort.signal,
       { fieldSelector: `metadata.name=${this.name}` },
     );
   }
 
+  /** Which tabs the user may use here: Events need `list events`, a pod's logs `get pods/log`. */
+  private async askTabs(info: KindInfo, signal: AbortSignal): Promise<void> {
+    const { access } = this.ctx;
+    const ns = info.namespaced ? this.namespace : undefined;
+    const [events, logs] = await Promise.all([
+      access.can({ verb: 'list', group: '', resource: kindByName('Event')!.resource, ...(ns !== undefined ? { namespace: ns } : {}) }),
+      info.kind === 'Pod' ? access.can({ verb: 'get', group: '', resource: 'pods', subresource: 'log', namespace: ns ?? 'default', name: this.name }) : Promise.resolve<Answer>({ allowed: true }),
+    ]);
+    if (signal.aborted) return;
+    const denied = new Map<Tab, string>();
+    if (!events.allowed) denied.set('events', events.message ?? 'forbidden');
+    if (!logs.allowed) denied.set('logs', logs.message ?? 'forbidden');
+    this.denied = denied;
+  }
+
   override render() {
     const info = this.info;
     if (!info) return html`<p class="error">${this.failure}</p>`;
+    if (this.forbidden !== undefined) {
+      return html`<h1>${info.kind} <span id="object-name">${this.name}</span></h1>
+        <p class="error denied" role="alert" id="forbidden">${this.forbidden}</p>`;
+    }
     const tabs: Tab[] = [...(this.hasMachine ? (['machine'] as const) : []), 'yaml', 'events', ...(info.kind === 'Pod' ? (['logs'] as const) : [])];
-    const tab = this.tab && tabs.includes(this.tab) ? this.tab : tabs[0]!;
+    const usable = tabs.filter((t) => !this.denied.has(t));
+    const tab = this.tab && usable.includes(this.tab) ? this.tab : usable[0]!;
     const o = this.object;
     return html`
       <h1>${info.kind} <span id="object-name">${this.name}</span></h1>
@@ -136,8 +179,14 @@ export class ObjectPage extends LitElement {
       </div>
       ${this.failure ? html`<p class="error">${this.failure}</p>` : ''}
       <div class="tabs" role="tablist">
-        ${tabs.map((t) => html`<button role="tab" id="tab-${t}" aria-selected=${t === tab ? 'true' : 'false'} @click=${() => (this.tab = t)}>${t}</button>`)}
+        ${tabs.map(
+          (t) =>
+            html`<button role="tab" id="tab-${t}" aria-selected=${t === tab ? 'true' : 'false'} ?disabled=${this.denied.has(t)} title=${this.denied.get(t) ?? ''} @click=${() => (this.tab = t)}>
+              ${t}
+            </button>`,
+        )}
       </div>
+      ${[...this.denied].map(([t, why]) => html`<p class="muted denied" id="denied-${t}">${t}: not permitted — ${why}</p>`)}
       ${this.renderTab(tab, info, o)}
     `;
   }
@@ -168,7 +217,7 @@ export class ObjectPage extends LitElement {
       case 'yaml':
         return html`<kactus-yaml-view .object=${o}></kactus-yaml-view>`;
       case 'events':
-        return html`<kactus-events-table .ctx=${this.ctx} .uid=${o?.metadata.uid}></kactus-events-table>`;
+        return html`<kactus-events-table .ctx=${this.ctx} .namespace=${info.namespaced ? this.namespace : undefined} .uid=${o?.metadata.uid}></kactus-events-table>`;
       case 'logs': {
         const spec = (o?.spec ?? {}) as { containers?: { name: string }[]; initContainers?: { name: string }[] };
         const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name);

@@ -3,8 +3,14 @@
  * when the server serves it), pods by phase, workloads with ready/desired counts. Nodes and pods
  * are watched (live); workloads are re-listed every few seconds (a browser holds at most six HTTP
  * connections to one server, and each watch keeps one).
+ *
+ * In one namespace (`namespace`) or all. What the user may not list is not asked (an access
+ * review first, api/access.ts): the nodes section then says that nodes are not permitted, in
+ * Kubernetes' words, and a workload kind's row says so; a 403 answered anyway is shown in place.
  */
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, type PropertyValues } from 'lit';
+import { kindQuestion } from '../api/access.ts';
+import { isForbidden } from '../api/client.ts';
 import { kindByName, resourcePath } from '../api/kinds.ts';
 import type { KubeList, KubeObject } from '../api/types.ts';
 import { listWatch } from '../api/watch.ts';
@@ -12,6 +18,7 @@ import type { AppContext } from '../context.ts';
 import { formatBytes, formatCpu, parseQuantity, percent } from '../format.ts';
 import { formatRoute } from '../router.ts';
 import { shared } from './styles.ts';
+import { Subscriptions } from './subscriptions.ts';
 
 interface NodeUsage {
   cpu: number;
@@ -45,66 +52,113 @@ function liveMap(onChange: () => void): { map: Map<string, KubeObject>; handlers
 }
 
 export class Overview extends LitElement {
-  static override properties = { ctx: { attribute: false }, tick: { state: true }, usage: { state: true }, workloads: { state: true }, failure: { state: true } };
+  static override properties = {
+    ctx: { attribute: false },
+    namespace: { attribute: false },
+    tick: { state: true },
+    usage: { state: true },
+    workloads: { state: true },
+    failure: { state: true },
+    nodesDenied: { state: true },
+    denied: { state: true },
+  };
   declare ctx: AppContext;
+  /** The namespace shown (pods, workloads); undefined: all. */
+  declare namespace: string | undefined;
   declare tick: number;
   /** Node name → usage; undefined while metrics.k8s.io is not served. */
   declare usage: Map<string, NodeUsage> | undefined;
   declare workloads: Map<string, KubeObject[]>;
   declare failure: string | undefined;
+  /** Kubernetes' sentence when the user may not list nodes (the section says so instead). */
+  declare nodesDenied: string | undefined;
+  /** Workload kind → Kubernetes' sentence, for the kinds the user may not list here. */
+  declare denied: Map<string, string>;
 
-  private abort = new AbortController();
+  private readonly subscriptions = new Subscriptions(this);
   private readonly nodes = liveMap(() => this.tick++);
   private readonly pods = liveMap(() => this.tick++);
-  private timers: ReturnType<typeof setInterval>[] = [];
+  private started = false;
 
   constructor() {
     super();
     this.tick = 0;
     this.workloads = new Map();
+    this.denied = new Map();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('ctx') || changed.has('namespace')) this.restart();
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.abort = new AbortController();
-    const { api } = this.ctx;
-    const signal = this.abort.signal;
+    // Re-attached after leaving the page: start over (the controller ended the last round).
+    if (this.started && this.subscriptions.signal.aborted) this.restart();
+  }
+
+  private restart(): void {
+    this.started = true;
+    this.subscriptions.renew();
+    const signal = this.subscriptions.signal;
+    const { api, access } = this.ctx;
+    const ns = this.namespace;
+    this.failure = undefined;
+    this.nodesDenied = undefined;
+    this.usage = undefined;
+    this.workloads = new Map();
+    this.denied = new Map();
+    this.nodes.handlers.reset([]);
+    this.pods.handlers.reset([]);
     const onError = (err: Error): void => {
       this.failure = err.message;
     };
-    void listWatch(api, resourcePath(kindByName('Node')!), { ...this.nodes.handlers, error: onError }, signal);
-    void listWatch(api, resourcePath(kindByName('Pod')!), { ...this.pods.handlers, error: onError }, signal);
-    void this.pollWorkloads();
-    void this.pollMetrics();
-    this.timers = [setInterval(() => void this.pollWorkloads(), WORKLOAD_POLL_MS), setInterval(() => void this.pollMetrics(), METRICS_POLL_MS)];
+    void access.can(kindQuestion(kindByName('Node')!, 'list')).then((answer) => {
+      if (signal.aborted) return;
+      if (!answer.allowed) {
+        this.nodesDenied = answer.message;
+        return;
+      }
+      void listWatch(api, resourcePath(kindByName('Node')!), { ...this.nodes.handlers, error: onError }, signal);
+      void this.pollMetrics(signal);
+      const metrics = setInterval(() => void this.pollMetrics(signal), METRICS_POLL_MS);
+      signal.addEventListener('abort', () => clearInterval(metrics), { once: true });
+    });
+    void listWatch(api, resourcePath(kindByName('Pod')!, ns), { ...this.pods.handlers, error: onError }, signal);
+    void Promise.all(WORKLOADS.map(async (kind) => [kind, await access.can(kindQuestion(kindByName(kind)!, 'list', ns))] as const)).then((answers) => {
+      if (signal.aborted) return;
+      this.denied = new Map(answers.filter(([, a]) => !a.allowed).map(([kind, a]) => [kind, a.message ?? 'forbidden']));
+      const readable = answers.filter(([, a]) => a.allowed).map(([kind]) => kind);
+      void this.pollWorkloads(readable, signal);
+      const workloads = setInterval(() => void this.pollWorkloads(readable, signal), WORKLOAD_POLL_MS);
+      signal.addEventListener('abort', () => clearInterval(workloads), { once: true });
+    });
   }
 
-  override disconnectedCallback(): void {
-    this.abort.abort();
-    this.timers.forEach(clearInterval);
-    super.disconnectedCallback();
-  }
-
-  private async pollWorkloads(): Promise<void> {
+  private async pollWorkloads(kinds: readonly string[], signal: AbortSignal): Promise<void> {
     const next = new Map<string, KubeObject[]>();
+    const denied = new Map(this.denied);
     await Promise.all(
-      WORKLOADS.map(async (kind) => {
+      kinds.map(async (kind) => {
         try {
-          next.set(kind, (await this.ctx.api.json<KubeList>(resourcePath(kindByName(kind)!), { signal: this.abort.signal })).items);
-        } catch {
+          next.set(kind, (await this.ctx.api.json<KubeList>(resourcePath(kindByName(kind)!, this.namespace), { signal })).items);
+        } catch (err) {
+          if (isForbidden(err)) denied.set(kind, err.message);
           next.set(kind, this.workloads.get(kind) ?? []);
         }
       }),
     );
+    if (signal.aborted) return;
     this.workloads = next;
+    if (denied.size !== this.denied.size) this.denied = denied;
   }
 
-  private async pollMetrics(): Promise<void> {
+  private async pollMetrics(signal: AbortSignal): Promise<void> {
     try {
-      const list = await this.ctx.api.json<KubeList<{ metadata: { name: string }; usage: { cpu: string; memory: string } }>>('/apis/metrics.k8s.io/v1beta1/nodes', { signal: this.abort.signal });
-      this.usage = new Map(list.items.map((m) => [m.metadata.name, { cpu: parseQuantity(m.usage.cpu), memory: parseQuantity(m.usage.memory) }]));
+      const list = await this.ctx.api.json<KubeList<{ metadata: { name: string }; usage: { cpu: string; memory: string } }>>('/apis/metrics.k8s.io/v1beta1/nodes', { signal });
+      if (!signal.aborted) this.usage = new Map(list.items.map((m) => [m.metadata.name, { cpu: parseQuantity(m.usage.cpu), memory: parseQuantity(m.usage.memory) }]));
     } catch {
-      this.usage = undefined;
+      if (!signal.aborted) this.usage = undefined;
     }
   }
 
@@ -168,8 +222,8 @@ export class Overview extends LitElement {
       if (node && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed') podsOnNode.set(node, (podsOnNode.get(node) ?? 0) + 1);
     }
     return html`
-      <h1>Cluster overview</h1>
-      ${this.failure ? html`<p class="error">${this.failure}</p>` : ''}
+      <h1>Cluster overview${this.namespace !== undefined ? html` <span class="muted" id="overview-namespace">namespace ${this.namespace}</span>` : ''}</h1>
+      ${this.failure ? html`<p class="error" role="alert">${this.failure}</p>` : ''}
       <div class="grid">
         <section class="card" id="pods">
           <h2>Pods by phase</h2>
@@ -189,11 +243,13 @@ export class Overview extends LitElement {
         </section>
       </div>
       <h2>Nodes</h2>
-      <table id="nodes">
-        <tr><th>name</th><th>status</th><th>cpu</th><th>memory</th><th>pods</th></tr>
-        ${[...this.nodes.map.values()].map((n) => this.nodeRow(n, podsOnNode.get(n.metadata.name) ?? 0))}
-      </table>
-      ${this.usage === undefined ? html`<p class="muted">Usage appears when the server serves metrics.k8s.io.</p>` : ''}
+      ${this.nodesDenied !== undefined
+        ? html`<p class="card denied" id="nodes-forbidden">Nodes are not shown: you may not list them.<br /><span class="muted">${this.nodesDenied}</span></p>`
+        : html`<table id="nodes">
+              <tr><th>name</th><th>status</th><th>cpu</th><th>memory</th><th>pods</th></tr>
+              ${[...this.nodes.map.values()].map((n) => this.nodeRow(n, podsOnNode.get(n.metadata.name) ?? 0))}
+            </table>
+            ${this.usage === undefined ? html`<p class="muted">Usage appears when the server serves metrics.k8s.io.</p>` : ''}`}
     `;
   }
 
@@ -216,8 +272,12 @@ export class Overview extends LitElement {
       }
     }
     const k = kindByName(kind)!;
+    const denied = this.denied.get(kind);
+    if (denied !== undefined) {
+      return html`<tr data-kind=${kind} class="denied"><td>${k.title}</td><td colspan="2" class="muted" title=${denied}>not permitted</td></tr>`;
+    }
     return html`<tr data-kind=${kind}>
-      <td><a href=${formatRoute({ page: 'list', resource: k.resource })}>${k.title}</a></td>
+      <td><a href=${formatRoute({ page: 'list', resource: k.resource, ...(this.namespace !== undefined ? { namespace: this.namespace } : {}) })}>${k.title}</a></td>
       <td>${items.length}</td>
       <td>${kind === 'CronJob' ? '' : html`<span class=${ready >= desired ? 'ok' : 'warn'}>${ready}/${desired}</span>`}</td>
     </tr>`;

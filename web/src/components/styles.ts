@@ -54,6 +54,12 @@ export const shared = css`
     color: var(--bad);
     white-space: pre-wrap;
   }
+  /* What the user may not see or do, said where it would have been (a 403's message, an access review's no). */
+  .denied {
+    border-left: 3px solid var(--warn);
+    padding-left: 10px;
+    overflow-wrap: anywhere;
+  }
   button,
   select,
   input {
