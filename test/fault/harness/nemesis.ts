@@ -50,7 +50,7 @@ export interface NemesisReport {
   seed: number;
   /** The faults this run injected or skipped, in order. */
   records: FaultRecord[];
-  /** Ticks where no fault fit the fault model. */
+  /** Injections that had to wait because no fault fit the fault model with the faults in force. */
   idleTicks: number;
   /** Date.now() when the last fault was healed and the cluster was healthy again. */
   healedAt: number;
@@ -75,9 +75,24 @@ interface Plan {
 }
 
 /** Hosts on the side of a split without a majority of the masters. */
-export function minoritySide(a: readonly FaultHost[], b: readonly FaultHost[], masterCount: number): readonly FaultHost[] {
-  const mastersIn = (side: readonly FaultHost[]) => side.filter((h) => h.kind === 'master').length;
+export function minoritySide<H extends Pick<FaultHost, 'kind'>>(a: readonly H[], b: readonly H[], masterCount: number): readonly H[] {
+  const mastersIn = (side: readonly H[]) => side.filter((h) => h.kind === 'master').length;
   return mastersIn(a) * 2 > masterCount ? b : a;
+}
+
+export interface FaultModelLimits {
+  maxMasters: number;
+  maxNodes: number;
+  /** A fault may impair a host already impaired. */
+  stack: boolean;
+}
+
+/** Whether a fault impairing `adding` fits the model while the hosts named in `impaired` already are. */
+export function fitsFaultModel(hosts: readonly Pick<FaultHost, 'name' | 'kind'>[], impaired: ReadonlySet<string>, adding: readonly Pick<FaultHost, 'name'>[], limits: FaultModelLimits): boolean {
+  if (!limits.stack && adding.some((h) => impaired.has(h.name))) return false;
+  const after = new Set([...impaired, ...adding.map((h) => h.name)]);
+  const count = (kind: string) => hosts.filter((h) => h.kind === kind && after.has(h.name)).length;
+  return count('master') <= limits.maxMasters && count('node') <= limits.maxNodes;
 }
 
 export async function runNemesis(cluster: FaultCluster, opts: NemesisOptions): Promise<NemesisReport> {
@@ -89,20 +104,19 @@ export async function runNemesis(cluster: FaultCluster, opts: NemesisOptions): P
   const maxMasters = opts.harsh ? masterCount : (opts.maxImpairedMasters ?? 1);
   const maxNodes = opts.harsh ? cluster.nodes.length : (opts.maxImpairedNodes ?? 1);
   const stack = opts.harsh === true || opts.stack === true;
-  const kinds = opts.kinds ?? ALL_FAULT_KINDS;
+  const netem = await cluster.network.netemSupport();
+  const wanted = opts.kinds ?? ALL_FAULT_KINDS;
+  // Drawn and skipped, latency would only thin out the run: left out, said once.
+  const kinds = netem.available ? wanted : wanted.filter((k) => k !== 'latency');
+  if (kinds.length < wanted.length) cluster.log.info(`nemesis: latency faults left out: ${netem.reason}`);
+  if (kinds.length === 0) throw new Error('nemesis: no fault kind to draw from');
   const hold = opts.holdMs ?? [2000, 8000];
   const firstId = cluster.log.records.length;
   cluster.log.info(`nemesis: seed ${seed}, ${kinds.join('/')} every ~${opts.intervalMs} ms for ${opts.durationMs} ms, hold ${hold[0]}-${hold[1]} ms, at most ${maxMasters} master and ${maxNodes} node hosts impaired${stack ? ', stacking' : ''}`);
 
   // Hosts impaired by the faults in force (all of them, this nemesis' and the test's own).
   const impaired = (): Set<string> => new Set([...cluster.active].flatMap((f) => f.record.hosts));
-  const fits = (hosts: readonly FaultHost[]): boolean => {
-    const now = impaired();
-    if (!stack && hosts.some((h) => now.has(h.name))) return false;
-    for (const h of hosts) now.add(h.name);
-    const count = (kind: string) => cluster.hosts.filter((h) => h.kind === kind && now.has(h.name)).length;
-    return count('master') <= maxMasters && count('node') <= maxNodes;
-  };
+  const fits = (hosts: readonly FaultHost[]): boolean => fitsFaultModel(cluster.hosts, impaired(), hosts, { maxMasters, maxNodes, stack });
   const hostOf = (name: string): FaultHost => cluster.hosts.find((h) => h.name === name)!;
 
   const plan = (kind: FaultKind): Plan | undefined => {
@@ -146,6 +160,7 @@ export async function runNemesis(cluster: FaultCluster, opts: NemesisOptions): P
   const timed: { fault: ActiveFault; healAt: number }[] = [];
   const healing: Promise<void>[] = [];
   let idleTicks = 0;
+  let waiting = false;
   const start = Date.now();
   let nextInjection = start;
   while (Date.now() < start + opts.durationMs && !opts.signal?.aborted) {
@@ -155,17 +170,31 @@ export async function runNemesis(cluster: FaultCluster, opts: NemesisOptions): P
       healing.push(t.fault.heal());
     }
     if (now >= nextInjection) {
-      nextInjection = now + opts.intervalMs * (0.5 + random());
       let chosen: Plan | undefined;
-      // A few draws: the kind first (so every kind keeps its share), then a target that fits.
-      for (let tries = 0; tries < 20 && !chosen; tries++) {
-        const p = plan(pick(kinds));
-        if (p && fits(p.impairs)) chosen = p;
+      // The kinds in a random order (each keeps its share), for each a few targets until one fits.
+      const order = [...kinds];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      for (const kind of order) {
+        for (let tries = 0; tries < 20 && !chosen; tries++) {
+          const p = plan(kind);
+          if (p && fits(p.impairs)) chosen = p;
+        }
+        if (chosen) break;
       }
       if (chosen) {
         const fault = await chosen.inject();
         if (!fault.healed) timed.push({ fault, healAt: Date.now() + between(hold) });
-      } else idleTicks += 1;
+        nextInjection = Date.now() + opts.intervalMs * (0.5 + random());
+        waiting = false;
+      } else {
+        // Nothing fits while the faults in force stand: try again soon (keeps the rate), count it once.
+        if (!waiting) idleTicks += 1;
+        waiting = true;
+        nextInjection = now + 250;
+      }
     }
     const wake = Math.min(nextInjection, ...timed.map((t) => t.healAt), start + opts.durationMs);
     await new Promise((resolve) => setTimeout(resolve, Math.max(10, wake - Date.now())));
