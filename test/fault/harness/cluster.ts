@@ -45,7 +45,7 @@ export interface FaultClusterOptions {
   startTimeoutMs?: number;
   /** Where progress and fault lines go (default console.log). */
   log?: (line: string) => void;
-  /** Keep the temp dir (logs, data dirs) after close, e.g. to read the logs of a failed run. */
+  /** Keep the temp dir (logs, data dirs) after close, e.g. to read the logs of a failed run (default: `KACTUS_FAULT_KEEP_DIR=1`). */
   keepDir?: boolean;
 }
 
@@ -111,7 +111,7 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
       for (const role of ['node', 'master', 'etcd']) await Promise.all(order(role).map((p) => p.stop()));
       await network?.clear();
       await net?.remove();
-      if (options.keepDir) say(`fault cluster: logs and data kept in ${dir}`);
+      if (options.keepDir ?? process.env.KACTUS_FAULT_KEEP_DIR === '1') say(`fault cluster: logs and data kept in ${dir}`);
       else await rm(dir, { recursive: true, force: true });
     })());
 
