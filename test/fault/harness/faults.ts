@@ -123,8 +123,9 @@ export function faultInjectors(ctx: FaultContext) {
     /** Drops `percent` % of the packets each way on `host`'s link. */
     async loss(host: FaultHost, percent: number): Promise<ActiveFault> {
       const reason = await ctx.network.shapeLink(host, { lossPercent: percent });
-      if (reason) return skipped(ctx, 'loss', `${host.name} ${percent}%`, [host.name], reason);
-      const record = ctx.log.add('loss', `${host.name} ${percent}%`, [host.name]);
+      const target = `${host.name} ${percent}% by ${(await ctx.network.netemSupport()).available ? 'netem' : 'nft'}`;
+      if (reason) return skipped(ctx, 'loss', target, [host.name], reason);
+      const record = ctx.log.add('loss', target, [host.name]);
       return active(ctx, record, async () => void (await ctx.network.shapeLink(host, { lossPercent: undefined })));
     },
 

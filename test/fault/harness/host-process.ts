@@ -76,6 +76,8 @@ export class HostProcess {
   private paused = false;
   /** Process groups of this program's runs that may still hold processes. */
   private readonly groups = new Set<number>();
+  /** Set by stop(): a heal still under way must not start the program again after a close. */
+  private closed = false;
   /** Starts so far (1 after the first start). */
   starts = 0;
 
@@ -115,6 +117,7 @@ export class HostProcess {
 
   /** Spawns the program without waiting for it to be ready. */
   spawn(): void {
+    if (this.closed) throw new Error(`${this.name} is stopped for good (the cluster is closing)`);
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.child?.pid})`);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -216,6 +219,7 @@ export class HostProcess {
    * of its whole group after `graceMs`, then the caller's sweep. Idempotent.
    */
   async stop(graceMs = 5_000): Promise<void> {
+    this.closed = true;
     const pgid = this.child?.pid;
     if (pgid !== undefined && this.running) {
       signalGroup(pgid, 'SIGCONT');
