@@ -71,8 +71,23 @@ function skipped(ctx: FaultContext, kind: FaultKind, target: string, hosts: stri
 
 const names = (hosts: readonly FaultHost[]): string => hosts.map((h) => h.name).join(' ');
 
-/** The fault injectors over one cluster. */
-export function faultInjectors(ctx: FaultContext) {
+/** The injectors over one cluster; each records its fault and returns it with its undo. */
+export interface FaultInjectors {
+  /** `kill -9` of `proc`; heal restarts it on the same data dir and waits until it serves. */
+  kill(proc: HostProcess): Promise<ActiveFault>;
+  /** SIGSTOP of `proc`; heal sends SIGCONT. */
+  pause(proc: HostProcess): Promise<ActiveFault>;
+  /** Cuts `host` off from every other host (and from the test process with `client: true`). */
+  isolate(host: FaultHost, opts?: { client?: boolean }): Promise<ActiveFault>;
+  /** Cuts `a` from `b`; `impaired` (default: the smaller side) is what the fault model counts. */
+  split(a: readonly FaultHost[], b: readonly FaultHost[], impaired?: readonly FaultHost[]): Promise<ActiveFault>;
+  /** Drops `percent` % of the packets each way on `host`'s link. */
+  loss(host: FaultHost, percent: number): Promise<ActiveFault>;
+  /** Delays every packet on `host`'s link by `delayMs` (± `jitterMs`) each way; skipped without netem. */
+  latency(host: FaultHost, delayMs: number, jitterMs?: number): Promise<ActiveFault>;
+}
+
+export function faultInjectors(ctx: FaultContext): FaultInjectors {
   return {
     /** `kill -9` of `proc`; heal restarts it on the same data dir. */
     async kill(proc: HostProcess): Promise<ActiveFault> {
@@ -139,5 +154,3 @@ export function faultInjectors(ctx: FaultContext) {
     },
   };
 }
-
-export type FaultInjectors = ReturnType<typeof faultInjectors>;
