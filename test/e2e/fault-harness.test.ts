@@ -1,0 +1,73 @@
+/**
+ * The fault harness (test/fault/harness/) once through, short: 3 master hosts (etcd member +
+ * `kactus master`) and 2 node hosts as network namespaces, one fault of each kind — kill -9 and
+ * restart of a master, an etcd member and a node daemon, SIGSTOP/SIGCONT, a host isolated, the
+ * hosts split in two, packet loss, latency (skipped with the reason when the kernel has no netem)
+ * — and after each heal a write through a master is acknowledged and read back through another;
+ * at the end a Deployment started before the faults and scaled after them converges. Root only
+ * (network namespaces) and etcd installed; skipped otherwise.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployment } from './heal-rounds.ts';
+import { canRunFaultCluster, startFaultCluster, type FaultCluster } from '../fault/harness/cluster.ts';
+import type { ActiveFault } from '../fault/harness/faults.ts';
+import { deploymentConverged, writeAndReadBack } from '../fault/harness/probes.ts';
+
+const enabled = await canRunFaultCluster();
+let cluster: FaultCluster | undefined;
+
+describe.skipIf(!enabled)('the fault harness', () => {
+  beforeAll(async () => {
+    cluster = await startFaultCluster({ prefix: 'fh' });
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.close();
+  }, 60_000);
+
+  it('injects one fault of each kind; after each heal the cluster takes writes, and a Deployment converges', async () => {
+    const c = cluster!;
+    const [m0, m1, m2] = c.masters;
+    const [n0, n1] = c.nodes;
+    const r = await c.kubectl()(['apply', '-f', '-'], deployment('fh', 3));
+    expect(r.code, r.stderr).toBe(0);
+    await deploymentConverged(c, 'fh', 'app=fh', 3, 30_000);
+
+    const rounds: [string, () => Promise<ActiveFault>][] = [
+      ['kill -9 master', () => c.faults.kill(m0!.master)],
+      ['etcd member loss', () => c.faults.kill(m1!.etcd!)],
+      ['kill -9 node daemon', () => c.faults.kill(n0!.daemon)],
+      ['SIGSTOP etcd member', () => c.faults.pause(m2!.etcd!)],
+      ['isolate master host', () => c.faults.isolate(m1!.host)],
+      ['split', () => c.faults.split([m2!.host, n1!.host], [m0!.host, m1!.host, n0!.host])],
+      ['packet loss', () => c.faults.loss(n1!.host, 30)],
+      ['latency', () => c.faults.latency(m0!.host, 50, 5)],
+    ];
+    for (const [i, [what, inject]] of rounds.entries()) {
+      const fault = await inject();
+      expect(c.active.has(fault) || fault.record.skipped !== undefined, what).toBe(true);
+      // A write while the fault is in force: the majority keeps serving (acknowledged or not
+      // within the time, it must not break anything); then healed, a write must go through.
+      await writeAndReadBack(c, `during-${i}`, (i + 1) % 3, 3_000).catch(() => undefined);
+      // In force for a second at least, so the programs notice (heartbeats, raft ticks).
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, fault.record.injectedAt + 1000 - Date.now())));
+      await fault.heal();
+      expect(fault.healed).toBe(true);
+      const ms = await writeAndReadBack(c, `after-${i}`, i % 3);
+      console.log(`${what}: ${fault.record.skipped ? `skipped (${fault.record.skipped})` : `healed; a write acknowledged ${ms} ms after the heal`}`);
+    }
+    const log = c.log.records;
+    expect(log.map((f) => f.kind)).toEqual(['kill', 'kill', 'kill', 'pause', 'isolate', 'split', 'loss', 'latency']);
+    expect(log.filter((f) => !f.skipped).every((f) => f.healedAt !== undefined && f.healedAt >= f.injectedAt)).toBe(true);
+    const netem = await c.network.netemSupport();
+    expect(log[7]!.skipped).toBe(netem.available ? undefined : netem.reason);
+    expect(c.active.size).toBe(0);
+    expect(c.network.clean).toBe(true);
+
+    await c.healAll(30_000);
+    const r2 = await c.kubectl(1)(['scale', 'deployment/fh', '--replicas', '4']);
+    expect(r2.code, r2.stderr).toBe(0);
+    const ms = await deploymentConverged(c, 'fh', 'app=fh', 4, 30_000);
+    console.log(`after ${c.log.summary()}: Deployment scaled 3 → 4 converged in ${ms} ms`);
+  }, 120_000);
+});
