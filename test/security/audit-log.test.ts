@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLogWriter } from '../../src/apiserver/audit/log-writer.ts';
 import type { AuditEvent } from '../../src/apiserver/audit/event.ts';
 import { startTestCluster, waitFor, type TestCluster } from '../apiserver/harness.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 
 let c: TestCluster;
 let audit: AuditLogWriter;

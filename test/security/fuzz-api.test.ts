@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import type { Agent } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../apiserver/harness.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 import { baseObject, describeRequest, FIXTURES, FUZZ_NAMESPACE, fuzzRequest, type FuzzRequest } from './fuzz/api-cases.ts';
 import { fuzzAgent, sendRaw, type RawResponse } from './fuzz/raw-https.ts';
 import { fuzzSeed } from './fuzz/seed.ts';

@@ -37,7 +37,7 @@ import { HollowRuntime } from '../../node-daemon/runtime/hollow.ts';
 import { TestMaster } from '../../node-daemon/test-master.ts';
 import { testPod } from '../../node-daemon/test-pods.ts';
 import { waitFor } from '../support/wait.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 import { probeStream, type ProbeOutcome } from './fuzz/probe-stream.ts';
 import { wireCase, type WireCase } from './fuzz/wire-frames.ts';
 import { fuzzSeed } from './fuzz/seed.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../src/store/embedded/index.ts';
 import { kactusBin, kubectlFor, ok, run, startKactusServer, type KactusServer } from '../e2e/harness.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 
 const OLD = randomBytes(32).toString('base64');
 const NEW = randomBytes(32).toString('base64');

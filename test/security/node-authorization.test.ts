@@ -35,7 +35,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { waitFor } from '../support/wait.ts';
 import { runKactus } from '../support/kactus-cli.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;

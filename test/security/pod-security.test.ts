@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findKind, type ResourceInfo } from '../../src/api/kinds.ts';
 import { AUDIT_VIOLATIONS_ANNOTATION } from '../../src/registry/admission/pod-security.ts';
 import { startTestCluster, type TestCluster } from '../apiserver/harness.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 

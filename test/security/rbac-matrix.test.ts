@@ -23,7 +23,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { ApiClient, type Response } from '../apiserver/harness.ts';
 import { waitFor } from '../support/wait.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 
 const NS = 'matrix';
 const ROLES = ['view', 'edit', 'admin', 'cluster-admin'] as const;

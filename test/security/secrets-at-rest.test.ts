@@ -25,7 +25,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.ts';
 import { etcdTestsEnabled, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts';
 import { waitFor } from '../support/wait.ts';
 import { eventually, kactusBin, kubectlFor, ok, run, startKactusServer, type KactusServer, type Kubectl } from '../e2e/harness.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 import { memoryMountsUnder, needlesFor, searchBuffer, searchDir, type Hit } from './value-search.ts';
 import { unmountAll } from '../../node-daemon/volumes/tmpfs.ts';
 

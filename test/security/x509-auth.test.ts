@@ -19,7 +19,7 @@ import { loadOrCreatePki } from '../../src/apiserver/pki.ts';
 import type { AuthorizationAttributes, Authorizer } from '../../src/registry/authorization/types.ts';
 import { startTestCluster, type TestCluster } from '../apiserver/harness.ts';
 import { runKactus } from '../support/kactus-cli.ts';
-import { recordFigure } from './figures.ts';
+import { recordFigure } from '../support/figures.ts';
 
 let c: TestCluster;
 let issuer: ClientCertificateIssuer;

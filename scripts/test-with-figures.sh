@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# `npm run test:security`: runs the security tests (test/security/, issue 15) and prints the
-# figures they recorded (test/security/figures.ts), one `figure: LABEL: VALUE` line each, then
-# `N skipped` and the closing line `N passed, N failed`. It does not set up or stop the host
-# (Docker, etcd): run it where the suite runs. Extra arguments go to vitest.
+# test-with-figures.sh CONFIG_OR_- VITEST_ARGS…: runs vitest (with `--config CONFIG` unless `-`)
+# with KACTUS_FIGURES set to a temp file (test/support/figures.ts appends each figure a test
+# measured), then prints a line per figure (`figure: LABEL: VALUE`), `N skipped` and the closing
+# line `N passed, N failed` counted from vitest's JSON report. `npm run test:security` and
+# `npm run test:fault` run through it. It does not set up or stop the host (Docker, etcd).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$KACTUS_ROOT"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/kactus-security-XXXXXX")
+config=$1
+shift
+work=$(mktemp -d "${TMPDIR:-/tmp}/kactus-figures-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export KACTUS_SECURITY_FIGURES="$work/figures.jsonl"
-: >"$KACTUS_SECURITY_FIGURES"
+export KACTUS_FIGURES="$work/figures.jsonl"
+: >"$KACTUS_FIGURES"
 
+args=()
+[[ $config != - ]] && args+=(--config "$config")
 vitest_rc=0
-npx vitest run test/security --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || vitest_rc=$?
+npx vitest run "${args[@]}" --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || vitest_rc=$?
 
 echo
-echo "security figures:"
+echo "figures:"
 node -e '
   const fs = require("node:fs");
   const lines = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean);
@@ -25,7 +30,7 @@ node -e '
     const { label, value } = JSON.parse(line);
     console.log(`figure: ${label}: ${value}`);
   }
-' "$KACTUS_SECURITY_FIGURES"
+' "$KACTUS_FIGURES"
 
 counts=$(node -e '
   const fs = require("node:fs");
