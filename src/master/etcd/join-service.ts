@@ -17,7 +17,8 @@ import { peerUrlOf } from './member-process.ts';
 import { signPeerCertificate } from './peer-certificates.ts';
 
 export interface MasterJoinServiceOptions {
-  membership: EtcdMembership;
+  /** The cluster's membership (EtcdMembership over the local member; a fake in tests). */
+  membership: Pick<EtcdMembership, 'list' | 'add' | 'remove'>;
   /** This master's data dir: the cluster CA in `pki/ca.crt` and `pki/ca.key` (the API server keeps them there). */
   dataDir: string;
   /** The EncryptionConfiguration this master uses; its text is what joiners get. */
