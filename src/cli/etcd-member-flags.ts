@@ -18,7 +18,7 @@ export interface EtcdMemberFlags {
   advertiseAddress: string;
   etcdClientPort: number;
   etcdPeerPort: number;
-  etcdArg: string[];
+  etcdArg: readonly string[];
 }
 
 /** Where the master's store is: a URI, or this machine's member (joining through `join` first when given). */

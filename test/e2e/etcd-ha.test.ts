@@ -5,7 +5,8 @@
  * first prints. They form one 3-member etcd cluster (peer traffic over TLS); a write through one
  * master is read through another (a Secret too: the joiners got the encryption keys); `kill -9`
  * of a master takes its etcd member with it (its pid is gone) and the other two keep serving
- * writes; the same command restarts it on its data and it catches up. A wrong token, or a token
+ * writes; the same command restarts it on its data and it catches up. An etcd killed alone is
+ * restarted by its master. A wrong token, or a token
  * of another cluster, is refused with a clear message and adds no member. No etcd is left.
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdTestsEnabled } from '../support/etcd.ts';
-import { freeLoopbackPorts, KACTUS_BIN, masterWithEtcdArgs, processRunning, startMasterWithEtcd, type MasterWithEtcd } from '../support/master-etcd.ts';
+import { currentEtcdPid, freeLoopbackPorts, KACTUS_BIN, masterWithEtcdArgs, processRunning, startMasterWithEtcd, type MasterWithEtcd } from '../support/master-etcd.ts';
 import { KactusProcess } from '../support/kactus-cli.ts';
 import { eventually, kubectlFor, ok } from './harness.ts';
 
@@ -106,6 +107,20 @@ describe.skipIf(!enabled)('kactus master with its own etcd member: an HA cluster
     for (let n = 0; n < 5; n++) expect(names).toContain(`while-down-${n}`);
     expect(await memberNames(1)).toEqual(['ha-a', 'ha-b', 'ha-c']);
   }, 60_000);
+
+  it('kill -9 of an etcd member alone: its master restarts it and serves on', async () => {
+    const m = masters[0]!;
+    const old = currentEtcdPid(m);
+    process.kill(old, 'SIGKILL');
+    await m.proc.until('etcd restarted', (p) => p.lines.some((l) => /^kactus: etcd member exited \(signal SIGKILL\); restarted it \(pid \d+\)/.test(l)), 10_000);
+    const now = currentEtcdPid(m);
+    etcdPids.add(now);
+    expect(now).not.toBe(old);
+    expect(processRunning(now)).toBe(true);
+    const kubectl = kubectlFor(m.kubeconfig, dir);
+    await eventually('a write through that master', async () => (await kubectl(['create', 'configmap', 'after-etcd-restart'])).code, (code) => code === 0, 15_000);
+    expect(m.proc.exitCode).toBeUndefined();
+  }, 30_000);
 
   it('refuses a wrong token and a token of another cluster, clearly, and adds no member', async () => {
     const token = masters[0]!.joinToken!;

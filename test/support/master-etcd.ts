@@ -68,7 +68,7 @@ export interface MasterWithEtcd {
   /** `https://ADVERTISE:PORT`. */
   url: string;
   kubeconfig: string;
-  /** Its etcd member's pid (the `kactus: etcd member … (pid N)` line). */
+  /** Its etcd member's pid at start (the `kactus: etcd member … (pid N)` line; after a restart of etcd alone see currentEtcdPid). */
   etcdPid: number;
   /** `initialized`, `joined` or `restarted`. */
   started: string;
@@ -97,6 +97,12 @@ export async function startMasterWithEtcd(args: string[], timeoutMs = 45_000): P
     ...(find(/--token (K10\S+)/) ? { joinToken: find(/--token (K10\S+)/)![1]! } : {}),
     args,
   };
+}
+
+/** The pid of a master's etcd now: the last `restarted it (pid N)` line, else the first one. */
+export function currentEtcdPid(m: MasterWithEtcd): number {
+  const restarted = m.proc.lines.map((l) => /^kactus: etcd member exited .*; restarted it \(pid (\d+)\)/.exec(l)).filter((x) => x !== null).pop();
+  return restarted ? Number(restarted[1]) : m.etcdPid;
 }
 
 /** True while `pid` runs (a zombie — dead, not yet reaped — counts as gone). */

@@ -91,10 +91,10 @@ export function masterCommand(): Command {
         if (member) await member.announce(serving, opts.clusterInit === true);
         log(`kactus: master ${opts.name} serving; join nodes with: kactus token create`);
         log(`kactus: ready; run: export KUBECONFIG=${serving.kubeconfigPath}`);
-        // etcd dying under a running master: the master cannot serve without its member (k3s exits too).
-        member?.local.process.exited.then((exit) => {
-          if (member.stopping) return;
-          log(`kactus: etcd member exited unexpectedly (${describeExit(exit)}); stopping`);
+        // etcd crashing again and again under a running master: the master cannot serve without its member (k3s exits too).
+        void member?.local.ended.then(({ reason }) => {
+          if (reason !== 'crashing') return;
+          log('kactus: no etcd member; stopping');
           void serving.close().finally(() => process.exit(1));
         });
         await closeOnSignal(serving, log);

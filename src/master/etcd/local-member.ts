@@ -26,7 +26,7 @@ import { loadOrCreatePki } from '../../apiserver/pki.ts';
 import { DEFAULT_ENCRYPTION_CONFIG_FILE, ensureDefaultEncryptionConfig } from '../../registry/encryption/config-file.ts';
 import { fetchClusterCa, requestMasterJoin } from './join-client.ts';
 import { caCertHash, type MasterJoinToken } from './master-token.ts';
-import { clientUrlOf, EtcdMemberProcess, hostPort, peerUrlOf, type EtcdMemberConfig, type MemberExit } from './member-process.ts';
+import { clientUrlOf, describeExit, EtcdMemberProcess, hostPort, peerUrlOf, type EtcdMemberConfig, type MemberExit } from './member-process.ts';
 import { signPeerCertificate, PEER_COMMON_NAME } from './peer-certificates.ts';
 
 export interface LocalMemberOptions {
@@ -51,7 +51,14 @@ export interface LocalMemberOptions {
 }
 
 export interface LocalMember {
-  process: EtcdMemberProcess;
+  /** The running etcd (a new one after each restart). */
+  readonly process: EtcdMemberProcess;
+  /**
+   * Settles when the member is down for good: `stopped` after stop(), `crashing` when etcd exited
+   * unexpectedly more than 5 times within a minute (each earlier exit is restarted at once, so a
+   * lost etcd process is a blip of the store, not the master's end).
+   */
+  readonly ended: Promise<{ reason: 'stopped' | 'crashing'; exit: MemberExit }>;
   /** `etcd://127.0.0.1:<client port>`: what the master opens. */
   storeUri: string;
   /** `127.0.0.1:<client port>`. */
@@ -158,22 +165,65 @@ export async function startLocalMember(opts: LocalMemberOptions): Promise<LocalM
     tls: paths.tls,
     ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}),
   };
-  const proc = EtcdMemberProcess.start(config, paths.log);
+  const first = EtcdMemberProcess.start(config, paths.log);
   try {
-    await proc.waitHealthy((ms) => opts.log(`kactus: waiting for etcd member ${current.name} to reach its peers (${Math.round(ms / 1000)} s; quorum needs a majority of members up)`));
+    await first.waitHealthy((ms) => opts.log(`kactus: waiting for etcd member ${current.name} to reach its peers (${Math.round(ms / 1000)} s; quorum needs a majority of members up)`));
   } catch (err) {
-    await proc.stop();
+    await first.stop();
     throw err;
   }
+  const supervisor = supervise(first, config, paths.log, opts.log);
   return {
-    process: proc,
+    get process() {
+      return supervisor.current;
+    },
+    ended: supervisor.ended,
     storeUri: `etcd://127.0.0.1:${opts.clientPort}`,
     clientEndpoint: hostPort('127.0.0.1', opts.clientPort),
     peerURL,
     clusterToken: current.clusterToken,
     encryptionConfigPath,
     started,
-    stop: () => proc.stop(),
+    stop: () => supervisor.stop(),
+  };
+}
+
+const RESTART_WINDOW_MS = 60_000;
+const MAX_RESTARTS_PER_WINDOW = 5;
+
+/** Restarts etcd when it exits on its own (a crash, a kill), until it crashes too often or stop() is called. */
+function supervise(first: EtcdMemberProcess, config: EtcdMemberConfig, logFile: string, log: (line: string) => void) {
+  let current = first;
+  let stopping = false;
+  const restarts: number[] = [];
+  let end!: (value: { reason: 'stopped' | 'crashing'; exit: MemberExit }) => void;
+  const ended = new Promise<{ reason: 'stopped' | 'crashing'; exit: MemberExit }>((resolve) => (end = resolve));
+  const watch = (proc: EtcdMemberProcess): void => {
+    void proc.exited.then((exit) => {
+      if (stopping) return end({ reason: 'stopped', exit });
+      const now = Date.now();
+      while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
+      if (restarts.length >= MAX_RESTARTS_PER_WINDOW) {
+        log(`kactus: etcd member exited (${describeExit(exit)}) ${restarts.length + 1} times within a minute; giving up:\n${proc.logTail().trim().split('\n').slice(-5).join('\n')}`);
+        return end({ reason: 'crashing', exit });
+      }
+      restarts.push(now);
+      current = EtcdMemberProcess.start(config, logFile);
+      log(`kactus: etcd member exited (${describeExit(exit)}); restarted it (pid ${current.pid ?? '?'})`);
+      watch(current);
+    });
+  };
+  watch(first);
+  return {
+    get current() {
+      return current;
+    },
+    ended,
+    async stop(): Promise<MemberExit> {
+      stopping = true;
+      const exit = await current.stop();
+      return exit;
+    },
   };
 }
 
