@@ -75,11 +75,19 @@ export interface MasterWithEtcd {
   /** The first master's `K10…` token (only it prints one). */
   joinToken?: string;
   args: string[];
+  /** The network namespace it runs in, if any. */
+  netns?: string;
 }
 
-/** Starts `node bin/kactus.js ARGS` and waits until it is ready (rejects if it exits first). */
-export async function startMasterWithEtcd(args: string[], timeoutMs = 45_000): Promise<MasterWithEtcd> {
-  const proc = new KactusProcess(spawn(process.execPath, [KACTUS_BIN, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] }));
+/**
+ * Starts `node bin/kactus.js ARGS` — inside network namespace `opts.netns` when given (`ip netns
+ * exec` execs node, so the child's pid is the master's) — and waits until it is ready (rejects if
+ * it exits first).
+ */
+export async function startMasterWithEtcd(args: string[], opts: { netns?: string; timeoutMs?: number } = {}): Promise<MasterWithEtcd> {
+  const timeoutMs = opts.timeoutMs ?? 45_000;
+  const [cmd, ...cmdArgs] = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), process.execPath, KACTUS_BIN, ...args];
+  const proc = new KactusProcess(spawn(cmd!, cmdArgs, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] }));
   try {
     await proc.until('ready', (p) => p.lines.some((l) => l.startsWith('kactus: ready')), timeoutMs);
   } catch (err) {
@@ -96,6 +104,7 @@ export async function startMasterWithEtcd(args: string[], timeoutMs = 45_000): P
     started: member[1]!,
     ...(find(/--token (K10\S+)/) ? { joinToken: find(/--token (K10\S+)/)![1]! } : {}),
     args,
+    ...(opts.netns ? { netns: opts.netns } : {}),
   };
 }
 
