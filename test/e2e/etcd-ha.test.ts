@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdTestsEnabled } from '../support/etcd.ts';
 import { currentEtcdPid, freeLoopbackPorts, KACTUS_BIN, masterWithEtcdArgs, processRunning, startMasterWithEtcd, type MasterWithEtcd } from '../support/master-etcd.ts';
 import { KactusProcess } from '../support/kactus-cli.ts';
-import { eventually, kubectlFor, ok } from './harness.ts';
+import { eventually, kubectlFor, ok, run } from './harness.ts';
 
 const enabled = etcdTestsEnabled();
 let dir: string;
@@ -65,18 +65,25 @@ describe.skipIf(!enabled)('kactus master with its own etcd member: an HA cluster
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('the first master starts a cluster; two more join with the line it prints: one 3-member etcd cluster', async () => {
+  it('the first master starts a cluster; two more join (with its token, and with one from `token create --master`): one 3-member etcd cluster', async () => {
     masters[0] = await start(masterWithEtcdArgs({ init: true, advertise: advertise(0), dataDir: join(dir, 'a'), name: 'ha-a', clientPort: clientPort(0), peerPort: peerPort(0) }));
     expect(masters[0].started).toBe('initialized');
     const token = masters[0].joinToken!;
     expect(token).toMatch(/^K10[0-9a-f]{64}::[a-z0-9]{6}\.[a-z0-9]{16}$/);
     expect(masters[0].url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(await readFile(join(dir, 'a', 'master-join-token'), 'utf8')).toBe(`${token}\n`);
+    masters[1] = await start(masterWithEtcdArgs({ server: masters[0].url, token, advertise: advertise(1), dataDir: join(dir, 'm1'), name: 'ha-b', clientPort: clientPort(1), peerPort: peerPort(1) }));
+    // The third joins through the second, with a token made there by `kactus token create --master`.
+    const created = ok(await run(process.execPath, [KACTUS_BIN, '--kubeconfig', masters[1].kubeconfig, 'token', 'create', '--master', '--ttl', '600'])).trim().split('\n');
+    expect(created[0]).toMatch(new RegExp(`^${token.slice(0, 67)}::[a-z0-9]{6}\\.[a-z0-9]{16}$`));
+    expect(created[1]).toBe(`kactus master --data-dir DIR --server ${masters[1].url} --token ${created[0]} --advertise-address IP`);
+    masters[2] = await start(masterWithEtcdArgs({ server: masters[1].url, token: created[0]!, advertise: advertise(2), dataDir: join(dir, 'm2'), name: 'ha-c', clientPort: clientPort(2), peerPort: peerPort(2) }));
     for (const i of [1, 2]) {
-      masters[i] = await start(masterWithEtcdArgs({ server: masters[0].url, token, advertise: advertise(i), dataDir: join(dir, `m${i}`), name: `ha-${'abc'[i]}`, clientPort: clientPort(i), peerPort: peerPort(i) }));
       expect(masters[i]!.started).toBe('joined');
       expect(masters[i]!.url.startsWith(`https://${advertise(i)}:`)).toBe(true);
     }
+    const listed = ok(await run(process.execPath, [KACTUS_BIN, '--kubeconfig', masters[2].kubeconfig, 'token', 'list']));
+    expect(listed).toMatch(new RegExp(`${token.slice(69, 75)}\\s+<forever>\\s+<never>\\s+kactus-master-join`));
     expect(await memberNames(0)).toEqual(['ha-a', 'ha-b', 'ha-c']);
     expect(await memberNames(2)).toEqual(['ha-a', 'ha-b', 'ha-c']);
   }, 90_000);

@@ -151,9 +151,10 @@ async function startMember(opts: MasterOptions, dataDir: string, choice: Extract
     }),
     stopping: false,
     async announce(serving, clusterInit) {
-      const { ensureClusterInitToken, readClusterInitToken } = await import('../../master/etcd/init-token.ts');
+      const { ensureClusterInitToken } = await import('../../master/etcd/init-token.ts');
       const { masterJoinCommandFor } = await import('../../master/etcd/master-token.ts');
-      const token = clusterInit ? await ensureClusterInitToken(serving.master.api.registry, dataDir, serving.master.api.caCertPem) : await readClusterInitToken(dataDir);
+      // The first master's own token (made once, printed at every start while it is not revoked).
+      const token = clusterInit ? await ensureClusterInitToken(serving.master.api.registry, dataDir, serving.master.api.caCertPem) : undefined;
       if (token) log(`kactus: join more masters with: ${masterJoinCommandFor(serving.url, token)}`);
       else log('kactus: join more masters with a token from: kactus token create --master');
     },

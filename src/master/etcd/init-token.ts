@@ -8,7 +8,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { Registry } from '../../registry/registry.ts';
-import { formatMasterJoinToken, masterJoinTokenSecret } from './master-token.ts';
+import { isNotFound } from '../../registry/retry-on-conflict.ts';
+import { formatMasterJoinToken, masterJoinTokenSecret, parseMasterJoinToken } from './master-token.ts';
 
 export const MASTER_TOKEN_FILE = 'master-join-token';
 const SECRETS = findKind('v1', 'Secret') as ResourceInfo;
@@ -23,10 +24,24 @@ export async function readClusterInitToken(dataDir: string): Promise<string | un
   }
 }
 
-/** The saved token, else a new one: its Secret created through `registry`, then the file written. */
-export async function ensureClusterInitToken(registry: Registry, dataDir: string, caCertPem: string): Promise<string> {
+/**
+ * The saved token, else a new one: its Secret created through `registry`, then the file written.
+ * Undefined when the saved one was revoked (its Secret deleted: `kactus token delete`) — it is
+ * not made again behind the admin's back.
+ */
+export async function ensureClusterInitToken(registry: Registry, dataDir: string, caCertPem: string): Promise<string | undefined> {
   const saved = await readClusterInitToken(dataDir);
-  if (saved) return saved;
+  if (saved) {
+    const id = parseMasterJoinToken(saved)?.credentials.slice(0, 6);
+    if (id === undefined) return undefined;
+    try {
+      await registry.get(SECRETS, 'kube-system', `bootstrap-token-${id}`);
+      return saved;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
   const { secret, credentials } = masterJoinTokenSecret(new Date(), 0);
   await registry.create(SECRETS, 'kube-system', secret);
   const token = formatMasterJoinToken(caCertPem, credentials);
