@@ -146,6 +146,13 @@ describe.skipIf(!enabled)('kactus master with its own etcd member: an HA cluster
     expect(await memberNames(0)).toEqual(['ha-a', 'ha-b', 'ha-c']);
   }, 30_000);
 
+  it('a second master on a running master\'s data dir is refused (it would take the first one\'s etcd for its own)', async () => {
+    const twin = runKactus(masters[0]!.args);
+    expect(await twin.exited).toBe(1);
+    expect(twin.stderr).toMatch(new RegExp(`data dir \\S+ is in use by pid ${masters[0]!.proc.child.pid}`));
+    expect(masters[0]!.proc.exitCode).toBeUndefined();
+  }, 30_000);
+
   it('SIGTERM stops a master and then its etcd member, exit 0', async () => {
     const m = masters[2]!;
     expect(await m.proc.stop('SIGTERM')).toBe(0);

@@ -22,6 +22,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createKeyAndRequest } from '../../net/certificate-requests.ts';
+import { DataDirLockedError, lockDataDir } from '../../store/embedded/dir-lock.ts';
 import { loadOrCreatePki } from '../../apiserver/pki.ts';
 import { DEFAULT_ENCRYPTION_CONFIG_FILE, ensureDefaultEncryptionConfig } from '../../registry/encryption/config-file.ts';
 import { fetchClusterCa, requestMasterJoin } from './join-client.ts';
@@ -98,9 +99,30 @@ export function memberPaths(dataDir: string) {
 
 /** Starts (initialising or joining first when needed) this machine's member; resolves once it is healthy. */
 export async function startLocalMember(opts: LocalMemberOptions): Promise<LocalMember> {
+  await mkdir(opts.dataDir, { recursive: true });
+  // One master per data dir (the kernel drops the lock when the holder dies: a restart after
+  // kill -9 is not refused). Without it a second master would find the first one's etcd
+  // answering on the client port and take it for its own.
+  let unlock: () => void;
+  try {
+    unlock = await lockDataDir(opts.dataDir);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) throw new Error(`data dir ${opts.dataDir} is in use by ${err.pid === undefined ? 'another process' : `pid ${err.pid}`} (another kactus master with its etcd member)`);
+    throw err;
+  }
+  try {
+    const member = await startLocked(opts);
+    void member.ended.then(() => unlock());
+    return member;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function startLocked(opts: LocalMemberOptions): Promise<LocalMember> {
   const paths = memberPaths(opts.dataDir);
   const peerURL = peerUrlOf(opts.advertise, opts.peerPort);
-  await mkdir(opts.dataDir, { recursive: true });
   const record = await readRecord(paths.record);
   const hasData = await exists(join(paths.etcdDir, 'member'));
   let started: LocalMember['started'];
@@ -124,8 +146,10 @@ export async function startLocalMember(opts: LocalMemberOptions): Promise<LocalM
     clusterState = 'existing';
     started = 'restarted';
     if (!(await exists(encryptionConfigPath))) throw new Error(`${encryptionConfigPath} is missing: this master cannot read the cluster's Secrets without it`);
+    // An etcd of a master killed a moment ago may still hold them for a few milliseconds.
+    await checkPortsFree(opts, 3000);
   } else {
-    await checkPortsFree(opts);
+    await checkPortsFree(opts, 0);
     await mkdir(paths.pkiDir, { recursive: true, mode: 0o700 });
     const { keyPem, csrPem } = await createKeyAndRequest(PEER_COMMON_NAME);
     if (opts.join) {
@@ -245,14 +269,24 @@ async function readRecord(path: string): Promise<MemberRecord | undefined> {
   return r as MemberRecord;
 }
 
-/** Fails before the cluster is asked to add a member that could not start (a taken port). */
-async function checkPortsFree(opts: LocalMemberOptions): Promise<void> {
+/**
+ * Fails before etcd starts on a taken port — before the cluster is asked to add a member that
+ * could not start, and before a `/health` answered by someone else's etcd on the same port is
+ * taken for ours. Tries again for `waitMs`.
+ */
+async function checkPortsFree(opts: LocalMemberOptions, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
   for (const [host, port, flag] of [['127.0.0.1', opts.clientPort, '--etcd-client-port'], [opts.advertise, opts.peerPort, '--etcd-peer-port']] as const) {
-    await new Promise<void>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${hostPort(host, port)} for etcd (${flag}): ${err.code ?? err.message}`)));
-      server.listen(port, host, () => server.close(() => resolve()));
-    });
+    for (;;) {
+      const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+        const server = createServer();
+        server.once('error', resolve);
+        server.listen(port, host, () => server.close(() => resolve(undefined)));
+      });
+      if (!error) break;
+      if (Date.now() >= deadline) throw new Error(`cannot listen on ${hostPort(host, port)} for etcd (${flag}): ${error.code ?? error.message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
