@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/status.ts';
 import type { Store } from '../store/types.ts';
-import { requestAuthenticator, setRequestUser, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
+import { bearerToken, requestAuthenticator, setRequestUser, tokenChecker, type TokenAuthenticator } from './http/auth.ts';
+import { decodeJson, readBody } from './http/body.ts';
 import { writeError, writeJson } from './http/respond.ts';
 import { pathNotFound, route, type Route } from './http/router.ts';
 import { requestUrl } from './http/request-url.ts';
@@ -115,7 +116,15 @@ export interface ApiServerOptions {
   admissionPlugins?: readonly AdmissionPlugin[];
   /** `--audit-log-path`: one audit.k8s.io/v1 Event per API request (audit/README.md); absent = no audit log. */
   audit?: AuditSink;
+  /**
+   * `POST /kactus/v1/etcd/members`: a master joining the cluster's etcd (src/master/etcd/), which
+   * authenticates the request itself (a master join token, not an API user). Absent: 404.
+   */
+  masterJoin?: MasterJoinSource;
 }
+
+/** Answers a master join: the request body, its bearer token and this server's registry; throws ApiError to refuse. */
+export type MasterJoinSource = (body: unknown, bearerToken: string | undefined, registry: Registry) => Promise<unknown>;
 
 export interface EventStreamOptions {
   /** Bytes held for one client before it is closed with 4429 (default 8 MiB). */
@@ -222,6 +231,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     try {
       r = route(url.pathname);
       if (r.type === 'health') return await serveHealth(res, r.check, store);
+      // The CA certificate is public; a joining master checks its hash against its token before sending anything (k3s's /cacerts).
+      if (r.type === 'cacerts') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end(pki.caCertPem);
+      }
+      if (r.type === 'etcdMembers') {
+        if (!opts.masterJoin) throw pathNotFound();
+        if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', 'POST a master join request');
+        const body = decodeJson((await readBody(req)).toString('utf8'));
+        return writeJson(res, 201, await opts.masterJoin(body, bearerToken(req), registry));
+      }
       // The dashboard's static files: no cluster data in them, and a page load cannot carry a token.
       if (r.type === 'ui') return await serveUi(req, res, r.file, opts.uiDir);
       const authenticated = await authenticate(req);

@@ -9,6 +9,8 @@
  *   master alone would leave the others unable to read its Secrets (and the cluster's shared
  *   identity and signing key are Secrets). Give every master the same file — or, to store Secrets
  *   in plaintext knowingly, a file whose only provider is `identity: {}`.
+ * - with a local etcd member (`--cluster-init` / `--server`, etcd-member-flags.ts): not asked here;
+ *   the first master makes `DATA_DIR/encryption-config.yaml` and joiners receive it when they join.
  */
 import { mkdir } from 'node:fs/promises';
 import type { EncryptionConfig } from '../registry/encryption/config.ts';
@@ -32,7 +34,8 @@ export async function resolveEncryption(flag: string | undefined, dataDir: strin
     throw new CliError(
       'a master over a shared store needs --encryption-provider-config FILE, the same file on every master: ' +
         'Secrets are encrypted at rest and every master must read what the others wrote ' +
-        '(to keep them in plaintext knowingly, give a file whose only provider is "identity: {}")',
+        '(to keep them in plaintext knowingly, give a file whose only provider is "identity: {}"); ' +
+        'masters with their own etcd members (--cluster-init, then --server URL --token T) share the first one\'s key without the flag',
     );
   }
   await mkdir(dataDir, { recursive: true });

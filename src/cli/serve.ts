@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { PodNetworkConfig } from '../actors/nodeipam/config.ts';
 import { startMaster, type Master } from '../master/master.ts';
+import type { MasterJoinSource } from '../apiserver/server.ts';
 import { HEARTBEAT_INTERVAL_MS, MIN_HEARTBEATS_PER_GRACE } from '../net/protocols.ts';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS, selfFencePrecedesFailure } from '../actors/node/fencing.ts';
 import { openStore } from '../store/open.ts';
@@ -34,6 +35,8 @@ export interface ServeOptions {
   podNetwork?: PodNetworkConfig;
   /** `--mesh-listen`: where node daemons reach this master (default loopback). */
   meshListen?: string[];
+  /** Where the mesh listens without `--mesh-listen` and nothing saved (`--advertise-address`). */
+  meshListenDefault?: string[];
   /** `--service-cluster-ip-range` (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
   /** `--service-node-port-range` (default 30000-32767). */
@@ -44,6 +47,8 @@ export interface ServeOptions {
   encryption?: EncryptionConfig;
   /** `--audit-log-path` and its rotation: one audit event per API request. */
   audit?: Omit<AuditLogOptions, 'onDropped' | 'onError'>;
+  /** Masters joining this one's local etcd member (`kactus master --cluster-init` / `--server`). */
+  masterJoin?: MasterJoinSource;
 }
 
 /** JSON logs go to stderr so stdout keeps only the lines users and tests read; KACTUS_LOG_LEVEL tunes them. */
@@ -97,10 +102,12 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       horizontalPodAutoscalerSyncPeriodMs: opts.horizontalPodAutoscalerSyncPeriodMs,
       podNetwork: opts.podNetwork,
       ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
+      ...(opts.meshListenDefault ? { meshListenDefault: opts.meshListenDefault } : {}),
       serviceClusterIPRange: opts.serviceClusterIPRange,
       serviceNodePortRange: opts.serviceNodePortRange,
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(audit ? { audit } : {}),
+      ...(opts.masterJoin ? { masterJoin: opts.masterJoin } : {}),
       logger,
     });
   } catch (err) {

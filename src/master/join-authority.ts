@@ -148,22 +148,8 @@ export class ClusterJoinAuthority implements JoinAuthority {
   }
 
   /** Refuses (JoinRefusedError) unless the token names a live bootstrap-token Secret. */
-  private async checkToken(text: string): Promise<void> {
-    const token = parseToken(text);
-    if (!token) throw new JoinRefusedError('malformed token');
-    let secret: KubeObject;
-    try {
-      secret = await this.opts.registry.get(SECRETS, 'kube-system', `bootstrap-token-${token.id}`);
-    } catch (err) {
-      if (isNotFound(err)) throw new JoinRefusedError('invalid token');
-      throw err;
-    }
-    const data = isRecord(secret.data) ? secret.data : {};
-    const stored = unb64(data['token-secret']);
-    if (secret.type !== BOOTSTRAP_TOKEN_TYPE || stored === undefined || !secretsEqual(token.secret, stored)) throw new JoinRefusedError('invalid token');
-    if (unb64(data['usage-bootstrap-authentication']) !== 'true') throw new JoinRefusedError('token is not usable for authentication');
-    const expiration = unb64(data.expiration);
-    if (expiration !== undefined && Date.parse(expiration) <= this.now().getTime()) throw new JoinRefusedError('token has expired');
+  private checkToken(text: string): Promise<void> {
+    return checkBootstrapToken(this.opts.registry, text, 'authentication', this.now());
   }
 
   /** Creates the Node, or updates its peer id, addresses and resources when it joins again. */
@@ -214,4 +200,27 @@ export class ClusterJoinAuthority implements JoinAuthority {
 function isReady(node: KubeObject): boolean {
   const conditions = isRecord(node.status) && Array.isArray(node.status.conditions) ? node.status.conditions : [];
   return conditions.some((c) => isRecord(c) && c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * Refuses (JoinRefusedError) unless `text` names a live bootstrap-token Secret whose
+ * `usage-bootstrap-<usage>` is "true": `authentication` for node joins, `kactus-master-join` for a
+ * master joining the etcd cluster (src/master/etcd/master-token.ts).
+ */
+export async function checkBootstrapToken(registry: Registry, text: string, usage: string, now: Date): Promise<void> {
+  const token = parseToken(text);
+  if (!token) throw new JoinRefusedError('malformed token');
+  let secret: KubeObject;
+  try {
+    secret = await registry.get(SECRETS, 'kube-system', `bootstrap-token-${token.id}`);
+  } catch (err) {
+    if (isNotFound(err)) throw new JoinRefusedError('invalid token');
+    throw err;
+  }
+  const data = isRecord(secret.data) ? secret.data : {};
+  const stored = unb64(data['token-secret']);
+  if (secret.type !== BOOTSTRAP_TOKEN_TYPE || stored === undefined || !secretsEqual(token.secret, stored)) throw new JoinRefusedError('invalid token');
+  if (unb64(data[`usage-bootstrap-${usage}`]) !== 'true') throw new JoinRefusedError(usage === 'authentication' ? 'token is not usable for authentication' : `token is not usable for ${usage}`);
+  const expiration = unb64(data.expiration);
+  if (expiration !== undefined && Date.parse(expiration) <= now.getTime()) throw new JoinRefusedError('token has expired');
 }

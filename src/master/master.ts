@@ -13,7 +13,7 @@ import { machineCatalogue, machineDefinition } from '../actors/catalogue.ts';
 import { InspectionBus } from '../actors/inspection.ts';
 import { CidrSet } from '../actors/nodeipam/cidr-set.ts';
 import { DEFAULT_POD_NETWORK, type PodNetworkConfig } from '../actors/nodeipam/config.ts';
-import { startApiServer, type ApiServer, type EventStreamOptions } from '../apiserver/server.ts';
+import { startApiServer, type ApiServer, type EventStreamOptions, type MasterJoinSource } from '../apiserver/server.ts';
 import { TransitionLogWriter, type TransitionLogOptions } from '../registry/transition-log/writer.ts';
 import { HistorySweeper } from '../registry/transition-log/sweeper.ts';
 import { serviceRanges } from '../registry/allocators/ranges.ts';
@@ -56,8 +56,10 @@ export interface MasterOptions {
   port: number;
   /** Holder identity in the leader Lease; default the host name. */
   name?: string;
-  /** Mesh listen multiaddrs; default `/ip4/127.0.0.1/tcp/0`. */
+  /** Mesh listen multiaddrs; default the saved ones, else `meshListenDefault`. */
   meshListen?: string[];
+  /** Where the mesh listens when no `meshListen` is given and none is saved (default `/ip4/127.0.0.1/tcp/0`; `--advertise-address` makes it that address). */
+  meshListenDefault?: string[];
   /** No heartbeat for this long: Node Ready Unknown (Kubernetes' node-monitor-grace-period: 40; kactus 4, src/actors/node/fencing.ts). */
   nodeMonitorGracePeriodSeconds?: number;
   /** Unreachable this much longer: its pods Failed (Kubernetes' pod-eviction-timeout: 300; kactus 3). */
@@ -100,6 +102,8 @@ export interface MasterOptions {
   clusterDomain?: string;
   /** The audit log (`--audit-log-path`): one event per API request; the caller opens and closes it. */
   audit?: AuditSink;
+  /** Masters joining this one's etcd cluster (`kactus master --server`; src/master/etcd/join-service.ts). */
+  masterJoin?: MasterJoinSource;
   logger?: Logger;
 }
 
@@ -142,7 +146,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   };
   // The mesh comes first: the API server reads pods' logs, runs their commands, attaches to them and forwards their ports over it.
   const meshDir = join(opts.dataDir, 'mesh');
-  const mesh = await startMesh(meshDir, opts.meshListen, log);
+  const mesh = await startMesh(meshDir, opts.meshListen, log, opts.meshListenDefault ?? DEFAULT_MESH_LISTEN);
   const gatewayRef: { current?: NodeGateway } = {};
   const nodePeer = (nodeName: string) => gatewayRef.current?.nodePeer(nodeName);
   const logs = meshLogSource(mesh, nodePeer);
@@ -184,6 +188,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       ...(opts.eventStream ? { eventStream: opts.eventStream } : {}),
       ...(opts.audit ? { audit: opts.audit } : {}),
+      ...(opts.masterJoin ? { masterJoin: opts.masterJoin } : {}),
     });
   } catch (err) {
     nodeGraph.stop();
@@ -306,16 +311,16 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
 }
 
 /** The mesh host on the given addresses, else the saved ones (falling back to a new port if taken). */
-async function startMesh(meshDir: string, listen: string[] | undefined, log: Logger): Promise<MeshHost> {
+async function startMesh(meshDir: string, listen: string[] | undefined, log: Logger, fallback: string[]): Promise<MeshHost> {
   if (listen) return createMeshHost({ dataDir: meshDir, listen });
   const saved = await savedMeshListen(meshDir);
   let mesh: MeshHost;
   try {
-    mesh = await createMeshHost({ dataDir: meshDir, listen: saved ?? DEFAULT_MESH_LISTEN });
+    mesh = await createMeshHost({ dataDir: meshDir, listen: saved ?? fallback });
   } catch (err) {
     if (!saved) throw err;
     log.warn({ err, saved }, 'saved mesh address unavailable; listening on a new port (nodes must re-join)');
-    mesh = await createMeshHost({ dataDir: meshDir, listen: DEFAULT_MESH_LISTEN });
+    mesh = await createMeshHost({ dataDir: meshDir, listen: fallback });
   }
   await saveMeshListen(meshDir, mesh.getMultiaddrs().map(String));
   return mesh;

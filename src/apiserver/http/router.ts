@@ -59,6 +59,10 @@ export interface HistoryRoute {
 
 export type Route =
   | { type: 'health'; check: 'healthz' | 'livez' | 'readyz' }
+  /** `GET /cacerts`: the cluster CA (PEM), unauthenticated, as k3s serves it to joining masters (src/master/etcd/join-protocol.ts). */
+  | { type: 'cacerts' }
+  /** `POST /kactus/v1/etcd/members`: a master joining the etcd cluster, authenticated by its join token. */
+  | { type: 'etcdMembers' }
   | { type: 'events' }
   | HistoryRoute
   | { type: 'metrics' }
@@ -102,11 +106,13 @@ export function route(pathname: string): Route {
   if (HEALTH.has(head)) return { type: 'health', check: head as 'healthz' | 'livez' | 'readyz' };
   if (head === 'metrics' && rest.length === 0) return { type: 'metrics' };
   if (head === 'version' && rest.length === 0) return { type: 'version' };
+  if (head === 'cacerts' && rest.length === 0) return { type: 'cacerts' };
   if (head === 'ui') return pathname === '/ui' ? { type: 'ui' } : { type: 'ui', file: rest.join('/') };
   // kactus' own API: the machine catalogue (the event stream joins it under /kactus/v1).
   if (head === 'kactus' && rest.length === 2 && rest[0] === 'v1' && rest[1] === 'machines') return { type: 'machines' };
   // The event stream (a WebSocket upgrade) and one object's history: src/apiserver/events/README.md.
   if (head === 'kactus' && rest.length === 2 && rest[0] === 'v1' && rest[1] === 'events') return { type: 'events' };
+  if (head === 'kactus' && rest.length === 3 && rest[0] === 'v1' && rest[1] === 'etcd' && rest[2] === 'members') return { type: 'etcdMembers' };
   if (head === 'kactus' && rest.length === 5 && rest[0] === 'v1' && rest[1] === 'history') return { type: 'history', kind: rest[2]!, namespace: rest[3]!, name: rest[4]! };
   if (head === 'openapi' && rest[0] === 'v3') {
     return rest.length === 1 ? { type: 'openapi', version: 'v3' } : { type: 'openapi', version: 'v3', path: rest.slice(1).join('/') };

@@ -2,6 +2,8 @@
  * `kactus token create`: a join token for a new node, stored as kubeadm stores one (a
  * `bootstrap.kubernetes.io/token` Secret in kube-system), and the whole line to run on the new
  * machine, with the masters' mesh addresses read from `kube-public/kactus-mesh`.
+ * `kactus token create --master`: a token that joins a master to the etcd cluster instead, in
+ * k3s's `K10<CA hash>::<id>.<secret>` form (src/master/etcd/master-token.ts), and its line.
  * `kactus token list`: the tokens (id, time left, expiry, usages, description; never the secret
  * part). `kactus token delete <id|token>…`: revokes them by deleting their Secret — nothing can
  * join with them any more (nodes that joined with one keep their Node and their certificate, as
@@ -13,11 +15,13 @@ import type { KubeObject } from '../../api/object.ts';
 import { humanDuration } from '../table.ts';
 import { MESH_CONFIGMAP, meshAddressesOf } from '../../master/mesh-directory.ts';
 import { CliError } from '../errors.ts';
+import { formatMasterJoinToken, masterJoinCommandFor, masterJoinTokenSecret } from '../../master/etcd/master-token.ts';
 import { integer } from '../flags.ts';
 import { openSession, type GlobalOptions } from '../session.ts';
 
 interface TokenCreateOptions extends GlobalOptions {
   ttl: number;
+  master?: boolean;
 }
 
 export function tokenCommand(): Command {
@@ -25,10 +29,21 @@ export function tokenCommand(): Command {
   token
     .command('create')
     .description('Create a join token and print the command that joins a new node with it')
-    .option('--ttl <seconds>', 'how long the token stays valid', integer, 24 * 60 * 60)
+    .option('--ttl <seconds>', 'how long the token stays valid (0 = never expires)', integer, 24 * 60 * 60)
+    .option('--master', 'a token that joins a master (kactus master --server URL --token T), not a node')
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<TokenCreateOptions>();
       const { client } = await openSession(opts);
+      if (opts.master) {
+        // The CA exactly as the masters serve it: the token carries its hash (src/master/etcd/master-token.ts).
+        const ca = await client.request('GET', '/cacerts');
+        if (ca.status !== 200) throw new CliError(`the server did not give its CA certificate (GET /cacerts: ${ca.status})`);
+        const { secret, credentials } = masterJoinTokenSecret(new Date(), opts.ttl);
+        await client.json('POST', '/api/v1/namespaces/kube-system/secrets', { body: secret });
+        const text = formatMasterJoinToken(ca.body, credentials);
+        process.stdout.write(`${text}\n${masterJoinCommandFor(client.conn.server, text)}\n`);
+        return;
+      }
       const mesh = await client.json<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${MESH_CONFIGMAP.namespace}/configmaps/${MESH_CONFIGMAP.name}`);
       const addrs = meshAddressesOf(mesh.data);
       if (addrs.length === 0) throw new CliError('no master has published its mesh addresses (kube-public/kactus-mesh is empty)');
