@@ -1,5 +1,5 @@
 /**
- * The fault harness (test/fault/harness/) once through, short: 3 master hosts (etcd member +
+ * The fault harness (test/fault/harness/) once through, short: 3 master hosts (`kactus master` with its own etcd member, +
  * `kactus master`) and 2 node hosts as network namespaces, one fault of each kind — kill -9 and
  * restart of a master, an etcd member and a node daemon, SIGSTOP/SIGCONT, a host isolated, the
  * hosts split in two, packet loss, latency (skipped with the reason when the kernel has no netem)

@@ -1,5 +1,5 @@
 /**
- * The nemesis over a fault cluster (`npm run test:fault`): 3 master hosts (etcd member + `kactus
+ * The nemesis over a fault cluster (`npm run test:fault`): 3 master hosts (`kactus master` with its own etcd member, + `kactus
  * master`) and 2 node hosts, random faults from a printed seed for a while, under a small write
  * workload (ConfigMaps created through the masters in turn) and a Deployment; then everything
  * healed. Checked: every acknowledged write is there, the Deployment (scaled during the run)

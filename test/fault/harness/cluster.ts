@@ -1,5 +1,5 @@
 /**
- * A whole cluster on one machine for fault runs: N master hosts (etcd member + `kactus master`)
+ * A whole cluster on one machine for fault runs: N master hosts (`kactus master` with its own etcd member, the README's HA commands)
  * and M node hosts (`kactus node`, process runtime), each a network namespace on a bridge this
  * makes (test/support/netns.ts), with the fault injectors, the fault log, `healAll` and the
  * nemesis bound to it. The test process reaches every host through its own veth on the switch;
@@ -12,16 +12,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDefaultEncryptionConfig } from '../../../src/registry/encryption/config-file.ts';
 import { kactusBin, kubectlFor, run, type Kubectl } from '../../e2e/harness.ts';
 import { canMakeNetns, makeTestNetwork, type TestNetwork } from '../../support/netns.ts';
 import { etcdAvailable } from '../../support/etcd.ts';
 import { apiClient, type ApiClient } from './api-client.ts';
 import { FaultLog } from './fault-log.ts';
 import { faultInjectors, type ActiveFault, type FaultContext, type FaultInjectors } from './faults.ts';
-import type { HostProcess } from './host-process.ts';
+import type { FaultTarget } from './host-process.ts';
 import { waitUntil, type FaultHost } from './hosts.ts';
-import { etcdMemberHealthy, startMasterHost, type MasterHost, type MasterHostOptions } from './master-host.ts';
+import { startMasterHost, type MasterHost, type MasterHostOptions } from './master-host.ts';
 import { runNemesis, type NemesisOptions, type NemesisReport } from './nemesis.ts';
 import { NetworkFaults } from './network-faults.ts';
 import { startNodeHost, type NodeHost } from './node-host.ts';
@@ -62,7 +61,7 @@ export interface FaultCluster {
   /** kubectl through master `i` (default 0). */
   kubectl(i?: number): Kubectl;
   /** Every program on every host. */
-  processes(): HostProcess[];
+  processes(): FaultTarget[];
   faults: FaultInjectors;
   log: FaultLog;
   network: NetworkFaults;
@@ -102,7 +101,7 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
   let network: NetworkFaults | undefined;
   const log = new FaultLog(say);
 
-  const processes = (): HostProcess[] => hosts.flatMap((h) => h.processes);
+  const processes = (): FaultTarget[] => hosts.flatMap((h) => h.processes);
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
@@ -129,10 +128,7 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
 
     const masterHosts = hosts.filter((h) => h.kind === 'master');
     const common: MasterHostOptions = {
-      peers: masterHosts,
       prefix,
-      encryptionConfig: (await ensureDefaultEncryptionConfig(dir)).path,
-      etcdToken: `${prefix}-${randomBytes(4).toString('hex')}`,
       clusterCIDR: theNet.block.clusterCIDR,
       serviceCIDR: theNet.block.serviceCIDR,
       ...(options.etcdHeartbeatMs !== undefined ? { etcdHeartbeatMs: options.etcdHeartbeatMs } : {}),
@@ -140,10 +136,14 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
       ...(options.masterArgs ? { masterArgs: options.masterArgs } : {}),
       startTimeoutMs,
     };
-    // Every etcd member starts at once (a new cluster needs its quorum); the first master creates
-    // the cluster's identity, the others start once it serves.
-    const first = startMasterHost(masterHosts[0]!, common);
-    const started = await Promise.allSettled([first, ...masterHosts.slice(1).map((h) => startMasterHost(h, { ...common, bootstrapped: first }))]);
+    // The README's three commands: the first master makes the cluster (`--cluster-init`), each
+    // other joins through the one before it (etcd adds one member at a time).
+    const starting: Promise<MasterHost>[] = [];
+    for (const h of masterHosts) {
+      const previous = starting.at(-1);
+      starting.push(startMasterHost(h, { ...common, ...(previous ? { joinThrough: previous, first: starting[0]! } : {}) }));
+    }
+    const started = await Promise.allSettled(starting);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     masters.push(...started.map((s) => (s as PromiseFulfilledResult<MasterHost>).value));
     say(`fault cluster ${prefix}: ${masters.length} masters ready`);
@@ -163,7 +163,7 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
 
     const healthy = async (): Promise<{ ok: boolean; problems: string[] }> => {
       const problems: string[] = [];
-      for (const m of masters) if (m.etcd && !(await etcdMemberHealthy(m.etcdURL))) problems.push(`etcd@${m.host.name} has no leader`);
+      for (const m of masters) if (m.master.running && !m.etcd.running) problems.push(`${m.etcd.name} is not running`);
       for (const [i, client] of api.entries()) {
         const r = await client.request('GET', '/api/v1/namespaces/kube-system', undefined, 3_000).catch((err: unknown) => ({ status: 0, body: firstLine(err) }));
         if (r.status !== 200) problems.push(`master@${masters[i]!.host.name}: GET namespace ${r.status} ${typeof r.body === 'string' ? r.body : ''}`);
@@ -187,8 +187,8 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
       await Promise.all([...active].map((f) => f.heal()));
       for (const p of processes()) if (p.isPaused) p.resume();
       const stopped = processes().filter((p) => !p.running);
-      // etcd members before the masters over them, masters before the nodes that join them.
-      for (const role of ['etcd', 'master', 'node']) {
+      // Masters (each starts its etcd member) before the nodes that join them.
+      for (const role of ['master', 'etcd', 'node']) {
         await Promise.all(
           stopped
             .filter((p) => p.role === role)

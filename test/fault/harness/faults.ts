@@ -13,7 +13,7 @@
  *   nft; latency without netem is skipped, with the reason, and its record has `skipped`).
  */
 import type { FaultKind, FaultLog, FaultRecord } from './fault-log.ts';
-import type { HostProcess } from './host-process.ts';
+import type { FaultTarget } from './host-process.ts';
 import type { FaultHost } from './hosts.ts';
 import type { NetworkFaults } from './network-faults.ts';
 
@@ -74,9 +74,9 @@ const names = (hosts: readonly FaultHost[]): string => hosts.map((h) => h.name).
 /** The injectors over one cluster; each records its fault and returns it with its undo. */
 export interface FaultInjectors {
   /** `kill -9` of `proc`; heal restarts it on the same data dir and waits until it serves. */
-  kill(proc: HostProcess): Promise<ActiveFault>;
+  kill(proc: FaultTarget): Promise<ActiveFault>;
   /** SIGSTOP of `proc`; heal sends SIGCONT. */
-  pause(proc: HostProcess): Promise<ActiveFault>;
+  pause(proc: FaultTarget): Promise<ActiveFault>;
   /** Cuts `host` off from every other host (and from the test process with `client: true`). */
   isolate(host: FaultHost, opts?: { client?: boolean }): Promise<ActiveFault>;
   /** Cuts `a` from `b`; `impaired` (default: the smaller side) is what the fault model counts. */
@@ -90,7 +90,7 @@ export interface FaultInjectors {
 export function faultInjectors(ctx: FaultContext): FaultInjectors {
   return {
     /** `kill -9` of `proc`; heal restarts it on the same data dir. */
-    async kill(proc: HostProcess): Promise<ActiveFault> {
+    async kill(proc: FaultTarget): Promise<ActiveFault> {
       if (!proc.running) return skipped(ctx, 'kill', proc.name, [proc.spec.host], 'not running');
       await proc.kill('SIGKILL');
       const record = ctx.log.add('kill', proc.name, [proc.spec.host]);
@@ -108,7 +108,7 @@ export function faultInjectors(ctx: FaultContext): FaultInjectors {
     },
 
     /** SIGSTOP of `proc`; heal sends SIGCONT. */
-    pause(proc: HostProcess): Promise<ActiveFault> {
+    pause(proc: FaultTarget): Promise<ActiveFault> {
       if (!proc.running || proc.isPaused) return Promise.resolve(skipped(ctx, 'pause', proc.name, [proc.spec.host], proc.running ? 'already paused' : 'not running'));
       proc.pause();
       const record = ctx.log.add('pause', proc.name, [proc.spec.host]);

@@ -33,6 +33,27 @@ export interface HostProcessSpec {
   cleanup?(): Promise<void>;
 }
 
+/**
+ * What a fault can be done to and a heal can bring back: a program the harness runs
+ * (HostProcess) or one a program runs itself (a master's etcd member, master-host.ts).
+ */
+export interface FaultTarget {
+  readonly name: string;
+  readonly role: ProcessRole;
+  readonly spec: { readonly host: string };
+  readonly running: boolean;
+  readonly isPaused: boolean;
+  /** The output of the current run ('' when the harness does not hold it). */
+  readonly text: string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Brings it back after a kill and waits until it serves. */
+  start(timeoutMs?: number): Promise<void>;
+  reapGroups(): void;
+  stop(graceMs?: number): Promise<void>;
+}
+
 const OUTPUT_TAIL_CHARS = 64_000;
 
 /** Process groups started here and still alive: SIGKILLed if the test process exits without close(). */
@@ -65,7 +86,7 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export class HostProcess {
+export class HostProcess implements FaultTarget {
   private child: ChildProcess | undefined;
   private exitedPromise: Promise<void> = Promise.resolve();
   private output = '';

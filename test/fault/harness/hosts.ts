@@ -4,7 +4,7 @@
  * (fixed, so a program restarted after a kill -9 is where its peers last saw it).
  */
 import type { NetHost } from '../../support/netns.ts';
-import type { HostProcess } from './host-process.ts';
+import type { FaultTarget } from './host-process.ts';
 
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
@@ -21,7 +21,7 @@ export interface FaultHost extends NetHost {
   /** Directory of this host's data dirs and logs. */
   dir: string;
   /** The programs running on it (filled as they start). */
-  processes: HostProcess[];
+  processes: FaultTarget[];
 }
 
 /** Polls `check` until it holds; throws with `describe()` after the deadline. */

@@ -1,32 +1,30 @@
 /**
- * A master host: an etcd member (Debian `etcd-server`, one process) and a `kactus master` over
- * `etcd://` of every member, both listening on the host's address.
- *
- * `startMasterHost` is the one place that knows how a master host is made: when `kactus master`
- * runs its own etcd member, this function becomes one process with `--cluster-init` /
- * `--server URL --token T` and the rest of the harness (faults, nemesis, cluster) stays as is —
- * it only sees `MasterHost.processes`.
+ * A master host: one `kactus master` with its own etcd member (src/master/etcd/), as the README's
+ * three HA commands run it — the first with `--cluster-init`, the others with `--server URL
+ * --token T` read from the first's data dir. The member is the master's child: it dies with it
+ * (`kill -9` of the master is also the loss of its etcd member, and the same command brings both
+ * back from their data), and a SIGSTOP of the master leaves it running. Its client port is on
+ * 127.0.0.1 inside the host: only its master talks to it.
  */
-import { mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { etcdBinary } from '../../support/etcd.ts';
-import { kactusBin } from '../../e2e/harness.ts';
-import { HostProcess } from './host-process.ts';
-import { API_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT, MASTER_MESH_PORT, waitUntil, type FaultHost } from './hosts.ts';
+import { KACTUS_BIN, masterWithEtcdArgs } from '../../support/master-etcd.ts';
+import { EtcdChild } from './etcd-child.ts';
+import { HostProcess, type FaultTarget } from './host-process.ts';
+import { API_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT, MASTER_MESH_PORT, type FaultHost } from './hosts.ts';
 
 export interface MasterHostOptions {
-  /** Every master host of the cluster, this one included, in order (the etcd initial cluster). */
-  peers: readonly FaultHost[];
   /** Name prefix of the cluster (`<prefix>-m0` is the master's --name). */
   prefix: string;
-  /** The EncryptionConfiguration every master shares. */
-  encryptionConfig: string;
-  /** etcd's `--initial-cluster-token`: unique per run. */
-  etcdToken: string;
   clusterCIDR: string;
   serviceCIDR: string;
-  /** Resolves once the first master serves: the others wait for it (one of them creates the cluster's identity). Absent on the first. */
-  bootstrapped?: Promise<unknown>;
+  /**
+   * The master this one joins through, once it serves (the previous one: etcd adds one member at
+   * a time). Absent on the first, which runs `--cluster-init`.
+   */
+  joinThrough?: Promise<MasterHost>;
+  /** The first master (it keeps the master join token in its data dir); with `joinThrough`. */
+  first?: Promise<MasterHost>;
   /** Raft heartbeat (ms, default 100) and election timeout (ms, default 1000): etcd's defaults. */
   etcdHeartbeatMs?: number;
   etcdElectionTimeoutMs?: number;
@@ -37,118 +35,53 @@ export interface MasterHostOptions {
 
 export interface MasterHost {
   host: FaultHost;
-  /** Every program of the host, for faults: here the etcd member and the master. */
-  processes: HostProcess[];
+  /** Every program of the host, for faults: the master and its etcd member (the master's child). */
+  processes: FaultTarget[];
   master: HostProcess;
-  /** The etcd member, when it is a process of its own. */
-  etcd?: HostProcess;
+  etcd: EtcdChild;
   /** `https://<ip>:6443`. */
   apiURL: string;
   /** The admin kubeconfig this master wrote (its URL is this master's). */
   kubeconfig: string;
-  /** This host's etcd client URL. */
-  etcdURL: string;
+  /** Its data dir (the first's holds `master-join-token`). */
+  dataDir: string;
 }
 
-const url = (ip: string, port: number): string => `http://${ip}:${port}`;
-
-/** Whether the etcd member at `clientURL` answers /health with a leader. */
-export async function etcdMemberHealthy(clientURL: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${clientURL}/health`, { signal: AbortSignal.timeout(1000) });
-    const body: unknown = await res.json();
-    return typeof body === 'object' && body !== null && 'health' in body && body.health === 'true';
-  } catch {
-    return false;
-  }
-}
-
-/** The etcd member of a master host (not started). */
-function etcdMember(host: FaultHost, opts: MasterHostOptions): HostProcess {
-  const initialCluster = opts.peers.map((p) => `${p.name}=${url(p.ip, ETCD_PEER_PORT)}`).join(',');
-  const client = url(host.ip, ETCD_CLIENT_PORT);
-  const peer = url(host.ip, ETCD_PEER_PORT);
+/** Starts the master host's `kactus master` (with its member); resolves when it is ready. */
+export async function startMasterHost(host: FaultHost, opts: MasterHostOptions): Promise<MasterHost> {
+  const timeoutMs = opts.startTimeoutMs ?? 60_000;
+  const dataDir = join(host.dir, 'master');
+  const through = await opts.joinThrough;
+  const first = await opts.first;
+  const join_ = through && first ? { server: through.apiURL, token: (await readFile(join(first.dataDir, 'master-join-token'), 'utf8')).trim() } : { init: true };
   // prettier-ignore
-  const args = [
-    '--name', host.name, '--data-dir', join(host.dir, 'etcd'),
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    // Ignored once the data dir has a WAL: a restart rejoins as the member it was.
-    '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', opts.etcdToken,
-    '--heartbeat-interval', String(opts.etcdHeartbeatMs ?? 100), '--election-timeout', String(opts.etcdElectionTimeoutMs ?? 1000),
-    '--experimental-watch-progress-notify-interval', '500ms',
-    '--logger', 'zap', '--log-outputs', 'stderr', '--log-level', 'warn',
-  ];
-  return new HostProcess({
-    name: `etcd@${host.name}`,
-    role: 'etcd',
-    host: host.name,
-    netns: host.netns,
-    command: etcdBinary,
-    args,
-    logFile: join(host.dir, 'etcd.log'),
-    // Healthy = this member sees a leader; a member restarted alone in a partition never is.
-    ready: (proc, timeoutMs) =>
-      waitUntil(
-        async () => {
-          if (!proc.running) throw new Error(`${proc.name} exited:\n${proc.text.slice(-3000)}`);
-          return etcdMemberHealthy(client);
-        },
-        timeoutMs,
-        () => `${proc.name} not healthy:\n${proc.text.slice(-3000)}`,
-      ),
+  const args = masterWithEtcdArgs({
+    ...join_,
+    advertise: host.ip,
+    dataDir,
+    name: `${opts.prefix}-${host.name}`,
+    port: API_PORT,
+    clientPort: ETCD_CLIENT_PORT,
+    peerPort: ETCD_PEER_PORT,
+    etcdArgs: [`heartbeat-interval=${opts.etcdHeartbeatMs ?? 100}`, `election-timeout=${opts.etcdElectionTimeoutMs ?? 1000}`, 'experimental-watch-progress-notify-interval=500ms'],
+    extraArgs: [
+      '--mesh-listen', `/ip4/${host.ip}/tcp/${MASTER_MESH_PORT}`,
+      '--cluster-cidr', opts.clusterCIDR, '--service-cluster-ip-range', opts.serviceCIDR,
+      ...(opts.masterArgs ?? []),
+    ],
   });
-}
-
-/** `kactus master` of a master host (not started). */
-function kactusMaster(host: FaultHost, opts: MasterHostOptions): HostProcess {
-  // This host's member first: the client prefers it, as a master beside its own member would.
-  const members = [host, ...opts.peers.filter((p) => p.name !== host.name)].map((p) => `${p.ip}:${ETCD_CLIENT_PORT}`);
-  // prettier-ignore
-  const args = [
-    kactusBin, 'master',
-    '--data-dir', join(host.dir, 'master'),
-    '--store', `etcd://${members.join(',')}`,
-    '--host', host.ip, '--port', String(API_PORT),
-    '--mesh-listen', `/ip4/${host.ip}/tcp/${MASTER_MESH_PORT}`,
-    '--name', `${opts.prefix}-${host.name}`,
-    '--cluster-cidr', opts.clusterCIDR, '--service-cluster-ip-range', opts.serviceCIDR,
-    '--encryption-provider-config', opts.encryptionConfig,
-    ...(opts.masterArgs ?? []),
-  ];
-  return new HostProcess({
+  const master = new HostProcess({
     name: `master@${host.name}`,
     role: 'master',
     host: host.name,
     netns: host.netns,
     command: process.execPath,
-    args,
+    args: [KACTUS_BIN, ...args],
     logFile: join(host.dir, 'master.log'),
-    ready: async (proc, timeoutMs) => void (await proc.waitFor(/kactus: ready/, timeoutMs)),
+    ready: async (proc, ms) => void (await proc.waitFor(/kactus: ready/, ms)),
   });
-}
-
-/**
- * Starts the etcd member, then (once `bootstrapped` resolves) the master; resolves when the master
- * is ready. The members of a new cluster must start together: call this for every master host at
- * once, the first without `bootstrapped`, the others with the first's promise.
- */
-export async function startMasterHost(host: FaultHost, opts: MasterHostOptions): Promise<MasterHost> {
-  const timeoutMs = opts.startTimeoutMs ?? 60_000;
-  await mkdir(join(host.dir, 'etcd'), { recursive: true, mode: 0o700 });
-  const etcd = etcdMember(host, opts);
-  const master = kactusMaster(host, opts);
-  host.processes.push(etcd, master);
-  await etcd.start(timeoutMs);
-  await opts.bootstrapped;
+  const etcd = new EtcdChild(master);
+  host.processes.push(master, etcd);
   await master.start(timeoutMs);
-  return {
-    host,
-    processes: [etcd, master],
-    master,
-    etcd,
-    apiURL: `https://${host.ip}:${API_PORT}`,
-    kubeconfig: join(host.dir, 'master', 'kubeconfig'),
-    etcdURL: url(host.ip, ETCD_CLIENT_PORT),
-  };
+  return { host, processes: [master, etcd], master, etcd, apiURL: `https://${host.ip}:${API_PORT}`, kubeconfig: join(dataDir, 'kubeconfig'), dataDir };
 }

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { kactusBin } from '../../e2e/harness.ts';
 import { podProcesses } from '../../e2e/heal-cluster.ts';
-import { HostProcess } from './host-process.ts';
+import { HostProcess, type FaultTarget } from './host-process.ts';
 import { NODE_MESH_PORT, type FaultHost } from './hosts.ts';
 
 export interface NodeHostOptions {
@@ -22,7 +22,7 @@ export interface NodeHostOptions {
 
 export interface NodeHost {
   host: FaultHost;
-  processes: HostProcess[];
+  processes: FaultTarget[];
   daemon: HostProcess;
   /** The Node's name in the API. */
   nodeName: string;
