@@ -67,8 +67,8 @@ export function kubeObjectModel(): Model<KubeObjectState, KubeObjectInput, KubeO
         }
         case 'update': {
           const wanted = Number(input.rv);
-          // A precondition against an unknown resourceVersion: only a value never observed could match.
-          const matches = state.exists && (state.rv === null ? wanted > state.floor : wanted === state.rv);
+          // Against an unknown resourceVersion a precondition cannot hold: the client took it from an answer.
+          const matches = state.exists && state.rv !== null && wanted === state.rv;
           if (output === 'unknown') return matches ? { ok: true, next: { exists: true, value: input.value, rv: null, floor: state.floor } } : same;
           if (!state.exists) return output.status === 'NotFound' ? same : refuse('NotFound');
           if (!matches) return output.status === 'Conflict' ? same : refuse(`Conflict (precondition resourceVersion ${input.rv})`);
