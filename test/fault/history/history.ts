@@ -13,7 +13,7 @@ export type Unknown = typeof UNKNOWN;
 
 /** One operation as a client saw it. Inputs and outputs are objects (never the bare string 'unknown'). */
 export interface Op<I = unknown, O = unknown> {
-  /** Unique within its history, in call order. */
+  /** Unique within its history, increasing in call order. */
   id: number;
   /** The client (Jepsen's process) that invoked it; one client has at most one operation open. */
   process: number;
@@ -34,8 +34,11 @@ export interface Op<I = unknown, O = unknown> {
 /** A recorded history: operations in call order. */
 export type History<I = unknown, O = unknown> = Op<I, O>[];
 
-/** How an invoked operation ended, as the recorder stores it. */
-export type Outcome<O> = { output: O } | { unknown: string };
+/**
+ * How an invoked operation ended: an answer, an unknown outcome, or certainly not sent (no
+ * server took it): such an operation had no effect and leaves the history.
+ */
+export type Outcome<O> = { output: O } | { unknown: string } | { notSent: string };
 
 /**
  * Records operations on one monotonic clock (`performance.now`, which neither jumps nor goes
@@ -43,6 +46,9 @@ export type Outcome<O> = { output: O } | { unknown: string };
  */
 export class HistoryRecorder<I = unknown, O = unknown> {
   readonly ops: History<I, O> = [];
+  /** Operations that no server took (left out of `ops`), for the run's figures. */
+  notSent = 0;
+  private nextId = 0;
   private readonly origin = performance.now();
 
   /** Milliseconds since the recorder was made. */
@@ -52,18 +58,21 @@ export class HistoryRecorder<I = unknown, O = unknown> {
 
   /** Records an operation as called now; returns it so that `complete` can close it. */
   begin(process: number, key: string, input: I): Op<I, O> {
-    const op: Op<I, O> = { id: this.ops.length, process, key, input, call: this.now(), ret: Infinity, output: UNKNOWN };
+    const op: Op<I, O> = { id: this.nextId++, process, key, input, call: this.now(), ret: Infinity, output: UNKNOWN };
     this.ops.push(op);
     return op;
   }
 
-  /** Closes an operation: with its output and the time now, or as unknown (return time stays +∞). */
+  /** Closes an operation: with its output and the time now, as unknown (return time stays +∞), or drops it. */
   complete(op: Op<I, O>, outcome: Outcome<O>): void {
     if ('output' in outcome) {
       op.ret = this.now();
       op.output = outcome.output;
-    } else {
+    } else if ('unknown' in outcome) {
       op.error = outcome.unknown;
+    } else {
+      this.ops.splice(this.ops.indexOf(op), 1);
+      this.notSent += 1;
     }
   }
 

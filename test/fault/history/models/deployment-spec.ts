@@ -14,8 +14,11 @@ export type DeploymentSpecInput =
   | { kind: 'rollout'; rollout: string }
   | { kind: 'get' };
 
-/** `replicas` on every success but create; `rollout` (the template's marker) on rollout and get. */
-export type DeploymentSpecOutput = { status: 'ok'; replicas?: number; rollout?: string } | { status: 'NotFound' | 'AlreadyExists' };
+/**
+ * `replicas` on every success but create; `rollout` (the template's marker) on rollout and get.
+ * A blind write answered Conflict (the server's own retries on conflict ran out) did not happen.
+ */
+export type DeploymentSpecOutput = { status: 'ok'; replicas?: number; rollout?: string } | { status: 'NotFound' | 'AlreadyExists' | 'Conflict' };
 
 export interface DeploymentSpecState {
   exists: boolean;
@@ -47,6 +50,7 @@ export function deploymentSpecModel(): Model<DeploymentSpecState, DeploymentSpec
         return same;
       }
       if (!state.exists) return output.status === 'NotFound' ? same : refuse('NotFound');
+      if (output.status === 'Conflict' && (input.kind === 'scale' || input.kind === 'rollout')) return same;
       if (output.status !== 'ok') return refuse(`an answer, got ${output.status}`);
       const next = input.kind === 'scale' ? { ...state, replicas: input.replicas } : input.kind === 'rollout' ? { ...state, rollout: input.rollout } : state;
       if (output.replicas !== next.replicas) return refuse(`replicas ${next.replicas}, got ${output.replicas}`);
