@@ -129,9 +129,9 @@ function send(endpoint: ApiEndpoint, method: string, path: string, body: ApiBody
       },
     });
     const connectTimer = setTimeout(() => {
-      if (!sent) req.destroy(new Error(`no TLS handshake within ${connectTimeoutMs} ms`));
+      if (!sent) req.destroy(new Error(`no TLS handshake within ${Math.round(connectTimeoutMs)} ms`));
     }, connectTimeoutMs);
-    const overallTimer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const overallTimer = setTimeout(() => req.destroy(new Error(`no answer within ${Math.round(timeoutMs)} ms`)), timeoutMs);
     req.on('socket', (socket) => socket.once('secureConnect', () => (sent = true)));
     req.on('error', (err) => finish({ sent, error: err.message }));
     req.on('response', (res) => {
