@@ -138,24 +138,58 @@ function unlift(call: Entry): void {
   if (call.next) call.next.prev = call;
 }
 
-/** Which operations are linearized: a bitset whose words make the cache key. */
+/**
+ * Which operations are linearized: a bitset, with a Zobrist hash (a random 52-bit number per
+ * operation, XORed in and out) kept up to date so that a cache look-up costs O(1) and only a hit
+ * compares whole sets.
+ */
 class OpSet {
   readonly words: Uint32Array;
+  private readonly low: Uint32Array;
+  private readonly high: Uint32Array;
+  private hashLow = 0;
+  private hashHigh = 0;
+
   constructor(size: number) {
     this.words = new Uint32Array(Math.ceil(size / 32));
+    this.low = new Uint32Array(size);
+    this.high = new Uint32Array(size);
+    // xorshift32 from a fixed seed: the same history hashes the same way on every run.
+    let x = 0x9e3779b9;
+    const next = (): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x >>> 0;
+    };
+    for (let i = 0; i < size; i++) {
+      this.low[i] = next();
+      this.high[i] = next() & 0xfffff;
+    }
   }
+
   set(i: number): void {
     this.words[i >>> 5]! |= 1 << (i & 31);
+    this.hashLow = (this.hashLow ^ this.low[i]!) >>> 0;
+    this.hashHigh ^= this.high[i]!;
   }
+
   clear(i: number): void {
     this.words[i >>> 5]! &= ~(1 << (i & 31));
+    this.hashLow = (this.hashLow ^ this.low[i]!) >>> 0;
+    this.hashHigh ^= this.high[i]!;
   }
-  /** The key of this set with `i` added, without changing it. */
-  keyWith(i: number): string {
+
+  /** The hash of this set with `i` added (which it does not hold), without changing it. */
+  hashWith(i: number): number {
+    return (this.hashHigh ^ this.high[i]!) * 0x100000000 + ((this.hashLow ^ this.low[i]!) >>> 0);
+  }
+
+  /** Whether `words` is this set with `i` added. */
+  equalsWith(words: Uint32Array, i: number): boolean {
     const w = i >>> 5;
-    let key = '';
-    for (let k = 0; k < this.words.length; k++) key += (k === w ? this.words[k]! | (1 << (i & 31)) : this.words[k]!).toString(36) + ',';
-    return key;
+    for (let k = 0; k < words.length; k++) if (words[k] !== (k === w ? (this.words[k]! | (1 << (i & 31))) >>> 0 : this.words[k])) return false;
+    return true;
   }
 }
 
@@ -165,7 +199,7 @@ function checkOne<S, I, O>(key: string, ops: readonly Op<I, O>[], model: Model<S
   ops = ops.filter((op) => !(op.output === UNKNOWN && model.readOnly?.(op.input)));
   const head = makeEntries(ops);
   const linearized = new OpSet(ops.length);
-  const cache = new Map<string, S[]>();
+  const cache = new Map<string, { words: Uint32Array; state: S }[]>();
   const calls: { entry: Entry; state: S }[] = [];
   let state = model.init();
   let entry = head.next;
@@ -182,14 +216,15 @@ function checkOne<S, I, O>(key: string, ops: readonly Op<I, O>[], model: Model<S
       const op = ops[current.index]!;
       const step = model.step(state, op.input, op.output);
       if (step.ok) {
-        const cacheKey = `${linearized.keyWith(current.index)}|${model.hash(step.next)}`;
+        const cacheKey = `${linearized.hashWith(current.index)}|${model.hash(step.next)}`;
         const seen = cache.get(cacheKey);
-        if (!seen?.some((s) => model.equal(s, step.next))) {
-          if (seen) seen.push(step.next);
-          else cache.set(cacheKey, [step.next]);
+        if (!seen?.some((c) => linearized.equalsWith(c.words, current.index) && model.equal(c.state, step.next))) {
+          linearized.set(current.index);
+          const reached = { words: linearized.words.slice(), state: step.next };
+          if (seen) seen.push(reached);
+          else cache.set(cacheKey, [reached]);
           calls.push({ entry: current, state });
           state = step.next;
-          linearized.set(current.index);
           lift(current);
           if (calls.length > longest.prefix.length) longest = { prefix: calls.map((c) => c.entry.index), state };
           entry = head.next;
