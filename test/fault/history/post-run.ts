@@ -8,10 +8,11 @@
  * - no pod running on two nodes at once, from a sampler the harness supplies.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { UNKNOWN, byKey, type Op, type Outcome } from './history.ts';
+import { UNKNOWN, byKey, formatOp, type Op, type Outcome } from './history.ts';
 import { anyModel, checkHistory, type AnyModel, type CheckBudget, type CheckResult } from './linearizability.ts';
 import { deploymentSpecModel } from './models/deployment-spec.ts';
 import { kubeObjectModel, type KubeObjectInput, type KubeObjectOutput } from './models/kube-object.ts';
+import { formatCheckResult } from './report.ts';
 import { configMapKey, deploymentKey, type Workload, type WorkloadHistory, type WorkloadInput, type WorkloadOutput } from './workload.ts';
 
 /** The process number of the final reads in the history. */
@@ -182,4 +183,48 @@ export function watchPodsOnTwoNodes(sampler: PodPlacementSampler, opts: { period
       return { samples, failedSamples, doubles };
     },
   };
+}
+
+/** Everything the post-run checks found, and the figures as text. */
+export interface PostRunReport {
+  /** Keys whose final read got no answer by its deadline. */
+  missedFinalReads: string[];
+  check: CheckResult<WorkloadInput, WorkloadOutput>;
+  lost: LostWrite[];
+  convergence: Convergence[];
+  /** Operations recorded, of unknown outcome, and never sent. */
+  ops: { recorded: number; unknown: number; notSent: number; acknowledgedWrites: number };
+  /** Whether everything passed: no missed final read, linearizable ('ok'), nothing lost, all converged. */
+  passed: boolean;
+  text: string;
+}
+
+/**
+ * The post-run checks in order, after `workload.stop()` and once the faults are healed: final
+ * reads, the linearizability check, lost acknowledged writes, Deployment convergence.
+ */
+export async function runPostChecks(workload: Workload, opts: { finalReadTimeoutMs?: number; checkBudget?: CheckBudget; convergeTimeoutMs?: number } = {}): Promise<PostRunReport> {
+  const missedFinalReads = await finalReads(workload, opts.finalReadTimeoutMs);
+  const history = workload.recorder.ops;
+  const started = performance.now();
+  const check = checkWorkloadHistory(history, opts.checkBudget ?? { timeoutMs: 120_000 });
+  const checkMs = performance.now() - started;
+  const lost = lostAcknowledgedWrites(history);
+  const convergence = await waitDeploymentsConverged(workload, opts.convergeTimeoutMs ?? 30_000);
+  const writes = new Set(['create', 'update', 'delete', 'scale', 'rollout']);
+  const ops = {
+    recorded: history.length,
+    unknown: history.filter((op) => op.output === UNKNOWN).length,
+    notSent: workload.recorder.notSent,
+    acknowledgedWrites: history.filter((op) => writes.has(op.input.kind) && op.output !== UNKNOWN && op.output.status === 'ok').length,
+  };
+  const passed = missedFinalReads.length === 0 && check.verdict === 'ok' && lost.length === 0 && convergence.every((c) => c.convergedMs !== undefined);
+  const lines = [
+    `operations: ${ops.recorded} recorded (${ops.acknowledgedWrites} acknowledged writes), ${ops.unknown} of unknown outcome, ${ops.notSent} not sent; odd answers ${JSON.stringify([...workload.oddAnswers])}`,
+    `${formatCheckResult(check)} (${(checkMs / 1000).toFixed(1)} s)`,
+    `acknowledged writes lost: ${lost.length}${lost.map((l) => `\n  ${l.key}: ${formatOp(l.write)} — ${l.why}`).join('')}`,
+    `Deployments converged: ${convergence.filter((c) => c.convergedMs !== undefined).length}/${convergence.length}${convergence.map((c) => `\n  ${c.name}: ${c.convergedMs === undefined ? 'not converged' : `${(c.convergedMs / 1000).toFixed(1)} s`} (${c.last})`).join('')}`,
+    ...(missedFinalReads.length > 0 ? [`final reads without an answer: ${missedFinalReads.join(', ')}`] : []),
+  ];
+  return { missedFinalReads, check, lost, convergence, ops, passed, text: lines.join('\n') };
 }
