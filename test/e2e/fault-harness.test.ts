@@ -1,20 +1,27 @@
 /**
- * The fault harness (test/fault/harness/) once through, short: 3 master hosts (`kactus master` with its own etcd member, +
- * `kactus master`) and 2 node hosts as network namespaces, one fault of each kind — kill -9 and
- * restart of a master, an etcd member and a node daemon, SIGSTOP/SIGCONT, a host isolated, the
- * hosts split in two, packet loss, latency (skipped with the reason when the kernel has no netem)
- * — and after each heal a write through a master is acknowledged and read back through another;
- * at the end a Deployment started before the faults and scaled after them converges. Root only
- * (network namespaces) and etcd installed; skipped otherwise.
+ * The fault harness (test/fault/harness/) once through, short — the fault run's CI-sized part
+ * (test/fault/fault-run.test.ts is the long one): 3 master hosts (`kactus master` with its own
+ * etcd member, the README's HA commands) and 2 node hosts as network namespaces, one fault of each
+ * kind — kill -9 and restart of a master, an etcd member and a node daemon, SIGSTOP/SIGCONT, a
+ * host isolated, the hosts split in two, packet loss, latency (skipped with the reason when the
+ * kernel has no netem) — and after each heal a write through a master is acknowledged and read
+ * back through another; at the end a Deployment started before the faults and scaled after them
+ * converges. A recorded client workload (test/fault/history/) runs throughout: no acknowledged
+ * write lost, the history linearizable, its Deployment converged. Root only (network namespaces)
+ * and etcd installed; skipped otherwise.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployment } from './heal-rounds.ts';
 import { canRunFaultCluster, startFaultCluster, type FaultCluster } from '../fault/harness/cluster.ts';
 import type { ActiveFault } from '../fault/harness/faults.ts';
 import { deploymentConverged, writeAndReadBack } from '../fault/harness/probes.ts';
+import { endpointFromKubeconfig } from '../fault/history/api-client.ts';
+import { runPostChecks } from '../fault/history/post-run.ts';
+import { startWorkload, type Workload } from '../fault/history/workload.ts';
 
 const enabled = await canRunFaultCluster();
 let cluster: FaultCluster | undefined;
+let workload: Workload | undefined;
 
 describe.skipIf(!enabled)('the fault harness', () => {
   beforeAll(async () => {
@@ -22,6 +29,7 @@ describe.skipIf(!enabled)('the fault harness', () => {
   }, 90_000);
 
   afterAll(async () => {
+    await workload?.stop().catch(() => undefined);
     await cluster?.close();
   }, 60_000);
 
@@ -29,6 +37,8 @@ describe.skipIf(!enabled)('the fault harness', () => {
     const c = cluster!;
     const [m0, m1, m2] = c.masters;
     const [n0, n1] = c.nodes;
+    // A recorded client workload through every master for the whole run (test/fault/history/).
+    workload = await startWorkload({ endpoints: await Promise.all(c.masters.map((m) => endpointFromKubeconfig(m.kubeconfig))), prefix: 'fhw', clients: 3 });
     const r = await c.kubectl()(['apply', '-f', '-'], deployment('fh', 3));
     expect(r.code, r.stderr).toBe(0);
     await deploymentConverged(c, 'fh', 'app=fh', 3, 30_000);
@@ -69,5 +79,12 @@ describe.skipIf(!enabled)('the fault harness', () => {
     expect(r2.code, r2.stderr).toBe(0);
     const ms = await deploymentConverged(c, 'fh', 'app=fh', 4, 30_000);
     console.log(`after ${c.log.summary()}: Deployment scaled 3 → 4 converged in ${ms} ms`);
-  }, 120_000);
+    // The history of the workload: nothing acknowledged lost, linearizable, its Deployment converged.
+    await workload!.stop();
+    const post = await runPostChecks(workload!);
+    console.log(post.text);
+    expect(post.lost).toEqual([]);
+    expect(post.check.verdict, post.text).toBe('ok');
+    expect(post.passed, post.text).toBe(true);
+  }, 180_000);
 });

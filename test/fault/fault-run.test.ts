@@ -22,9 +22,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordFigure } from '../support/figures.ts';
 import { podProcesses } from '../e2e/heal-cluster.ts';
-import { statefulSet } from '../e2e/heal-rounds.ts';
+import { deployment, statefulSet } from '../e2e/heal-rounds.ts';
 import { canRunFaultCluster, startFaultCluster, type FaultCluster } from './harness/cluster.ts';
 import { waitUntil } from './harness/hosts.ts';
+import { deploymentConverged } from './harness/probes.ts';
 import { endpointFromKubeconfig } from './history/api-client.ts';
 import { runPostChecks, waitDeploymentsConverged, watchPodsOnTwoNodes } from './history/post-run.ts';
 import { startWorkload, type Workload } from './history/workload.ts';
@@ -95,15 +96,30 @@ async function leaderIndex(c: FaultCluster, prefix: string): Promise<number> {
   return found;
 }
 
-/** Polls a write through the masters other than `except` until one is acknowledged; resolves with the time it was. */
-async function firstAcknowledgedWrite(c: FaultCluster, except: number, name: string): Promise<number> {
+/**
+ * Writes through the masters other than `except`, a new one every 50 ms without waiting for the
+ * ones in flight (a write stuck on a store without a leader must not hide a later one that goes
+ * through); resolves with the time the first is acknowledged.
+ */
+function firstAcknowledgedWrite(c: FaultCluster, except: number, name: string): Promise<number> {
   const others = c.api.filter((_, i) => i !== except);
-  for (let attempt = 0; ; attempt++) {
-    const api = others[attempt % others.length]!;
-    const r = await api.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `${name}-${attempt}` }, data: { a: String(attempt) } }, 1_000).catch(() => undefined);
-    if (r?.status === 201) return performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return new Promise((resolve) => {
+    let done = false;
+    let attempt = 0;
+    const timer = setInterval(() => {
+      if (done) return clearInterval(timer);
+      const n = attempt++;
+      void others[n % others.length]!.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `${name}-${n}` }, data: { n: String(n) } }, 5_000).then(
+        (r) => {
+          if (r.status !== 201 || done) return;
+          done = true;
+          clearInterval(timer);
+          resolve(performance.now());
+        },
+        () => undefined,
+      );
+    }, 50);
+  });
 }
 
 describe.skipIf(!enabled)(`fault run (${LONG ? 'long' : 'short'}: ${SECONDS} s of faults)`, () => {
@@ -114,14 +130,18 @@ describe.skipIf(!enabled)(`fault run (${LONG ? 'long' : 'short'}: ${SECONDS} s o
     const endpoints = await Promise.all(c.masters.map((m) => endpointFromKubeconfig(m.kubeconfig)));
     workload = await startWorkload({ endpoints, prefix: 'frw', deployments: 2, clients: 4 });
     const w = workload;
-    const [lead] = w.deployments;
+    // The rounds' own Deployment (the workload's are recorded: a scale from outside would look like a write from nowhere).
+    const lead = 'frlead';
     const selector = `app=${lead}`;
-    const sts = await c.kubectl()(['apply', '-f', '-'], statefulSet('frdb', 2));
-    expect(sts.code, sts.stderr).toBe(0);
+    for (const manifest of [deployment(lead, 2), statefulSet('frdb', 2)]) {
+      const r = await c.kubectl()(['apply', '-f', '-'], manifest);
+      expect(r.code, r.stderr).toBe(0);
+    }
     // Pods run on the node hosts as processes: the kernel tells which node runs which pod.
     const sampler = async () => (await podProcesses(c.nodes.map((n) => ({ name: n.nodeName, dataDir: n.dataDir })))).map((p) => ({ pod: p.pod, node: p.node }));
     const twice = watchPodsOnTwoNodes(sampler, { periodMs: 200 });
     await waitDeploymentsConverged(w, 90_000);
+    await deploymentConverged(c, lead, selector, 2, 90_000);
 
     // 1. Leader failover under the workload.
     const resumed: number[] = [];
@@ -129,15 +149,15 @@ describe.skipIf(!enabled)(`fault run (${LONG ? 'long' : 'short'}: ${SECONDS} s o
     for (let round = 0; round < LEADER_ROUNDS; round++) {
       const i = await leaderIndex(c, prefix);
       const survivor = c.api[(i + 1) % c.api.length]!;
-      const before = (await podsOf(c, w.namespace, selector))?.filter((p) => !p.deleting).length ?? 1;
+      const before = (await podsOf(c, 'default', selector))?.filter((p) => !p.deleting).length ?? 1;
       const target = before >= 3 ? 1 : before + 1;
       const killed = performance.now();
       const fault = await c.faults.kill(c.masters[i]!.master);
       const write = firstAcknowledgedWrite(c, i, `lead${round}`);
       // Asked at once, through a survivor (retried while its store has no leader): done when the new leader's controllers converge it.
-      await waitUntil(async () => (await survivor.request('PATCH', `/apis/apps/v1/namespaces/${w.namespace}/deployments/${lead}/scale`, { spec: { replicas: target } }, 2_000).catch(() => undefined))?.status === 200, 20_000, () => 'scale not accepted');
+      await waitUntil(async () => (await survivor.request('PATCH', `/apis/apps/v1/namespaces/default/deployments/${lead}/scale`, { spec: { replicas: target } }, 2_000).catch(() => undefined))?.status === 200, 20_000, () => 'scale not accepted');
       await waitUntil(async () => {
-        const pods = await podsOf(c, w.namespace, selector);
+        const pods = await podsOf(c, 'default', selector);
         return pods !== undefined && pods.filter((p) => !p.deleting).length === target && pods.filter((p) => p.ready && !p.deleting).length === target;
       }, 60_000, () => `${lead} not at ${target}`);
       scaled.push(performance.now() - killed);
@@ -152,14 +172,14 @@ describe.skipIf(!enabled)(`fault run (${LONG ? 'long' : 'short'}: ${SECONDS} s o
     // 2. A node lost: every replica Running on the other node.
     const replaced: number[] = [];
     for (let round = 0; round < NODE_ROUNDS; round++) {
-      const pods = (await podsOf(c, w.namespace, selector)) ?? [];
+      const pods = (await podsOf(c, 'default', selector)) ?? [];
       const byNode = (n: string) => pods.filter((p) => p.node === n && !p.deleting).length;
       const victim = [...c.nodes].sort((a, b) => byNode(b.nodeName) - byNode(a.nodeName))[0]!;
       const replicas = pods.filter((p) => !p.deleting).length;
       const lost = performance.now();
       const fault = await c.faults.kill(victim.daemon);
       await waitUntil(async () => {
-        const now = await podsOf(c, w.namespace, selector);
+        const now = await podsOf(c, 'default', selector);
         const live = (now ?? []).filter((p) => !p.deleting && p.node !== victim.nodeName && p.ready);
         return live.length >= replicas;
       }, 60_000, () => `${lead}'s pods not replaced off ${victim.nodeName}`);
