@@ -32,7 +32,7 @@ export interface FaultClusterOptions {
   nodes?: number;
   /** Names: masters `<prefix>-m0`…, nodes `<prefix>-n0`… (default `fc` + 4 random characters). */
   prefix?: string;
-  /** etcd's raft heartbeat and election timeout (ms; default 100 and 1000, etcd's own). */
+  /** etcd's raft heartbeat and election timeout (ms; default kactus' own: 50 and 500). */
   etcdHeartbeatMs?: number;
   etcdElectionTimeoutMs?: number;
   /** Extra flags for every `kactus master` / `kactus node`. */
