@@ -29,7 +29,7 @@ import { VolumeBinder, VolumeBindingError } from './volume-binder.ts';
 import { podClaimNames } from '../api/storage/helpers.ts';
 import { errorMessage } from '../api/error-message.ts';
 import { SchedulingQueue, type SchedulingQueueOptions } from './queue.ts';
-import { podInfoOf } from './pod-info.ts';
+import { podInfoOf, priorityOf } from './pod-info.ts';
 import { nodeSchedulingChanged } from './cluster-events.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
@@ -62,12 +62,6 @@ function isPendingFor(pod: KubeObject, schedulerName: string): boolean {
     phase !== 'Failed' &&
     (spec.schedulerName ?? DEFAULT_SCHEDULER_NAME) === schedulerName
   );
-}
-
-/** `spec.priority` (set from the PriorityClass at admission); 0 when absent. */
-function priorityOf(pod: KubeObject): number {
-  const priority = isRecord(pod.spec) ? pod.spec.priority : undefined;
-  return typeof priority === 'number' ? priority : 0;
 }
 
 /** Whether anything but status (and the resourceVersion) changed. */
@@ -191,10 +185,10 @@ export class Scheduler {
     const claims = podClaimNames(pod).length > 0 ? podClaims(pod, this.volumes) : undefined;
     if (claims && 'unschedulable' in claims) {
       // VolumeBinding's PreFilter: no node can take the pod.
-      result = { unschedulable: nodes.length === 0 ? fitErrorMessage(0, new Map()) : `0/${nodes.length} nodes are available: ${claims.unschedulable}.`, evaluated: 0 };
+      result = { unschedulable: nodes.length === 0 ? fitErrorMessage(0, new Map()) : `0/${nodes.length} nodes are available: ${claims.unschedulable}.`, evaluated: 0, failures: new Map() };
     } else {
       if (claims) podInfo.volumes = { claims: claims.claims, lookup: this.volumes };
-      result = schedulePod(podInfo, nodes, this.opts.framework ?? DEFAULT_FRAMEWORK, { start: this.nextStartNodeIndex, feasibleToFind: feasibleNodesToFind(nodes.length) });
+      result = schedulePod(podInfo, nodes, this.opts.framework ?? DEFAULT_FRAMEWORK, { start: this.nextStartNodeIndex, feasibleToFind: feasibleNodesToFind(nodes.length), cluster: this.cache });
       this.stats.decisions++;
       this.stats.nodesEvaluated += result.evaluated;
       if (nodes.length > 0) this.nextStartNodeIndex = (this.nextStartNodeIndex + result.evaluated) % nodes.length;
