@@ -4,12 +4,16 @@
  * name, so decisions are reproducible). Failure is worded as kube-scheduler's FitError:
  * `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were not ready.`
  */
+import { interPodAffinity } from './plugins/inter-pod-affinity.ts';
+import { interPodAffinityScore } from './plugins/inter-pod-affinity-score.ts';
 import { leastAllocated } from './plugins/least-allocated.ts';
 import { nodeAffinity, nodeAffinityScore } from './plugins/node-affinity.ts';
 import { nodeName } from './plugins/node-name.ts';
 import { nodePorts } from './plugins/node-ports.ts';
 import { nodeReady } from './plugins/node-ready.ts';
 import { nodeResourcesFit } from './plugins/node-resources-fit.ts';
+import { podTopologySpread } from './plugins/pod-topology-spread.ts';
+import { podTopologySpreadScore } from './plugins/pod-topology-spread-score.ts';
 import { taintToleration } from './plugins/taint-toleration.ts';
 import { volumeBinding } from './plugins/volume-binding.ts';
 import { AffinityGroups } from './affinity-groups.ts';
@@ -22,8 +26,8 @@ export interface Framework {
 
 /** The default profile (`default-scheduler`). */
 export const DEFAULT_FRAMEWORK: Framework = {
-  filters: [nodeName, nodeReady, nodeAffinity, nodePorts, nodeResourcesFit, volumeBinding],
-  scores: [leastAllocated, nodeAffinityScore, taintToleration],
+  filters: [nodeName, nodeReady, nodeAffinity, nodePorts, nodeResourcesFit, volumeBinding, podTopologySpread, interPodAffinity],
+  scores: [leastAllocated, nodeAffinityScore, taintToleration, interPodAffinityScore, podTopologySpreadScore],
 };
 
 export type ScheduleResult = ({ nodeName: string } | { unschedulable: string; failures: ReadonlyMap<string, FilterFailure> }) & {

@@ -34,6 +34,7 @@ import { nodeSchedulingChanged } from './cluster-events.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
+const NAMESPACES = findKind('v1', 'Namespace') as ResourceInfo;
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -95,6 +96,8 @@ export class Scheduler {
   private stopped = false;
   private readonly nodes: ObjectInformer;
   private readonly pods: ObjectInformer;
+  /** Namespaces' labels (pod affinity terms' namespaceSelector). */
+  private readonly namespaces: ObjectInformer;
   private readonly schedulerName: string;
   private readonly now: () => Date;
   private readonly log: Logger;
@@ -111,6 +114,11 @@ export class Scheduler {
       onUpdate: (old, node) => this.onNodeChanged(old, node),
       onDelete: (node) => this.cache.removeNode(node),
     });
+    this.namespaces = objectInformer(opts.store, NAMESPACES, {
+      onAdd: (ns) => this.cache.setNamespace(ns),
+      onUpdate: (_old, ns) => this.cache.setNamespace(ns),
+      onDelete: (ns) => this.cache.removeNamespace(ns),
+    });
     this.pods = objectInformer(opts.store, PODS, {
       onAdd: (pod, key) => this.onPod(key, pod, true),
       onUpdate: (old, pod, key) => this.onPod(key, pod, specOrMetaChanged(old, pod)),
@@ -125,6 +133,7 @@ export class Scheduler {
   /** Fills the cache, then starts the scheduling loop. */
   async start(): Promise<void> {
     await this.volumes.start();
+    await this.namespaces.start();
     await this.nodes.start();
     await this.pods.start();
     this.loop = this.run();
@@ -136,6 +145,7 @@ export class Scheduler {
     this.bindingSlotFreed?.();
     this.volumes.stop();
     this.nodes.stop();
+    this.namespaces.stop();
     this.pods.stop();
     await this.loop;
   }
