@@ -17,6 +17,7 @@ import { podTopologySpreadScore } from './plugins/pod-topology-spread-score.ts';
 import { taintToleration } from './plugins/taint-toleration.ts';
 import { volumeBinding } from './plugins/volume-binding.ts';
 import { AffinityGroups } from './affinity-groups.ts';
+import { nodeInfoWith } from './node-info-edit.ts';
 import type { ClusterView, FilterFailure, FilterPlugin, NodeInfo, PodInfo, ScorePlugin } from './types.ts';
 
 export interface Framework {
@@ -58,6 +59,11 @@ export interface ScheduleOptions {
   feasibleToFind?: number;
   /** What PreFilter and PreScore read (the scheduler's cache). Default: a view over `nodes` that walks their pods (tests). */
   cluster?: ClusterView;
+  /**
+   * Pods nominated to a node by an earlier preemption, waiting for their victims to go: a pod of
+   * no higher priority must leave them the room (kube-scheduler's addNominatedPods).
+   */
+  nominatedPods?: (nodeName: string) => readonly PodInfo[];
 }
 
 /**
@@ -78,7 +84,7 @@ export function schedulePod(pod: PodInfo, nodes: readonly NodeInfo[], framework:
   let evaluated = 0;
   for (let i = start; evaluated < n && feasible.length < wanted; evaluated++, i = i + 1 === n ? 0 : i + 1) {
     const node = nodes[i] as NodeInfo;
-    const failure = runFilters(pod, node, filters);
+    const failure = runFilters(pod, withNominated(pod, node, opts.nominatedPods), filters);
     if (!failure) {
       feasible.push(node);
       continue;
@@ -98,6 +104,14 @@ export function schedulePod(pod: PodInfo, nodes: readonly NodeInfo[], framework:
     if (a > b || (a === b && (feasible[i] as NodeInfo).name < (feasible[best] as NodeInfo).name)) best = i;
   }
   return { nodeName: (feasible[best] as NodeInfo).name, evaluated };
+}
+
+/** The node with the pods nominated to it that matter to `pod` (same or higher priority, not itself) counted in. */
+function withNominated(pod: PodInfo, node: NodeInfo, nominatedPods: ScheduleOptions['nominatedPods']): NodeInfo {
+  if (!nominatedPods) return node;
+  const uid = pod.pod.metadata?.uid;
+  const ahead = nominatedPods(node.name).filter((p) => p.priority >= pod.priority && p.pod.metadata?.uid !== uid);
+  return ahead.length === 0 ? node : nodeInfoWith(node, [], ahead.map((p) => p.pod));
 }
 
 /** The filters in order; the first that fails decides (kube-scheduler stops at the first failing plugin). */
