@@ -52,6 +52,7 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'v1/LimitRange': defaultLimitRange,
   'rbac.authorization.k8s.io/v1/RoleBinding': defaultBinding,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': defaultBinding,
+  'scheduling.k8s.io/v1/PriorityClass': (obj) => setDefault(obj, 'preemptionPolicy', 'PreemptLowerPriority'),
   'storage.k8s.io/v1/StorageClass': (obj) => {
     setDefault(obj, 'reclaimPolicy', 'Delete');
     setDefault(obj, 'volumeBindingMode', 'Immediate');

@@ -29,7 +29,7 @@ describe('resource registry', () => {
 
   it('groups resources for discovery, core first', () => {
     const gvs = groupVersions();
-    expect(gvs.map((g) => g.groupVersion)).toEqual(['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1', 'discovery.k8s.io/v1', 'storage.k8s.io/v1', 'rbac.authorization.k8s.io/v1', 'authentication.k8s.io/v1', 'authorization.k8s.io/v1']);
+    expect(gvs.map((g) => g.groupVersion)).toEqual(['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1', 'discovery.k8s.io/v1', 'storage.k8s.io/v1', 'scheduling.k8s.io/v1', 'rbac.authorization.k8s.io/v1', 'authentication.k8s.io/v1', 'authorization.k8s.io/v1']);
     expect(gvs.reduce((n, g) => n + g.resources.length, 0)).toBe(allResources().length);
   });
 

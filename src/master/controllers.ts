@@ -23,6 +23,7 @@ import { AllocationRepair } from '../registry/allocators/repair.ts';
 import type { ControllerFactory } from '../actors/controller-kit/controller.ts';
 import { kubernetesServiceFactory } from './kubernetes-service.ts';
 import { clusterRoleAggregationFactory } from '../actors/clusterrole-aggregation/controller.ts';
+import { taintEvictionControllerFactory } from '../actors/taint-eviction/controller.ts';
 
 /** Registered controllers by name, started in this order. */
 export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
@@ -53,4 +54,6 @@ export const CONTROLLERS: readonly (readonly [string, ControllerFactory])[] = [
   ['resourcequota', resourceQuotaControllerFactory],
   // admin, edit, view (and any ClusterRole with an aggregationRule) hold the rules of the ClusterRoles they select.
   ['clusterrole-aggregation', clusterRoleAggregationFactory],
+  // Kubernetes' taint-eviction-controller: pods on nodes with NoExecute taints they do not tolerate (or no longer: tolerationSeconds) are deleted.
+  ['taint-eviction-controller', taintEvictionControllerFactory],
 ];

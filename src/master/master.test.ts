@@ -143,8 +143,8 @@ describe('master: join, gateway, scheduler, node controller', () => {
   });
 
   it('runs one Pod informer on the leader, shared by the gateway, the scheduler and the controllers', async () => {
-    // The node graph, gateway, scheduler, ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, Job, HPA, GC, Service, PersistentVolume.
-    await waitFor('every pod watcher started', () => sharedInformerUsers(store, PODS) === 13);
+    // The node graph, gateway, scheduler, ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, Job, HPA, GC, Service, PersistentVolume, taint eviction.
+    await waitFor('every pod watcher started', () => sharedInformerUsers(store, PODS) === 14);
   });
 
   it('creates bootstrap tokens as kubeadm does and prints the join line', async () => {

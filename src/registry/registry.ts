@@ -31,6 +31,7 @@ import { AllocationCache } from './allocators/allocation-cache.ts';
 import { serviceRanges, type ServiceRanges } from './allocators/ranges.ts';
 import { ServiceAllocator } from './allocators/service-allocator.ts';
 import { Admission, type AdmissionOptions } from './admission/admission.ts';
+import { ensureSystemPriorityClasses, PRIORITY_CLASSES } from './admission/priority.ts';
 import { composeWriteHooks } from './write-hooks.ts';
 
 export interface RegistryOptions {
@@ -104,6 +105,8 @@ export class Registry {
     }
     await this.namespaces.start();
     await this.ctx.admission?.start();
+    // The API server's scheduling/bootstrap-system-priority-classes: with admission (a master), the system PriorityClasses exist.
+    if (this.ctx.admission) await ensureSystemPriorityClasses((obj) => this.create(PRIORITY_CLASSES, undefined, obj));
     await this.terminator.resumeAll();
   }
 

@@ -9,12 +9,19 @@
  *
  * cpu is summed in millicores (integers), as Kubernetes does, so adding and removing pods
  * leaves no rounding residue.
+ *
+ * It is also the ClusterView the affinity and spreading plugins read: per-node counts of the
+ * pods a selection matches (pod-counts.ts) and the placed pods with pod (anti-)affinity grouped
+ * by their terms (affinity-groups.ts), both moved by the same pod events; and the namespaces'
+ * labels (namespaceSelector).
  */
-import { isRecord, type KubeObject } from '../api/object.ts';
+import { isRecord, jsonEqual, type KubeObject } from '../api/object.ts';
+import { AffinityGroups } from './affinity-groups.ts';
+import { PodCounts } from './pod-counts.ts';
 import { HostPortUsage, podHostPorts, type HostPort } from './host-ports.ts';
 import { allocatableOf, podRequests, type Resources } from './resources.ts';
 import { nodeFactsOf } from './node-facts.ts';
-import type { NodeInfo } from './types.ts';
+import type { AffinityGroup, ClusterView, NodeInfo, PodSelection } from './types.ts';
 
 const isTerminal = (pod: KubeObject): boolean => {
   const phase = isRecord(pod.status) ? pod.status.phase : undefined;
@@ -29,6 +36,10 @@ export function boundNode(pod: KubeObject): string | undefined {
 /** What one pod adds to its node. */
 interface Share {
   nodeName: string;
+  /** The pod as last seen (what the selections' counts were taken from). */
+  pod: KubeObject;
+  /** Its affinity group (undefined: no pod affinity). */
+  groupKey: string | undefined;
   milliCpu: number;
   memory: number;
   nonZeroMilliCpu: number;
@@ -47,6 +58,7 @@ interface NodeTotals {
   nonZeroMemory: number;
   podCount: number;
   usedPorts: HostPortUsage;
+  pods: Map<string, KubeObject>;
   info: NodeInfo | undefined;
 }
 
@@ -57,10 +69,19 @@ export interface CacheStats {
 
 const milli = (cores: number): number => Math.round(cores * 1000);
 
-export class SchedulerCache {
+/** What the selections' counts read of a pod: a change here moves it between counts. */
+const countedPart = (pod: KubeObject): unknown => ({ labels: pod.metadata?.labels ?? {}, deleting: Boolean(pod.metadata?.deletionTimestamp) });
+
+export class SchedulerCache implements ClusterView {
   private readonly nodes = new Map<string, NodeTotals>();
   /** uid → the share of a pod that holds room on a node. */
   private readonly shares = new Map<string, Share>();
+  private readonly namespaces = new Map<string, Record<string, string>>();
+  private readonly groups = new AffinityGroups();
+  readonly counts = new PodCounts(
+    { placed: () => [...this.shares.values()].map((s) => ({ pod: s.pod, nodeName: s.nodeName })) },
+    (namespace) => this.namespaceLabels(namespace),
+  );
   /** The NodeInfos of known nodes, rebuilt only when a node comes or goes. */
   private list: NodeInfo[] | undefined;
   readonly stats: CacheStats = { podsAccounted: 0 };
@@ -93,6 +114,7 @@ export class SchedulerCache {
       // Already counted on that node (assumed, or an update that changed nothing we count): confirm it.
       if (old && old.nodeName === nodeName) {
         old.assumed = false;
+        if (old.pod !== pod) this.replacePod(uid, old, pod);
         return;
       }
       if (old) this.subtract(uid, old);
@@ -129,6 +151,31 @@ export class SchedulerCache {
     return this.shares.get(pod.metadata?.uid ?? '')?.assumed ?? false;
   }
 
+  /** A Namespace added or changed (its labels: namespaceSelector). */
+  setNamespace(namespace: KubeObject): void {
+    const name = namespace.metadata?.name ?? '';
+    const labels = namespace.metadata?.labels ?? {};
+    const old = this.namespaces.get(name);
+    this.namespaces.set(name, labels);
+    if (old && !jsonEqual(old, labels)) this.counts.namespaceChanged();
+  }
+
+  removeNamespace(namespace: KubeObject): void {
+    if (this.namespaces.delete(namespace.metadata?.name ?? '')) this.counts.namespaceChanged();
+  }
+
+  namespaceLabels(namespace: string): Record<string, string> | undefined {
+    return this.namespaces.get(namespace);
+  }
+
+  podCounts(selection: PodSelection): ReadonlyMap<string, number> {
+    return this.counts.counts(selection);
+  }
+
+  affinityGroups(): Iterable<AffinityGroup> {
+    return this.groups.values();
+  }
+
   get nodeCount(): number {
     return this.nodeInfos().length;
   }
@@ -147,7 +194,7 @@ export class SchedulerCache {
   private totals(name: string): NodeTotals {
     let totals = this.nodes.get(name);
     if (!totals) {
-      totals = { node: undefined, milliCpu: 0, memory: 0, nonZeroMilliCpu: 0, nonZeroMemory: 0, podCount: 0, usedPorts: new HostPortUsage(), info: undefined };
+      totals = { node: undefined, milliCpu: 0, memory: 0, nonZeroMilliCpu: 0, nonZeroMemory: 0, podCount: 0, usedPorts: new HostPortUsage(), pods: new Map(), info: undefined };
       this.nodes.set(name, totals);
     }
     return totals;
@@ -158,6 +205,8 @@ export class SchedulerCache {
     const nonZero = podRequests(pod, true);
     const share: Share = {
       nodeName,
+      pod,
+      groupKey: this.groups.keyOf(pod),
       milliCpu: milli(requests.cpu),
       memory: requests.memory,
       nonZeroMilliCpu: milli(nonZero.cpu),
@@ -166,17 +215,28 @@ export class SchedulerCache {
       assumed,
     };
     this.shares.set(uid, share);
-    this.apply(share, 1);
+    this.apply(uid, share, 1);
   }
 
   private subtract(uid: string, share: Share): void {
     this.shares.delete(uid);
-    this.apply(share, -1);
+    this.apply(uid, share, -1);
   }
 
-  private apply(share: Share, sign: 1 | -1): void {
+  /** The same pod on the same node, a newer version: the counts follow its labels and deletion. */
+  private replacePod(uid: string, share: Share, pod: KubeObject): void {
+    if (!jsonEqual(countedPart(share.pod), countedPart(pod))) this.counts.update(share.pod, pod, share.nodeName);
+    share.pod = pod;
+    this.nodes.get(share.nodeName)?.pods.set(uid, pod);
+  }
+
+  private apply(uid: string, share: Share, sign: 1 | -1): void {
     this.stats.podsAccounted++;
+    this.counts.apply(share.pod, share.nodeName, sign);
+    if (share.groupKey) this.groups.apply(share.groupKey, share.pod, share.nodeName, sign);
     const totals = this.totals(share.nodeName);
+    if (sign > 0) totals.pods.set(uid, share.pod);
+    else totals.pods.delete(uid);
     totals.milliCpu += sign * share.milliCpu;
     totals.memory += sign * share.memory;
     totals.nonZeroMilliCpu += sign * share.nonZeroMilliCpu;
@@ -197,7 +257,7 @@ export class SchedulerCache {
     const requested: Resources = { cpu: totals.milliCpu / 1000, memory: totals.memory, pods: totals.podCount };
     const nonZeroRequested: Resources = { cpu: totals.nonZeroMilliCpu / 1000, memory: totals.nonZeroMemory, pods: totals.podCount };
     if (!totals.info) {
-      totals.info = { name, node: totals.node, facts: nodeFactsOf(totals.node), allocatable: allocatableOf(totals.node), requested, nonZeroRequested, podCount: totals.podCount, usedPorts: totals.usedPorts };
+      totals.info = { name, node: totals.node, facts: nodeFactsOf(totals.node), allocatable: allocatableOf(totals.node), requested, nonZeroRequested, podCount: totals.podCount, usedPorts: totals.usedPorts, pods: totals.pods };
       this.list = undefined;
       return;
     }

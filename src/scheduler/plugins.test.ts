@@ -81,7 +81,7 @@ describe('schedulePod', () => {
       nodeInfo(node({ name: 'b', ready: 'Unknown', taints: [UNREACHABLE] })),
       nodeInfo(node({ name: 'c', cpu: '1' })),
     ];
-    expect(schedulePod(podInfo(pod({ name: 'p', cpu: '2' })), nodes)).toEqual({
+    expect(schedulePod(podInfo(pod({ name: 'p', cpu: '2' })), nodes)).toMatchObject({
       evaluated: 3,
       unschedulable: '0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 Insufficient cpu.',
     });
@@ -99,7 +99,7 @@ describe('schedulePod', () => {
     expect(schedulePod(podInfo(pod({ name: 'p', cpu: '2' })), nodes, undefined, { start: 7, feasibleToFind: 2 })).toEqual({ nodeName: 'n-9', evaluated: 3 });
     expect(schedulePod(podInfo(pod({ name: 'p', cpu: '2' })), nodes, undefined, { start: 17, feasibleToFind: 2 })).toEqual({ nodeName: 'n-9', evaluated: 3 });
     // Nothing fits: every node is tried, so the message counts them all.
-    expect(schedulePod(podInfo(pod({ name: 'p', cpu: '17' })), nodes, undefined, { start: 7, feasibleToFind: 2 })).toEqual({ unschedulable: '0/10 nodes are available: 10 Insufficient cpu.', evaluated: 10 });
+    expect(schedulePod(podInfo(pod({ name: 'p', cpu: '17' })), nodes, undefined, { start: 7, feasibleToFind: 2 })).toMatchObject({ unschedulable: '0/10 nodes are available: 10 Insufficient cpu.', evaluated: 10 });
   });
 
   it.each([

@@ -129,3 +129,20 @@ describe('KeyedHeap', () => {
     }
   });
 });
+
+describe('SchedulingQueue: a cluster event during an attempt', () => {
+  it('a pod found unschedulable after a move request that came while it was being scheduled is retried, not parked', async () => {
+    const q = new SchedulingQueue({ initialBackoffMs: 1, maxBackoffMs: 1 });
+    q.add('ns/p');
+    expect(await q.pop()).toBe('ns/p');
+    // The victim's deletion arrives while the attempt runs.
+    q.moveAllToActiveOrBackoff();
+    q.markUnschedulable('ns/p');
+    expect(q.sizes.unschedulable).toBe(0);
+    expect(await q.pop()).toBe('ns/p');
+    // No event this time: parked.
+    q.markUnschedulable('ns/p');
+    expect(q.sizes).toEqual({ active: 0, backoff: 0, unschedulable: 1 });
+    q.close();
+  });
+});

@@ -39,6 +39,11 @@ export class SchedulingQueue {
   private readonly unschedulable = new Map<string, number>();
   private readonly records = new Map<string, PodRecord>();
   private seq = 0;
+  /** kube-scheduler's schedulingCycle: pops so far; and the cycle of the last move request. */
+  private schedulingCycle = 0;
+  private moveRequestCycle = -1;
+  /** key → the scheduling cycle it was popped in. */
+  private readonly poppedAt = new Map<string, number>();
   private backoffTimer: NodeJS.Timeout | undefined;
   private backoffTimerAt = Infinity;
   private waiter: ((key: string | undefined) => void) | undefined;
@@ -67,6 +72,7 @@ export class SchedulingQueue {
 
   /** The pod is gone or no longer pending. */
   delete(key: string): void {
+    this.poppedAt.delete(key);
     if (!this.records.delete(key)) return;
     this.unschedulable.delete(key);
     this.backoff.delete(key);
@@ -77,19 +83,25 @@ export class SchedulingQueue {
   pop(): Promise<string | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     const next = this.active.pop();
-    if (next) return Promise.resolve(next.key);
-    return new Promise((resolve) => (this.waiter = resolve));
+    if (next) return Promise.resolve(this.popped(next.key));
+    return new Promise((resolve) => (this.waiter = (key) => resolve(key === undefined ? undefined : this.popped(key))));
   }
 
   /** Scheduled: forget its failures. */
   done(key: string): void {
+    this.poppedAt.delete(key);
     this.records.delete(key);
   }
 
-  /** No node fits: park it until the cluster changes. */
+  /**
+   * No node fits: park it until the cluster changes — unless the cluster changed while it was
+   * being scheduled (a move request since it was popped: the event that may help it came
+   * during the attempt), then it is retried after its backoff, as kube-scheduler's moveRequestCycle.
+   */
   markUnschedulable(key: string): void {
     if (this.closed) return;
     this.countFailure(key);
+    if (this.moveRequestCycle >= (this.poppedAt.get(key) ?? Infinity)) return this.requeue(key);
     this.unschedulable.set(key, Date.now());
   }
 
@@ -102,6 +114,7 @@ export class SchedulingQueue {
 
   /** A cluster event that may let parked pods fit: each gets another try (after its backoff). */
   moveAllToActiveOrBackoff(): void {
+    this.moveRequestCycle = this.schedulingCycle;
     for (const key of [...this.unschedulable.keys()]) this.requeue(key);
   }
 
@@ -117,6 +130,11 @@ export class SchedulingQueue {
     this.backoff.clear();
     this.waiter?.(undefined);
     this.waiter = undefined;
+  }
+
+  private popped(key: string): string {
+    this.poppedAt.set(key, ++this.schedulingCycle);
+    return key;
   }
 
   private countFailure(key: string): void {

@@ -68,7 +68,8 @@ describe('scheduler on the embedded store', () => {
     await create(PODS, pod({ name: 'big', cpu: '3' }));
     await scheduler.start();
 
-    const message = '0/3 nodes are available: 1 node(s) were not ready, 2 Insufficient cpu.';
+    // kube-scheduler's words: the FitError, then why preemption does not help (the not-ready node: evictions cannot fix it).
+    const message = '0/3 nodes are available: 1 node(s) were not ready, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod..';
     const failed = await waitFor('PodScheduled False', async () => {
       const p = await c.registry.get(PODS, 'default', 'big');
       return condition(p, 'PodScheduled')?.status === 'False' ? p : undefined;
@@ -109,7 +110,7 @@ describe('scheduler on the embedded store', () => {
     const pods = (await c.registry.list(PODS, 'default')).items;
     expect(pods.filter((p) => nodeNameOf(p) === 'a')).toHaveLength(3);
     expect(pods.filter((p) => nodeNameOf(p) === 'b')).toHaveLength(3);
-    expect(condition(pods.find((p) => !nodeNameOf(p)) as KubeObject, 'PodScheduled')).toMatchObject({ message: '0/2 nodes are available: 2 Too many pods.' });
+    expect(condition(pods.find((p) => !nodeNameOf(p)) as KubeObject, 'PodScheduled')).toMatchObject({ message: '0/2 nodes are available: 2 Too many pods. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod..' });
   });
 
   it('a node\'s heartbeat leaves parked pods parked; more room on it moves them', async () => {
@@ -167,5 +168,74 @@ describe('pods/binding', () => {
     expect((noTarget as ApiError).code).toBe(422);
     const otherName = await c.registry.bindPod('default', 'q', { kind: 'Binding', metadata: { name: 'x' }, target: { name: 'n' } }).catch((e: unknown) => e);
     expect((otherName as ApiError).code).toBe(400);
+  });
+});
+
+describe('priority and preemption on the embedded store', () => {
+  let c: TestCluster;
+  let scheduler: Scheduler;
+  const PRIORITY_CLASSES = findKind('scheduling.k8s.io/v1', 'PriorityClass') as ResourceInfo;
+
+  beforeEach(async () => {
+    // With admission: the Priority plugin resolves priorityClassName.
+    c = await testCluster({ admission: {} });
+    const events = new EventRecorder({ registry: c.registry, source: { component: 'default-scheduler' } });
+    scheduler = new Scheduler({ store: c.store, registry: c.registry, events, queue: { initialBackoffMs: 20, maxBackoffMs: 100 } });
+  });
+  afterEach(async () => {
+    await scheduler.stop();
+    await c.close();
+  });
+
+  const create = (info: ResourceInfo, obj: KubeObject) => {
+    const { uid: _uid, ...metadata } = obj.metadata ?? {};
+    return c.registry.create(info, metadata.namespace, { ...obj, metadata });
+  };
+  const events = async (reason: string) => (await c.registry.list(EVENTS, 'default')).items.filter((e) => e.reason === reason);
+
+  it('a pod of a higher PriorityClass preempts the fewest lower-priority pods on a full node, is nominated, and binds once they are gone', async () => {
+    await create(PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'high' }, value: 1000 });
+    await create(NODES, node({ name: 'a', cpu: '2' }));
+    await create(NODES, node({ name: 'b', cpu: '2' }));
+    // a: two pods of priority 0; b: one pod of priority 0 holding it all.
+    await create(PODS, pod({ name: 'a1', cpu: '1', nodeName: 'a' }));
+    await create(PODS, pod({ name: 'a2', cpu: '1', nodeName: 'a' }));
+    await create(PODS, pod({ name: 'b1', cpu: '2', nodeName: 'b' }));
+    // The node daemon's part: a pod being deleted goes away (grace 0 stands in for the containers stopping).
+    const kubelet = objectInformer(c.store, PODS, {
+      onUpdate: (_o, p) => {
+        if (p.metadata?.deletionTimestamp) void c.registry.delete(PODS, 'default', p.metadata.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined);
+      },
+    });
+    await kubelet.start();
+    await scheduler.start();
+    const vip = { ...pod({ name: 'vip', cpu: '2' }), spec: { ...(pod({ name: 'vip', cpu: '2' }).spec as object), priorityClassName: 'high' } };
+    const created = await create(PODS, vip);
+    expect((created.spec as Record<string, unknown>).priority).toBe(1000);
+
+    const bound = await waitFor('vip bound', async () => {
+      const p = await c.registry.get(PODS, 'default', 'vip');
+      return nodeNameOf(p) ? p : undefined;
+    });
+    kubelet.stop();
+    // b needed one victim, a two: b1 went.
+    expect(nodeNameOf(bound)).toBe('b');
+    const left = (await c.registry.list(PODS, 'default')).items.map((p) => p.metadata?.name).sort();
+    expect(left).toEqual(['a1', 'a2', 'vip']);
+    const [preempted] = await events('Preempted');
+    expect(preempted).toMatchObject({ type: 'Normal', involvedObject: { name: 'b1' }, message: `Preempted by pod ${created.metadata?.uid ?? ''} on node b`, source: { component: 'default-scheduler' } });
+    const [failed] = await events('FailedScheduling');
+    expect(failed?.message).toBe('0/2 nodes are available: 2 Insufficient cpu.');
+    expect(scheduler.stats.preemptions).toBe(1);
+  });
+
+  it('words a failed preemption after the FitError, and keeps lower pods when the pod may not preempt', async () => {
+    await create(NODES, node({ name: 'a', cpu: '1' }));
+    await create(PODS, pod({ name: 'same', cpu: '1', nodeName: 'a' }));
+    await scheduler.start();
+    await create(PODS, pod({ name: 'peer', cpu: '1' }));
+    const failed = await waitFor('peer unschedulable', async () => condition(await c.registry.get(PODS, 'default', 'peer'), 'PodScheduled')?.message);
+    expect(failed).toBe('0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..');
+    expect((await c.registry.get(PODS, 'default', 'same')).metadata?.deletionTimestamp).toBeUndefined();
   });
 });

@@ -25,17 +25,21 @@ import type { Store } from '../store/types.ts';
 import { boundNode, SchedulerCache } from './cache.ts';
 import { DEFAULT_FRAMEWORK, feasibleNodesToFind, fitErrorMessage, schedulePod, type Framework, type ScheduleResult } from './framework.ts';
 import { isEmptyPlan, planForNode, podClaims, type VolumePlan } from './plugins/volume-binding.ts';
+import { preempt, type Candidate } from './plugins/default-preemption.ts';
 import { VolumeBinder, VolumeBindingError } from './volume-binder.ts';
 import { podClaimNames } from '../api/storage/helpers.ts';
 import { errorMessage } from '../api/error-message.ts';
 import { SchedulingQueue, type SchedulingQueueOptions } from './queue.ts';
-import { podInfoOf } from './pod-info.ts';
+import { podInfoOf, priorityOf } from './pod-info.ts';
+import type { PodInfo } from './types.ts';
 import { nodeSchedulingChanged } from './cluster-events.ts';
 
 const PODS = findKind('v1', 'Pod') as ResourceInfo;
 const NODES = findKind('v1', 'Node') as ResourceInfo;
+const NAMESPACES = findKind('v1', 'Namespace') as ResourceInfo;
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+const NONE_NOMINATED: readonly PodInfo[] = [];
 
 export interface SchedulerOptions {
   store: Store;
@@ -64,12 +68,6 @@ function isPendingFor(pod: KubeObject, schedulerName: string): boolean {
   );
 }
 
-/** `spec.priority` (set from the PriorityClass at admission); 0 when absent. */
-function priorityOf(pod: KubeObject): number {
-  const priority = isRecord(pod.spec) ? pod.spec.priority : undefined;
-  return typeof priority === 'number' ? priority : 0;
-}
-
 /** Whether anything but status (and the resourceVersion) changed. */
 function specOrMetaChanged(oldPod: KubeObject, newPod: KubeObject): boolean {
   const strip = (p: KubeObject): unknown => ({ ...p, status: undefined, metadata: { ...p.metadata, resourceVersion: undefined, managedFields: undefined } });
@@ -84,11 +82,13 @@ export interface SchedulerStats {
   nodesEvaluated: number;
   /** Pods bound. */
   bound: number;
+  /** Preemptions carried out (victims evicted for a pod). */
+  preemptions: number;
 }
 
 export class Scheduler {
   private readonly cache = new SchedulerCache();
-  readonly stats: SchedulerStats = { decisions: 0, nodesEvaluated: 0, bound: 0 };
+  readonly stats: SchedulerStats = { decisions: 0, nodesEvaluated: 0, bound: 0, preemptions: 0 };
   /** Pods assumed on a node whose binding is running (not scheduled again meanwhile). */
   private readonly binding = new Set<string>();
   private bindingSlotFreed: (() => void) | undefined;
@@ -99,8 +99,13 @@ export class Scheduler {
   /** Pods whose claims PreBind is binding (not scheduled again meanwhile). */
   private readonly bindingVolumes = new Set<string>();
   private stopped = false;
+  /** Pending pods nominated to a node (status.nominatedNodeName) by preemption: node → pod key → the pod. */
+  private readonly nominated = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNodeOf = new Map<string, string>();
   private readonly nodes: ObjectInformer;
   private readonly pods: ObjectInformer;
+  /** Namespaces' labels (pod affinity terms' namespaceSelector). */
+  private readonly namespaces: ObjectInformer;
   private readonly schedulerName: string;
   private readonly now: () => Date;
   private readonly log: Logger;
@@ -117,11 +122,17 @@ export class Scheduler {
       onUpdate: (old, node) => this.onNodeChanged(old, node),
       onDelete: (node) => this.cache.removeNode(node),
     });
+    this.namespaces = objectInformer(opts.store, NAMESPACES, {
+      onAdd: (ns) => this.cache.setNamespace(ns),
+      onUpdate: (_old, ns) => this.cache.setNamespace(ns),
+      onDelete: (ns) => this.cache.removeNamespace(ns),
+    });
     this.pods = objectInformer(opts.store, PODS, {
       onAdd: (pod, key) => this.onPod(key, pod, true),
       onUpdate: (old, pod, key) => this.onPod(key, pod, specOrMetaChanged(old, pod)),
       onDelete: (pod, key) => {
         this.cache.removePod(pod);
+        this.nominate(key, undefined);
         this.queue.delete(key);
         if (boundNode(pod)) this.queue.moveAllToActiveOrBackoff();
       },
@@ -131,6 +142,7 @@ export class Scheduler {
   /** Fills the cache, then starts the scheduling loop. */
   async start(): Promise<void> {
     await this.volumes.start();
+    await this.namespaces.start();
     await this.nodes.start();
     await this.pods.start();
     this.loop = this.run();
@@ -142,6 +154,7 @@ export class Scheduler {
     this.bindingSlotFreed?.();
     this.volumes.stop();
     this.nodes.stop();
+    this.namespaces.stop();
     this.pods.stop();
     await this.loop;
   }
@@ -156,9 +169,27 @@ export class Scheduler {
     if (!old || nodeSchedulingChanged(old, node)) this.queue.moveAllToActiveOrBackoff();
   }
 
+  /** Tracks the pod's status.nominatedNodeName while it is pending (undefined pod: gone). */
+  private nominate(key: string, pod: KubeObject | undefined): void {
+    const status = pod && isRecord(pod.status) ? pod.status : undefined;
+    const nodeName = pod && isPendingFor(pod, this.schedulerName) && typeof status?.nominatedNodeName === 'string' && status.nominatedNodeName !== '' ? status.nominatedNodeName : undefined;
+    const old = this.nominatedNodeOf.get(key);
+    if (old && old !== nodeName) {
+      this.nominated.get(old)?.delete(key);
+      if (this.nominated.get(old)?.size === 0) this.nominated.delete(old);
+      this.nominatedNodeOf.delete(key);
+    }
+    if (!nodeName || !pod) return;
+    let pods = this.nominated.get(nodeName);
+    if (!pods) this.nominated.set(nodeName, (pods = new Map()));
+    pods.set(key, podInfoOf(pod));
+    this.nominatedNodeOf.set(key, nodeName);
+  }
+
   private onPod(key: string, pod: KubeObject, changed: boolean): void {
     const wasPlaced = boundNode(pod) !== undefined;
     this.cache.setPod(pod);
+    this.nominate(key, pod);
     if (!isPendingFor(pod, this.schedulerName)) {
       this.queue.delete(key);
       // A bound pod that finished frees its room.
@@ -191,18 +222,33 @@ export class Scheduler {
     const claims = podClaimNames(pod).length > 0 ? podClaims(pod, this.volumes) : undefined;
     if (claims && 'unschedulable' in claims) {
       // VolumeBinding's PreFilter: no node can take the pod.
-      result = { unschedulable: nodes.length === 0 ? fitErrorMessage(0, new Map()) : `0/${nodes.length} nodes are available: ${claims.unschedulable}.`, evaluated: 0 };
+      result = { unschedulable: nodes.length === 0 ? fitErrorMessage(0, new Map()) : `0/${nodes.length} nodes are available: ${claims.unschedulable}.`, evaluated: 0, failures: new Map() };
     } else {
       if (claims) podInfo.volumes = { claims: claims.claims, lookup: this.volumes };
-      result = schedulePod(podInfo, nodes, this.opts.framework ?? DEFAULT_FRAMEWORK, { start: this.nextStartNodeIndex, feasibleToFind: feasibleNodesToFind(nodes.length) });
+      result = schedulePod(podInfo, nodes, this.opts.framework ?? DEFAULT_FRAMEWORK, { start: this.nextStartNodeIndex, feasibleToFind: feasibleNodesToFind(nodes.length),
+        cluster: this.cache,
+        nominatedPods: (nodeName) => {
+          const pods = this.nominated.get(nodeName);
+          return pods ? [...pods.values()] : NONE_NOMINATED;
+        },
+      });
       this.stats.decisions++;
       this.stats.nodesEvaluated += result.evaluated;
       if (nodes.length > 0) this.nextStartNodeIndex = (this.nextStartNodeIndex + result.evaluated) % nodes.length;
     }
     if ('unschedulable' in result) {
+      // PostFilter (DefaultPreemption): evict lower-priority pods somewhere, or say why not.
+      let message = result.unschedulable;
+      let nominatedNode: string | undefined;
+      if (nodes.length > 0 && result.failures.size > 0) {
+        const preemption = preempt(podInfo, nodes, result.failures, this.opts.framework ?? DEFAULT_FRAMEWORK);
+        if ('candidate' in preemption) nominatedNode = preemption.candidate.nodeName;
+        else message = `${message} ${preemption.message}.`;
+        if ('candidate' in preemption) await this.preemptVictims(pod, preemption.candidate);
+      }
       this.queue.markUnschedulable(key);
-      await this.recordFailure(pod, result.unschedulable);
-      await this.markUnschedulable(pod, result.unschedulable);
+      await this.recordFailure(pod, message);
+      await this.markUnschedulable(pod, message, nominatedNode);
       return;
     }
     this.cache.assume(pod, result.nodeName);
@@ -291,8 +337,46 @@ export class Scheduler {
     await this.opts.events.record(ref, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`, { source }).catch((err: unknown) => this.log.warn({ err, pod: key }, 'recording Scheduled failed'));
   }
 
-  /** PodScheduled=False, reason Unschedulable, with the fit error (written only when it changes). */
-  private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {
+  /**
+   * Preemption's effects (kube-scheduler's prepareCandidate): each victim gets the
+   * DisruptionTarget condition (PreemptionByScheduler), is deleted gracefully through the Registry
+   * (uid precondition) and gets the Event `Preempted`. A victim already gone is skipped.
+   */
+  private async preemptVictims(preemptor: KubeObject, candidate: Candidate): Promise<void> {
+    this.stats.preemptions++;
+    await Promise.all(
+      candidate.victims.map(async (victim) => {
+        const namespace = victim.metadata?.namespace ?? '';
+        const name = victim.metadata?.name ?? '';
+        const uid = victim.metadata?.uid;
+        try {
+          await retryOnConflict(async () => {
+            const current = await this.opts.registry.get(PODS, namespace, name);
+            if (current.metadata?.uid !== uid) return;
+            const status = isRecord(current.status) ? current.status : {};
+            const conditions = recordList(status, 'conditions');
+            if (conditions.some((c) => c.type === 'DisruptionTarget' && c.status === 'True')) return;
+            const condition = { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: `${this.schedulerName}: preempting to accommodate a higher priority pod`, lastProbeTime: null, lastTransitionTime: rfc3339Seconds(this.now()) };
+            await this.opts.registry.updateStatus(PODS, namespace, name, { ...current, status: { ...status, conditions: [...conditions, condition] } });
+          });
+          await this.opts.registry.delete(PODS, namespace, name, uid ? { preconditions: { uid } } : {});
+        } catch (err) {
+          if (isNotFound(err) || (err instanceof ApiError && err.reason === 'Conflict')) return;
+          throw err;
+        }
+        const ref = { kind: 'Pod', apiVersion: 'v1', namespace, name, uid };
+        await this.opts.events
+          .record(ref, 'Normal', 'Preempted', `Preempted by pod ${preemptor.metadata?.uid ?? ''} on node ${candidate.nodeName}`, { source: { component: this.schedulerName } })
+          .catch((err: unknown) => this.log.warn({ err, pod: `${namespace}/${name}` }, 'recording Preempted failed'));
+      }),
+    );
+  }
+
+  /**
+   * PodScheduled=False, reason Unschedulable, with the fit error (written only when it changes),
+   * and `status.nominatedNodeName` when preemption chose a node (cleared when it did not).
+   */
+  private async markUnschedulable(pod: KubeObject, message: string, nominatedNode?: string): Promise<void> {
     const namespace = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     try {
@@ -302,7 +386,8 @@ export class Scheduler {
         const status = isRecord(current.status) ? current.status : {};
         const conditions = recordList(status, 'conditions');
         const old = conditions.find((c) => c.type === 'PodScheduled');
-        if (old?.status === 'False' && old.reason === 'Unschedulable' && old.message === message) return;
+        const nominated = typeof status.nominatedNodeName === 'string' && status.nominatedNodeName !== '' ? status.nominatedNodeName : undefined;
+        if (old?.status === 'False' && old.reason === 'Unschedulable' && old.message === message && nominated === nominatedNode) return;
         const condition = {
           type: 'PodScheduled',
           status: 'False',
@@ -312,7 +397,8 @@ export class Scheduler {
           lastTransitionTime: old?.status === 'False' && typeof old.lastTransitionTime === 'string' ? old.lastTransitionTime : rfc3339Seconds(this.now()),
         };
         const next = [...conditions.filter((c) => c.type !== 'PodScheduled'), condition];
-        await this.opts.registry.updateStatus(PODS, namespace, name, { ...current, status: { ...status, conditions: next } });
+        const { nominatedNodeName: _old, ...rest } = status;
+        await this.opts.registry.updateStatus(PODS, namespace, name, { ...current, status: { ...rest, conditions: next, ...(nominatedNode ? { nominatedNodeName: nominatedNode } : {}) } });
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;

@@ -26,6 +26,11 @@ export function tolerates(toleration: JsonObject, taint: Taint): boolean {
   return (toleration.value ?? '') === (taint.value ?? '');
 }
 
+/** The first of `taints` that none of `tolerations` tolerates (v1helper.FindMatchingUntoleratedTaint): the one rule the filter, the score and NoExecute eviction share. */
+export function firstUntolerated(taints: readonly Taint[], tolerations: readonly JsonObject[]): Taint | undefined {
+  return taints.find((t) => !tolerations.some((tol) => tolerates(tol, t)));
+}
+
 /** `{key: value}`, as kube-scheduler prints an untolerated taint. */
 export function formatTaint(taint: Taint): string {
   return `{${taint.key}: ${taint.value ?? ''}}`;

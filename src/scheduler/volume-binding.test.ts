@@ -126,7 +126,7 @@ describe('VolumeBinding: WaitForFirstConsumer', () => {
     const bound = await waitFor('claim status', async () => ((await claimPhase('big')) === 'Bound' ? getClaim('big') : undefined));
     expect(bound.spec).toMatchObject({ volumeName: 'big-on-n2' });
     expect(bound.status).toMatchObject({ phase: 'Bound', capacity: { storage: '10Gi' } });
-    expect(await unschedulable('greedy')).toBe("0/2 nodes are available: 2 node(s) didn't find available persistent volumes to bind.");
+    expect(await unschedulable('greedy')).toBe("0/2 nodes are available: 2 node(s) didn't find available persistent volumes to bind. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling..");
   });
 });
 
@@ -143,7 +143,7 @@ describe('VolumeBinding: bound claims and refusals', () => {
     await podUsing('follows', ['here']);
     await podUsing('stranded', ['nowhere']);
     expect(await boundNode('follows')).toBe('n2');
-    expect(await unschedulable('stranded')).toBe('0/2 nodes are available: 2 node(s) had volume node affinity conflict.');
+    expect(await unschedulable('stranded')).toBe('0/2 nodes are available: 2 node(s) had volume node affinity conflict. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling..');
   });
 
   it('refuses pods with a missing claim or an unbound Immediate claim, and schedules them once the claim binds', async () => {

@@ -5,6 +5,11 @@
  * marks it visited — while one event is handled, at 1,000 and at 10,000 pods (100 nodes, one ReplicaSet owning them all):
  *
  * - a scheduling decision: a new pending pod created, until the scheduler has bound it;
+ * - the same for a pod with required pod anti-affinity, a preferred pod affinity to the 10,000
+ *   pods' labels and topology spread constraints (both kinds): InterPodAffinity and
+ *   PodTopologySpread read the scheduler cache's per-node counts of each term's pods instead of
+ *   walking every pod (the counts of a selection are built by one walk the first time a decision
+ *   asks for it — the one warm-up pod, not measured — and moved by pod events after that);
  * - a ReplicaSet sync: one of its pods turns not ready, until the set's status says so.
  *
  * Code that re-sums every placed pod per decision (a NodeInfo built from all pods) or walks all
@@ -154,7 +159,29 @@ async function visitsPerEvent(count: number, event: (i: number) => Promise<void>
 
 interface PerEvent {
   scheduling: number;
+  affinityScheduling: number;
   replicaSetSync: number;
+}
+
+/** A pod no two of which share a node, drawn to the nodes holding `app: web` pods and spread by host (both constraint kinds). */
+function spreadPod(name: string): KubeObject {
+  const spread = { app: 'spread' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: spread },
+    spec: {
+      containers: CONTAINERS,
+      affinity: {
+        podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: spread } }] },
+        podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: LABELS } } }] },
+      },
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: spread } },
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: LABELS } },
+      ],
+    },
+  };
 }
 
 async function measure(pods: number): Promise<PerEvent> {
@@ -172,6 +199,18 @@ async function measure(pods: number): Promise<PerEvent> {
       },
       quiet,
     );
+    const boundPod = async (name: string) => typeof ((await raw(c.store, objectKey(PODS, NS, name)))?.spec as { nodeName?: string } | undefined)?.nodeName === 'string';
+    // The warm-up: the first decision with these terms builds their counts (one walk over the placed pods).
+    await c.registry.create(PODS, NS, spreadPod('spread-warm-up'));
+    await waitFor('the warm-up pod bound', () => boundPod('spread-warm-up'), 30_000, 2);
+    const affinityScheduling = await visitsPerEvent(
+      EVENTS,
+      async (i) => {
+        await c.registry.create(PODS, NS, spreadPod(`spread-${i}`));
+      },
+      (i) => boundPod(`spread-${i}`),
+      quiet,
+    );
     const replicaSetSync = await visitsPerEvent(
       EVENTS,
       async (i) => {
@@ -184,7 +223,7 @@ async function measure(pods: number): Promise<PerEvent> {
       },
       quiet,
     );
-    return { scheduling, replicaSetSync };
+    return { scheduling, affinityScheduling, replicaSetSync };
   } finally {
     await c.close();
   }
@@ -195,7 +234,7 @@ describe('per-event cost does not grow with the cluster (issue 13)', () => {
     visits.counting = false;
   });
 
-  it('pods visited per scheduling decision and per ReplicaSet sync: 10,000 pods ≤ 1.5 × 1,000 pods', async () => {
+  it('pods visited per scheduling decision (with and without pod affinity and spreading) and per ReplicaSet sync: 10,000 pods ≤ 1.5 × 1,000 pods', async () => {
     const small = await measure(1_000);
     const large = await measure(10_000);
     const report = { '1k pods': small, '10k pods': large };
@@ -203,7 +242,9 @@ describe('per-event cost does not grow with the cluster (issue 13)', () => {
     // Not vacuous: the events were seen (the new pod and the changed pod are visited at least).
     expect(small.scheduling).toBeGreaterThanOrEqual(1);
     expect(small.replicaSetSync).toBeGreaterThanOrEqual(1);
+    expect(small.affinityScheduling).toBeGreaterThanOrEqual(1);
     expect(large.scheduling, `scheduling: ${JSON.stringify(report)}`).toBeLessThanOrEqual(1.5 * small.scheduling);
+    expect(large.affinityScheduling, `scheduling with affinity: ${JSON.stringify(report)}`).toBeLessThanOrEqual(1.5 * small.affinityScheduling);
     expect(large.replicaSetSync, `ReplicaSet sync: ${JSON.stringify(report)}`).toBeLessThanOrEqual(1.5 * small.replicaSetSync);
   }, 300_000);
 });

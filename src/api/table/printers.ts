@@ -819,6 +819,17 @@ const storageClassPrinter: Printer = {
   },
 };
 
+const priorityClassPrinter: Printer = {
+  columns: [
+    NAME,
+    int('Value', 'value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec.'),
+    { name: 'Global-Default', type: 'boolean', description: 'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority.' },
+    AGE,
+    { name: 'PreemptionPolicy', description: 'preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.' },
+  ],
+  cells: (obj, now) => [nameOf(obj), typeof obj.value === 'number' ? obj.value : 0, obj.globalDefault === true, ageOf(obj, now), typeof obj.preemptionPolicy === 'string' ? obj.preemptionPolicy : 'PreemptLowerPriority'],
+};
+
 const serviceAccountPrinter: Printer = {
   columns: [NAME, int('Secrets', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), AGE],
   cells: (obj, now) => [nameOf(obj), (obj as ServiceAccount).secrets?.length ?? 0, ageOf(obj, now)],
@@ -903,6 +914,7 @@ const PRINTERS: Record<string, Printer> = {
   'discovery.k8s.io/v1/EndpointSlice': endpointSlicePrinter,
   'events.k8s.io/v1/Event': eventsV1Printer,
   'storage.k8s.io/v1/StorageClass': storageClassPrinter,
+  'scheduling.k8s.io/v1/PriorityClass': priorityClassPrinter,
   ...rbacPrinters(NAME, AGE),
 };
 

@@ -12,6 +12,7 @@ import { validatePodSpec } from './pod.ts';
 import { validateEndpointSlice, validateEndpoints, validateService } from './service.ts';
 import { validateLimitRange, validateResourceQuota } from './quota.ts';
 import { validateBinding, validateRole } from '../rbac/validation.ts';
+import { validatePriorityClass } from '../scheduling/priority-class.ts';
 
 type Rule = (obj: KubeObject) => FieldError[];
 
@@ -35,6 +36,7 @@ const RULES: Record<string, Rule> = {
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
   'v1/PersistentVolumeClaim': (obj) => validateClaimSpec(optionalRecord(obj, 'spec'), 'spec'),
   'storage.k8s.io/v1/StorageClass': validateStorageClass,
+  'scheduling.k8s.io/v1/PriorityClass': validatePriorityClass,
   'rbac.authorization.k8s.io/v1/Role': (obj) => validateRole(obj, true),
   'rbac.authorization.k8s.io/v1/ClusterRole': (obj) => validateRole(obj, false),
   'rbac.authorization.k8s.io/v1/RoleBinding': (obj) => validateBinding(obj, true),

@@ -8,6 +8,7 @@ import { apiVersionOf, type ResourceInfo } from '../kinds.ts';
 import { validateEndpointSliceUpdate, validateServiceUpdate } from './service.ts';
 import { validatePodPhaseTransition } from './pod-status.ts';
 import { validateBindingUpdate } from '../rbac/validation.ts';
+import { validatePriorityClassUpdate } from '../scheduling/priority-class.ts';
 import { isRecord, jsonEqual, optionalRecord, recordList, type JsonObject, type KubeObject } from '../object.ts';
 
 const IMMUTABLE = 'field is immutable';
@@ -60,6 +61,7 @@ const UPDATE_RULES: Record<string, UpdateRule> = {
       ? []
       : [forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')];
   },
+  'scheduling.k8s.io/v1/PriorityClass': validatePriorityClassUpdate,
   'storage.k8s.io/v1/StorageClass': (o, n) => {
     const errs: FieldError[] = [];
     if (!jsonEqual(o.parameters ?? {}, n.parameters ?? {})) errs.push(forbidden('parameters', 'updates to parameters are forbidden.'));

@@ -1,7 +1,7 @@
 /**
- * The admission chain of a Registry, in Kubernetes' order: mutating ServiceAccount then
+ * The admission chain of a Registry, in Kubernetes' order: mutating ServiceAccount, Priority,
  * LimitRanger; validating NodeRestriction (nodes' writes, status writes and deletes included),
- * LimitRanger then PodSecurity; ResourceQuota last, as write hooks committed with the
+ * Priority (one globalDefault PriorityClass, system classes kept), LimitRanger then PodSecurity; ResourceQuota last, as write hooks committed with the
  * object (resource-quota.ts). It owns the informers the plugins read (ServiceAccounts,
  * LimitRanges, ResourceQuotas, Namespaces), started and stopped with the Registry.
  *
@@ -22,6 +22,7 @@ import { RESOURCE_QUOTAS, ResourceQuotaAdmission } from './resource-quota.ts';
 import { PodSecurityAdmission } from './pod-security.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountAdmission } from './service-account.ts';
 import { NodeRestriction } from './node-restriction.ts';
+import { PRIORITY_CLASSES, PriorityAdmission } from './priority.ts';
 import type { AdmissionAttributes, AdmissionPlugin } from './types.ts';
 
 const NAMESPACES = findKind('v1', 'Namespace') as ResourceInfo;
@@ -59,7 +60,11 @@ export class Admission {
     const limitRanges = informer(LIMIT_RANGES);
     this.informers = [quotas, limitRanges];
     const limitRanger = new LimitRanger(new NamespaceObjects(LIMIT_RANGES, store, limitRanges));
-    this.mutating = [limitRanger];
+    const priorityClasses = informer(PRIORITY_CLASSES);
+    this.informers.push(priorityClasses);
+    const priority = new PriorityAdmission(priorityClasses, store);
+    // Kubernetes' order: ServiceAccount, then Priority (before LimitRanger's defaults and quota), then LimitRanger.
+    this.mutating = [priority, limitRanger];
     if (opts.serviceAccount) {
       const accounts = informer(SERVICE_ACCOUNTS);
       this.informers.push(accounts);
@@ -76,7 +81,7 @@ export class Admission {
       podsIn: async (name) => (await store.list(prefixFor(PODS, name))).items.map(decodeObject),
     });
     // NodeRestriction judges only nodes' writes (WriteOptions.user), and every one of them.
-    this.validating = [new NodeRestriction(), limitRanger, podSecurity, ...(opts.validating ?? [])];
+    this.validating = [new NodeRestriction(), priority, limitRanger, podSecurity, ...(opts.validating ?? [])];
     this.quota = new ResourceQuotaAdmission({ store, quotas, now });
   }
 

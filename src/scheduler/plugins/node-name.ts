@@ -8,6 +8,6 @@ export const nodeName: FilterPlugin = {
   filter(pod, node) {
     const wanted = isRecord(pod.pod.spec) ? pod.pod.spec.nodeName : undefined;
     if (typeof wanted !== 'string' || wanted === '' || wanted === node.name) return undefined;
-    return { reasons: ["node(s) didn't match the requested node name"] };
+    return { reasons: ["node(s) didn't match the requested node name"], unresolvable: true };
   },
 };

@@ -133,6 +133,6 @@ export const volumeBinding: FilterPlugin = {
   filter(pod, node) {
     if (!pod.volumes) return undefined;
     const result = planForNode(pod.volumes.claims, node.node, pod.volumes.lookup);
-    return 'reasons' in result ? { reasons: result.reasons } : undefined;
+    return 'reasons' in result ? { reasons: result.reasons, unresolvable: true } : undefined;
   },
 };
