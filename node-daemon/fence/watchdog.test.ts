@@ -73,4 +73,24 @@ describe('fence watchdog loop (runFenceWatchdog) on a simulated clock', () => {
     expect(lines.some((l) => l.includes('2 running container(s) stopped'))).toBe(true);
     expect(why).toContain('gone');
   });
+
+  it('keeps the last record when the file vanishes (data dir removed): fences when due, leaves once the daemon is gone', async () => {
+    let now = 0n;
+    let reads = 0;
+    const stops: bigint[] = [];
+    const why = await runFenceWatchdog({
+      read: () => (reads++ === 0 ? armed(1000) : undefined),
+      nowNs: () => now,
+      writerAlive: () => false,
+      stopAll: async () => {
+        stops.push(now);
+        return 0;
+      },
+      log: () => {},
+      sleep: async (waitMs) => void (now += ms(waitMs)),
+      stopped: () => false,
+    });
+    expect(stops).toHaveLength(1);
+    expect(why).toContain('gone');
+  });
 });

@@ -71,8 +71,11 @@ export interface FenceWatchdogDeps {
 /** Runs until told to exit by the record, or `stopped()`; resolves with why it ended. */
 export async function runFenceWatchdog(deps: FenceWatchdogDeps): Promise<string> {
   let fencedFor: string | undefined;
+  let last: FenceRecord | undefined;
   while (!deps.stopped()) {
-    const record = deps.read();
+    // A record that vanished (the data dir removed under us) keeps its last word: fence when due, then leave with the daemon.
+    const record = deps.read() ?? last;
+    last = record;
     const step = nextStep({ record, nowNs: deps.nowNs(), fencedFor, writerAlive: record === undefined || deps.writerAlive(record) });
     if (step.kind === 'exit') return step.why;
     if (step.kind === 'wait') {
