@@ -44,6 +44,7 @@ import { TransitionOutbox } from './transition-outbox.ts';
 import { InspectionBus } from '../src/actors/inspection.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { selfFenceMachine } from './self-fence.ts';
+import { FenceWatchdog } from './fence/launcher.ts';
 import { connectPodPort, openContainerAttach } from './pod-streams.ts';
 import { openRuntime } from './runtime/open.ts';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecNotSupportedError } from '../src/runtime/errors.ts';
@@ -104,6 +105,13 @@ export interface NodeDaemonOptions {
   log?: (line: string) => void;
   /** How often the node checks whether its client certificate is due for renewal (default hourly). */
   certificateCheckIntervalMs?: number;
+  /**
+   * Run a fence watchdog (fence/): a process of its own that stops this node's pods when no
+   * renewal came in time even if this daemon is dead or frozen. Only with a runtime opened by name
+   * (docker or process; hollow runs nothing). `kactus node` turns it on; `kactus up` (one node: no
+   * other can run a duplicate) and in-process tests leave it off.
+   */
+  fenceWatchdog?: boolean;
 }
 
 /** Default period of the content volumes' sync (the kubelet's is about a minute; here a second). */
@@ -169,6 +177,24 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     throw err;
   }) : undefined;
   const runtime = owned?.runtime ?? (opts.runtime as ContainerRuntime);
+  // Before any pod is adopted or started: the deadline a previous daemon left guards its leftovers.
+  const watchdog =
+    opts.fenceWatchdog && owned && (runtime.name === 'docker' || runtime.name === 'process')
+      ? await FenceWatchdog.ensure({ dataDir, runtime: runtime.name, scope, ...(runtime.name === 'docker' ? { dockerSocket: opts.dockerSocket ?? DOCKER_SOCKET } : {}), log: (line) => log(`kactus: node ${nodeName}: ${line}`) }).catch(
+          async (err: unknown) => {
+            await owned.runtime.close();
+            await mesh.stop();
+            throw err;
+          },
+        )
+      : undefined;
+  /** A clean stop: the watchdog goes when nothing of the node runs any more, else it stays armed. */
+  const releaseWatchdog = async (keepContainers: boolean): Promise<void> => {
+    if (!watchdog) return;
+    // The process runtime's containers never outlive it (its close kills them).
+    if (runtime.name === 'process' || !keepContainers) await watchdog.retire();
+    else await watchdog.detach();
+  };
   const capacity = opts.capacity ?? (runtime.name === 'hollow' ? { ...HOLLOW_CAPACITY } : hostCapacity());
   const info = nodeInfo(opts.runtimeVersion ?? owned?.version ?? `${runtime.name}://unknown`);
   const nodeIP = opts.nodeIP ?? NODE_IP;
@@ -215,7 +241,11 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       void beat();
     },
     onError,
-    onLeaseRenewed: (sentAt, fenceAfterMs) => fence.send({ type: 'lease.renewed', remainingMs: sentAt + fenceAfterMs - performance.now(), fenceAfterMs }),
+    onLeaseRenewed: (sentAt, fenceAfterMs) => {
+      const remainingMs = sentAt + fenceAfterMs - performance.now();
+      fence.send({ type: 'lease.renewed', remainingMs, fenceAfterMs });
+      watchdog?.renew(remainingMs, fenceAfterMs);
+    },
     onMaster: (addr) => {
       if (addr !== lastMaster) log(`kactus: node ${nodeName}: connected to master ${addr}`);
       lastMaster = addr;
@@ -339,6 +369,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     await workers.close(true);
     await network?.close({ keepBridge: true });
     if (owned) await owned.runtime.close();
+    await releaseWatchdog(true);
     await mesh.stop();
     throw err;
   }
@@ -377,6 +408,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       await workers.close(closeOpts.keepContainers === true);
       await network?.close({ keepBridge: closeOpts.keepContainers === true });
       if (owned) await owned.runtime.close();
+      await releaseWatchdog(closeOpts.keepContainers === true);
       await mesh.stop();
     },
   };

@@ -25,8 +25,8 @@ import { podDir, readNodePod, type NodePod } from './pod-spec.ts';
 import { PodConfigs } from './pod-configs.ts';
 import { VolumeManager } from './volumes/volume-manager.ts';
 import { createProbeRunner } from './probes/runner.ts';
+import { stopRuntimePod } from './runtime/stop-pods.ts';
 import type { ContainerRuntime, ContainerSpec, HostVolume, RuntimeEvent, RuntimePod, SandboxOptions, VolumeMount } from '../src/runtime/types.ts';
-import { ContainerNotFoundError, SandboxNotFoundError } from '../src/runtime/errors.ts';
 
 /** What the node's pod network gives each pod (node-daemon/network/node-network.ts). */
 export interface PodNetworkProvider {
@@ -290,17 +290,7 @@ export class PodWorkers {
 
   /** Stops (does not remove) a pod's containers, then its sandbox. */
   private async stopContainers(pod: RuntimePod, graceSeconds: number): Promise<void> {
-    const { runtime } = this.opts;
-    try {
-      await Promise.all(pod.containers.map((c) => runtime.stopContainer(c.id, graceSeconds).catch((err: unknown) => {
-        if (!(err instanceof ContainerNotFoundError)) throw err;
-      })));
-      if (pod.sandboxId !== undefined) await runtime.stopSandbox(pod.sandboxId).catch((err: unknown) => {
-        if (!(err instanceof SandboxNotFoundError)) throw err;
-      });
-    } catch (err) {
-      this.opts.onError(err);
-    }
+    await stopRuntimePod(this.opts.runtime, pod, graceSeconds).catch((err: unknown) => this.opts.onError(err));
   }
 
   private eventOf(key: PodKey, record: PodEventRecord): EventRecorded {

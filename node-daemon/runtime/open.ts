@@ -20,10 +20,15 @@ export interface OpenRuntimeOptions {
   onError?: (err: unknown) => void;
 }
 
+/** Where the process runtime of the daemon with data dir `dataDir` keeps its state. */
+export function processRuntimeDir(dataDir: string): string {
+  return join(dataDir, 'process-runtime');
+}
+
 export async function openRuntime(options: OpenRuntimeOptions): Promise<ContainerRuntime> {
   const { runtime, node, dataDir, onError } = options;
   const docker = () => DockerRuntime.connect({ node, ...(options.docker ? { docker: options.docker } : {}), ...(onError ? { onError } : {}) });
-  const processRuntime = () => ProcessRuntime.open({ dataDir: join(dataDir, 'process-runtime'), ...(onError ? { onError } : {}) });
+  const processRuntime = () => ProcessRuntime.open({ dataDir: processRuntimeDir(dataDir), ...(onError ? { onError } : {}) });
   switch (runtime) {
     case 'docker':
       return docker();

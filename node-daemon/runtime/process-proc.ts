@@ -13,6 +13,8 @@ export interface ProcSample {
   startTicks: number;
   /** utime + stime, in nanoseconds. */
   cpuNanos: number;
+  /** Exited, not yet reaped by its parent (state Z): it runs nothing. */
+  zombie: boolean;
 }
 
 /** Parse the text of /proc/<pid>/stat. */
@@ -22,7 +24,7 @@ export function parseProcStat(stat: string): ProcSample {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   const startTicks = Number(fields[19]);
-  return { startTicks, cpuNanos: ((utime + stime) * 1e9) / CLOCK_TICKS_PER_SECOND };
+  return { startTicks, cpuNanos: ((utime + stime) * 1e9) / CLOCK_TICKS_PER_SECOND, zombie: fields[0] === 'Z' };
 }
 
 /** Read /proc/<pid>/stat; undefined if the process is gone. */

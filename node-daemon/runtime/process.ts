@@ -377,12 +377,8 @@ export class ProcessRuntime implements ContainerRuntime {
 
   /** Containers recorded running by a previous owner: kill them if they still run, record them exited. */
   private async reapLeftovers(): Promise<void> {
-    for (const id of this.containerIds()) {
+    for (const { id, state } of await killRecordedContainers(this.options.dataDir)) {
       if (this.tryReadRecord(id) === undefined) continue;
-      const state = this.readState(id);
-      if (state.state !== 'running') continue;
-      const current = await readProcStat(state.pid);
-      if (current !== undefined && current.startTicks === state.startTicks) signalGroup(state.pid, 'SIGKILL');
       this.writeState(id, { state: 'exited', exitCode: 128 + osConstants.signals.SIGKILL, startedAt: state.startedAt, finishedAt: new Date().toISOString() });
     }
   }
@@ -431,6 +427,40 @@ export class ProcessRuntime implements ContainerRuntime {
     if (exitCode !== undefined) event.exitCode = exitCode;
     this.listeners.emit(event);
   }
+}
+
+/** A container a process runtime recorded running, and whether its process was still there to kill. */
+export interface RecordedRun {
+  id: string;
+  state: { pid: number; startTicks: number; startedAt: string };
+  killed: boolean;
+}
+
+/**
+ * SIGKILLs the process group of every container recorded running in the runtime dir `dir` (as
+ * `ProcessRuntime.open` gets it) whose process is still the one recorded (pid and start time: a
+ * reused pid is never hit). Writes nothing: the runtime that owns the dir records the exits (a
+ * live owner when its children die; a new one as it opens). Used on open for a dead owner's
+ * leftovers, and by the fence watchdog (fence/) when the owner is dead or frozen.
+ */
+export async function killRecordedContainers(dir: string): Promise<RecordedRun[]> {
+  const containersDir = join(dir, 'containers');
+  const ids = existsSync(containersDir) ? readdirSync(containersDir).filter((id) => ID_PATTERN.test(id)) : [];
+  const found: RecordedRun[] = [];
+  for (const id of ids) {
+    let state: StateRecord;
+    try {
+      state = JSON.parse(readFileSync(join(containersDir, id, 'state.json'), 'utf8')) as StateRecord;
+    } catch {
+      continue; // removed meanwhile, or not written yet
+    }
+    if (state.state !== 'running') continue;
+    const current = await readProcStat(state.pid);
+    const killed = current !== undefined && current.startTicks === state.startTicks;
+    if (killed) signalGroup(state.pid, 'SIGKILL');
+    found.push({ id, state, killed });
+  }
+  return found;
 }
 
 /** Signal a whole process group; a group that is already gone is not an error. */

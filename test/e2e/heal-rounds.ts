@@ -141,31 +141,53 @@ export interface KillRound {
   /** From the kill to every replica Running on the survivor. */
   healedMs: number;
   notReadyMs: number;
+  /** With a StatefulSet: the identities the victim ran at the kill, until all run on the survivor, kernel samples, and every moment one ran on two nodes. */
+  victimIdentities?: number;
+  statefulHealedMs?: number;
+  samples?: number;
+  doubles?: string[];
 }
 
 /**
- * kill -9 of the node daemon holding most of the replicas; measures until all of them run on the
- * other node; then starts the daemon again on its data dir (its leftover processes are killed as
- * its runtime opens) and waits until every node is Ready.
+ * kill -9 of the node daemon holding most of the replicas (with `statefulSet`: of its
+ * identities); measures until all of them run on the other node; then starts the daemon again on
+ * its data dir (its leftover processes are killed as its runtime opens) and waits until every
+ * node is Ready. With `statefulSet` the kernel is sampled every 100 ms over the whole round for an
+ * identity running on two nodes: the killed daemon's pods outlive it, and only its fence watchdog
+ * stops them before the masters fail them.
  */
-export async function killNodeRound(cluster: HealCluster, selector: string, replicas: number): Promise<KillRound> {
+export async function killNodeRound(cluster: HealCluster, selector: string, replicas: number, opts: { statefulSet?: { name: string; selector: string; replicas: number } } = {}): Promise<KillRound> {
   await nodesReady(cluster);
   const pods = await settled(cluster, selector, replicas);
-  const { victim, survivor } = busiest(cluster, pods);
+  const stateful = opts.statefulSet ? await settled(cluster, opts.statefulSet.selector, opts.statefulSet.replicas) : [];
+  const { victim, survivor } = busiest(cluster, opts.statefulSet ? stateful : pods);
   const victimNode = cluster.nodes[victim]!;
   const survivorNode = cluster.nodes[survivor]!;
-  const watch = await openPodWatch(cluster, pods);
+  const identity = opts.statefulSet ? new RegExp(`^${opts.statefulSet.name}-\\d+$`) : undefined;
+  const identities = identity ? watchIdentities(() => cluster.nodes, (pod) => identity.test(pod)) : undefined;
+  const watch = await openPodWatch(cluster, [...pods, ...stateful]);
   try {
     const t0 = performance.now();
     const notReady = notReadyAfter(cluster, victimNode, t0);
     await victimNode.proc.kill('SIGKILL');
+    const statefulHealed = opts.statefulSet
+      ? msUntil(watch, `${opts.statefulSet.replicas} identities on ${survivorNode.name}`, t0, (now) => runningOn(now, opts.statefulSet!.selector, survivorNode.name).length >= opts.statefulSet!.replicas)
+      : undefined;
     const healedMs = await msUntil(watch, `${replicas} replicas Running on ${survivorNode.name}`, t0, (now) => runningOn(now, selector, survivorNode.name).length >= replicas);
     const notReadyMs = await notReady;
+    const statefulHealedMs = await statefulHealed;
     await cluster.startNode(victim);
     await nodesReady(cluster);
-    return { victim: victimNode.name, survivor: survivorNode.name, healedMs, notReadyMs };
+    const round: KillRound = { victim: victimNode.name, survivor: survivorNode.name, healedMs, notReadyMs };
+    if (identities && opts.statefulSet) {
+      await settled(cluster, opts.statefulSet.selector, opts.statefulSet.replicas);
+      const { samples, doubles } = await identities.stop();
+      Object.assign(round, { victimIdentities: stateful.filter((p) => p.node === victimNode.name).length, statefulHealedMs, samples, doubles });
+    }
+    return round;
   } finally {
     watch.close();
+    await identities?.stop();
   }
 }
 

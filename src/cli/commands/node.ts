@@ -69,6 +69,8 @@ export function nodeCommand(): Command {
         volumeSyncPeriodMs: opts.volumeSyncPeriod,
         metricResolutionMs: opts.metricResolution,
         ...(network ? { network: { clusterDomain: opts.clusterDomain } } : {}),
+        // Pods that outlive this process (kill -9, SIGSTOP) are still stopped at the fence deadline.
+        fenceWatchdog: true,
         log,
       });
       log(`kactus: node ${daemon.nodeName} joined; peer ${daemon.peerId}`);
