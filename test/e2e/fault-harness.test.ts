@@ -10,6 +10,7 @@
  * write lost, the history linearizable, its Deployment converged. Root only (network namespaces)
  * and etcd installed; skipped otherwise.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployment } from './heal-rounds.ts';
 import { canRunFaultCluster, startFaultCluster, type FaultCluster } from '../fault/harness/cluster.ts';
@@ -22,6 +23,18 @@ import { startWorkload, type Workload } from '../fault/history/workload.ts';
 const enabled = await canRunFaultCluster();
 let cluster: FaultCluster | undefined;
 let workload: Workload | undefined;
+
+/** How long a TCP connect from the test process to `ip:port` takes (one round trip). */
+async function connectMs(ip: string, port: number): Promise<number> {
+  const start = performance.now();
+  const socket = connect({ host: ip, port });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return performance.now() - start;
+  } finally {
+    socket.destroy();
+  }
+}
 
 describe.skipIf(!enabled)('the fault harness', () => {
   beforeAll(async () => {
@@ -56,6 +69,8 @@ describe.skipIf(!enabled)('the fault harness', () => {
     for (const [i, [what, inject]] of rounds.entries()) {
       const fault = await inject();
       expect(c.active.has(fault) || fault.record.skipped !== undefined, what).toBe(true);
+      // The latency is really there: a connect to m0's API takes a round trip of 2 × 50 (± 5) ms.
+      if (fault.record.kind === 'latency' && !fault.record.skipped) expect(await connectMs(m0!.host.ip, 6443)).toBeGreaterThanOrEqual(90);
       // A write while the fault is in force: the majority keeps serving (acknowledged or not
       // within the time, it must not break anything); then healed, a write must go through.
       await writeAndReadBack(c, `during-${i}`, (i + 1) % 3, 3_000).catch(() => undefined);
