@@ -3,13 +3,14 @@
  * (test/fault/fault-run.test.ts is the long one): 3 master hosts (`kactus master` with its own
  * etcd member, the README's HA commands) and 2 node hosts as network namespaces, one fault of each
  * kind — kill -9 and restart of a master, an etcd member and a node daemon, SIGSTOP/SIGCONT, a
- * host isolated, the hosts split in two, packet loss, latency (skipped with the reason when the
- * kernel has no netem) — and after each heal a write through a master is acknowledged and read
+ * host isolated, the hosts split in two, packet loss, latency (by netem, or by the delay line in
+ * user space when the kernel has no netem) — and after each heal a write through a master is acknowledged and read
  * back through another; at the end a Deployment started before the faults and scaled after them
  * converges. A recorded client workload (test/fault/history/) runs throughout: no acknowledged
  * write lost, the history linearizable, its Deployment converged. Root only (network namespaces)
  * and etcd installed; skipped otherwise.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployment } from './heal-rounds.ts';
 import { canRunFaultCluster, startFaultCluster, type FaultCluster } from '../fault/harness/cluster.ts';
@@ -22,6 +23,18 @@ import { startWorkload, type Workload } from '../fault/history/workload.ts';
 const enabled = await canRunFaultCluster();
 let cluster: FaultCluster | undefined;
 let workload: Workload | undefined;
+
+/** How long a TCP connect from the test process to `ip:port` takes (one round trip). */
+async function connectMs(ip: string, port: number): Promise<number> {
+  const start = performance.now();
+  const socket = connect({ host: ip, port });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return performance.now() - start;
+  } finally {
+    socket.destroy();
+  }
+}
 
 describe.skipIf(!enabled)('the fault harness', () => {
   beforeAll(async () => {
@@ -56,6 +69,8 @@ describe.skipIf(!enabled)('the fault harness', () => {
     for (const [i, [what, inject]] of rounds.entries()) {
       const fault = await inject();
       expect(c.active.has(fault) || fault.record.skipped !== undefined, what).toBe(true);
+      // The latency is really there: a connect to m0's API takes a round trip of 2 × 50 (± 5) ms.
+      if (fault.record.kind === 'latency' && !fault.record.skipped) expect(await connectMs(m0!.host.ip, 6443)).toBeGreaterThanOrEqual(90);
       // A write while the fault is in force: the majority keeps serving (acknowledged or not
       // within the time, it must not break anything); then healed, a write must go through.
       await writeAndReadBack(c, `during-${i}`, (i + 1) % 3, 3_000).catch(() => undefined);
@@ -69,8 +84,10 @@ describe.skipIf(!enabled)('the fault harness', () => {
     const log = c.log.records;
     expect(log.map((f) => f.kind)).toEqual(['kill', 'kill', 'kill', 'pause', 'isolate', 'split', 'loss', 'latency']);
     expect(log.filter((f) => !f.skipped).every((f) => f.healedAt !== undefined && f.healedAt >= f.injectedAt)).toBe(true);
-    const netem = await c.network.netemSupport();
-    expect(log[7]!.skipped).toBe(netem.available ? undefined : netem.reason);
+    // Latency is made by netem, or without it by the delay line; skipped only when neither works.
+    const latency = await c.network.latencySupport();
+    expect(log[7]!.skipped).toBe(latency.available ? undefined : latency.reason);
+    if (latency.available) expect(log[7]!.target).toContain(`by ${latency.by}`);
     expect(c.active.size).toBe(0);
     expect(c.network.clean).toBe(true);
 

@@ -11,7 +11,8 @@
  * 2. Node lost: `kill -9` of the node daemon holding a Deployment's pods: every replica Running and
  *    ready on the other node. Goal ≤ 10 s.
  * 3. The nemesis: random faults (kill -9 / restart of masters, etcd members and node daemons,
- *    SIGSTOP/SIGCONT, host isolation, splits, packet loss; latency where the kernel has netem)
+ *    SIGSTOP/SIGCONT, host isolation, splits, packet loss, latency — by netem, or by the delay line
+ *    where the kernel has no netem)
  *    for KACTUS_FAULT_SECONDS (60; long: 600, ≥ 100 faults), then everything healed; checked: every
  *    Deployment converged within 30 s of the heal, every acknowledged write present, the history
  *    linearizable, no StatefulSet identity or pod sampled on two nodes at once.

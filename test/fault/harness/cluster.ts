@@ -230,7 +230,9 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
       close,
     };
     const netem = await network.netemSupport();
-    say(`fault cluster ${prefix}: ${nodes.length} nodes joined; ${netem.available ? 'tc netem available' : `${netem.reason}: loss by nft, latency faults skipped`}`);
+    const latency = await network.latencySupport();
+    const without = `loss by nft, ${latency.available ? `latency by ${latency.by}` : `latency faults skipped (${latency.reason})`}`;
+    say(`fault cluster ${prefix}: ${nodes.length} nodes joined; ${netem.available ? 'tc netem available' : `${netem.reason}: ${without}`}`);
     await waitUntil(
       async () => (await healthy()).ok,
       startTimeoutMs,

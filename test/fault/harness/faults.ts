@@ -9,8 +9,9 @@
  *   `client: true`, not the test process either).
  * - `split(a, b)`: the hosts of `a` and of `b` cannot reach each other; hosts in neither (and the
  *   test process) reach both.
- * - `loss(host, percent)`, `latency(host, ms, jitter)`: a bad link (netem; loss without netem by
- *   nft; latency without netem is skipped, with the reason, and its record has `skipped`).
+ * - `loss(host, percent)`, `latency(host, ms, jitter)`: a bad link (netem; without netem, loss by
+ *   nft and latency by a delay line in user space; the record's target says which). Latency that
+ *   neither can make is skipped, with the reason, and its record has `skipped`.
  */
 import type { FaultKind, FaultLog, FaultRecord } from './fault-log.ts';
 import type { FaultTarget } from './host-process.ts';
@@ -83,7 +84,7 @@ export interface FaultInjectors {
   split(a: readonly FaultHost[], b: readonly FaultHost[], impaired?: readonly FaultHost[]): Promise<ActiveFault>;
   /** Drops `percent` % of the packets each way on `host`'s link. */
   loss(host: FaultHost, percent: number): Promise<ActiveFault>;
-  /** Delays every packet on `host`'s link by `delayMs` (± `jitterMs`) each way; skipped without netem. */
+  /** Delays every packet on `host`'s link by `delayMs` (± `jitterMs`) each way (netem or the delay line; skipped without either). */
   latency(host: FaultHost, delayMs: number, jitterMs?: number): Promise<ActiveFault>;
 }
 
@@ -146,7 +147,8 @@ export function faultInjectors(ctx: FaultContext): FaultInjectors {
 
     /** Delays every packet on `host`'s link by `delayMs` (± `jitterMs`) each way. */
     async latency(host: FaultHost, delayMs: number, jitterMs = 0): Promise<ActiveFault> {
-      const target = `${host.name} ${delayMs}ms${jitterMs ? `±${jitterMs}ms` : ''}`;
+      const support = await ctx.network.latencySupport();
+      const target = `${host.name} ${delayMs}ms${jitterMs ? `±${jitterMs}ms` : ''}${support.by ? ` by ${support.by}` : ''}`;
       const reason = await ctx.network.shapeLink(host, { delayMs, jitterMs });
       if (reason) return skipped(ctx, 'latency', target, [host.name], reason);
       const record = ctx.log.add('latency', target, [host.name]);

@@ -28,7 +28,7 @@ export interface NemesisOptions {
   intervalMs: number;
   /** How long each fault stays, uniform in [min, max] ms (default [2000, 8000]). */
   holdMs?: [number, number];
-  /** Which kinds to draw from (default all; latency is skipped without netem). */
+  /** Which kinds to draw from (default all; latency is left out when neither netem nor the delay line works). */
   kinds?: readonly FaultKind[];
   maxImpairedMasters?: number;
   maxImpairedNodes?: number;
@@ -104,11 +104,11 @@ export async function runNemesis(cluster: FaultCluster, opts: NemesisOptions): P
   const maxMasters = opts.harsh ? masterCount : (opts.maxImpairedMasters ?? 1);
   const maxNodes = opts.harsh ? cluster.nodes.length : (opts.maxImpairedNodes ?? 1);
   const stack = opts.harsh === true || opts.stack === true;
-  const netem = await cluster.network.netemSupport();
+  const latency = await cluster.network.latencySupport();
   const wanted = opts.kinds ?? ALL_FAULT_KINDS;
   // Drawn and skipped, latency would only thin out the run: left out, said once.
-  const kinds = netem.available ? wanted : wanted.filter((k) => k !== 'latency');
-  if (kinds.length < wanted.length) cluster.log.info(`nemesis: latency faults left out: ${netem.reason}`);
+  const kinds = latency.available ? wanted : wanted.filter((k) => k !== 'latency');
+  if (kinds.length < wanted.length) cluster.log.info(`nemesis: latency faults left out: ${latency.reason}`);
   if (kinds.length === 0) throw new Error('nemesis: no fault kind to draw from');
   const hold = opts.holdMs ?? [2000, 8000];
   const firstId = cluster.log.records.length;

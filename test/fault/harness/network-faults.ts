@@ -11,14 +11,17 @@
  * A bad link is `tc qdisc … netem` (delay, jitter, loss) on both ends of the host's veth — its
  * `eth0` and its port on the switch — so both directions suffer. Without sch_netem in the kernel
  * (no module, CONFIG_NET_SCH_NETEM unset) loss falls back to an nftables rule dropping a random
- * share of the packets through eth0 (`numgen random`), and latency cannot be made: `netemSupport`
- * says why, and the injectors skip such faults with that reason in the fault log.
+ * share of the packets through eth0 (`numgen random`), and latency goes through a delay line in
+ * user space on the host's switch port (`delay-line.ts`: two TAP devices and a program holding the
+ * frames). `latencySupport` says which is used (or why neither can be: the injectors then skip such
+ * faults with that reason in the fault log).
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { NetHost, TestNetwork } from '../../support/netns.ts';
+import { probeDelayLine, startDelayLine, type DelayLine, type DelayLineSupport } from './delay-line.ts';
 
 const exec = promisify(execFile);
 
@@ -48,6 +51,14 @@ export async function probeNetem(net: TestNetwork, host: NetHost): Promise<Netem
   }
 }
 
+/** How latency is made here: netem, else the delay line, else not at all (`reason`). */
+export interface LatencySupport {
+  available: boolean;
+  by?: 'netem' | 'delay line';
+  /** Why not, when it is not. */
+  reason?: string;
+}
+
 /** The state of each host's link: what netem (or the nft fallback) applies now. */
 interface LinkState {
   lossPercent?: number;
@@ -61,6 +72,9 @@ export class NetworkFaults {
   private readonly blocks = new Map<string, number>();
   private readonly links = new Map<string, LinkState>();
   private netem: NetemSupport | undefined;
+  private delayLine: DelayLineSupport | undefined;
+  /** netns → the delay line on its host's switch port (without netem). */
+  private readonly delayLines = new Map<string, DelayLine>();
 
   constructor(private readonly net: TestNetwork) {}
 
@@ -68,6 +82,15 @@ export class NetworkFaults {
   async netemSupport(): Promise<NetemSupport> {
     this.netem ??= await probeNetem(this.net, this.net.hosts[0]!);
     return this.netem;
+  }
+
+  /** netem where the kernel has it, else the delay line where a TAP device can be made; probed once. */
+  async latencySupport(): Promise<LatencySupport> {
+    const netem = await this.netemSupport();
+    if (netem.available) return { available: true, by: 'netem' };
+    this.delayLine ??= await probeDelayLine(this.net.switchNetns);
+    if (this.delayLine.available) return { available: true, by: 'delay line' };
+    return { available: false, reason: `${netem.reason}; no delay line: ${this.delayLine.reason}` };
   }
 
   private async nft(host: NetHost, command: string): Promise<void> {
@@ -120,9 +143,15 @@ export class NetworkFaults {
     const netem = await this.netemSupport();
     const state: LinkState = { ...(this.links.get(host.netns) ?? {}), ...change };
     for (const k of Object.keys(state) as (keyof LinkState)[]) if (state[k] === undefined) delete state[k];
-    if (!netem.available && state.delayMs !== undefined) return netem.reason;
+    if (!netem.available && state.delayMs !== undefined) {
+      const latency = await this.latencySupport();
+      if (!latency.available) return latency.reason;
+    }
     if (netem.available) await this.applyNetem(host, state);
-    else await this.applyNftLoss(host, state.lossPercent);
+    else {
+      await this.applyDelayLine(host, state);
+      await this.applyNftLoss(host, state.lossPercent);
+    }
     if (Object.keys(state).length === 0) this.links.delete(host.netns);
     else this.links.set(host.netns, state);
     return undefined;
@@ -141,6 +170,19 @@ export class NetworkFaults {
       if (params.length === 0) await exec('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
       else await exec('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...params]);
     }
+  }
+
+  /** Starts, replaces or stops the host's delay line to match `state` (kept when unchanged). */
+  private async applyDelayLine(host: NetHost, state: LinkState): Promise<void> {
+    const current = this.delayLines.get(host.netns);
+    if (current && current.delayMs === state.delayMs && current.jitterMs === (state.jitterMs ?? 0)) return;
+    if (current) {
+      this.delayLines.delete(host.netns);
+      await current.stop();
+    }
+    if (state.delayMs === undefined) return;
+    const line = await startDelayLine({ switchNetns: this.net.switchNetns, port: host.switchPort, delayMs: state.delayMs, jitterMs: state.jitterMs });
+    this.delayLines.set(host.netns, line);
   }
 
   /** Random drops through eth0 in both directions, `percent` each way (nft's numgen; no netem needed). */
@@ -164,9 +206,12 @@ export class NetworkFaults {
     return this.blocks.size === 0 && this.links.size === 0;
   }
 
-  /** Removes every block, qdisc and nft table this made (heal-all and close). */
+  /** Removes every block, qdisc, nft table and delay line this made (heal-all and close). */
   async clear(): Promise<void> {
     this.blocks.clear();
+    const lines = [...this.delayLines.values()];
+    this.delayLines.clear();
+    await Promise.all(lines.map((l) => l.stop().catch(() => undefined)));
     for (const host of this.net.hosts) {
       if (this.tables.has(host.netns)) await this.nft(host, `delete table inet ${TABLE}`).catch(() => undefined);
       if (this.links.has(host.netns)) {
