@@ -92,6 +92,21 @@ describe('node daemon between masters', () => {
     expect(ms).toBeGreaterThanOrEqual(MASTER_SILENCE_MS - 150);
     expect(ms).toBeLessThan(MASTER_SILENCE_MS + 1500);
   });
+
+  it('leaves a master that answers heartbeats without renewing the Lease (its store out), within the silence limit', async () => {
+    const [a, b] = (await startMasters(2)) as [TestMaster, TestMaster];
+    const d = await node('fo-norenew', [a.addr, b.addr], new HollowRuntime());
+    await waitFor('the actor channel on a', () => a.hasChannelFrom(d.peerId));
+    b.admit(d.peerId);
+    await waitFor('an acknowledged heartbeat', () => a.heartbeats.some((h) => h.nodeName === 'fo-norenew'));
+    const since = performance.now();
+    a.acks = { leaseRenewed: false, selfFenceAfterMs: 3_600_000 };
+    await waitFor('the actor channel on b', () => b.hasChannelFrom(d.peerId), MASTER_SILENCE_MS + 3000);
+    const ms = performance.now() - since;
+    console.log(`failover from a master that cannot renew: ${ms.toFixed(0)} ms`);
+    expect(ms).toBeGreaterThanOrEqual(MASTER_SILENCE_MS - 1150);
+    expect(ms).toBeLessThan(MASTER_SILENCE_MS + 1500);
+  });
 });
 
 describe('self-fencing', () => {

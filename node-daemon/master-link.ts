@@ -8,7 +8,8 @@
  *   is replaced by the next one at once, no pause, no join: every master admits a node it knows
  *   (by its peer id on the Node). Nothing depends on one master being up.
  * - A master that acknowledged heartbeats and then stays silent for MASTER_SILENCE_MS (paused,
- *   partitioned away, its store stuck) is dropped the same way; opening a channel is bounded by
+ *   partitioned away, its store stuck), or answers them without renewing the Lease for that long
+ *   (its store unavailable), is dropped the same way; opening a channel is bounded by
  *   OPEN_TIMEOUT_MS, so an unreachable master costs that at most.
  * - A channel that ends before the master sent anything on it is taken as "not admitted" (the
  *   master resets streams of peers it does not know, e.g. after it lost its state): the next
@@ -316,11 +317,16 @@ export class MasterLink {
     }
   }
 
-  /** An acknowledgement: the master is alive (silence timer restarted); a renewal counts for self-fencing. */
+  /**
+   * An acknowledgement. Only one that renewed the Lease restarts the silence timer (the first of
+   * a channel arms it): a master answering without renewing — its store unavailable — is as good
+   * as silent to the node, which must find a master that can renew before it fences itself
+   * (found by the fault run: a master's store out for 5 s stopped every pod of its nodes).
+   */
   private onHeartbeatMessage(env: Envelope): void {
     if (env.type !== 'node.heartbeat.ack') return;
     const ack = checkMessage('node.heartbeat.ack', env.body);
-    this.listen();
+    if (ack.leaseRenewed || this.silence.timer === undefined) this.listen();
     const sentAt = this.pendingAcks.get(ack.time);
     if (sentAt === undefined) return;
     // Acknowledgements come in order: the ones before this are answered or lost.
