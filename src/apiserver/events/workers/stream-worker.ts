@@ -68,7 +68,8 @@ async function accept(socket: TLSSocket): Promise<void> {
   }
 }
 
-const server = createServer({ ...data.tls }, (socket) => void accept(socket));
+// As Node's HTTP server: no Nagle delay on small frames.
+const server = createServer({ ...data.tls, noDelay: true }, (socket) => void accept(socket));
 server.on('tlsClientError', (_err, socket) => socket.destroy());
 
 port.on('message', (msg: ToWorker) => {
