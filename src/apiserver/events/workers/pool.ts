@@ -15,7 +15,6 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { UserInfo } from '../../../api/user.ts';
 import type { Authorizer } from '../../../registry/authorization/types.ts';
-import type { Watch } from '../../../store/types.ts';
 import { answerClientError } from '../../http/client-error.ts';
 import type { ListenerHandlers } from '../../listeners.ts';
 import type { EventHub } from '../hub.ts';
@@ -206,13 +205,8 @@ class StreamWorker {
 
   /** A worker's client catching up from the store. */
   private read(id: number, from: number): void {
-    let watch: Watch | undefined;
     let done = false;
-    this.feeds.set(id, () => {
-      done = true;
-      watch?.close();
-    });
-    watch = this.opts.hub.source.read(from, {
+    const watch = this.opts.hub.source.read(from, {
       onEntries: (entries) => {
         if (!done) this.post({ op: 'entries', id, entries });
       },
@@ -223,7 +217,12 @@ class StreamWorker {
         this.post({ op: 'error', id, error: toFeedError(err) });
       },
     });
-    if (done) watch.close();
+    // A read may fail before read() returns.
+    if (done) return watch.close();
+    this.feeds.set(id, () => {
+      done = true;
+      watch.close();
+    });
   }
 }
 
@@ -278,12 +277,12 @@ export class StreamWorkers {
         authorizer: opts.authorizer !== undefined,
         logLevel: opts.logger.level,
       });
-      let pool: StreamWorkers | undefined;
-      const onLost = (w: StreamWorker): void => pool?.replace(w);
+      const started: { pool?: StreamWorkers } = {};
+      const onLost = (w: StreamWorker): void => started.pool?.replace(w);
       for (let i = 1; i <= opts.count; i++) workers.push(new StreamWorker(i, data(i, port), opts, onLost));
       await Promise.all(workers.map((w) => w.ready));
-      pool = new StreamWorkers(port, workers, relay, relayDir, opts);
-      return pool;
+      started.pool = new StreamWorkers(port, workers, relay, relayDir, opts);
+      return started.pool;
     } catch (err) {
       await Promise.all(workers.map((w) => w.stop()));
       relay.close();
