@@ -24,6 +24,8 @@ import { isEventStreamUpgrade, parseRequestHead, readRequestHead } from './reque
 const MAX_HEAD_BYTES = 16 * 1024;
 /** As Node's HTTP server's `headersTimeout`. */
 const HEAD_TIMEOUT_MS = 60_000;
+/** When the server stops: how long streams' clients have to read the 1001 close and answer it before their connections are cut. */
+const GOING_AWAY_MS = 1_000;
 
 const data = workerData as StreamWorkerData;
 const port = parentPort!;
@@ -43,6 +45,8 @@ const deps: EventStreamDeps = {
 
 /** Every connection this worker holds (destroyed when it stops), and the relays to the main thread. */
 const sockets = new Set<Socket>();
+/** The connections that are event streams. */
+const streams = new Set<Socket>();
 const track = (s: Socket): void => {
   sockets.add(s);
   s.once('close', () => sockets.delete(s));
@@ -60,6 +64,8 @@ async function accept(socket: TLSSocket): Promise<void> {
   // What ws and the stream read of a request: its method, target and headers.
   const req = { method: head.method, url: head.url, headers: head.headers, socket } as unknown as IncomingMessage;
   link.post({ op: 'upgraded' });
+  streams.add(socket);
+  socket.once('close', () => streams.delete(socket));
   try {
     await serveEventStream(req, socket, read.bytes.subarray(read.headEnd), requestUrl(head.url), deps);
   } catch (err) {
@@ -77,13 +83,21 @@ port.on('message', (msg: ToWorker) => {
   if (msg.op === 'stats') {
     port.postMessage({ op: 'stats', id: msg.id, stats: { hub: `worker ${data.ordinal}`, clients: hub.clientCount, bufferedHighWater: hub.bufferedHighWater, floor: hub.floor, position: hub.position } });
   } else if (msg.op === 'stop') {
-    server.close();
-    hub.close(1001, 'server stopping');
-    for (const s of sockets) s.destroy();
-    link.fail(new Error('stream worker stopping'));
-    port.postMessage({ op: 'stopped' });
+    void stop();
   }
 });
+
+/** Stops listening, closes every stream with 1001 (going away) and, once their clients answered (or after a grace period), ends. */
+async function stop(): Promise<void> {
+  server.close();
+  hub.close(1001, 'server stopping');
+  for (const s of sockets) if (!streams.has(s)) s.destroy();
+  const deadline = Date.now() + GOING_AWAY_MS;
+  while (streams.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (const s of sockets) s.destroy();
+  link.fail(new Error('stream worker stopping'));
+  port.postMessage({ op: 'stopped' });
+}
 
 server.once('error', (err: NodeJS.ErrnoException) => port.postMessage({ op: 'listen-failed', message: err.message, ...(err.code ? { code: err.code } : {}) }));
 server.listen({ host: data.host, port: data.port, reusePort: true }, () => {
