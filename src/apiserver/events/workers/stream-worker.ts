@@ -74,8 +74,8 @@ async function accept(socket: TLSSocket): Promise<void> {
   }
 }
 
-// As Node's HTTP server: no Nagle delay on small frames.
-const server = createServer({ ...data.tls, noDelay: true }, (socket) => void accept(socket));
+// As Node's HTTPS server: no Nagle delay on small frames, HTTP/1.1 named in ALPN.
+const server = createServer({ ...data.tls, noDelay: true, ALPNProtocols: ['http/1.1'] }, (socket) => void accept(socket));
 server.on('tlsClientError', (_err, socket) => socket.destroy());
 
 port.on('message', (msg: ToWorker) => {
