@@ -119,12 +119,19 @@ export class EventHub {
   }
 
   private async start(): Promise<void> {
-    // A follow that fails or ends before it started changes nothing here (`current`).
+    // A follow that fails or ends before it started changes nothing here (`current`); changes
+    // told before the start is applied (a source may tell them early) wait for it.
     let current = true;
+    let early: (() => void)[] | undefined = [];
+    const when = (change: () => void): void => {
+      if (!current) return;
+      if (early) early.push(change);
+      else change();
+    };
     const start = await this.opts.source.follow({
-      onEntries: (entries) => current && this.apply(entries),
-      onDeleted: (keys) => current && this.forget(keys),
-      onProgress: (rev) => current && this.progress(rev),
+      onEntries: (entries) => when(() => this.apply(entries)),
+      onDeleted: (keys) => when(() => this.forget(keys)),
+      onProgress: (rev) => when(() => this.progress(rev)),
       onError: (err) => {
         if (!current) return;
         current = false;
@@ -151,6 +158,9 @@ export class EventHub {
         start.stop();
       },
     };
+    const waiting = early;
+    early = undefined;
+    for (const change of waiting) change();
     this.timer ??= setInterval(() => {
       for (const c of this.clients) c.heartbeat();
     }, this.heartbeatMs);
