@@ -50,14 +50,17 @@ export interface PublishedReport {
   cpuMs: number;
   /** Time the server's main thread was ready to run but waiting for a CPU (/proc schedstat), ms. */
   runQueueMs: number;
+  /** CPU the server's main thread used (/proc schedstat), ms: the rest of `cpuMs` is the stream workers' (and Node's own threads'). */
+  mainThreadCpuMs: number;
 }
 
-/** The main thread's time waiting on a run queue so far, ms (Linux schedstat: on-CPU ns, waiting ns, slices). */
-function runQueueWaitMs(): number {
+/** The main thread's time on a CPU and waiting on a run queue so far, ms (Linux schedstat: on-CPU ns, waiting ns, slices). */
+function mainThreadSchedMs(): { onCpu: number; waiting: number } {
   try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+    const [onCpu, waiting] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return { onCpu: Number(onCpu) / 1e6, waiting: Number(waiting) / 1e6 };
   } catch {
-    return NaN;
+    return { onCpu: NaN, waiting: NaN };
   }
 }
 
@@ -73,7 +76,13 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'kactus-bench-events-'));
   const uri = process.argv[2] && process.argv[2] !== 'embedded' ? process.argv[2] : `embedded://${join(dir, 'store')}`;
   const store = await openStore(uri);
-  const server = await startApiServer({ store, dataDir: dir, port: 0, logger: pino({ level: 'silent' }), eventStream: { flushIntervalMs: Number(process.argv[3] ?? 15) } });
+  // argv: store, flush interval ms, stream workers ('default': the server's default).
+  const workers = process.argv[4] === undefined || process.argv[4] === 'default' ? {} : { workers: Number(process.argv[4]) };
+  const server = await startApiServer({ store, dataDir: dir, port: 0, logger: pino({ level: 'silent' }), eventStream: { flushIntervalMs: Number(process.argv[3] ?? 15), ...workers } });
+  const streamFigures = async (): Promise<{ clients: number; bufferedHighWater: number }> => {
+    const hubs = await server.eventStreamStats();
+    return { clients: hubs.reduce((n, h) => n + h.clients, 0), bufferedHighWater: Math.max(...hubs.map((h) => h.bufferedHighWater)) };
+  };
   const writer = new TransitionLogWriter({ store, logger: pino({ level: 'warn' }) });
   const bus = new InspectionBus();
   bus.subscribe((rec) => writer.enqueue(rec));
@@ -85,7 +94,7 @@ async function main(): Promise<void> {
 
   process.on('message', (msg: { cmd: string; rate?: number; seconds?: number; namespaces?: number }) => {
     if (msg.cmd === 'publish') void publish(msg.rate!, msg.seconds!, msg.namespaces!);
-    if (msg.cmd === 'sample') send({ type: 'sample', ...sample(wallMs()), clients: server.eventHub.clientCount });
+    if (msg.cmd === 'sample') void streamFigures().then((f) => send({ type: 'sample', ...sample(wallMs()), clients: f.clients }));
     if (msg.cmd === 'stop') void stop();
   });
 
@@ -97,7 +106,7 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => samples.push(sample(start)), 500);
     const before = writer.stats;
     const cpuBefore = process.cpuUsage();
-    const waitBefore = runQueueWaitMs();
+    const schedBefore = mainThreadSchedMs();
     // The write path's share of the latency: a raw watch of the log beside the hub's, stamping
     // arrivals (a byte search, no decoding: it must cost the server little).
     const stored = new LatencyHistogram();
@@ -132,11 +141,12 @@ async function main(): Promise<void> {
     // Until the last one is in the store: a writer that lags lowers the achieved rate.
     const elapsed = (wallMs() - start) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    const waited = runQueueWaitMs() - waitBefore;
+    const schedAfter = mainThreadSchedMs();
     clearInterval(sampler);
     observer.close();
     samples.push(sample(start));
     const after = writer.stats;
+    const figures = await streamFigures();
     const closes: Record<string, number> = {};
     for (const { labels, value } of (await server.metrics.eventStreamClosed.get()).values) closes[String(labels.code)] = value;
     const report: PublishedReport = {
@@ -149,14 +159,15 @@ async function main(): Promise<void> {
       failed: after.failed - before.failed,
       trimmed: after.trimmed - before.trimmed,
       samples,
-      bufferedHighWaterBytes: server.eventHub.bufferedHighWater,
-      clients: server.eventHub.clientCount,
+      bufferedHighWaterBytes: figures.bufferedHighWater,
+      clients: figures.clients,
       closes,
       stored: { histogram: stored.pairs(), maxMs: stored.max },
       lag: { histogram: lag.pairs(), maxMs: lag.max },
       loadAverage: loadavg(),
       cpuMs: (cpu.user + cpu.system) / 1000,
-      runQueueMs: waited,
+      runQueueMs: schedAfter.waiting - schedBefore.waiting,
+      mainThreadCpuMs: schedAfter.onCpu - schedBefore.onCpu,
     };
     send(report);
   }

@@ -14,8 +14,9 @@
  * it held for one client, and the slow-consumer (4429) closes.
  *
  * Flags (one scenario instead of the default set): --clients N --rate R --seconds S
- * --filter all|namespace --namespaces N --store embedded|etcd --flush-ms M. `EVENTS_BENCH_PROF=DIR` writes the
- * server's CPU profile there.
+ * --filter all|namespace --namespaces N --store embedded|etcd --flush-ms M --workers W (the server's stream
+ * worker threads; default: the server's default, one fewer than the cores). `EVENTS_BENCH_PROF=DIR` writes the
+ * server's CPU profiles there (the main thread's and each worker's).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -26,6 +27,7 @@ import type { ClientsReport } from './events-clients.ts';
 import type { MemorySample, PublishedReport } from './events-server.ts';
 import { markdownTable } from './lib.ts';
 import { etcdAvailable, startEtcdCluster } from '../test/support/etcd.ts';
+import { defaultStreamWorkers } from '../src/apiserver/events/workers/pool.ts';
 
 interface Scenario {
   name: string;
@@ -40,30 +42,34 @@ interface Scenario {
   store: 'embedded' | 'etcd';
   /** The hub's flush interval (src/apiserver/events/flush-rounds.ts): 15 ms is the server's default, 0 writes every turn. */
   flushMs: number;
+  /** Stream worker threads (src/apiserver/events/workers): undefined for the server's default, 0 for none (the main thread serves every stream). */
+  workers?: number;
 }
 
 const CLIENT_PROCESSES = 2;
+const DEFAULT_WORKERS = defaultStreamWorkers();
 const EXEC_ARGV = ['--import', 'tsx'];
 
 const scenario = (s: Omit<Scenario, 'name' | 'flushMs'> & { flushMs?: number }): Scenario => {
   const flushMs = s.flushMs ?? 15;
+  const workers = s.workers === undefined ? `${DEFAULT_WORKERS} stream worker${DEFAULT_WORKERS === 1 ? '' : 's'} (default)` : s.workers === 0 ? 'no stream workers' : `${s.workers} stream worker${s.workers === 1 ? '' : 's'}`;
   return {
     ...s,
     flushMs,
-    name: `${s.clients.toLocaleString('en-US')} clients, ${s.filter === 'all' ? 'every transition' : `one namespace each (of ${s.namespaces})`}, ${s.store}, ${flushMs > 0 ? `rounds of ${flushMs} ms` : 'written every turn'}`,
+    name: `${s.clients.toLocaleString('en-US')} clients, ${s.filter === 'all' ? 'every transition' : `one namespace each (of ${s.namespaces})`}, ${s.store}, ${flushMs > 0 ? `rounds of ${flushMs} ms` : 'written every turn'}, ${workers}`,
   };
 };
 
 /**
  * The goal (1,000 clients at 5,000 transitions/s) with each client following one namespace, on
- * both stores; then the same deliveries a second with every client following everything (at
+ * both stores, and on the embedded one without stream workers (the main thread writing every socket); then the same deliveries a second with every client following everything (at
  * 50/s); then every transition to 10 clients (50,000 deliveries/s), and to 100 (500,000/s: more
  * than one core can write, to show the bound and the 4429s). 1,000 clients taking every
  * transition at 5,000/s would be 5 million deliveries a second: not attempted (see README).
  */
 const DEFAULTS: Scenario[] = [
   scenario({ clients: 1000, rate: 5000, seconds: 20, namespaces: 100, filter: 'namespace', store: 'embedded' }),
-  scenario({ clients: 1000, rate: 5000, seconds: 20, namespaces: 100, filter: 'namespace', store: 'embedded', flushMs: 0 }),
+  scenario({ clients: 1000, rate: 5000, seconds: 20, namespaces: 100, filter: 'namespace', store: 'embedded', workers: 0 }),
   scenario({ clients: 1000, rate: 5000, seconds: 20, namespaces: 100, filter: 'namespace', store: 'etcd' }),
   scenario({ clients: 1000, rate: 50, seconds: 20, namespaces: 100, filter: 'all', store: 'embedded' }),
   scenario({ clients: 10, rate: 5000, seconds: 20, namespaces: 100, filter: 'all', store: 'embedded' }),
@@ -118,7 +124,7 @@ interface Result {
 
 async function run(s: Scenario): Promise<Result> {
   const etcd = s.store === 'etcd' ? await startEtcdCluster({ members: 1, heartbeatMs: 100, electionTimeoutMs: 1000 }) : undefined;
-  const server = child('./events-server.ts', [etcd?.uri ?? 'embedded', String(s.flushMs)]);
+  const server = child('./events-server.ts', [etcd?.uri ?? 'embedded', String(s.flushMs), s.workers === undefined ? 'default' : String(s.workers)]);
   const clients: ChildProcess[] = [];
   try {
     const ready = await next<{ url: string; ca: string; token: string }>(server, 'ready');
@@ -177,7 +183,7 @@ const f1 = (n: number): string => n.toFixed(1);
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function scenariosFromFlags(): Scenario[] {
-  const { values } = parseArgs({ options: { clients: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, filter: { type: 'string' }, namespaces: { type: 'string' }, store: { type: 'string' }, 'flush-ms': { type: 'string' } } });
+  const { values } = parseArgs({ options: { clients: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, filter: { type: 'string' }, namespaces: { type: 'string' }, store: { type: 'string' }, 'flush-ms': { type: 'string' }, workers: { type: 'string' } } });
   if (Object.keys(values).length === 0) return DEFAULTS;
   return [
     scenario({
@@ -188,6 +194,7 @@ function scenariosFromFlags(): Scenario[] {
       filter: values.filter === 'all' ? 'all' : 'namespace',
       store: values.store === 'etcd' ? 'etcd' : 'embedded',
       flushMs: Number(values['flush-ms'] ?? 15),
+      ...(values.workers === undefined ? {} : { workers: Number(values.workers) }),
     }),
   ];
 }
@@ -204,7 +211,7 @@ for (const s of scenariosFromFlags()) {
 
 console.log(
   markdownTable(
-    ['scenario', 'transitions/s (target)', 'achieved/s', 'delivered msgs/s', 'received / expected', 'p50 ms', 'p99 ms', 'max ms', 'publisher lag p50 / p99 ms', 'write path p50 / p99 ms', 'server CPU (cores)', 'server waiting for a CPU (ms/s)', 'clients CPU (cores)', 'RSS MB before / max / after', 'heap MB before / max / after', 'most held for one client KB', '4429 closes', 'writer dropped'],
+    ['scenario', 'transitions/s (target)', 'achieved/s', 'delivered msgs/s', 'received / expected', 'p50 ms', 'p99 ms', 'max ms', 'publisher lag p50 / p99 ms', 'write path p50 / p99 ms', 'server CPU (cores)', 'main thread CPU (cores)', 'main thread waiting for a CPU (ms/s)', 'clients CPU (cores)', 'RSS MB before / max / after', 'heap MB before / max / after', 'most held for one client KB', '4429 closes', 'writer dropped'],
     results.map((r) => {
       const maxRss = Math.max(...r.published.samples.map((x) => x.rssMb));
       const maxHeap = Math.max(...r.published.samples.map((x) => x.heapMb));
@@ -225,6 +232,7 @@ console.log(
         `${f1(lag.quantile(0.5))} / ${f1(lag.quantile(0.99))}`,
         `${f1(stored.quantile(0.5))} / ${f1(stored.quantile(0.99))}`,
         (r.published.cpuMs / 1000 / r.published.seconds).toFixed(2),
+        (r.published.mainThreadCpuMs / 1000 / r.published.seconds).toFixed(2),
         int(r.published.runQueueMs / r.published.seconds),
         (r.clientsCpuMs / 1000 / window).toFixed(2),
         `${int(r.before.rssMb)} / ${int(maxRss)} / ${int(r.after.rssMb)}`,

@@ -46,6 +46,9 @@ import { loadOrCreatePki, type Pki } from './pki.ts';
 import { ClientCertificateIssuer } from './client-certificates.ts';
 import { Registry } from '../registry/registry.ts';
 import { EventHub } from './events/hub.ts';
+import { storeLogSource } from './events/log-source.ts';
+import { defaultStreamWorkers, StreamWorkers } from './events/workers/pool.ts';
+import type { HubStats } from './events/workers/protocol.ts';
 import { DEFAULT_STREAM_LIMITS, serveEventStream, serveHistory, type EventStreamDeps } from './events/serve.ts';
 import type { ServiceRanges } from '../registry/allocators/ranges.ts';
 import { inClusterApiNames } from './in-cluster-names.ts';
@@ -137,6 +140,12 @@ export interface EventStreamOptions {
   heartbeatMs?: number;
   /** Live clients' frames are written in rounds at most this often (default 15 ms; 0: every turn of the event loop). */
   flushIntervalMs?: number;
+  /**
+   * Threads that serve the stream's connections (events/workers/README.md): they listen on the
+   * API port, serve event streams themselves and relay every other connection to this thread.
+   * Default one fewer than the machine's cores, at least 1; 0: this thread serves everything.
+   */
+  workers?: number;
 }
 
 export interface ApiServer {
@@ -148,8 +157,10 @@ export interface ApiServer {
   /** The object-level API this server serves; in-process controllers use it directly. */
   registry: Registry;
   metrics: ApiMetrics;
-  /** The event stream's hub (`/kactus/v1/events`): its clients and buffer figures. */
+  /** The main thread's event stream hub (`/kactus/v1/events`): the stream workers' hubs follow it; it serves the streams of this thread's own connections. */
   eventHub: EventHub;
+  /** Every hub's clients and buffer figures: this thread's, then each stream worker's. */
+  eventStreamStats(): Promise<HubStats[]>;
   /** ServiceAccount tokens: what node daemons ask for pods' projected tokens (ServiceAccountTokenIssuer), and what this server authenticates. */
   serviceAccountTokens: ServiceAccountTokens;
   /** Signs client certificates with the cluster CA (nodes' credentials at join; x509 authentication accepts them). */
@@ -195,7 +206,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const serviceAccountUser: TokenAuthenticator = (token) => serviceAccountTokens.authenticate(token);
   const authenticate = requestAuthenticator(pki.adminToken, opts.tokens, serviceAccountUser);
   // One store watch of the transition log for every stream client of this server.
-  const hub = new EventHub({ store, ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, flushIntervalMs: opts.eventStream?.flushIntervalMs, logger: log });
+  const hub = new EventHub({ source: storeLogSource(store), ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, flushIntervalMs: opts.eventStream?.flushIntervalMs, logger: log });
   const streamDeps: EventStreamDeps = {
     hub,
     limits: { ...DEFAULT_STREAM_LIMITS, ...definedOnly({ maxBufferedBytes: opts.eventStream?.maxBufferedBytes, closeTimeoutMs: opts.eventStream?.closeTimeoutMs }) },
@@ -340,7 +351,32 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     upgrade: (req, socket, head) => void handleUpgrade(req, socket, head),
     sockets,
   };
-  const { server, port } = await startListener(serving, handlers, host, opts.port);
+  const workerCount = opts.eventStream?.workers ?? defaultStreamWorkers();
+  // With stream workers, they own the port: this thread gets their relayed connections.
+  let server: Server | undefined;
+  let workers: StreamWorkers | undefined;
+  let port: number;
+  if (workerCount > 0) {
+    workers = await StreamWorkers.start({
+      count: workerCount,
+      host,
+      port: opts.port,
+      tls: serving,
+      hub,
+      hubOptions: definedOnly({ ringSize: opts.eventStream?.ringSize, heartbeatMs: opts.eventStream?.heartbeatMs, flushIntervalMs: opts.eventStream?.flushIntervalMs }),
+      limits: streamDeps.limits,
+      checkToken: streamDeps.checkToken,
+      ...(opts.authorizer ? { authorizer: opts.authorizer } : {}),
+      ...(opts.machineDefinition ? { definitionOf: opts.machineDefinition } : {}),
+      onUpgraded: () => metrics.requests.inc({ verb: 'WATCH', resource: 'kactus/events', code: '101' }),
+      onClosed: (code) => metrics.eventStreamClosed.inc({ code: String(code) }),
+      handlers,
+      logger: log,
+    });
+    port = workers.port;
+  } else {
+    ({ server, port } = await startListener(serving, handlers, host, opts.port));
+  }
   serverAddress = `${host}:${port}`;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'API server listening');
@@ -355,6 +391,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     registry,
     metrics,
     eventHub: hub,
+    async eventStreamStats() {
+      const main: HubStats = { hub: 'main', clients: hub.clientCount, bufferedHighWater: hub.bufferedHighWater, floor: hub.floor, position: hub.position };
+      return [main, ...((await workers?.stats()) ?? [])];
+    },
     serviceAccountTokens,
     clientCertificates: new ClientCertificateIssuer(pki.caCertPem, pki.caKeyPem, opts.now),
     async listenAlso(extraHost: string): Promise<void> {
@@ -374,6 +414,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     close() {
       closing ??= (async () => {
         const extras = await Promise.all([...extraListeners.values()].map((l) => l.catch(() => undefined)));
+        // The workers first: their clients get 1001, not the 4410 of a hub whose source closed.
+        await workers?.close();
         registry.close();
         hub.close(1001, 'server stopping');
         for (const stream of [...streams]) stream.end('server-closing');

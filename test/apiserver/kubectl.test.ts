@@ -79,21 +79,21 @@ describe('kubectl', () => {
   it('get pods -w prints a pod created after it started', async () => {
     const child = c.spawnKubectl(['get', 'pods', '-w']);
     let out = '';
+    // One reader for the whole run: what kubectl prints between two waits is kept, not dropped.
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const seen = (needle: RegExp): Promise<void> =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`kubectl get -w never printed ${needle}; got:\n${out}`)), 20_000);
         const check = (): void => {
           if (needle.test(out)) {
             clearTimeout(timer);
-            child.stdout?.off('data', onData);
+            child.stdout?.off('data', check);
             resolve();
           }
         };
-        const onData = (d: Buffer): void => {
-          out += d.toString();
-          check();
-        };
-        child.stdout?.on('data', onData);
+        child.stdout?.on('data', check);
         check();
       });
     try {

@@ -18,6 +18,7 @@ import { TransitionLogWriter } from '../../src/registry/transition-log/writer.ts
 import type { Store } from '../../src/store/types.ts';
 import { startTestCluster, type TestCluster } from '../apiserver/harness.ts';
 import { runKactus, spawnKactus, type KactusProcess } from '../support/kactus-cli.ts';
+import { streamFigures } from '../support/event-stream.ts';
 
 const rec = (name: string, to: string, over: Partial<TransitionRecord> = {}): TransitionRecord => ({
   kind: 'Pod',
@@ -184,7 +185,7 @@ describe('kactus events -w: reconnects', () => {
       follower.signal('SIGSTOP');
       const big = { blob: 'x'.repeat(4 * 1024) };
       let batches = 0;
-      while (server.eventHub.clientCount > 0) {
+      while ((await streamFigures(server)).clients > 0) {
         if (batches === 1000) throw new Error('the stopped client was never closed');
         await writer.append(Array.from({ length: 40 }, (_, j) => rec(`big${j}`, `s${batches}`, { labels: big })));
         batches++;

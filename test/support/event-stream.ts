@@ -110,3 +110,14 @@ export class StreamReader {
     return this.closedWith().then(() => undefined);
   }
 }
+
+/** A server's stream figures over its hubs (the main thread's and each stream worker's). */
+export async function streamFigures(server: { eventStreamStats(): Promise<{ clients: number; bufferedHighWater: number; floor: number }[]> }): Promise<{ clients: number; bufferedHighWater: number; floor: number }> {
+  const hubs = await server.eventStreamStats();
+  return {
+    clients: hubs.reduce((n, h) => n + h.clients, 0),
+    bufferedHighWater: Math.max(...hubs.map((h) => h.bufferedHighWater)),
+    // An index at or above every hub's floor is in every hub's ring.
+    floor: Math.max(...hubs.map((h) => h.floor)),
+  };
+}

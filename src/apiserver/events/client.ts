@@ -21,7 +21,6 @@ import type { WebSocket } from 'ws';
 import type { Watch } from '../../store/types.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { LogEntry, LoggedTransition } from '../../registry/transition-log/entries.ts';
-import { watchLog } from '../../registry/transition-log/reader.ts';
 import { StreamFilter, type IndexSlot } from './filter.ts';
 import type { EventHub, HubClient } from './hub.ts';
 import { JSON_FRAMES, MSGPACK_FRAMES, snapshotMessage, wireFrame, type FrameEncoder, type WireFrame } from './messages.ts';
@@ -243,7 +242,7 @@ export class StreamClient implements HubClient {
     const { hub } = this.opts;
     const generation = ++this.readGeneration;
     const current = (): boolean => this.readGeneration === generation && this.state === 'catching-up';
-    const watch = watchLog(hub.store, this.position, {
+    const watch = hub.source.read(this.position, {
       onEntries: (entries) => {
         for (const entry of entries) {
           if (!current()) return;

@@ -9,12 +9,14 @@
  * A resuming client older than the ring reads the store itself (client.ts) and joins the hub once
  * it has caught up. If the hub's own watch fails (the store compacted past it, or closed), every
  * client is closed with 4410 and the hub starts afresh for the next one.
+ *
+ * The main thread's hub reads the store (log-source.ts); a stream worker's hub follows the main
+ * thread's (`follow`, workers/README.md): the same class, the log watched once per server.
  */
 import pino, { type Logger } from 'pino';
-import type { Store, Watch } from '../../store/types.ts';
 import { actorKeyOf, type LogEntry, type LoggedTransition } from '../../registry/transition-log/entries.ts';
 import { parseRecordKey, type ObjectRef } from '../../registry/transition-log/keys.ts';
-import { readLatestTransitions, watchLog } from '../../registry/transition-log/reader.ts';
+import type { LogFollower, LogSource, LogStart } from './log-source.ts';
 import { objectOf, type IndexSlot } from './filter.ts';
 import { FlushRounds } from './flush-rounds.ts';
 
@@ -29,8 +31,14 @@ export interface HubClient {
   end(code: number, reason: string): void;
 }
 
+/** A follower of a hub (a stream worker's hub, through the main thread's port). */
+export interface HubFollower extends LogFollower {
+  onStart(revision: number, latest: LoggedTransition[]): void;
+}
+
 export interface EventHubOptions {
-  store: Store;
+  /** Where the log is read: the store (`storeLogSource`), or the main thread's hub (a worker's). */
+  source: LogSource;
   /** Entries kept in memory for resuming clients (default 20,000). */
   ringSize?: number;
   /** Heartbeat period (default 10 s). */
@@ -45,7 +53,9 @@ export class EventHub {
   private readonly heartbeatMs: number;
   private readonly log: Logger;
   private starting: Promise<void> | undefined;
-  private watch: Watch | undefined;
+  private following: LogStart | undefined;
+  /** Hubs that follow this one (stream workers'): told every change after their start. */
+  private readonly followers = new Set<LogFollower>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Latest transition per actor (actorKeyOf). */
@@ -70,8 +80,8 @@ export class EventHub {
     this.rounds = new FlushRounds(Math.max(0, opts.flushIntervalMs ?? 15));
   }
 
-  get store(): Store {
-    return this.opts.store;
+  get source(): LogSource {
+    return this.opts.source;
   }
 
   /** Every log entry with index <= position has been applied (snapshot-end, heartbeats). */
@@ -109,27 +119,65 @@ export class EventHub {
   }
 
   private async start(): Promise<void> {
-    const { revision, latest } = await readLatestTransitions(this.opts.store);
-    if (this.closed) return;
+    // A follow that fails or ends before it started changes nothing here (`current`); changes
+    // told before the start is applied (a source may tell them early) wait for it.
+    let current = true;
+    let early: (() => void)[] | undefined = [];
+    const when = (change: () => void): void => {
+      if (!current) return;
+      if (early) early.push(change);
+      else change();
+    };
+    const start = await this.opts.source.follow({
+      onEntries: (entries) => when(() => this.apply(entries)),
+      onDeleted: (keys) => when(() => this.forget(keys)),
+      onProgress: (rev) => when(() => this.progress(rev)),
+      onError: (err) => {
+        if (!current) return;
+        current = false;
+        this.fail(err);
+      },
+    });
+    if (this.closed || !current) {
+      current = false;
+      start.stop();
+      if (!this.closed) throw new Error('the log could not be followed');
+      return;
+    }
+    const { revision, latest } = start;
     this.latest = latest;
     this.ring = [];
     this.ringStart = 0;
     this.ringCount = 0;
     this._position = revision;
     this._floor = revision;
-    const watch = watchLog(this.opts.store, revision, {
-      onEntries: (entries) => this.apply(entries),
-      onDeleted: (keys) => this.forget(keys),
-      onProgress: (rev) => {
-        if (rev > this._position) this._position = rev;
+    this.following = {
+      ...start,
+      stop: () => {
+        current = false;
+        start.stop();
       },
-      onError: (err) => this.fail(err),
-    });
-    this.watch = watch;
+    };
+    const waiting = early;
+    early = undefined;
+    for (const change of waiting) change();
     this.timer ??= setInterval(() => {
       for (const c of this.clients) c.heartbeat();
     }, this.heartbeatMs);
     this.timer.unref();
+  }
+
+  /**
+   * A stream worker's hub follows this one: `onStart` at once with every actor's latest
+   * transition now, then every change after it, in order, until the returned stop (or the hub
+   * fails or closes: `onError`).
+   */
+  async follow(follower: HubFollower): Promise<() => void> {
+    await this.ready();
+    if (this.closed) throw new Error('event hub closed');
+    follower.onStart(this._position, [...this.latest.values()]);
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
   }
 
   /** Every actor's latest transition, ascending index. */
@@ -207,13 +255,14 @@ export class EventHub {
   close(code = 1001, reason = 'server stopping'): void {
     this.closed = true;
     this.stopWatching();
+    this.endFollowers(new Error('event hub closed'));
     for (const c of [...this.clients]) c.end(code, reason);
     this.clients.clear();
   }
 
   private stopWatching(): void {
-    this.watch?.close();
-    this.watch = undefined;
+    this.following?.stop();
+    this.following = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -222,17 +271,33 @@ export class EventHub {
     this.log.warn({ err }, 'event stream: the log watch ended; clients must relist');
     this.stopWatching();
     this.starting = undefined;
+    this.endFollowers(err);
     for (const c of [...this.clients]) c.end(4410, 'expired, relist');
   }
 
+  private endFollowers(err: Error): void {
+    const followers = [...this.followers];
+    this.followers.clear();
+    for (const f of followers) f.onError(err);
+  }
+
   private apply(entries: LogEntry[]): void {
+    let fresh: LogEntry[] | undefined;
     for (const entry of entries) {
       if (entry.index <= this._position) continue;
       if (entry.type === 'transition') this.latest.set(actorKeyOf(entry.record), entry);
       this.remember(entry);
       this._position = entry.index;
+      if (this.followers.size) (fresh ??= []).push(entry);
       this.dispatch(entry);
     }
+    if (fresh) for (const f of this.followers) f.onEntries(fresh);
+  }
+
+  private progress(revision: number): void {
+    if (revision <= this._position) return;
+    this._position = revision;
+    for (const f of this.followers) f.onProgress(revision);
   }
 
   private remember(entry: LogEntry): void {
@@ -256,6 +321,7 @@ export class EventHub {
 
   /** Deleted records: an actor whose latest record went (its object's history was swept) leaves the snapshot. */
   private forget(keys: string[]): void {
+    for (const f of this.followers) f.onDeleted(keys);
     for (const key of keys) {
       const parsed = parseRecordKey(key);
       if (parsed?.type !== 'transition') continue;
