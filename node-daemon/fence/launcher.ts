@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DataDirLockedError, lockDataDir } from '../../src/store/embedded/dir-lock.ts';
+import { DataDirLockedError, lockDataDir } from '../../src/os/dir-lock.ts';
 import {
   FENCE_WATCHDOG_VERSION,
   fenceDir,

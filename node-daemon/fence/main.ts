@@ -8,7 +8,7 @@
  * Usage: node --import tsx node-daemon/fence/main.ts --data-dir DIR --runtime docker|process --scope S [--docker-socket P]
  */
 import { parseArgs } from 'node:util';
-import { DataDirLockedError, lockDataDir } from '../../src/store/embedded/dir-lock.ts';
+import { DataDirLockedError, lockDataDir } from '../../src/os/dir-lock.ts';
 import { FENCE_WATCHDOG_VERSION, fenceDir, isAlive, readFenceRecord, selfIdentity, writeWatchdogInfo, type WatchdogInfo } from './files.ts';
 import { fenceTarget } from './targets.ts';
 import { runFenceWatchdog } from './watchdog.ts';

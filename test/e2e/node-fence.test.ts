@@ -200,15 +200,30 @@ describe('the fence watchdog: a node\'s pods are stopped at its fence deadline e
 
     await daemon.kill('SIGKILL');
     const killedAt = performance.now();
+    // The deadline the killed daemon left (it renews every second; read after its death, it is final).
+    const old = readFenceRecord(dataDir);
+    const oldDeadline = old !== undefined && 'deadlineNs' in old && old.deadlineNs !== null ? BigInt(old.deadlineNs) : 0n;
     await startNode(node, dataDir, 'docker');
     console.log(`fence watchdog, kill -9 and restart: the new daemon joined ${((performance.now() - killedAt) / 1000).toFixed(2)} s after the kill`);
     await ready(node);
     await until('a deadline from the new daemon', async () => readFenceRecord(dataDir), (r) => r !== undefined && 'deadlineNs' in r && r.deadlineNs !== null && BigInt(r.deadlineNs) > process.hrtime.bigint(), 10_000);
-    // Past the old deadline and then some: still the same container and process.
+    const renewedAt = process.hrtime.bigint();
+    // Past the old deadline and then some.
     await new Promise((r) => setTimeout(r, 5000));
-    expect(await running()).toEqual(before);
-    expect(await podPhase(uid)).toBe('Running');
-    expect(readWatchdogInfo(dataDir)?.pid).toBe(watchdog.pid);
+    const marginNs = 500_000_000n;
+    if (renewedAt + marginNs < oldDeadline) {
+      // Renewed in time (the usual case, ~1.3 s after the kill): the watchdog did nothing.
+      expect(await running()).toEqual(before);
+      expect(await podPhase(uid)).toBe('Running');
+      expect(readWatchdogInfo(dataDir)?.pid).toBe(watchdog.pid);
+    } else if (renewedAt > oldDeadline + marginNs) {
+      // A machine too loaded to restart the daemon within the fence period: then the rule is the
+      // other one — the old container was stopped at the deadline, never kept past it.
+      console.log('fence watchdog: the new daemon renewed after the old deadline; checking the fence instead');
+      expect((await running()).some((c) => c.id === before[0]!.id && c.pid === before[0]!.pid)).toBe(false);
+    } else {
+      console.log('fence watchdog: the new daemon renewed within 0.5 s of the old deadline; either outcome is right');
+    }
     ok(await kubectl(['delete', 'deployment', 'restarted']));
   }, 120_000);
 });

@@ -20,7 +20,7 @@ import { parse } from 'yaml';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from '../e2e/harness.ts';
 import { removeNodeLeftovers } from '../e2e/node-containers.ts';
-import { chromiumAvailable, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
+import { chromiumAvailable, goto, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
 
 const docker = dockerClient();
 const enabled = (dockerRequired() || (await isDockerUp(docker))) && chromiumAvailable() && uiBuilt();
@@ -190,7 +190,7 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
   });
 
   it('names the user, offers only team-a, and shows team-a\'s objects and none of team-b\'s; nodes are not permitted', async () => {
-    await page.goto(ui('#/'));
+    await goto(page, ui('#/'));
     await expect.poll(() => page.locator('kactus-app #username').textContent(), { timeout: DEADLINE_MS }).toBe(VIEWER);
     // The picker: team-a (the token's namespace), no "all namespaces", a field to type another.
     const picker = page.locator('kactus-namespace-picker select#namespace');
@@ -213,24 +213,24 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
     // Lists: team-a's pods and deployments, none of team-b's.
     const [alphaPod] = await podsOf('team-a', 'alpha');
     const [betaPod] = await podsOf('team-b', 'beta');
-    await page.goto(ui('#/list/pods'));
+    await goto(page, ui('#/list/pods'));
     await page.locator(`kactus-object-list tr[data-name="${alphaPod}"]`).waitFor({ timeout: DEADLINE_MS });
     // Its machine state from the stream, asked for team-a.
     await expect.poll(() => page.locator(`kactus-object-list tr[data-name="${alphaPod}"] td.state`).textContent(), { timeout: DEADLINE_MS }).toBe('running');
     expect(await page.locator(`kactus-object-list tr[data-name="${betaPod}"]`).count()).toBe(0);
     expect(await page.locator('kactus-object-list #list-namespace').textContent()).toBe('namespace team-a');
-    await page.goto(ui('#/list/deployments'));
+    await goto(page, ui('#/list/deployments'));
     await page.locator('kactus-object-list tr[data-name="alpha"]').waitFor({ timeout: DEADLINE_MS });
     expect(await page.locator('kactus-object-list tr[data-name="beta"]').count()).toBe(0);
     await browser!.screenshot('authz-deployments');
 
     // Nodes by URL: the server's 403, in place.
-    await page.goto(ui('#/list/nodes'));
+    await goto(page, ui('#/list/nodes'));
     await expect.poll(() => page.locator('kactus-object-list #forbidden').textContent(), { timeout: DEADLINE_MS }).toContain(`nodes is forbidden: User "${VIEWER}" cannot list resource "nodes"`);
   }, 180_000);
 
   it('asks the event stream for team-a only, and a team-a pod\'s statechart moves live', async () => {
-    await page.goto(ui('#/live?kind=Pod'));
+    await goto(page, ui('#/live?kind=Pod'));
     await page.locator('kactus-actor-grid #stream-status').filter({ hasText: 'live' }).waitFor({ timeout: DEADLINE_MS });
     const cards = page.locator('kactus-actor-grid section.actor');
     await expect.poll(() => cards.count(), { timeout: DEADLINE_MS }).toBe(1);
@@ -253,7 +253,7 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
     await browser!.screenshot('authz-live');
 
     // The pod's own page: its statechart lit at running; deleting the pod moves it on, live.
-    await page.goto(ui(`#/object/pods/team-a/${first}`));
+    await goto(page, ui(`#/object/pods/team-a/${first}`));
     const podActor = page.locator('kactus-actor-panel section[data-actor=""]');
     await expect.poll(() => podActor.getAttribute('data-state'), { timeout: DEADLINE_MS }).toBe('running');
     const chart = podActor.locator('kactus-statechart').first();
@@ -268,7 +268,7 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
   }, 180_000);
 
   it('shows the 403 message for team-b\'s objects opened by URL', async () => {
-    await page.goto(ui('#/object/deployments/team-b/beta'));
+    await goto(page, ui('#/object/deployments/team-b/beta'));
     const message = page.locator('kactus-object-page #forbidden');
     await expect.poll(() => message.textContent(), { timeout: DEADLINE_MS }).toBe(
       `deployments.apps "beta" is forbidden: User "${VIEWER}" cannot list resource "deployments" in API group "apps" in the namespace "team-b"`,
@@ -278,10 +278,10 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
     expect(await page.locator('kactus-namespace-picker select#namespace').inputValue()).toBe('team-a');
     await browser!.screenshot('authz-team-b-forbidden');
     const [betaPod] = await podsOf('team-b', 'beta');
-    await page.goto(ui(`#/object/pods/team-b/${betaPod}`));
+    await goto(page, ui(`#/object/pods/team-b/${betaPod}`));
     await expect.poll(() => page.locator('kactus-object-page #forbidden').textContent(), { timeout: DEADLINE_MS }).toContain(`pods "${betaPod}" is forbidden: User "${VIEWER}"`);
     // team-b typed into the picker (the user may not list namespaces): the list there is the server's 403.
-    await page.goto(ui('#/list/pods'));
+    await goto(page, ui('#/list/pods'));
     await page.locator('kactus-object-list #list-namespace').filter({ hasText: 'team-a' }).waitFor({ timeout: DEADLINE_MS });
     await page.locator('kactus-namespace-picker input#namespace-other').fill('team-b');
     await page.locator('kactus-namespace-picker input#namespace-other').press('Enter');
@@ -295,7 +295,7 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
     await page.locator('kactus-app #menu button').click();
     await signIn(page, up!.url, readerToken, '#/list/pods');
     const [pod] = await podsOf('team-a', 'alpha');
-    await page.goto(ui(`#/object/pods/team-a/${pod}`));
+    await goto(page, ui(`#/object/pods/team-a/${pod}`));
     const logs = page.locator('kactus-object-page #tab-logs');
     await expect.poll(() => logs.isDisabled(), { timeout: DEADLINE_MS }).toBe(true);
     expect(await logs.getAttribute('title')).toContain(`cannot get resource "pods/log" in API group "" in the namespace "team-a"`);

@@ -86,9 +86,25 @@ export async function launchBrowser(origin: string): Promise<Browser> {
   };
 }
 
+/**
+ * `page.goto`, again when Chromium aborts it with ERR_NETWORK_CHANGED: its network change notifier
+ * fires whenever an interface comes or goes, and tests running beside this one make veths and
+ * network namespaces all the time (seen in CI). Any other failure is thrown at once.
+ */
+export async function goto(page: Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !String((err as Error).message).includes('net::ERR_NETWORK_CHANGED')) throw err;
+    }
+  }
+}
+
 /** Opens the dashboard and signs in with `token`; resolves once the shell shows its menu. */
 export async function signIn(page: Page, baseUrl: string, token: string, hash = '#/'): Promise<void> {
-  await page.goto(`${baseUrl}/ui/${hash}`);
+  await goto(page, `${baseUrl}/ui/${hash}`);
   await page.locator('kactus-login input#token').fill(token);
   await page.locator('kactus-login button[type=submit]').click();
   await page.locator('kactus-app #menu').waitFor();

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from '../e2e/harness.ts';
 import { nodeContainers, removeNodeLeftovers } from '../e2e/node-containers.ts';
-import { chromiumAvailable, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
+import { chromiumAvailable, goto, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
 
 const docker = dockerClient();
 const enabled = (dockerRequired() || (await isDockerUp(docker))) && chromiumAvailable() && uiBuilt();
@@ -113,7 +113,7 @@ describe.skipIf(!enabled)('the visualizer against kactus up (Docker, Chromium)',
   });
 
   it('shows a Deployment\'s pods appear and move from Pending to Running', async () => {
-    await page.goto(`${up!.url}/ui/#/live?namespace=default&kind=Pod`);
+    await goto(page, `${up!.url}/ui/#/live?namespace=default&kind=Pod`);
     await page.locator('kactus-actor-grid #stream-status').filter({ hasText: 'live' }).waitFor({ timeout: DEADLINE_MS });
     await page.evaluate(RECORD_CARD_STATES);
     ok(await kubectl(['apply', '-f', '-'], DEPLOYMENT));
@@ -141,7 +141,7 @@ describe.skipIf(!enabled)('the visualizer against kactus up (Docker, Chromium)',
     await browser!.screenshot('cluster-live-pods');
 
     // The Deployment's own page: its machine, and its pods as live actors.
-    await page.goto(`${up!.url}/ui/#/object/deployments/default/web`);
+    await goto(page, `${up!.url}/ui/#/object/deployments/default/web`);
     await expect.poll(() => page.locator('kactus-object-page kactus-actor-grid section.actor[data-state="running"]').count(), { timeout: DEADLINE_MS }).toBe(2);
     await page.locator('kactus-actor-panel section[data-actor=""]').waitFor({ timeout: DEADLINE_MS });
     await browser!.screenshot('cluster-deployment');
@@ -149,7 +149,7 @@ describe.skipIf(!enabled)('the visualizer against kactus up (Docker, Chromium)',
 
   it('shows a container actor restart after docker kill, and replays the pod\'s history', async () => {
     const pod = ok(await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
-    await page.goto(`${up!.url}/ui/#/object/pods/default/${pod}`);
+    await goto(page, `${up!.url}/ui/#/object/pods/default/${pod}`);
     const podActor = page.locator('kactus-actor-panel section[data-actor=""]');
     const container = page.locator('kactus-actor-panel section[data-actor="container:c"]');
     await attributeIs(podActor, 'data-state', (s) => s === 'running', 'pod running');
@@ -198,14 +198,14 @@ describe.skipIf(!enabled)('the visualizer against kactus up (Docker, Chromium)',
 
   it('draws every kind of the catalogue and shows the node with its capacity', async () => {
     const machines = JSON.parse(ok(await kubectl(['get', '--raw', '/kactus/v1/machines']))) as { items: { kind: string }[] };
-    await page.goto(`${up!.url}/ui/#/machines`);
+    await goto(page, `${up!.url}/ui/#/machines`);
     await expect.poll(() => page.locator('kactus-catalogue section.machine').count(), { timeout: DEADLINE_MS }).toBe(machines.items.length);
     for (const m of machines.items) {
       await expect.poll(() => page.locator(`kactus-catalogue section.machine[data-kind="${m.kind}"] g.state`).count(), { timeout: DEADLINE_MS }).toBeGreaterThan(1);
     }
     await browser!.screenshot('cluster-catalogue');
 
-    await page.goto(`${up!.url}/ui/#/`);
+    await goto(page, `${up!.url}/ui/#/`);
     const row = page.locator(`kactus-overview tr[data-node="${nodeName}"]`);
     await expect.poll(() => row.textContent(), { timeout: DEADLINE_MS }).toContain('Ready');
     const running = ok(await kubectl(['get', 'pods', '-A', '--field-selector=status.phase=Running', '-o', 'name'])).split('\n').filter((l) => l !== '').length;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { machineCatalogue } from '../../src/actors/catalogue.ts';
 import { startTestCluster, type TestCluster } from '../apiserver/harness.ts';
-import { chromiumAvailable, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
+import { chromiumAvailable, goto, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
 import { FakeStream } from './fake-stream.ts';
 import type { Transition } from '../../web/src/api/types.ts';
 
@@ -48,7 +48,7 @@ describe.skipIf(!ready)('dashboard (Chromium, fake stream)', () => {
   });
 
   it('refuses a wrong token, then signs in with the admin token', async () => {
-    await page.goto(`${base}/ui/`);
+    await goto(page, `${base}/ui/`);
     await page.locator('kactus-login input#token').fill('not-the-token');
     await page.locator('kactus-login button[type=submit]').click();
     await expect.poll(() => page.locator('kactus-login [role=alert]').textContent()).toContain('does not accept this token');
@@ -57,7 +57,7 @@ describe.skipIf(!ready)('dashboard (Chromium, fake stream)', () => {
   });
 
   it('draws every kind of the catalogue as a statechart, guards and actions named', async () => {
-    await page.goto(`${base}/ui/#/machines`);
+    await goto(page, `${base}/ui/#/machines`);
     const machines = machineCatalogue();
     const sections = page.locator('kactus-catalogue section.machine');
     await expect.poll(() => sections.count()).toBe(machines.length);
@@ -79,7 +79,7 @@ describe.skipIf(!ready)('dashboard (Chromium, fake stream)', () => {
 
   it('keeps lists and the overview live from watches', async () => {
     await cluster.client.post('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] } });
-    await page.goto(`${base}/ui/#/`);
+    await goto(page, `${base}/ui/#/`);
     await expect.poll(() => page.locator('kactus-overview tr[data-node="node-a"]').textContent()).toContain('Ready');
     const pending = page.locator('kactus-overview [data-phase="Pending"] b');
     const before = Number(await pending.textContent());
@@ -87,7 +87,7 @@ describe.skipIf(!ready)('dashboard (Chromium, fake stream)', () => {
     await expect.poll(async () => Number(await pending.textContent())).toBe(before + 1);
     await browser.screenshot('overview');
 
-    await page.goto(`${base}/ui/#/list/pods?namespace=default`);
+    await goto(page, `${base}/ui/#/list/pods?namespace=default`);
     await page.locator('kactus-object-list tr[data-name="listed"]').waitFor();
     await cluster.client.post('/api/v1/namespaces/default/pods', pod('arrives', { app: 'arrives' }));
     await page.locator('kactus-object-list tr[data-name="arrives"]').waitFor();
@@ -119,7 +119,7 @@ describe.skipIf(!ready)('dashboard (Chromium, fake stream)', () => {
       count: 1,
     });
 
-    await page.goto(`${base}/ui/#/object/pods/default/web`);
+    await goto(page, `${base}/ui/#/object/pods/default/web`);
     const podActor = page.locator('kactus-actor-panel section[data-actor=""]');
     const container = page.locator('kactus-actor-panel section[data-actor="container:web"]');
     await attributeIs(podActor, 'data-state', 'running');
@@ -199,7 +199,7 @@ describe.skipIf(!ready)('dashboard (Chromium, fake stream)', () => {
     });
     const shopPod = await cluster.client.post<{ metadata: { uid: string } }>('/api/v1/namespaces/default/pods', pod('shop-1', { app: 'shop' }));
     const at = { kind: 'Pod', namespace: 'default', name: 'shop-1', uid: shopPod.body.metadata.uid, labels: { app: 'shop' } };
-    await page.goto(`${base}/ui/#/object/deployments/default/shop`);
+    await goto(page, `${base}/ui/#/object/deployments/default/shop`);
     const card = page.locator('kactus-actor-grid section.actor[data-name="shop-1"]');
     stream.push({ ...at, actor: '', from: '', to: 'pending.scheduling', event: 'xstate.init' });
     await attributeIs(card, 'data-state', 'pending.scheduling');

@@ -22,7 +22,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createKeyAndRequest } from '../../net/certificate-requests.ts';
-import { DataDirLockedError, lockDataDir } from '../../store/embedded/dir-lock.ts';
+import { DataDirLockedError, lockDataDir } from '../../os/dir-lock.ts';
 import { loadOrCreatePki } from '../../apiserver/pki.ts';
 import { DEFAULT_ENCRYPTION_CONFIG_FILE, ensureDefaultEncryptionConfig } from '../../registry/encryption/config-file.ts';
 import { fetchClusterCa, requestMasterJoin } from './join-client.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, lockDataDir } from './dir-lock.ts';
+import { DataDirLockedError, lockDataDir } from '../../os/dir-lock.ts';
 import { openEmbeddedStore } from './index.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

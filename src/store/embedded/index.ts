@@ -3,7 +3,7 @@
  * file map, the write path and the on-disk format.
  */
 import type { Store } from '../types.ts';
-import { lockDataDir } from './dir-lock.ts';
+import { lockDataDir } from '../../os/dir-lock.ts';
 import { History } from './history.ts';
 import { MemoryJournal } from './journal.ts';
 import { Keyspace } from './keyspace.ts';
@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 
 export type { EmbeddedOptions } from './options.ts';
 export { ManualClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
-export { DataDirLockedError } from './dir-lock.ts';
+export { DataDirLockedError } from '../../os/dir-lock.ts';
 export { CorruptWalError } from './recovery.ts';
 
 /**

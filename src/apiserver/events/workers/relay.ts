@@ -39,7 +39,8 @@ export function relayToMain(socket: TLSSocket, first: Buffer, relayPath: string)
  * (`remoteAddress`, `authorized`, `getPeerCertificate`).
  */
 export function relayServer(onConnection: (socket: Socket) => void): Server {
-  return createServer((socket) => {
+  // Half-open, so a client's end reaches the HTTP server while its answer can still be written.
+  return createServer({ allowHalfOpen: true }, (socket) => {
     let buffered = Buffer.alloc(0);
     const onReadable = (): void => {
       let chunk: Buffer | null;

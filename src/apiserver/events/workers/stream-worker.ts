@@ -75,7 +75,8 @@ async function accept(socket: TLSSocket): Promise<void> {
 }
 
 // As Node's HTTPS server: no Nagle delay on small frames, HTTP/1.1 named in ALPN.
-const server = createServer({ ...data.tls, noDelay: true, ALPNProtocols: ['http/1.1'] }, (socket) => void accept(socket));
+// Half-open as Node's own HTTP server is: a client that ends its side after the request still gets the answer.
+const server = createServer({ ...data.tls, noDelay: true, allowHalfOpen: true, ALPNProtocols: ['http/1.1'] }, (socket) => void accept(socket));
 server.on('tlsClientError', (_err, socket) => socket.destroy());
 
 port.on('message', (msg: ToWorker) => {
