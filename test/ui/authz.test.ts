@@ -304,6 +304,6 @@ describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to v
     expect(await page.locator('kactus-object-page #denied-events').textContent()).toContain('cannot list resource "events"');
     await browser!.screenshot('authz-pod-reader');
     expect(browser!.external, 'requests outside the server').toEqual([]);
-    expect(browser!.errors.filter((e) => !/status of 4\d\d|ERR_ABORTED/.test(e)), 'console errors').toEqual([]);
+    expect(browser!.errors.filter((e) => !/status of 4\d\d|ERR_ABORTED|ERR_NETWORK_CHANGED/.test(e)), 'console errors').toEqual([]);
   }, 120_000);
 });

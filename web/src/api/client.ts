@@ -35,6 +35,9 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, text.trim() || `${res.status} ${res.statusText}`);
 }
 
+/** Tries of a request that got no answer at all (a network error, not an HTTP status). */
+const NETWORK_ATTEMPTS = 4;
+
 export class Api {
   constructor(
     private readonly token: string,
@@ -46,13 +49,27 @@ export class Api {
   async request(path: string, init: { accept?: string; signal?: AbortSignal; body?: unknown } = {}): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.token}`, Accept: init.accept ?? 'application/json' };
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(path, {
-      method: init.body === undefined ? 'GET' : 'POST',
-      headers,
-      body: init.body === undefined ? null : JSON.stringify(init.body),
-      signal: init.signal,
-      cache: 'no-store',
-    });
+    const send = (): Promise<Response> =>
+      fetch(path, {
+        method: init.body === undefined ? 'GET' : 'POST',
+        headers,
+        body: init.body === undefined ? null : JSON.stringify(init.body),
+        signal: init.signal,
+        cache: 'no-store',
+      });
+    // A request that never got an answer (the browser's network changed under it: a laptop
+    // switching networks, or a machine making interfaces) is sent again, a few times: every call
+    // here is a read or a review, which changes nothing on the server.
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await send();
+        break;
+      } catch (err) {
+        if (attempt >= NETWORK_ATTEMPTS || init.signal?.aborted || !(err instanceof TypeError)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
     if (!res.ok) {
       if (res.status === 401) this.onUnauthorized();
       throw await errorOf(res);
