@@ -20,7 +20,7 @@ import { parse } from 'yaml';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from '../e2e/harness.ts';
 import { removeNodeLeftovers } from '../e2e/node-containers.ts';
-import { chromiumAvailable, goto, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
+import { chromiumAvailable, goto, RECORD_CARD_STATES, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
 
 const docker = dockerClient();
 const enabled = (dockerRequired() || (await isDockerUp(docker))) && chromiumAvailable() && uiBuilt();
@@ -111,25 +111,6 @@ subjects:
   name: pod-reader
   namespace: team-a
 `;
-
-/** Records, inside the page, every `data-state` each actor card of the live grid takes (nothing missed between polls). */
-const RECORD_CARD_STATES = `(() => {
-  const grid = document.querySelector('kactus-app').shadowRoot.querySelector('kactus-actor-grid');
-  const root = grid.shadowRoot;
-  const seen = (window.__cardStates = {});
-  const note = (el) => {
-    if (!el.matches || !el.matches('section.actor')) return;
-    const list = (seen[el.dataset.name] ??= []);
-    if (list[list.length - 1] !== el.dataset.state) list.push(el.dataset.state);
-  };
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.type === 'attributes') note(r.target);
-      for (const n of r.addedNodes ?? []) if (n.nodeType === 1) { note(n); n.querySelectorAll?.('section.actor').forEach(note); }
-    }
-  }).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
-  root.querySelectorAll('section.actor').forEach(note);
-})()`;
 
 describe.skipIf(!enabled)('the dashboard under RBAC: a ServiceAccount bound to view in one namespace (kactus up, Chromium)', () => {
   let dir: string;

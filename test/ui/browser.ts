@@ -109,3 +109,25 @@ export async function signIn(page: Page, baseUrl: string, token: string, hash = 
   await page.locator('kactus-login button[type=submit]').click();
   await page.locator('kactus-app #menu').waitFor();
 }
+
+/**
+ * Records, inside the page, every `data-state` each actor card of the live grid takes (a
+ * MutationObserver on the grid's shadow root: nothing is missed between two polls).
+ */
+export const RECORD_CARD_STATES = `(() => {
+  const grid = document.querySelector('kactus-app').shadowRoot.querySelector('kactus-actor-grid');
+  const root = grid.shadowRoot;
+  const seen = (window.__cardStates = {});
+  const note = (el) => {
+    if (!el.matches || !el.matches('section.actor')) return;
+    const list = (seen[el.dataset.name] ??= []);
+    if (list[list.length - 1] !== el.dataset.state) list.push(el.dataset.state);
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes') note(r.target);
+      for (const n of r.addedNodes ?? []) if (n.nodeType === 1) { note(n); n.querySelectorAll?.('section.actor').forEach(note); }
+    }
+  }).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  root.querySelectorAll('section.actor').forEach(note);
+})()`;

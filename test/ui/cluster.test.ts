@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { dockerClient, dockerRequired, ensureBusyboxImage, isDockerUp } from '../support/docker.ts';
 import { eventually, kubectlFor, ok, startKactusUp, uniqueName, type KactusServer, type Kubectl } from '../e2e/harness.ts';
 import { nodeContainers, removeNodeLeftovers } from '../e2e/node-containers.ts';
-import { chromiumAvailable, goto, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
+import { chromiumAvailable, goto, RECORD_CARD_STATES, launchBrowser, signIn, uiBuilt, type Browser } from './browser.ts';
 
 const docker = dockerClient();
 const enabled = (dockerRequired() || (await isDockerUp(docker))) && chromiumAvailable() && uiBuilt();
@@ -41,28 +41,6 @@ spec:
         image: busybox:latest
         command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 `;
-
-/**
- * Records, inside the page, every `data-state` each actor card of the live grid takes (a
- * MutationObserver on the grid's shadow root: nothing is missed between two polls).
- */
-const RECORD_CARD_STATES = `(() => {
-  const grid = document.querySelector('kactus-app').shadowRoot.querySelector('kactus-actor-grid');
-  const root = grid.shadowRoot;
-  const seen = (window.__cardStates = {});
-  const note = (el) => {
-    if (!el.matches || !el.matches('section.actor')) return;
-    const list = (seen[el.dataset.name] ??= []);
-    if (list[list.length - 1] !== el.dataset.state) list.push(el.dataset.state);
-  };
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.type === 'attributes') note(r.target);
-      for (const n of r.addedNodes ?? []) if (n.nodeType === 1) { note(n); n.querySelectorAll?.('section.actor').forEach(note); }
-    }
-  }).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
-  root.querySelectorAll('section.actor').forEach(note);
-})()`;
 
 async function attributeIs(locator: Locator, name: string, accept: (v: string | null) => boolean, what: string, timeout = DEADLINE_MS): Promise<string | null> {
   let last: string | null = null;
