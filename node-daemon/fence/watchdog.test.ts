@@ -35,6 +35,16 @@ describe('fence watchdog decisions (nextStep)', () => {
   it('leaves at once when the daemon retired it', () => {
     expect(nextStep({ record: { writer, retired: true }, nowNs: 0n, fencedFor: undefined, writerAlive: true }).kind).toBe('exit');
   });
+
+  it('gives up a failing fence only when the daemon and its record are both gone', () => {
+    const record = armed(1000);
+    const due = { record, nowNs: ms(2000), fencedFor: undefined, fenceFailed: 'connect ENOENT /run/docker.sock' };
+    expect(nextStep({ ...due, writerAlive: false, recordGone: true })).toMatchObject({ kind: 'exit', why: expect.stringContaining('ENOENT') });
+    // Either one still there: the pods may yet be reachable and someone may still care — retry.
+    expect(nextStep({ ...due, writerAlive: true, recordGone: true }).kind).toBe('fence');
+    expect(nextStep({ ...due, writerAlive: false, recordGone: false }).kind).toBe('fence');
+    expect(nextStep({ ...due, fenceFailed: undefined, writerAlive: false, recordGone: true }).kind).toBe('fence');
+  });
 });
 
 describe('fence watchdog loop (runFenceWatchdog) on a simulated clock', () => {
@@ -92,5 +102,25 @@ describe('fence watchdog loop (runFenceWatchdog) on a simulated clock', () => {
     });
     expect(stops).toHaveLength(1);
     expect(why).toContain('gone');
+  });
+
+  it('leaves when the engine is gone with the daemon and its data dir, instead of retrying forever', async () => {
+    let now = 0n;
+    let reads = 0;
+    let attempts = 0;
+    const why = await runFenceWatchdog({
+      read: () => (reads++ === 0 ? armed(1000) : undefined),
+      nowNs: () => now,
+      writerAlive: () => false,
+      stopAll: async () => {
+        attempts++;
+        throw new Error('connect ENOENT /run/kactus-test/docker.sock');
+      },
+      log: () => {},
+      sleep: async (waitMs) => void (now += ms(waitMs)),
+      stopped: () => attempts > 5,
+    });
+    expect(attempts).toBe(1);
+    expect(why).toContain('cannot be stopped');
   });
 });

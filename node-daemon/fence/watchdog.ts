@@ -11,6 +11,8 @@
  *                                 └────────────── newer deadline ───────────────────────────────┘
  * fenced or unarmed, and the writing daemon gone ─▶ exit (nothing left to guard; a new daemon starts a new watchdog)
  * retired (the daemon stopped and left no pod) ─▶ exit
+ * a fence failed, the daemon gone and its record removed with the data dir ─▶ exit (nothing left to guard
+ *   or to report to: a test removed a node whose container engine it had already stopped)
  * ```
  *
  * `nextStep` is the whole decision, pure; `runFenceWatchdog` only sleeps, reads and acts.
@@ -40,6 +42,10 @@ export interface WatchdogView {
   fencedFor: string | undefined;
   /** Whether the record's writer (the daemon) still exists (frozen counts as existing). */
   writerAlive: boolean;
+  /** The record was read before and is no longer there: the data dir was removed under us. */
+  recordGone?: boolean;
+  /** Why the last attempt to fence for `record`'s deadline failed, if it did. */
+  fenceFailed?: string;
 }
 
 export function nextStep(view: WatchdogView, lagMs = FENCE_WATCHDOG_LAG_MS, pollMs = FENCE_WATCHDOG_POLL_MS): WatchdogStep {
@@ -52,7 +58,13 @@ export function nextStep(view: WatchdogView, lagMs = FENCE_WATCHDOG_LAG_MS, poll
   }
   const dueNs = BigInt(record.deadlineNs) + BigInt(lagMs) * 1_000_000n;
   if (nowNs < dueNs) return { kind: 'wait', ms: Math.min(pollMs, Math.ceil(Number(dueNs - nowNs) / 1e6)) };
-  if (fencedFor !== record.deadlineNs) return { kind: 'fence', deadlineNs: record.deadlineNs, fenceAfterMs: record.fenceAfterMs };
+  if (fencedFor !== record.deadlineNs) {
+    // Retrying forever would guard nothing: no daemon, no data dir, and the pods cannot be reached (their engine is gone with them).
+    if (view.fenceFailed !== undefined && view.recordGone && !writerAlive) {
+      return { kind: 'exit', why: `the daemon (pid ${record.writer.pid}) and its data dir are gone and its pods cannot be stopped (${view.fenceFailed})` };
+    }
+    return { kind: 'fence', deadlineNs: record.deadlineNs, fenceAfterMs: record.fenceAfterMs };
+  }
   return writerAlive ? { kind: 'wait', ms: pollMs } : { kind: 'exit', why: `the daemon (pid ${record.writer.pid}) is gone and its pods are stopped` };
 }
 
@@ -71,12 +83,21 @@ export interface FenceWatchdogDeps {
 /** Runs until told to exit by the record, or `stopped()`; resolves with why it ended. */
 export async function runFenceWatchdog(deps: FenceWatchdogDeps): Promise<string> {
   let fencedFor: string | undefined;
+  let fenceFailed: { deadlineNs: string; why: string } | undefined;
   let last: FenceRecord | undefined;
   while (!deps.stopped()) {
     // A record that vanished (the data dir removed under us) keeps its last word: fence when due, then leave with the daemon.
-    const record = deps.read() ?? last;
+    const read = deps.read();
+    const record = read ?? last;
     last = record;
-    const step = nextStep({ record, nowNs: deps.nowNs(), fencedFor, writerAlive: record === undefined || deps.writerAlive(record) });
+    const step = nextStep({
+      record,
+      nowNs: deps.nowNs(),
+      fencedFor,
+      writerAlive: record === undefined || deps.writerAlive(record),
+      recordGone: read === undefined && record !== undefined,
+      ...(fenceFailed && record && 'deadlineNs' in record && record.deadlineNs === fenceFailed.deadlineNs ? { fenceFailed: fenceFailed.why } : {}),
+    });
     if (step.kind === 'exit') return step.why;
     if (step.kind === 'wait') {
       await deps.sleep(step.ms);
@@ -91,8 +112,10 @@ export async function runFenceWatchdog(deps: FenceWatchdogDeps): Promise<string>
       deps.log(`fence: ${running} running container(s) stopped in ${(Number(deps.nowNs() - t0) / 1e6).toFixed(0)} ms`);
       fencedFor = step.deadlineNs;
     } catch (err) {
-      // The next pass tries again (the deadline is still past and not fenced for).
-      deps.log(`fence: stopping the pods failed: ${err instanceof Error ? err.message : String(err)}`);
+      // The next pass tries again (the deadline is still past and not fenced for), unless nothing is left to guard.
+      const why = err instanceof Error ? err.message : String(err);
+      fenceFailed = { deadlineNs: step.deadlineNs, why };
+      deps.log(`fence: stopping the pods failed: ${why}`);
       await deps.sleep(FENCE_WATCHDOG_POLL_MS);
     }
   }
