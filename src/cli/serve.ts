@@ -31,6 +31,8 @@ export interface ServeOptions {
   podEvictionTimeoutSeconds?: number;
   /** `--horizontal-pod-autoscaler-sync-period`. */
   horizontalPodAutoscalerSyncPeriodMs?: number;
+  /** `--event-stream-workers`: threads serving the event stream's WebSockets (0 = the main thread; default cores − 1). */
+  eventStreamWorkers?: number;
   /** `--cluster-cidr` / `--node-cidr-mask-size`. */
   podNetwork?: PodNetworkConfig;
   /** `--mesh-listen`: where node daemons reach this master (default loopback). */
@@ -100,6 +102,7 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
       nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds,
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
       horizontalPodAutoscalerSyncPeriodMs: opts.horizontalPodAutoscalerSyncPeriodMs,
+      ...(opts.eventStreamWorkers !== undefined ? { eventStream: { workers: opts.eventStreamWorkers } } : {}),
       podNetwork: opts.podNetwork,
       ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
       ...(opts.meshListenDefault ? { meshListenDefault: opts.meshListenDefault } : {}),
@@ -122,6 +125,8 @@ export async function serve(opts: ServeOptions, log: (line: string) => void): Pr
   log(`kactus: API server listening on ${server.url}`);
   log(`kactus: kubeconfig written to ${kubeconfigPath}`);
   log(`kactus: mesh listening on ${master.meshAddrs.join(',')}`);
+  const streamWorkers = (await server.eventStreamStats()).length - 1;
+  log(`kactus: event stream served by ${streamWorkers > 0 ? `${streamWorkers} worker thread(s)` : 'the main thread'}`);
   const grace = opts.nodeMonitorGracePeriodSeconds;
   if (grace !== undefined && grace * 1000 < MIN_HEARTBEATS_PER_GRACE * HEARTBEAT_INTERVAL_MS) {
     log(

@@ -160,9 +160,9 @@ function clusterRanges(args: string[]): string[] {
  * `kactus master --data-dir DIR --store URI --port 0 --name NAME`; over etcd also
  * `--encryption-provider-config`, one file beside the masters' data dirs that they all share.
  */
-export async function startKactusMaster(dataDir: string, store: string, name: string): Promise<KactusServer> {
+export async function startKactusMaster(dataDir: string, store: string, name: string, extraArgs: string[] = []): Promise<KactusServer> {
   const shared = store.startsWith('etcd://') ? ['--encryption-provider-config', (await ensureDefaultEncryptionConfig(dirname(dataDir))).path] : [];
-  return startKactusServer(['master', '--data-dir', dataDir, '--store', store, '--port', '0', '--name', name, ...shared]);
+  return startKactusServer(['master', '--data-dir', dataDir, '--store', store, '--port', '0', '--name', name, ...shared, ...extraArgs]);
 }
 
 /** The stdout of a command that must succeed (its stderr is the failure message otherwise). */

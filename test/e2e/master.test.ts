@@ -25,7 +25,8 @@ describe.skipIf(!enabled)('kactus master over a shared etcd store', () => {
     etcd = await startEtcdCluster({ members: 1 });
     // Sequential: the second master starts against a store the first has initialised.
     masters.push(await startKactusMaster(join(dir, 'a'), etcd.uri, 'master-a'));
-    masters.push(await startKactusMaster(join(dir, 'b'), etcd.uri, 'master-b'));
+    // The second serves its event stream on the main thread (`--event-stream-workers 0`), the first on the default workers.
+    masters.push(await startKactusMaster(join(dir, 'b'), etcd.uri, 'master-b', ['--event-stream-workers', '0']));
   }, 90_000);
 
   afterAll(async () => {
@@ -40,6 +41,8 @@ describe.skipIf(!enabled)('kactus master over a shared etcd store', () => {
     expect(a.kubeconfig).toBe(join(dir, 'a', 'kubeconfig'));
     expect(a.proc.text).toContain(`kactus: store ${etcd!.uri}`);
     expect(b.proc.text).toContain('kactus: master master-b serving');
+    expect(a.proc.text).toMatch(/kactus: event stream served by \d+ worker thread\(s\)/);
+    expect(b.proc.text).toContain('kactus: event stream served by the main thread');
     expect(ok(await kubectl(b, ['get', 'ns']))).toMatch(/^kube-system\s+Active/m);
   });
 

@@ -32,6 +32,7 @@ interface MasterOptions extends AuditFlags, EtcdMemberFlags {
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
   horizontalPodAutoscalerSyncPeriod: number;
+  eventStreamWorkers?: number;
   clusterCidr: string;
   nodeCidrMaskSize: number;
   meshListen?: string[];
@@ -51,6 +52,7 @@ export function masterCommand(): Command {
     .option('--node-monitor-grace-period <seconds>', 'seconds without heartbeats before a node is NotReady (Kubernetes: 40)', integer, DEFAULT_NODE_MONITOR_GRACE_PERIOD_SECONDS)
     .option('--pod-eviction-timeout <seconds>', 'seconds after NotReady before its pods are marked Failed (Kubernetes: 300)', integer, DEFAULT_POD_EVICTION_TIMEOUT_SECONDS)
     .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is evaluated (Kubernetes: 15s)', duration, 15_000)
+    .option('--event-stream-workers <n>', 'threads that serve the event stream\'s WebSockets and own the API port (0 = the main thread; default: cores - 1, at least 1)', integer)
     .option('--cluster-cidr <cidr>', 'pod network of the cluster; each node gets a block of it', DEFAULT_POD_NETWORK.clusterCIDR)
     .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', integer, DEFAULT_POD_NETWORK.nodeCIDRMaskSize)
     .option('--mesh-listen <multiaddrs>', 'where node daemons reach this master, comma-separated (default /ip4/127.0.0.1/tcp/0)', commaList)
@@ -79,6 +81,7 @@ export function masterCommand(): Command {
             nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
             podEvictionTimeoutSeconds: opts.podEvictionTimeout,
             horizontalPodAutoscalerSyncPeriodMs: opts.horizontalPodAutoscalerSyncPeriod,
+            ...(opts.eventStreamWorkers !== undefined ? { eventStreamWorkers: opts.eventStreamWorkers } : {}),
             podNetwork: { clusterCIDR: opts.clusterCidr, nodeCIDRMaskSize: opts.nodeCidrMaskSize },
             ...(opts.meshListen ? { meshListen: opts.meshListen } : {}),
             ...(member ? { meshListenDefault: [`/${isIPv6(opts.advertiseAddress) ? 'ip6' : 'ip4'}/${opts.advertiseAddress}/tcp/0`] } : {}),
