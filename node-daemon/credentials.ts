@@ -9,7 +9,8 @@
  * master signs a new certificate for the node it admitted this peer as. A refused or unanswered
  * request is asked again at the next check; the old certificate stays until a new one arrives.
  */
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { readOptional, writeFileAtomic } from '../src/os/files.ts';
 import { join } from 'node:path';
 import { certificateValidity, createKeyAndRequest, requestForKey } from '../src/net/certificate-requests.ts';
 import { NODE_USER_PREFIX } from '../src/api/user.ts';
@@ -35,22 +36,7 @@ export class CertificateRefusedError extends Error {
   }
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
-/** Written whole or not at all (temp file + rename). */
-async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, content, { mode });
-  await chmod(tmp, mode);
-  await rename(tmp, path);
-}
 
 export class NodeCredentialFiles {
   private constructor(
@@ -71,7 +57,7 @@ export class NodeCredentialFiles {
     let csr: string;
     if (keyPem === undefined) {
       ({ keyPem, csrPem: csr } = await createKeyAndRequest(commonName));
-      await writeAtomically(keyPath, keyPem, 0o600);
+      await writeFileAtomic(keyPath, keyPem, 0o600);
     } else {
       csr = await requestForKey(keyPem, commonName);
     }
@@ -90,8 +76,8 @@ export class NodeCredentialFiles {
 
   /** Keeps a certificate the master signed (at join or renewal). */
   async save(creds: NodeCredentials): Promise<void> {
-    await writeAtomically(join(this.dir, FILES.ca), creds.caCertPem, 0o644);
-    await writeAtomically(join(this.dir, FILES.cert), creds.certificate, 0o644);
+    await writeFileAtomic(join(this.dir, FILES.ca), creds.caCertPem, 0o644);
+    await writeFileAtomic(join(this.dir, FILES.cert), creds.certificate, 0o644);
     this.cert = creds.certificate;
   }
 

@@ -7,7 +7,8 @@
  */
 import { exportKeyPem, importKeyPem, KEY_ALGORITHM, SIGNING_ALGORITHM } from '../net/certificate-requests.ts';
 import { webcrypto, randomBytes, X509Certificate as NodeX509 } from 'node:crypto';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { readOptional, writeFileAtomic } from '../os/files.ts';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 // tsyringe (inside @peculiar/x509) needs the Reflect metadata API loaded first.
@@ -180,17 +181,7 @@ function yearsFromNow(years: number): Date {
   return d;
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 async function writePrivate(path: string, content: string): Promise<void> {
-  await writeFile(path, content, { mode: 0o600 });
-  // writeFile's mode only applies on creation; tighten an existing file too.
-  await chmod(path, 0o600);
+  await writeFileAtomic(path, content);
 }

@@ -2,7 +2,8 @@
  * Reading and writing kubeconfig files (the format kubectl uses), limited to what kactus needs:
  * clusters with a server URL and CA, users with a bearer token or client certificate, contexts.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../os/files.ts';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -123,9 +124,7 @@ export function adminKubeconfig(server: string, caCertPem: string, token: string
  */
 export async function writeKubeconfig(path: string, cfg: KubeConfig): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, stringify(cfg), { mode: 0o600 });
-  await rename(tmp, path);
+  await writeFileAtomic(path, stringify(cfg));
 }
 
 /** The `{name, <field>: {...}}` entries of a kubeconfig list; malformed entries are skipped as kubectl does. */

@@ -2,7 +2,8 @@
  * The node's libp2p identity: an Ed25519 key kept in its data dir (mode 0600), so the peer id
  * survives restarts and admitted peers stay admitted.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../os/files.ts';
 import { dirname, join } from 'node:path';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
@@ -18,8 +19,6 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<PrivateKey>
   }
   const key = await generateKeyPair('Ed25519');
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, privateKeyToProtobuf(key), { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, privateKeyToProtobuf(key));
   return key;
 }

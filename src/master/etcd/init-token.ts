@@ -4,7 +4,8 @@
  * it with `kactus token delete <id>`), kept in `DATA_DIR/master-join-token` (0600) in the `K10`
  * form, so the first master can print the line that joins the others on every start.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../os/files.ts';
 import { join } from 'node:path';
 import { findKind, type ResourceInfo } from '../../api/kinds.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -46,7 +47,6 @@ export async function ensureClusterInitToken(registry: Registry, dataDir: string
   await registry.create(SECRETS, 'kube-system', secret);
   const token = formatMasterJoinToken(caCertPem, credentials);
   const path = join(dataDir, MASTER_TOKEN_FILE);
-  await writeFile(`${path}.tmp`, `${token}\n`, { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, `${token}\n`);
   return token;
 }

@@ -18,7 +18,8 @@
  *   `--initial-cluster-state existing`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../os/files.ts';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createKeyAndRequest } from '../../net/certificate-requests.ts';
@@ -159,7 +160,7 @@ async function startLocked(opts: LocalMemberOptions): Promise<LocalMember> {
         onRetry: (message) => opts.log(`kactus: etcd membership: ${message}; trying again`),
       });
       await writeTls(paths.tls, answer.caCertPem, answer.peerCertPem, keyPem);
-      if (!opts.encryptionFlag) await writePrivate(encryptionConfigPath, answer.encryptionConfig);
+      if (!opts.encryptionFlag) await writeFileAtomic(encryptionConfigPath, answer.encryptionConfig);
       current = { name: opts.name, peerURL, clusterToken: answer.clusterToken, clusterCaHash: token.caHash, initialCluster: answer.initialCluster };
       clusterState = 'existing';
       started = 'joined';
@@ -293,17 +294,11 @@ async function checkPortsFree(opts: LocalMemberOptions, waitMs: number): Promise
 async function writeTls(tls: EtcdMemberConfig['tls'], caPem: string, certPem: string, keyPem: string): Promise<void> {
   await writeFile(tls.caFile, caPem);
   await writeFile(tls.certFile, certPem);
-  await writePrivate(tls.keyFile, keyPem);
-}
-
-async function writePrivate(path: string, content: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, content, { mode: 0o600 });
-  await rename(tmp, path);
+  await writeFileAtomic(tls.keyFile, keyPem);
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writePrivate(path, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 async function exists(path: string): Promise<boolean> {
